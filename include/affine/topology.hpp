@@ -1,0 +1,71 @@
+// The host as a value: CPUs, NUMA nodes, memory, distances, and what the caller may use.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "affine/id_set.hpp"
+
+namespace affine {
+
+struct Cpu {
+    int id = 0;
+    bool online = true;
+    // Host-wide physical core number: CPUs that share a core (SMT threads) share it.
+    // Numbered in order of each core's lowest CPU, as lscpu does; -1 when unknown
+    // (Linux removes the topology of an offline CPU).
+    int core = 0;
+    int package = 0;  // socket (physical package id); -1 when unknown
+    std::optional<int> die;
+    int node = 0;  // NUMA node the CPU belongs to
+};
+
+struct Node {
+    int id = 0;
+    CpuSet cpus;  // every CPU of the node, online or not
+    std::uint64_t memory_total_bytes = 0;
+    std::uint64_t memory_free_bytes = 0;
+    // Distance from this node to each node id (10 = local, as in the ACPI SLIT).
+    std::map<int, int> distances;
+
+    [[nodiscard]] bool has_cpus() const { return !cpus.empty(); }
+    [[nodiscard]] bool has_memory() const { return memory_total_bytes > 0; }
+};
+
+// A host's topology. CPUs are sorted by id and nodes by id; node ids may be sparse.
+struct Topology {
+    std::vector<Cpu> cpus;
+    std::vector<Node> nodes;
+    CpuSet allowed_cpus;    // the caller's Cpus_allowed_list (all online CPUs for a described host)
+    NodeSet allowed_nodes;  // the caller's Mems_allowed_list (all nodes for a described host)
+    std::optional<bool> numa_balancing;  // automatic NUMA balancing; nullopt when unknown
+    std::string source;                  // where it was read from: "live", a file, a spec
+
+    [[nodiscard]] const Cpu* cpu(int id) const;
+    [[nodiscard]] const Node* node(int id) const;
+    [[nodiscard]] CpuSet all_cpus() const;
+    [[nodiscard]] CpuSet online_cpus() const;
+    [[nodiscard]] NodeSet all_nodes() const;
+    [[nodiscard]] NodeSet nodes_with_memory() const;
+    // The CPUs of the given nodes (online or not).
+    [[nodiscard]] CpuSet cpus_of(const NodeSet& nodes) const;
+    // The nodes that hold at least one of the given CPUs.
+    [[nodiscard]] NodeSet nodes_of(const CpuSet& cpus) const;
+    // Distance between two nodes; 10 for a node with itself when the table is silent.
+    [[nodiscard]] int distance(int from, int to) const;
+    // Physical cores of a node: its CPUs with a known core, grouped by core.
+    [[nodiscard]] std::vector<CpuSet> cores_of(int node) const;
+    // Largest CPU id + 1 (the size a CPU mask must cover).
+    [[nodiscard]] int cpu_id_limit() const;
+    [[nodiscard]] int node_id_limit() const;
+
+    friend bool operator==(const Topology&, const Topology&) = default;
+};
+
+bool operator==(const Cpu&, const Cpu&);
+bool operator==(const Node&, const Node&);
+
+}  // namespace affine

@@ -1,0 +1,45 @@
+// The command table of `affine`: each subcommand is a name, a one-line summary and a
+// function that declares its options and returns the action to run.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "affine/error.hpp"
+#include "affine/topology.hpp"
+
+namespace affine::cli {
+
+// What a subcommand does once its arguments are parsed: returns the exit status.
+using Action = std::function<int()>;
+
+struct Command {
+    std::string_view name;
+    std::string_view summary;
+    std::function<Action(CLI::App& sub)> define;
+};
+
+// Every subcommand, in the order `affine help` lists them.
+const std::vector<Command>& command_table();
+
+// Runs the command line; prints "affine: <message>" for errors and returns the exit
+// status (0 done, 1 failed, 2 usage error).
+int run(int argc, char** argv);
+
+// Shared option: --host SPEC (live, a host file, a synthetic spec, hwloc:...).
+void add_host_option(CLI::App& sub, std::string& spec);
+// The host named by --host; throws CommandError when it cannot be loaded.
+Topology load_host_or_throw(const std::string& spec);
+
+// "affine VERSION" and which platforms this binary can drive.
+std::string version_text();
+
+// Subcommand definitions, one file each under src/cli/.
+Command topo_command();
+Command calc_command();
+
+}  // namespace affine::cli

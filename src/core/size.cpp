@@ -1,0 +1,63 @@
+#include "affine/size.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+namespace affine {
+namespace {
+constexpr std::array<char, 6> units = {'\0', 'K', 'M', 'G', 'T', 'P'};
+}
+
+Result<std::uint64_t> parse_size(std::string_view text) {
+    auto bad = [&](std::string_view why) {
+        return usage_error(fmt::format("bad size \"{}\": {} (examples: 4G, 512M, 1.5G, 1073741824)",
+                                       text, why));
+    };
+    std::size_t end = 0;
+    while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.'))
+        ++end;
+    if (end == 0) return bad("expected a number at column 1");
+    std::string_view number = text.substr(0, end);
+    std::string_view suffix = text.substr(end);
+    int shift = 0;
+    if (!suffix.empty()) {
+        char u = static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0])));
+        std::size_t i = 1;
+        for (; i < units.size(); ++i)
+            if (units[i] == u) break;
+        if (i == units.size())
+            return bad(fmt::format("unknown unit at column {}", end + 1));
+        shift = static_cast<int>(i) * 10;
+        std::string_view rest = suffix.substr(1);
+        if (!rest.empty() && rest != "B" && rest != "iB" && rest != "b")
+            return bad(fmt::format("unexpected \"{}\" at column {}", rest, end + 2));
+    }
+    double value = 0;
+    auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (ec != std::errc{} || ptr != number.data() + number.size())
+        return bad("malformed number");
+    double bytes = std::ldexp(value, shift);
+    if (bytes >= 0x1p64) return bad("too large");
+    if (bytes < 1) return bad("must be at least one byte");
+    if (shift == 0 && number.find('.') != std::string_view::npos) return bad("bytes must be whole");
+    return static_cast<std::uint64_t>(std::llround(bytes));
+}
+
+std::string format_size(std::uint64_t bytes) {
+    std::size_t unit = 0;
+    double value = static_cast<double>(bytes);
+    while (unit + 1 < units.size() && value >= 1024) {
+        value /= 1024;
+        ++unit;
+    }
+    if (unit == 0) return fmt::format("{}B", bytes);
+    if (std::abs(value - std::round(value)) < 0.05) return fmt::format("{:.0f}{}", value, units[unit]);
+    return fmt::format("{:.1f}{}", value, units[unit]);
+}
+
+}  // namespace affine

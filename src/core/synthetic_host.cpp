@@ -1,0 +1,108 @@
+#include <fmt/format.h>
+
+#include <charconv>
+#include <map>
+
+#include "affine/host.hpp"
+#include "affine/size.hpp"
+
+namespace affine {
+namespace {
+
+struct SyntheticSpec {
+    int nodes = 0;
+    int sockets = 0;
+    int cores = 0;
+    int smt = 1;
+    std::uint64_t memory = std::uint64_t{4} << 30;
+    int distance = 21;
+    int socket_distance = 0;  // between nodes of one socket; 0 = derive from distance
+};
+
+constexpr std::string_view spec_help =
+    "nodes=N,cores=C[,sockets=S][,smt=T][,mem=SIZE][,dist=D][,sdist=E]";
+
+Result<SyntheticSpec> parse_spec(std::string_view spec) {
+    auto bad = [&](const std::string& why) {
+        return usage_error(fmt::format("bad host spec \"{}\": {} (expected {})", spec, why, spec_help));
+    };
+    SyntheticSpec s;
+    std::map<std::string, std::string> seen;
+    std::size_t pos = 0;
+    while (pos <= spec.size()) {
+        auto comma = spec.find(',', pos);
+        auto item = spec.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+        auto eq = item.find('=');
+        if (eq == std::string_view::npos || eq == 0)
+            return bad(fmt::format("expected key=value at column {}", pos + 1));
+        std::string key(item.substr(0, eq));
+        std::string_view value = item.substr(eq + 1);
+        if (seen.contains(key)) return bad(fmt::format("\"{}\" given twice", key));
+        seen[key] = value;
+        if (key == "mem") {
+            auto size = parse_size(value);
+            if (!size) return std::unexpected(size.error());
+            s.memory = *size;
+        } else {
+            int v = 0;
+            auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+            if (ec != std::errc{} || ptr != value.data() + value.size() || v < 1)
+                return bad(fmt::format("{} must be a positive integer, not \"{}\"", key, value));
+            if (key == "nodes") s.nodes = v;
+            else if (key == "sockets") s.sockets = v;
+            else if (key == "cores") s.cores = v;
+            else if (key == "smt") s.smt = v;
+            else if (key == "dist") s.distance = v;
+            else if (key == "sdist") s.socket_distance = v;
+            else return bad(fmt::format("unknown key \"{}\"", key));
+        }
+        if (comma == std::string_view::npos) break;
+        pos = comma + 1;
+    }
+    if (s.nodes == 0) return bad("nodes= is required");
+    if (s.cores == 0) return bad("cores= is required");
+    if (s.sockets == 0) s.sockets = s.nodes;
+    if (s.nodes % s.sockets != 0)
+        return bad(fmt::format("{} nodes cannot be spread evenly over {} sockets", s.nodes, s.sockets));
+    if (static_cast<long long>(s.nodes) * s.cores * s.smt > 65536)
+        return bad("more than 65,536 CPUs");
+    if (s.distance <= 10 || (s.socket_distance != 0 && s.socket_distance <= 10))
+        return bad("remote distances must be greater than 10 (the local distance)");
+    if (s.socket_distance == 0) s.socket_distance = (10 + s.distance + 1) / 2;
+    return s;
+}
+
+}  // namespace
+
+Result<Topology> synthetic_topology(std::string_view spec) {
+    auto parsed = parse_spec(spec);
+    if (!parsed) return std::unexpected(parsed.error());
+    const SyntheticSpec& s = *parsed;
+    const int nodes_per_socket = s.nodes / s.sockets;
+    Topology t;
+    t.source = std::string(spec);
+    int cpu_id = 0;
+    for (int n = 0; n < s.nodes; ++n) {
+        Node node;
+        node.id = n;
+        node.memory_total_bytes = s.memory;
+        node.memory_free_bytes = s.memory;
+        for (int m = 0; m < s.nodes; ++m) {
+            bool same_socket = n / nodes_per_socket == m / nodes_per_socket;
+            node.distances[m] = m == n ? 10 : same_socket ? s.socket_distance : s.distance;
+        }
+        for (int c = 0; c < s.cores; ++c) {
+            for (int thread = 0; thread < s.smt; ++thread) {
+                t.cpus.push_back(Cpu{.id = cpu_id, .online = true, .core = n * s.cores + c,
+                                     .package = n / nodes_per_socket, .die = std::nullopt, .node = n});
+                node.cpus.insert(cpu_id++);
+            }
+        }
+        t.nodes.push_back(std::move(node));
+    }
+    t.allowed_cpus = t.online_cpus();
+    t.allowed_nodes = t.all_nodes();
+    return t;
+}
+
+}  // namespace affine

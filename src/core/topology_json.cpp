@@ -1,0 +1,201 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "affine/host.hpp"
+#include "affine/set_grammar.hpp"
+#include "json.hpp"
+
+namespace affine {
+namespace detail {
+namespace {
+
+Json optional_json(const std::optional<int>& v) { return v ? Json(*v) : Json(nullptr); }
+
+// Reading a host file: every problem is reported with the JSON path of the field.
+class HostFileReader {
+public:
+    explicit HostFileReader(std::string source) : source_(std::move(source)) {}
+
+    std::unexpected<Error> bad(const std::string& where, const std::string& why) const {
+        return usage_error(fmt::format("host file {}: {}: {}", source_, where, why));
+    }
+
+    Result<std::int64_t> integer(const Json& obj, const std::string& key, const std::string& where,
+                                 std::int64_t min = 0) const {
+        if (!obj.contains(key)) return bad(where, fmt::format("missing field \"{}\"", key));
+        const Json& v = obj.at(key);
+        if (!v.is_number_integer()) return bad(where + "." + key, "expected an integer");
+        auto value = v.get<std::int64_t>();
+        if (value < min) return bad(where + "." + key, fmt::format("must be at least {}", min));
+        return value;
+    }
+
+    template <typename Tag>
+    Result<IdSet<Tag>> id_array(const Json& v, const std::string& where) const {
+        if (!v.is_array()) return bad(where, "expected an array of integers");
+        IdSet<Tag> set;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (!v[i].is_number_integer() || v[i].get<std::int64_t>() < 0 ||
+                v[i].get<std::int64_t>() > (1 << 20))
+                return bad(fmt::format("{}[{}]", where, i), "expected a non-negative integer");
+            set.insert(v[i].get<int>());
+        }
+        return set;
+    }
+
+    Result<Topology> read(const Json& json) const {
+        if (!json.is_object()) return bad("top level", "expected an object");
+        if (!json.contains("cpus") || !json["cpus"].is_array()) return bad("top level", "missing array \"cpus\"");
+        if (!json.contains("nodes") || !json["nodes"].is_array()) return bad("top level", "missing array \"nodes\"");
+        Topology t;
+        t.source = source_;
+        std::set<int> cpu_ids;
+        for (std::size_t i = 0; i < json["cpus"].size(); ++i) {
+            const Json& c = json["cpus"][i];
+            std::string where = fmt::format("cpus[{}]", i);
+            if (!c.is_object()) return bad(where, "expected an object");
+            Cpu cpu;
+            auto id = integer(c, "id", where);
+            if (!id) return std::unexpected(id.error());
+            auto node = integer(c, "node", where, -1);  // -1: an offline CPU of unknown node
+            if (!node) return std::unexpected(node.error());
+            auto core = integer(c, "core", where, -1);
+            if (!core) return std::unexpected(core.error());
+            auto package = integer(c, "package", where, -1);
+            if (!package) return std::unexpected(package.error());
+            if (!c.contains("online") || !c["online"].is_boolean()) return bad(where, "missing boolean \"online\"");
+            cpu.id = static_cast<int>(*id);
+            cpu.node = static_cast<int>(*node);
+            cpu.core = static_cast<int>(*core);
+            cpu.package = static_cast<int>(*package);
+            cpu.online = c["online"].get<bool>();
+            if (c.contains("die") && c["die"].is_number_integer()) cpu.die = c["die"].get<int>();
+            if (!cpu_ids.insert(cpu.id).second) return bad(where, fmt::format("CPU {} listed twice", cpu.id));
+            t.cpus.push_back(cpu);
+        }
+        std::ranges::sort(t.cpus, {}, &Cpu::id);
+        for (std::size_t i = 0; i < json["nodes"].size(); ++i) {
+            const Json& n = json["nodes"][i];
+            std::string where = fmt::format("nodes[{}]", i);
+            if (!n.is_object()) return bad(where, "expected an object");
+            Node node;
+            auto id = integer(n, "id", where);
+            if (!id) return std::unexpected(id.error());
+            node.id = static_cast<int>(*id);
+            if (!n.contains("cpus")) return bad(where, "missing field \"cpus\"");
+            auto cpus = id_array<CpuTag>(n["cpus"], where + ".cpus");
+            if (!cpus) return std::unexpected(cpus.error());
+            node.cpus = *cpus;
+            auto total = integer(n, "memory_total_bytes", where);
+            if (!total) return std::unexpected(total.error());
+            auto free = integer(n, "memory_free_bytes", where);
+            if (!free) return std::unexpected(free.error());
+            if (*free > *total) return bad(where, "memory_free_bytes exceeds memory_total_bytes");
+            node.memory_total_bytes = static_cast<std::uint64_t>(*total);
+            node.memory_free_bytes = static_cast<std::uint64_t>(*free);
+            if (!n.contains("distances") || !n["distances"].is_object())
+                return bad(where, "missing object \"distances\"");
+            for (const auto& [key, value] : n["distances"].items()) {
+                int to = 0;
+                auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), to);
+                if (ec != std::errc{} || ptr != key.data() + key.size() || to < 0)
+                    return bad(where + ".distances", fmt::format("key \"{}\" is not a node id", key));
+                if (!value.is_number_integer() || value.get<int>() < 0)
+                    return bad(fmt::format("{}.distances.{}", where, key), "expected a non-negative integer");
+                node.distances[to] = value.get<int>();
+            }
+            if (t.node(node.id) != nullptr) return bad(where, fmt::format("node {} listed twice", node.id));
+            t.nodes.push_back(std::move(node));
+            std::ranges::sort(t.nodes, {}, &Node::id);
+        }
+        // The two views of CPU-to-node must agree, or plans would be built on sand.
+        for (const Cpu& cpu : t.cpus) {
+            if (cpu.node < 0 && !cpu.online) continue;
+            const Node* node = t.node(cpu.node);
+            if (node == nullptr)
+                return bad(fmt::format("CPU {}", cpu.id), fmt::format("its node {} is not in \"nodes\"", cpu.node));
+            if (!node->cpus.contains(cpu.id))
+                return bad(fmt::format("node {}.cpus", node->id),
+                           fmt::format("does not list CPU {}, whose node is {}", cpu.id, cpu.node));
+        }
+        for (const Node& node : t.nodes) {
+            for (int cpu : node.cpus) {
+                const Cpu* c = t.cpu(cpu);
+                if (c == nullptr || c->node != node.id)
+                    return bad(fmt::format("node {}.cpus", node.id),
+                               fmt::format("lists CPU {}, which is not one of its CPUs in \"cpus\"", cpu));
+            }
+            for (const auto& [to, d] : node.distances)
+                if (t.node(to) == nullptr)
+                    return bad(fmt::format("node {}.distances", node.id), fmt::format("names unknown node {}", to));
+        }
+        t.allowed_cpus = t.online_cpus();
+        t.allowed_nodes = t.all_nodes();
+        if (json.contains("allowed_cpus")) {
+            auto s = id_array<CpuTag>(json["allowed_cpus"], "allowed_cpus");
+            if (!s) return std::unexpected(s.error());
+            t.allowed_cpus = *s;
+        }
+        if (json.contains("allowed_nodes")) {
+            auto s = id_array<NodeTag>(json["allowed_nodes"], "allowed_nodes");
+            if (!s) return std::unexpected(s.error());
+            t.allowed_nodes = *s;
+        }
+        if (json.contains("numa_balancing") && json["numa_balancing"].is_boolean())
+            t.numa_balancing = json["numa_balancing"].get<bool>();
+        return t;
+    }
+
+private:
+    std::string source_;
+};
+
+}  // namespace
+
+Json topology_json(const Topology& topology) {
+    Json cpus = Json::array();
+    for (const Cpu& c : topology.cpus) {
+        cpus.push_back({{"id", c.id}, {"online", c.online}, {"node", c.node}, {"core", c.core},
+                        {"package", c.package}, {"die", optional_json(c.die)}});
+    }
+    Json nodes = Json::array();
+    for (const Node& n : topology.nodes) {
+        Json distances = Json::object();
+        for (const auto& [to, d] : n.distances) distances[std::to_string(to)] = d;
+        nodes.push_back({{"id", n.id},
+                         {"cpus", ids_json(n.cpus)},
+                         {"memory_total_bytes", n.memory_total_bytes},
+                         {"memory_free_bytes", n.memory_free_bytes},
+                         {"distances", distances},
+                         {"has_cpus", n.has_cpus()},
+                         {"has_memory", n.has_memory()},
+                         {"cores", topology.cores_of(n.id).size()}});
+    }
+    Json out;
+    out["source"] = topology.source;
+    out["cpus"] = std::move(cpus);
+    out["nodes"] = std::move(nodes);
+    out["allowed_cpus"] = ids_json(topology.allowed_cpus);
+    out["allowed_nodes"] = ids_json(topology.allowed_nodes);
+    out["numa_balancing"] = topology.numa_balancing ? Json(*topology.numa_balancing) : Json(nullptr);
+    return out;
+}
+
+Result<Topology> topology_from_json_value(const Json& json, const std::string& source) {
+    return HostFileReader(source).read(json);
+}
+
+}  // namespace detail
+
+std::string topology_to_json(const Topology& topology) { return detail::topology_json(topology).dump(2); }
+
+Result<Topology> topology_from_json(std::string_view json_text, const std::string& source) {
+    auto json = detail::Json::parse(json_text, nullptr, false);
+    if (json.is_discarded()) return usage_error(fmt::format("host file {}: not valid JSON", source));
+    return detail::topology_from_json_value(json, source);
+}
+
+}  // namespace affine

@@ -1,0 +1,117 @@
+#include "hwloc_import.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "affine/host.hpp"
+
+namespace affine {
+namespace detail {
+namespace {
+
+int os_or_logical(hwloc_obj_t obj) {
+    return obj->os_index == HWLOC_UNKNOWN_INDEX ? static_cast<int>(obj->logical_index)
+                                                : static_cast<int>(obj->os_index);
+}
+
+CpuSet cpuset_of(hwloc_const_bitmap_t bitmap) {
+    CpuSet set;
+    if (bitmap == nullptr) return set;
+    for (int id = hwloc_bitmap_first(bitmap); id >= 0; id = hwloc_bitmap_next(bitmap, id)) set.insert(id);
+    return set;
+}
+
+}  // namespace
+
+Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
+    Topology t;
+    t.source = source;
+    const int numa_count = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+    for (int i = 0; i < numa_count; ++i) {
+        hwloc_obj_t obj = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, static_cast<unsigned>(i));
+        Node node;
+        node.id = static_cast<int>(obj->os_index);
+        node.cpus = cpuset_of(obj->cpuset);
+        node.memory_total_bytes = obj->attr->numanode.local_memory;
+        node.memory_free_bytes = node.memory_total_bytes;
+        t.nodes.push_back(std::move(node));
+    }
+    std::ranges::sort(t.nodes, {}, &Node::id);
+
+    const int pu_count = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+    for (int i = 0; i < pu_count; ++i) {
+        hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, static_cast<unsigned>(i));
+        Cpu cpu;
+        cpu.id = static_cast<int>(pu->os_index);
+        hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_CORE, pu);
+        cpu.core = core != nullptr ? static_cast<int>(core->logical_index) : -1;
+        hwloc_obj_t package = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pu);
+        cpu.package = package != nullptr ? os_or_logical(package) : 0;
+        if (hwloc_obj_t die = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_DIE, pu)) cpu.die = os_or_logical(die);
+        cpu.node = -1;
+        for (const Node& n : t.nodes)
+            if (n.cpus.contains(cpu.id)) cpu.node = n.id;
+        t.cpus.push_back(cpu);
+    }
+    // Offline CPUs are in the complete cpuset only; hwloc does not know their node.
+    CpuSet online;
+    for (const Cpu& c : t.cpus) online.insert(c.id);
+    for (int id : cpuset_of(hwloc_topology_get_complete_cpuset(topo)) - online)
+        t.cpus.push_back(Cpu{.id = id, .online = false, .core = -1, .package = -1, .die = std::nullopt, .node = -1});
+    std::ranges::sort(t.cpus, {}, &Cpu::id);
+
+    // Cores numbered by their lowest CPU, like the Linux reader and lscpu.
+    std::map<int, int> renumber;
+    std::map<int, int> lowest_cpu_of_core;
+    for (const Cpu& c : t.cpus)
+        if (c.core >= 0 && !lowest_cpu_of_core.contains(c.core)) lowest_cpu_of_core[c.core] = c.id;
+    std::map<int, int> by_lowest;
+    for (auto [core, cpu] : lowest_cpu_of_core) by_lowest[cpu] = core;
+    int next = 0;
+    for (auto [cpu, core] : by_lowest) renumber[core] = next++;
+    for (Cpu& c : t.cpus)
+        if (c.core >= 0) c.core = renumber[c.core];
+
+    for (Node& n : t.nodes)
+        for (const Node& m : t.nodes) n.distances[m.id] = n.id == m.id ? 10 : 20;
+    unsigned nr = 1;
+    hwloc_distances_s* dist = nullptr;
+    if (hwloc_distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &nr, &dist, HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) == 0 &&
+        nr == 1) {
+        for (unsigned i = 0; i < dist->nbobjs; ++i)
+            for (unsigned j = 0; j < dist->nbobjs; ++j) {
+                auto from = std::ranges::find(t.nodes, static_cast<int>(dist->objs[i]->os_index), &Node::id);
+                if (from != t.nodes.end())
+                    from->distances[static_cast<int>(dist->objs[j]->os_index)] =
+                        static_cast<int>(dist->values[i * dist->nbobjs + j]);
+            }
+        hwloc_distances_release(topo, dist);
+    }
+    t.allowed_cpus = cpuset_of(hwloc_topology_get_allowed_cpuset(topo));
+    t.allowed_nodes = NodeSet::from_words(cpuset_of(hwloc_topology_get_allowed_nodeset(topo)).words());
+    return t;
+}
+
+}  // namespace detail
+
+Result<Topology> hwloc_topology(std::string_view what) {
+    hwloc_topology_t raw = nullptr;
+    if (hwloc_topology_init(&raw) != 0) return failure("cannot initialise hwloc");
+    std::unique_ptr<struct hwloc_topology, decltype(&hwloc_topology_destroy)> topo(raw, hwloc_topology_destroy);
+    std::string arg(what);
+    bool is_xml = arg.ends_with(".xml") || arg.find('/') != std::string::npos;
+    int rc = is_xml ? hwloc_topology_set_xml(topo.get(), arg.c_str())
+                    : hwloc_topology_set_synthetic(topo.get(), arg.c_str());
+    if (rc != 0)
+        return usage_error(is_xml ? fmt::format("hwloc cannot read XML file {}", arg)
+                                  : fmt::format("hwloc rejects synthetic description \"{}\" "
+                                                "(example: \"numa:2(memory=8GB) core:4 pu:2\")",
+                                                arg));
+    if (hwloc_topology_load(topo.get()) != 0)
+        return failure(fmt::format("hwloc cannot load the topology \"{}\"", arg));
+    return detail::topology_from_hwloc(topo.get(), "hwloc:" + arg);
+}
+
+}  // namespace affine

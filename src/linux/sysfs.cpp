@@ -1,0 +1,80 @@
+#include "sysfs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace affine::linux_backend {
+
+SysFs::SysFs(std::string root) : root_(std::move(root)) {
+    while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+std::string SysFs::full(std::string_view path) const {
+    if (root_ == "/" || root_.empty()) return std::string(path);
+    return root_ + std::string(path);
+}
+
+// Plain read(2) rather than iostreams: topology discovery reads hundreds of tiny
+// files on a large host, and this is what keeps `affine topo` faster than lstopo.
+std::optional<std::string> SysFs::read(std::string_view path) const {
+    int fd = ::open(full(path).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string out;
+    char buf[4096];
+    while (true) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            ::close(fd);
+            return std::nullopt;
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+std::optional<std::string> SysFs::read_line(std::string_view path) const {
+    auto text = read(path);
+    if (!text) return std::nullopt;
+    auto nl = text->find('\n');
+    if (nl != std::string::npos) text->resize(nl);
+    return text;
+}
+
+std::vector<std::string> SysFs::list(std::string_view path) const {
+    std::vector<std::string> names;
+    DIR* dir = ::opendir(full(path).c_str());
+    if (dir == nullptr) return names;
+    while (dirent* e = ::readdir(dir)) {
+        std::string_view name = e->d_name;
+        if (name != "." && name != "..") names.emplace_back(name);
+    }
+    ::closedir(dir);
+    return names;
+}
+
+bool SysFs::exists(std::string_view path) const {
+    struct stat st{};
+    return ::stat(full(path).c_str(), &st) == 0;
+}
+
+std::optional<std::string> status_field(std::string_view status, std::string_view key) {
+    std::size_t pos = 0;
+    while (pos < status.size()) {
+        auto end = status.find('\n', pos);
+        auto line = status.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+        if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ':') {
+            auto value = line.substr(key.size() + 1);
+            auto first = value.find_first_not_of(" \t");
+            return first == std::string_view::npos ? std::string() : std::string(value.substr(first));
+        }
+        if (end == std::string_view::npos) break;
+        pos = end + 1;
+    }
+    return std::nullopt;
+}
+
+}  // namespace affine::linux_backend

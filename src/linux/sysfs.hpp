@@ -1,0 +1,34 @@
+// The one seam for reading sysfs and procfs: every path is taken under a root
+// directory, so a captured tree is a test fixture (as hwloc's HWLOC_FSROOT).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace affine::linux_backend {
+
+class SysFs {
+public:
+    explicit SysFs(std::string root = "/");
+
+    // The contents of `path` (an absolute path such as "/sys/devices/system/cpu/online"
+    // below the root), or nullopt when it cannot be read.
+    [[nodiscard]] std::optional<std::string> read(std::string_view path) const;
+    // The first line of `path` without its newline.
+    [[nodiscard]] std::optional<std::string> read_line(std::string_view path) const;
+    // The names in directory `path` (not "." or ".."), unsorted; empty when absent.
+    [[nodiscard]] std::vector<std::string> list(std::string_view path) const;
+    [[nodiscard]] bool exists(std::string_view path) const;
+    [[nodiscard]] const std::string& root() const { return root_; }
+
+private:
+    [[nodiscard]] std::string full(std::string_view path) const;
+    std::string root_;
+};
+
+// The value of the line "Key:<whitespace>value" in a /proc/PID/status text.
+std::optional<std::string> status_field(std::string_view status, std::string_view key);
+
+}  // namespace affine::linux_backend

@@ -1,0 +1,169 @@
+// Discovery of a Linux host's topology from sysfs and procfs.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <sstream>
+
+#include "affine/host.hpp"
+#include "affine/set_grammar.hpp"
+#include "sysfs.hpp"
+
+namespace affine {
+namespace {
+
+using linux_backend::SysFs;
+using linux_backend::status_field;
+
+std::optional<int> to_int(std::string_view text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+    int v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+    return v;
+}
+
+Result<CpuSet> read_list(const SysFs& fs, const std::string& path) {
+    auto text = fs.read(path);
+    if (!text) return failure(fmt::format("cannot read {}{}", fs.root() == "/" ? "" : fs.root(), path));
+    auto set = parse_id_list(*text);
+    if (!set) return failure(fmt::format("cannot parse {}: {}", path, set.error().message));
+    return set;
+}
+
+// "Node 0 MemTotal:       1014688 kB" -> bytes, for the given key.
+std::optional<std::uint64_t> meminfo_bytes(std::string_view text, std::string_view key) {
+    auto at = text.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    auto rest = text.substr(at + key.size());
+    auto digits = rest.find_first_of("0123456789");
+    if (digits == std::string_view::npos) return std::nullopt;
+    std::uint64_t kb = 0;
+    std::from_chars(rest.data() + digits, rest.data() + rest.size(), kb);
+    return kb * 1024;
+}
+
+struct CpuFacts {
+    std::optional<int> package;
+    std::optional<int> die;
+    std::optional<int> core_key;  // lowest CPU of the CPUs sharing this one's core
+};
+
+CpuFacts read_cpu_facts(const SysFs& fs, int cpu) {
+    CpuFacts facts;
+    std::string dir = fmt::format("/sys/devices/system/cpu/cpu{}/topology/", cpu);
+    if (auto v = fs.read(dir + "physical_package_id")) facts.package = to_int(*v);
+    if (auto v = fs.read(dir + "die_id")) facts.die = to_int(*v);
+    for (const char* name : {"core_cpus_list", "thread_siblings_list"}) {
+        if (auto v = fs.read(dir + name)) {
+            if (auto set = parse_id_list(*v); set && !set->empty()) {
+                facts.core_key = *set->first();
+                break;
+            }
+        }
+    }
+    return facts;
+}
+
+}  // namespace
+
+Result<Topology> read_linux_topology(const std::string& root) {
+    SysFs fs(root);
+    Topology t;
+    t.source = root == "/" ? "live" : root;
+
+    auto present = read_list(fs, "/sys/devices/system/cpu/present");
+    if (!present) present = read_list(fs, "/sys/devices/system/cpu/possible");
+    if (!present) return std::unexpected(present.error());
+    auto online = read_list(fs, "/sys/devices/system/cpu/online");
+    if (!online) return std::unexpected(online.error());
+
+    // Cores: each distinct set of SMT siblings is one core, numbered by lowest CPU.
+    std::map<int, CpuFacts> facts;
+    std::map<int, int> core_number;
+    for (int id : *present) {
+        facts[id] = online->contains(id) ? read_cpu_facts(fs, id) : CpuFacts{};
+        if (facts[id].core_key) core_number.emplace(*facts[id].core_key, 0);
+    }
+    int next_core = 0;
+    for (auto& [key, number] : core_number) number = next_core++;
+
+    std::map<int, int> node_of_cpu;
+    auto node_online = read_list(fs, "/sys/devices/system/node/online");
+    if (node_online && !node_online->empty()) {
+        std::vector<int> node_ids = node_online->ids();
+        for (int id : node_ids) {
+            Node node;
+            node.id = id;
+            std::string dir = fmt::format("/sys/devices/system/node/node{}/", id);
+            if (auto cpus = read_list(fs, dir + "cpulist")) node.cpus = *cpus & *present;
+            if (auto meminfo = fs.read(dir + "meminfo")) {
+                node.memory_total_bytes = meminfo_bytes(*meminfo, "MemTotal:").value_or(0);
+                node.memory_free_bytes = meminfo_bytes(*meminfo, "MemFree:").value_or(0);
+            }
+            // The kernel prints one distance per online node, in node id order.
+            if (auto line = fs.read_line(dir + "distance")) {
+                std::istringstream in(*line);
+                int d = 0;
+                for (std::size_t i = 0; in >> d && i < node_ids.size(); ++i) node.distances[node_ids[i]] = d;
+            }
+            for (int cpu : node.cpus) node_of_cpu[cpu] = id;
+            t.nodes.push_back(std::move(node));
+        }
+    } else {
+        // A kernel without NUMA support: one node holding everything.
+        Node node;
+        node.cpus = *present;
+        if (auto meminfo = fs.read("/proc/meminfo")) {
+            node.memory_total_bytes = meminfo_bytes(*meminfo, "MemTotal:").value_or(0);
+            node.memory_free_bytes = meminfo_bytes(*meminfo, "MemFree:").value_or(0);
+        }
+        node.distances[0] = 10;
+        for (int cpu : node.cpus) node_of_cpu[cpu] = 0;
+        t.nodes.push_back(std::move(node));
+    }
+
+    // x86 takes an offline CPU out of its node's cpulist but keeps the cpuN/nodeM link.
+    for (int id : *present) {
+        if (node_of_cpu.contains(id)) continue;
+        for (const auto& name : fs.list(fmt::format("/sys/devices/system/cpu/cpu{}", id))) {
+            if (name.starts_with("node")) {
+                if (auto n = to_int(std::string_view(name).substr(4)); n && t.node(*n) != nullptr) {
+                    node_of_cpu[id] = *n;
+                    auto it = std::ranges::find(t.nodes, *n, &Node::id);
+                    it->cpus.insert(id);
+                }
+            }
+        }
+        if (!node_of_cpu.contains(id) && t.nodes.size() == 1) {
+            node_of_cpu[id] = t.nodes.front().id;
+            t.nodes.front().cpus.insert(id);
+        }
+    }
+
+    for (int id : *present) {
+        const CpuFacts& f = facts[id];
+        t.cpus.push_back(Cpu{.id = id,
+                             .online = online->contains(id),
+                             .core = f.core_key ? core_number[*f.core_key] : -1,
+                             .package = f.package.value_or(-1),
+                             .die = f.die,
+                             .node = node_of_cpu.contains(id) ? node_of_cpu[id] : -1});
+    }
+
+    t.allowed_cpus = *online;
+    t.allowed_nodes = t.all_nodes();
+    if (auto status = fs.read("/proc/self/status")) {
+        if (auto v = status_field(*status, "Cpus_allowed_list"))
+            if (auto s = parse_id_list(*v)) t.allowed_cpus = *s;
+        if (auto v = status_field(*status, "Mems_allowed_list"))
+            if (auto s = parse_id_list(*v)) t.allowed_nodes = NodeSet::from_words(s->words());
+    }
+    if (auto v = fs.read("/proc/sys/kernel/numa_balancing")) {
+        if (auto n = to_int(*v)) t.numa_balancing = *n != 0;
+    }
+    return t;
+}
+
+}  // namespace affine

@@ -1,0 +1,37 @@
+#include <gtest/gtest.h>
+
+#include "affine/size.hpp"
+
+namespace affine {
+namespace {
+
+TEST(Size, Parses) {
+    EXPECT_EQ(*parse_size("4G"), 4ULL << 30);
+    EXPECT_EQ(*parse_size("512M"), 512ULL << 20);
+    EXPECT_EQ(*parse_size("512m"), 512ULL << 20);
+    EXPECT_EQ(*parse_size("1.5G"), 3ULL << 29);
+    EXPECT_EQ(*parse_size("64GiB"), 64ULL << 30);
+    EXPECT_EQ(*parse_size("2KB"), 2048U);
+    EXPECT_EQ(*parse_size("1073741824"), 1ULL << 30);
+    EXPECT_EQ(*parse_size("1T"), 1ULL << 40);
+}
+
+TEST(Size, Refuses) {
+    for (const char* bad : {"", "G", "4X", "4Gx", "0", "0G", "1.5", "1..5G", "99999999P", "-1G"}) {
+        auto r = parse_size(bad);
+        EXPECT_FALSE(r) << bad;
+        if (!r) {
+            EXPECT_EQ(r.error().kind, ErrorKind::usage);
+        }
+    }
+}
+
+TEST(Size, Formats) {
+    EXPECT_EQ(format_size(512ULL << 20), "512M");
+    EXPECT_EQ(format_size(3ULL << 29), "1.5G");
+    EXPECT_EQ(format_size(64ULL << 30), "64G");
+    EXPECT_EQ(format_size(100), "100B");
+}
+
+}  // namespace
+}  // namespace affine
