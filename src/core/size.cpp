@@ -2,9 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cctype>
-#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -37,9 +38,12 @@ Result<std::uint64_t> parse_size(std::string_view text) {
         if (!rest.empty() && rest != "B" && rest != "iB" && rest != "b")
             return bad(fmt::format("unexpected \"{}\" at column {}", rest, end + 2));
     }
-    double value = 0;
-    auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
-    if (ec != std::errc{} || ptr != number.data() + number.size())
+    // strtod rather than from_chars: libc++ (used by the fuzz build) lacks the
+    // floating-point from_chars. The text holds only digits and dots here.
+    std::string copy(number);
+    char* end_ptr = nullptr;
+    double value = std::strtod(copy.c_str(), &end_ptr);
+    if (end_ptr != copy.c_str() + copy.size() || std::count(copy.begin(), copy.end(), '.') > 1)
         return bad("malformed number");
     double bytes = std::ldexp(value, shift);
     if (bytes >= 0x1p64) return bad("too large");
