@@ -1,0 +1,122 @@
+#!/bin/bash
+# Fetch the boot kit for the system tests: a Debian amd64 kernel (with its
+# modules) and the Xen 4.17 hypervisor. Nothing is installed on the host;
+# the packages are downloaded with apt-get and unpacked with dpkg-deb.
+#
+# Usage: fetch-kit.sh [DIR]
+#   DIR defaults to $AFFINE_KIT_DIR, else <repo>/build/kit.
+# Produces:
+#   DIR/vmlinuz   -> the kernel image
+#   DIR/modules/  -> the unpacked lib/modules tree (DIR/modules/<version>/...)
+#   DIR/xen.elf   -> the plain multiboot ELF of Xen (QEMU cannot load the .gz)
+# Idempotent: packages already downloaded and unpacked are kept.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+kit=${1:-${AFFINE_KIT_DIR:-$repo/build/kit}}
+xen_pkg=xen-hypervisor-4.17-amd64
+
+log() { echo "fetch-kit: $*" >&2; }
+
+# apt-cache answers from the local package lists; on a fresh machine they
+# may be missing, so refresh them once when a lookup fails.
+lists_refreshed=0
+refresh_lists() {
+    if [ "$lists_refreshed" = 0 ]; then
+        log "refreshing package lists (apt-get update)"
+        apt-get update -qq >&2
+        lists_refreshed=1
+        return 0
+    fi
+    return 1
+}
+
+# True when NAME is a real package (has a candidate version), not only a
+# virtual name provided by others.
+is_real_package() {
+    local cand
+    cand=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/{print $2; exit}')
+    [ -n "$cand" ] && [ "$cand" != "(none)" ]
+}
+
+# The kernel image package linux-image-amd64 points at. It is normally the
+# signed package (linux-image-X-amd64); if that name is only virtual, fall
+# back to the -unsigned flavour or whatever provides it.
+kernel_package() {
+    local dep prov
+    dep=$(apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '/Depends: linux-image-/{print $2; exit}')
+    dep=${dep#<}; dep=${dep%>}
+    [ -n "$dep" ] || return 1
+    if is_real_package "$dep"; then
+        echo "$dep"; return 0
+    fi
+    if is_real_package "$dep-unsigned"; then
+        echo "$dep-unsigned"; return 0
+    fi
+    prov=$(apt-cache showpkg "$dep" |
+        awk '/^Reverse Provides:/{f=1; next} f && NF {print $1; exit}')
+    [ -n "$prov" ] || return 1
+    echo "$prov"
+}
+
+# Download PACKAGE into DIR/debs unless a .deb of the candidate version is
+# already there; print the path of the .deb.
+download() {
+    local pkg=$1 ver deb
+    ver=$(apt-cache policy "$pkg" | awk '/Candidate:/{print $2; exit}')
+    # apt-get names files pkg_version_arch.deb with ':' escaped as %3a.
+    deb=$(ls "$kit/debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+    if [ -z "$deb" ]; then
+        log "downloading $pkg $ver"
+        (cd "$kit/debs" && apt-get download -q "$pkg" >&2) ||
+            { refresh_lists && (cd "$kit/debs" && apt-get download -q "$pkg" >&2); }
+        deb=$(ls "$kit/debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+        [ -n "$deb" ] || deb=$(ls -t "$kit/debs/${pkg}_"*.deb | head -n1)
+    fi
+    echo "$deb"
+}
+
+# Unpack DEB into DEST once; a stamp records which .deb the tree came from,
+# so a newer package replaces the tree instead of mixing with it.
+unpack() {
+    local deb=$1 dest=$2
+    if [ -f "$dest/.unpacked-from" ] && [ "$(cat "$dest/.unpacked-from")" = "$(basename "$deb")" ]; then
+        return 0
+    fi
+    log "unpacking $(basename "$deb")"
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    dpkg-deb -x "$deb" "$dest"
+    basename "$deb" > "$dest/.unpacked-from"
+}
+
+main() {
+    mkdir -p "$kit/debs"
+    local kpkg kdeb xdeb vmlinuz xengz
+    kpkg=$(kernel_package) || { refresh_lists; kpkg=$(kernel_package); } ||
+        { log "cannot resolve the package linux-image-amd64 depends on"; exit 1; }
+    is_real_package "$xen_pkg" || refresh_lists || true
+
+    kdeb=$(download "$kpkg")
+    xdeb=$(download "$xen_pkg")
+    unpack "$kdeb" "$kit/kernel"
+    unpack "$xdeb" "$kit/xen"
+
+    vmlinuz=$(ls "$kit"/kernel/boot/vmlinuz-* | head -n1)
+    ln -sfn "kernel/boot/$(basename "$vmlinuz")" "$kit/vmlinuz"
+    ln -sfn kernel/lib/modules "$kit/modules"
+
+    xengz=$(ls "$kit"/xen/boot/xen-4.17-amd64.gz 2>/dev/null || ls "$kit"/xen/boot/xen-*.gz | head -n1)
+    if [ ! -s "$kit/xen.elf" ] || [ "$xengz" -nt "$kit/xen.elf" ]; then
+        zcat "$xengz" > "$kit/xen.elf.tmp" && mv "$kit/xen.elf.tmp" "$kit/xen.elf"
+    fi
+
+    echo "kit:     $kit"
+    echo "kernel:  $(basename "$kdeb") -> vmlinuz = $(readlink "$kit/vmlinuz")"
+    echo "modules: $(ls "$kit/modules")"
+    echo "xen:     $(basename "$xdeb") -> xen.elf ($(basename "$xengz"))"
+}
+
+main "$@"
