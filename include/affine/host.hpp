@@ -41,6 +41,7 @@ Result<Topology> hwloc_topology(std::string_view what);
 //   "live" (or empty)   read_linux_topology("/")
 //   "hwloc:DESC|FILE"   hwloc_topology(DESC|FILE)
 //   a path to a file    topology_from_json(contents)
+//   a directory         read_linux_topology(dir): a captured sys/ and proc/ tree
 //   "key=value,..."     synthetic_topology(spec)
 // Reads live system state or files as the spec says.
 Result<Topology> load_host(std::string_view spec);

@@ -16,6 +16,20 @@ int os_or_logical(hwloc_obj_t obj) {
                                                 : static_cast<int>(obj->os_index);
 }
 
+// The node a PU belongs to as Linux reports it: hwloc attaches memory to the
+// nearest ancestor; a memory-only node (CXL, HBM, a CPU-less NUMA node) sits beside
+// the PU's own node under the same parent, after it, so the first one is the PU's.
+int local_node_of(hwloc_obj_t pu) {
+    for (hwloc_obj_t obj = pu; obj != nullptr; obj = obj->parent) {
+        for (hwloc_obj_t mem = obj->memory_first_child; mem != nullptr; mem = mem->next_sibling) {
+            hwloc_obj_t node = mem;
+            while (node != nullptr && node->type != HWLOC_OBJ_NUMANODE) node = node->memory_first_child;
+            if (node != nullptr) return static_cast<int>(node->os_index);
+        }
+    }
+    return -1;
+}
+
 CpuSet cpuset_of(hwloc_const_bitmap_t bitmap) {
     CpuSet set;
     if (bitmap == nullptr) return set;
@@ -33,7 +47,6 @@ Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
         hwloc_obj_t obj = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, static_cast<unsigned>(i));
         Node node;
         node.id = static_cast<int>(obj->os_index);
-        node.cpus = cpuset_of(obj->cpuset);
         node.memory_total_bytes = obj->attr->numanode.local_memory;
         node.memory_free_bytes = node.memory_total_bytes;
         t.nodes.push_back(std::move(node));
@@ -50,9 +63,8 @@ Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
         hwloc_obj_t package = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pu);
         cpu.package = package != nullptr ? os_or_logical(package) : 0;
         if (hwloc_obj_t die = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_DIE, pu)) cpu.die = os_or_logical(die);
-        cpu.node = -1;
-        for (const Node& n : t.nodes)
-            if (n.cpus.contains(cpu.id)) cpu.node = n.id;
+        cpu.node = local_node_of(pu);
+        if (auto n = std::ranges::find(t.nodes, cpu.node, &Node::id); n != t.nodes.end()) n->cpus.insert(cpu.id);
         t.cpus.push_back(cpu);
     }
     // Offline CPUs are in the complete cpuset only; hwloc does not know their node.

@@ -15,6 +15,8 @@ Result<Topology> load_host(std::string_view spec) {
     if (spec.starts_with("hwloc:")) return hwloc_topology(spec.substr(6));
     if (spec.find('=') != std::string_view::npos) return synthetic_topology(spec);
     std::string path(spec);
+    // A directory is a root holding sys/ and proc/: a captured host (as HWLOC_FSROOT).
+    if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return read_linux_topology(path);
     std::ifstream in(path);
     if (!in)
         return usage_error(fmt::format("--host {}: {} (expected live, a host JSON file, "
