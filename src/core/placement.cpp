@@ -17,7 +17,25 @@ __extension__ typedef unsigned __int128 Wide;
 
 constexpr int max_exhaustive_nodes = 20;
 
-bool reachable_distance(int d) { return d >= 10 && d <= 254; }
+// 255 is the SLIT's "no connection" marker; below 10 is not a distance at all.
+bool reachable_distance(int d) { return d >= 10 && d != 255; }
+
+std::vector<int> distance_matrix_of(const Topology& t) {
+    std::size_t n = t.nodes.size();
+    std::vector<int> matrix(n * n, 20);
+    for (std::size_t i = 0; i < n; ++i) {
+        const Node& from = t.nodes[i];
+        // Both the distance map and the nodes are sorted by id: walk them together.
+        auto it = from.distances.begin();
+        for (std::size_t j = 0; j < n; ++j) {
+            int to = t.nodes[j].id;
+            while (it != from.distances.end() && it->first < to) ++it;
+            if (it != from.distances.end() && it->first == to) matrix[i * n + j] = it->second;
+            else matrix[i * n + j] = i == j ? 10 : 20;  // as Topology::distance
+        }
+    }
+    return matrix;
+}
 
 // What the planner knows of one node, from the definitions in the header.
 struct NodeFacts {
@@ -35,6 +53,7 @@ class HostFacts {
 public:
     HostFacts(const PlacementHost& host, const PlacementRequest& request) : topology_(host.topology) {
         const Topology& t = host.topology;
+        if (host.distance_matrix.size() == t.nodes.size() * t.nodes.size()) cached_ = &host.distance_matrix;
         nodes_.reserve(t.nodes.size());
         std::vector<int> index_of(static_cast<std::size_t>(t.node_id_limit()), -1);
         for (const Node& n : t.nodes) {
@@ -88,28 +107,16 @@ public:
     // scores many pairs and std::map lookups would dominate on large hosts.
     [[nodiscard]] int distance(int a, int b) const {
         if (a == b) return nodes_[static_cast<std::size_t>(a)].self_distance;
-        if (matrix_.empty()) build_matrix();
-        return matrix_[static_cast<std::size_t>(a) * nodes_.size() + static_cast<std::size_t>(b)];
+        if (cached_ == nullptr) {
+            matrix_ = distance_matrix_of(topology_);
+            cached_ = &matrix_;
+        }
+        return (*cached_)[static_cast<std::size_t>(a) * nodes_.size() + static_cast<std::size_t>(b)];
     }
 
 private:
-    void build_matrix() const {
-        std::size_t n = nodes_.size();
-        matrix_.assign(n * n, 20);
-        for (std::size_t i = 0; i < n; ++i) {
-            const Node& from = topology_.nodes[i];
-            // Both the distance map and the nodes are sorted by id: walk them together.
-            auto it = from.distances.begin();
-            for (std::size_t j = 0; j < n; ++j) {
-                int to = topology_.nodes[j].id;
-                while (it != from.distances.end() && it->first < to) ++it;
-                if (it != from.distances.end() && it->first == to) matrix_[i * n + j] = it->second;
-                else matrix_[i * n + j] = i == j ? 10 : 20;  // as Topology::distance
-            }
-        }
-    }
-
     const Topology& topology_;
+    mutable const std::vector<int>* cached_ = nullptr;
     std::vector<NodeFacts> nodes_;
     CpuSet usable_;
     mutable std::vector<int> matrix_;
@@ -127,10 +134,14 @@ struct Candidate {
     bool reachable = true;
 };
 
-Candidate make_candidate(const HostFacts& facts, std::vector<int> members) {
-    std::ranges::sort(members);
-    Candidate c;
-    c.members = std::move(members);
+// Computes the sums of `c` from its members (sorted in place); no allocation.
+void score_members(const HostFacts& facts, Candidate& c) {
+    std::ranges::sort(c.members);
+    c.free = 0;
+    c.cpus = c.cores = c.vcpus_there = 0;
+    c.resident = 0;
+    c.worst = 0;
+    c.reachable = true;
     for (std::size_t i = 0; i < c.members.size(); ++i) {
         const NodeFacts& n = facts.node(c.members[i]);
         c.free += n.free;
@@ -144,6 +155,12 @@ Candidate make_candidate(const HostFacts& facts, std::vector<int> members) {
             c.worst = std::max(c.worst, d);
         }
     }
+}
+
+Candidate make_candidate(const HostFacts& facts, std::vector<int> members) {
+    Candidate c;
+    c.members = std::move(members);
+    score_members(facts, c);
     return c;
 }
 
@@ -207,12 +224,13 @@ class Podium {
 public:
     Podium(const Need& need, std::size_t places) : need_(need), places_(places) {}
 
-    void offer(Candidate c) {
+    // Copies `c` in only when it ranks among the best `places`.
+    void offer(const Candidate& c) {
         auto better = [&](const Candidate& x, const Candidate& y) { return compare(x, y, need_).order < 0; };
+        if (ranked_.size() >= places_ && !better(c, ranked_.back())) return;
         auto pos = std::ranges::lower_bound(ranked_, c, better);
         if (pos != ranked_.end() && pos->members == c.members) return;
-        if (ranked_.size() >= places_ && pos == ranked_.end()) return;
-        ranked_.insert(pos, std::move(c));
+        ranked_.insert(pos, c);
         if (ranked_.size() > places_) ranked_.pop_back();
     }
     // Whether a candidate of `size` nodes and worst distance `worst` could still enter.
@@ -491,14 +509,16 @@ void search_exact(const HostFacts& facts, const Need& need, const std::vector<in
     std::uint64_t top_mem = 0;
     long long top_cap = 0;
     std::vector<int> chosen;
+    Candidate scratch;
     for (int k = 1; k <= n && podium.empty(); ++k) {
         top_mem += mem[static_cast<std::size_t>(k - 1)];
         top_cap += cap[static_cast<std::size_t>(k - 1)];
         if (top_mem < need.memory || (need.cpus_required && top_cap < need.vcpus)) continue;  // no k-set can fit
         auto dfs = [&](auto& self, int start, int worst) -> void {
             if (static_cast<int>(chosen.size()) == k) {
-                Candidate c = make_candidate(facts, chosen);
-                if (need.fits(c)) podium.offer(std::move(c));
+                scratch.members.assign(chosen.begin(), chosen.end());
+                score_members(facts, scratch);
+                if (need.fits(scratch)) podium.offer(scratch);
                 return;
             }
             for (int pos = start; pos <= n - (k - static_cast<int>(chosen.size())); ++pos) {
@@ -523,9 +543,11 @@ void search_exact(const HostFacts& facts, const Need& need, const std::vector<in
 // Polynomial search for large hosts (see the header): exact for one and two nodes,
 // growth from every node plus single swaps beyond.
 PlanSearch search_large(const HostFacts& facts, const Need& need, const std::vector<int>& useful, Podium& podium) {
+    Candidate scratch;
     for (int i : useful) {
-        Candidate c = make_candidate(facts, {i});
-        if (need.fits(c)) podium.offer(std::move(c));
+        scratch.members.assign({i});
+        score_members(facts, scratch);
+        if (need.fits(scratch)) podium.offer(scratch);
     }
     if (!podium.empty()) return PlanSearch::exact;
     for (std::size_t a = 0; a < useful.size(); ++a) {
@@ -534,8 +556,20 @@ PlanSearch search_large(const HostFacts& facts, const Need& need, const std::vec
             const NodeFacts& y = facts.node(useful[b]);
             if (x.free + y.free < need.memory) continue;
             if (need.cpus_required && need.capacity(x) + need.capacity(y) < need.vcpus) continue;
-            Candidate c = make_candidate(facts, {useful[a], useful[b]});
-            if (need.fits(c)) podium.offer(std::move(c));
+            int d = facts.distance(useful[a], useful[b]);
+            if (!reachable_distance(d) || !podium.could_enter(2, std::max({d, x.self_distance, y.self_distance}))) continue;
+            // The pair's sums written directly: this loop runs n^2/2 times.
+            scratch.members.resize(2);
+            scratch.members[0] = useful[a];
+            scratch.members[1] = useful[b];
+            scratch.free = x.free + y.free;
+            scratch.cpus = x.cpus + y.cpus;
+            scratch.cores = x.cores + y.cores;
+            scratch.vcpus_there = x.vcpus + y.vcpus;
+            scratch.resident = x.resident + y.resident;
+            scratch.worst = std::max({d, x.self_distance, y.self_distance});
+            scratch.reachable = reachable_distance(x.self_distance) && reachable_distance(y.self_distance);
+            if (need.fits(scratch)) podium.offer(scratch);
         }
     }
     if (!podium.empty()) return PlanSearch::exact;
@@ -588,17 +622,23 @@ PlanSearch search_large(const HostFacts& facts, const Need& need, const std::vec
     }
     if (grown.empty()) return PlanSearch::greedy;
     for (Candidate& c : grown) podium.offer(c);
-    // Single-node swaps from the best candidates, while one improves.
+    // Single-node swaps from the two best candidates, while one improves; on plans of
+    // more than local_search_limit nodes the growth result stands (cost k^3 n per pass).
+    constexpr std::size_t local_search_seeds = 2;
+    constexpr std::size_t local_search_limit = 8;
     std::vector<Candidate> seeds = podium.ranked();
+    if (seeds.size() > local_search_seeds) seeds.resize(local_search_seeds);
+    if (!seeds.empty() && seeds.front().members.size() > local_search_limit) seeds.clear();
     for (Candidate current : seeds) {
         for (bool improved = true; improved;) {
             improved = false;
             for (std::size_t m = 0; m < current.members.size() && !improved; ++m) {
                 for (int v : useful) {
                     if (std::ranges::find(current.members, v) != current.members.end()) continue;
-                    std::vector<int> members = current.members;
-                    members[m] = v;
-                    Candidate c = make_candidate(facts, members);
+                    Candidate c;
+                    c.members = current.members;
+                    c.members[m] = v;
+                    score_members(facts, c);
                     if (!need.fits(c)) continue;
                     bool better = compare(c, current, need).order < 0;
                     podium.offer(c);
@@ -640,6 +680,14 @@ std::vector<int> useful_nodes(const HostFacts& facts) {
 
 }  // namespace
 
+PlacementHost make_placement_host(Topology topology, CpuSet reserved) {
+    PlacementHost host;
+    host.distance_matrix = distance_matrix_of(topology);
+    host.topology = std::move(topology);
+    host.reserved = std::move(reserved);
+    return host;
+}
+
 double PlanScore::projected_load() const {
     return load_cpus == 0 ? std::numeric_limits<double>::infinity()
                           : static_cast<double>(load_vcpus) / static_cast<double>(load_cpus);
@@ -650,6 +698,18 @@ Result<Plan> plan_placement(const PlacementHost& host, const PlacementRequest& r
     if (auto ok = validate(host, request, facts); !ok) return std::unexpected(ok.error());
     Need need(request);
     if (request.policy == PlacementPolicy::any) return finish(facts, request, need, nullptr);
+    // When even the whole host falls short, there is nothing to search.
+    std::uint64_t host_free = 0;
+    long long host_capacity = 0;
+    for (const NodeFacts& f : facts.nodes()) {
+        host_free += f.free;
+        host_capacity += need.capacity(f);
+    }
+    if (host_free < need.memory || (need.cpus_required && host_capacity < need.vcpus)) {
+        Plan plan = finish(facts, request, need, nullptr);
+        plan.search = PlanSearch::none;
+        return plan;
+    }
     std::vector<int> useful = useful_nodes(facts);
     Podium podium(need, static_cast<std::size_t>(std::max(options.runners_up, 0)) + 1);
     PlanSearch search = PlanSearch::exact;

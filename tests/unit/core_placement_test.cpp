@@ -398,6 +398,15 @@ TEST(PlacementOracle, ExactSearchEqualsExhaustiveOnHostsUpTo8Nodes) {
         RandomHost h = random_host(rng, 8, 6);
         for (const PlacementRequest& r : h.requests) {
             auto fast = plan_placement(h.host, r);
+            if (round % 10 == 0) {  // the cached distance matrix gives the same plans
+                PlacementHost cached = make_placement_host(h.host.topology, h.host.reserved);
+                cached.vcpus_per_node = h.host.vcpus_per_node;
+                auto again = plan_placement(cached, r);
+                ASSERT_EQ(again.has_value(), fast.has_value());
+                if (fast) {
+                    EXPECT_EQ(plan_to_json(*again), plan_to_json(*fast));
+                }
+            }
             if (!fast) {  // every CPU reserved: the oracle must refuse as well
                 EXPECT_FALSE(plan_exhaustive(h.host, r));
                 break;
@@ -461,7 +470,7 @@ TEST(PlacementOracle, Deterministic) {
 TEST(PlacementScale, LargeHostsPlan) {
     auto topology = synthetic_topology("nodes=256,cores=32,smt=2,mem=64G");
     ASSERT_TRUE(topology);
-    PlacementHost host{*topology, CpuSet::range(0, 7), {}};
+    PlacementHost host = make_placement_host(*topology, CpuSet::range(0, 7));
     auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < 300; ++i) {
         Plan plan = plan_or_fail(host, request(8, 16 * GiB));
