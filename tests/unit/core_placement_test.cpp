@@ -56,6 +56,14 @@ std::vector<std::vector<int>> uniform_distances(int n, int remote = 21) {
     return d;
 }
 
+PlacementHost host_of(Topology topology, CpuSet reserved, std::map<int, int> vcpus_per_node) {
+    PlacementHost host;
+    host.topology = std::move(topology);
+    host.reserved = std::move(reserved);
+    host.vcpus_per_node = std::move(vcpus_per_node);
+    return host;
+}
+
 PlacementRequest request(int vcpus, std::uint64_t memory, PlacementPolicy policy = PlacementPolicy::best_effort) {
     PlacementRequest r;
     r.vcpus = vcpus;
@@ -79,7 +87,7 @@ std::uint64_t total(const std::map<int, std::uint64_t>& m) {
 // --- the rules, one by one ---------------------------------------------------------
 
 TEST(Placement, Rule1MemoryMustFit) {
-    PlacementHost host{make_topology({{4, 2 * GiB}, {4, 8 * GiB}}, uniform_distances(2)), {}, {}};
+    PlacementHost host = host_of(make_topology({{4, 2 * GiB}, {4, 8 * GiB}}, uniform_distances(2)), {}, {});
     Plan plan = plan_or_fail(host, request(2, 4 * GiB));
     EXPECT_EQ(plan.outcome, PlanOutcome::placed);
     EXPECT_EQ(plan.nodes, (NodeSet{1}));
@@ -87,10 +95,10 @@ TEST(Placement, Rule1MemoryMustFit) {
 }
 
 TEST(Placement, Rule2VcpusMustFitAndWholeCoresCount) {
-    PlacementHost host{make_topology({{4, 8 * GiB}, {8, 4 * GiB}}, uniform_distances(2)), {}, {}};
+    PlacementHost host = host_of(make_topology({{4, 8 * GiB}, {8, 4 * GiB}}, uniform_distances(2)), {}, {});
     EXPECT_EQ(plan_or_fail(host, request(6, GiB)).nodes, (NodeSet{1}));
     // Node 0: 4 cores x 2 threads = 8 CPUs; node 1: 6 cores x 2 = 12.
-    PlacementHost smt{make_topology({{4, 8 * GiB}, {6, 4 * GiB}}, uniform_distances(2), 2), {}, {{1, 12}}};
+    PlacementHost smt = host_of(make_topology({{4, 8 * GiB}, {6, 4 * GiB}}, uniform_distances(2), 2), {}, {{1, 12}});
     PlacementRequest r = request(5, GiB);
     EXPECT_EQ(plan_or_fail(smt, r).nodes, (NodeSet{0}));  // 8 CPUs hold 5 vCPUs; node 1 is busier
     r.unit = VcpuUnit::core;
@@ -102,7 +110,7 @@ TEST(Placement, Rule2VcpusMustFitAndWholeCoresCount) {
 }
 
 TEST(Placement, Rule3FewerNodesAndMultiNodePlansAreKept) {
-    PlacementHost host{make_topology({{4, 6 * GiB}, {4, 6 * GiB}, {4, 6 * GiB}}, uniform_distances(3)), {}, {}};
+    PlacementHost host = host_of(make_topology({{4, 6 * GiB}, {4, 6 * GiB}, {4, 6 * GiB}}, uniform_distances(3)), {}, {});
     Plan plan = plan_or_fail(host, request(2, 10 * GiB));
     EXPECT_EQ(plan.outcome, PlanOutcome::placed);
     EXPECT_EQ(plan.nodes, (NodeSet{0, 1}));
@@ -118,7 +126,7 @@ TEST(Placement, Rule5SmallerWorstDistance) {
     // Nodes 0-1 and 2-3 are pairs at 16; across pairs 21 (two sockets).
     auto d = uniform_distances(4);
     d[0][1] = d[1][0] = d[2][3] = d[3][2] = 16;
-    PlacementHost host{make_topology({{4, 6 * GiB}, {4, 6 * GiB}, {4, 6 * GiB}, {4, 6 * GiB}}, d), {}, {}};
+    PlacementHost host = host_of(make_topology({{4, 6 * GiB}, {4, 6 * GiB}, {4, 6 * GiB}, {4, 6 * GiB}}, d), {}, {});
     host.vcpus_per_node = {{0, 4}, {1, 4}, {3, 4}};  // node 2 idle: {0,2} would be less loaded
     Plan plan = plan_or_fail(host, request(2, 10 * GiB));
     EXPECT_EQ(plan.nodes, (NodeSet{2, 3}));
@@ -130,7 +138,7 @@ TEST(Placement, Rule5SmallerWorstDistance) {
 }
 
 TEST(Placement, Rule6LowerProjectedLoad) {
-    PlacementHost host{make_topology({{4, 6 * GiB}, {4, 8 * GiB}}, uniform_distances(2)), {}, {{1, 4}}};
+    PlacementHost host = host_of(make_topology({{4, 6 * GiB}, {4, 8 * GiB}}, uniform_distances(2)), {}, {{1, 4}});
     Plan plan = plan_or_fail(host, request(2, GiB));
     EXPECT_EQ(plan.nodes, (NodeSet{0}));  // node 1 has more free memory but is busier
     EXPECT_EQ(plan.score.load_vcpus, 2);
@@ -140,7 +148,7 @@ TEST(Placement, Rule6LowerProjectedLoad) {
 }
 
 TEST(Placement, Rule7MoreFreeMemoryLeftThenRule8LowestIds) {
-    PlacementHost host{make_topology({{4, 6 * GiB}, {4, 8 * GiB}, {4, 8 * GiB}}, uniform_distances(3)), {}, {}};
+    PlacementHost host = host_of(make_topology({{4, 6 * GiB}, {4, 8 * GiB}, {4, 8 * GiB}}, uniform_distances(3)), {}, {});
     Plan plan = plan_or_fail(host, request(2, GiB));
     EXPECT_EQ(plan.nodes, (NodeSet{1}));
     ASSERT_EQ(plan.runners_up.size(), 2U);
@@ -150,7 +158,7 @@ TEST(Placement, Rule7MoreFreeMemoryLeftThenRule8LowestIds) {
 }
 
 TEST(Placement, ReservedCpusAreNeverChosenAndBoundTheSoftPlan) {
-    PlacementHost host{make_topology({{4, 8 * GiB}, {4, 6 * GiB}}, uniform_distances(2)), CpuSet{0, 1, 2}, {}};
+    PlacementHost host = host_of(make_topology({{4, 8 * GiB}, {4, 6 * GiB}}, uniform_distances(2)), CpuSet{0, 1, 2}, {});
     Plan plan = plan_or_fail(host, request(2, GiB));
     EXPECT_EQ(plan.nodes, (NodeSet{1}));  // node 0 keeps a single usable CPU
     EXPECT_EQ(plan.cpus, CpuSet::range(4, 7));
@@ -161,7 +169,7 @@ TEST(Placement, ReservedCpusAreNeverChosenAndBoundTheSoftPlan) {
 }
 
 TEST(Placement, FollowMemoryPrefersResidentNodesAfterNodeCount) {
-    PlacementHost host{make_topology({{4, 8 * GiB}, {4, 8 * GiB}, {4, 8 * GiB}}, uniform_distances(3)), {}, {}};
+    PlacementHost host = host_of(make_topology({{4, 8 * GiB}, {4, 8 * GiB}, {4, 8 * GiB}}, uniform_distances(3)), {}, {});
     PlacementRequest r = request(2, 2 * GiB);
     r.resident_bytes_per_node = {{0, 512 * MiB}, {2, 1536 * MiB}};
     Plan plan = plan_or_fail(host, r);
@@ -175,18 +183,18 @@ TEST(Placement, FollowMemoryPrefersResidentNodesAfterNodeCount) {
 
 TEST(Placement, MemorySplitFollowsCpusAndIsCappedByFreeMemory) {
     // Two nodes must be used (8 vCPUs); node 0 has 2 CPUs, node 1 has 6.
-    PlacementHost host{make_topology({{2, 8 * GiB}, {6, 8 * GiB}}, uniform_distances(2)), {}, {}};
+    PlacementHost host = host_of(make_topology({{2, 8 * GiB}, {6, 8 * GiB}}, uniform_distances(2)), {}, {});
     Plan plan = plan_or_fail(host, request(8, 8 * GiB));
     EXPECT_EQ(plan.memory_bytes_per_node, (std::map<int, std::uint64_t>{{0, 2 * GiB}, {1, 6 * GiB}}));
     EXPECT_EQ(plan.vcpus_per_node, (std::map<int, int>{{0, 2}, {1, 6}}));
     // Node 1 cannot take its share: it gives all it has, node 0 the rest.
-    PlacementHost tight{make_topology({{2, 12 * GiB}, {6, 3 * GiB}}, uniform_distances(2)), {}, {}};
+    PlacementHost tight = host_of(make_topology({{2, 12 * GiB}, {6, 3 * GiB}}, uniform_distances(2)), {}, {});
     Plan capped = plan_or_fail(tight, request(8, 8 * GiB + 3));
     EXPECT_EQ(capped.memory_bytes_per_node, (std::map<int, std::uint64_t>{{0, 5 * GiB + 3}, {1, 3 * GiB}}));
 }
 
 TEST(Placement, CpuLessNodesTakeMemoryOnlyWhenNeeded) {
-    PlacementHost host{make_topology({{4, 4 * GiB}, {0, 16 * GiB}}, uniform_distances(2)), {}, {}};
+    PlacementHost host = host_of(make_topology({{4, 4 * GiB}, {0, 16 * GiB}}, uniform_distances(2)), {}, {});
     Plan plan = plan_or_fail(host, request(2, 6 * GiB));
     EXPECT_EQ(plan.nodes, (NodeSet{0, 1}));
     EXPECT_EQ(plan.memory_bytes_per_node, (std::map<int, std::uint64_t>{{0, 4 * GiB}, {1, 2 * GiB}}));
@@ -202,7 +210,7 @@ TEST(Placement, CpuLessNodesTakeMemoryOnlyWhenNeeded) {
 }
 
 TEST(Placement, Policies) {
-    PlacementHost host{make_topology({{4, 8 * GiB}, {4, 8 * GiB}}, uniform_distances(2)), CpuSet{7}, {}};
+    PlacementHost host = host_of(make_topology({{4, 8 * GiB}, {4, 8 * GiB}}, uniform_distances(2)), CpuSet{7}, {});
     Plan hard = plan_or_fail(host, request(2, GiB, PlacementPolicy::best_effort_hard));
     EXPECT_EQ(hard.affinity, AffinityKind::hard);
     EXPECT_EQ(hard.hard_cpus, hard.cpus);
@@ -231,7 +239,7 @@ TEST(Placement, Policies) {
 }
 
 TEST(Placement, FallbackWhenNoNodeSetFitsAndRefusalWhenMemoryDoesNot) {
-    PlacementHost host{make_topology({{2, 8 * GiB}, {2, 4 * GiB}}, uniform_distances(2)), {}, {}};
+    PlacementHost host = host_of(make_topology({{2, 8 * GiB}, {2, 4 * GiB}}, uniform_distances(2)), {}, {});
     Plan fallback = plan_or_fail(host, request(6, 6 * GiB));
     EXPECT_EQ(fallback.outcome, PlanOutcome::fallback);
     EXPECT_FALSE(fallback.fits());
@@ -252,7 +260,7 @@ TEST(Placement, FallbackWhenNoNodeSetFitsAndRefusalWhenMemoryDoesNot) {
 TEST(Placement, UnreachableNodesAreNeverPlannedTogether) {
     auto d = uniform_distances(3);
     d[0][1] = d[1][0] = 255;
-    PlacementHost host{make_topology({{4, 6 * GiB}, {4, 6 * GiB}, {4, 2 * GiB}}, d), {}, {}};
+    PlacementHost host = host_of(make_topology({{4, 6 * GiB}, {4, 6 * GiB}, {4, 2 * GiB}}, d), {}, {});
     Plan plan = plan_or_fail(host, request(2, 7 * GiB));
     EXPECT_EQ(plan.outcome, PlanOutcome::placed);
     EXPECT_EQ(plan.nodes, (NodeSet{0, 2}));  // {0,1} has more memory but 0 and 1 cannot reach each other
@@ -260,7 +268,7 @@ TEST(Placement, UnreachableNodesAreNeverPlannedTogether) {
 }
 
 TEST(Placement, RequestErrors) {
-    PlacementHost host{make_topology({{2, 8 * GiB}}, uniform_distances(1)), {}, {}};
+    PlacementHost host = host_of(make_topology({{2, 8 * GiB}}, uniform_distances(1)), {}, {});
     EXPECT_EQ(plan_placement(host, request(0, GiB)).error().kind, ErrorKind::usage);
     EXPECT_EQ(plan_placement(host, request(1, 0)).error().kind, ErrorKind::usage);
     host.reserved = CpuSet{0, 1};
@@ -270,7 +278,7 @@ TEST(Placement, RequestErrors) {
 }
 
 TEST(Placement, SequentialPlacementFillsTheHost) {
-    PlacementHost host{make_topology({{4, 4 * GiB}, {4, 4 * GiB}}, uniform_distances(2)), {}, {}};
+    PlacementHost host = host_of(make_topology({{4, 4 * GiB}, {4, 4 * GiB}}, uniform_distances(2)), {}, {});
     std::vector<NodeSet> chosen;
     for (int i = 0; i < 4; ++i) {
         Plan plan = plan_or_fail(host, request(2, 2 * GiB));
@@ -314,7 +322,7 @@ TEST(Placement, RequestJson) {
 }
 
 TEST(Placement, PlanJsonContract) {
-    PlacementHost host{make_topology({{4, 6 * GiB}, {4, 6 * GiB}}, uniform_distances(2)), {}, {}};
+    PlacementHost host = host_of(make_topology({{4, 6 * GiB}, {4, 6 * GiB}}, uniform_distances(2)), {}, {});
     Plan plan = plan_or_fail(host, request(2, 10 * GiB));
     auto j = nlohmann::json::parse(plan_to_json(plan));
     EXPECT_EQ(j["nodes"], nlohmann::json::array({0, 1}));
