@@ -69,8 +69,7 @@ void print_plan(const Plan& plan, const PlacementRequest& request) {
         fmt::print("  search      {}\n", to_string(plan.search));
         if (!plan.why_not_fewer_nodes.empty()) fmt::print("  why {} nodes  {}\n", plan.score.node_count, plan.why_not_fewer_nodes);
         if (!plan.runners_up.empty()) fmt::print("  runners-up:\n");
-        for (const RunnerUp& r : plan.runners_up)
-            {
+        for (const RunnerUp& r : plan.runners_up) {
             std::string rule(to_string(r.lost_on));
             std::ranges::replace(rule, '_', ' ');
             fmt::print("    nodes {:<10} lost on {}: {}\n", to_list(r.nodes), rule, r.reason);
