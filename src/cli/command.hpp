@@ -41,5 +41,6 @@ std::string version_text();
 // Subcommand definitions, one file each under src/cli/.
 Command topo_command();
 Command calc_command();
+Command xen_command();
 
 }  // namespace affine::cli

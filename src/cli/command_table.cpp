@@ -6,6 +6,7 @@ const std::vector<Command>& command_table() {
     static const std::vector<Command> table = {
         topo_command(),
         calc_command(),
+        xen_command(),
     };
     return table;
 }
