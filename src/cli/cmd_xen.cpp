@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -59,6 +60,14 @@ void or_throw(Result<void> r, const std::string& what) {
 
 void throw_if_error(Result<void> r) {
     if (!r) throw CommandError{r.error()};
+}
+
+// A memory size where 0 is allowed (an empty domain): "0", "0M", ... or parse_size.
+std::uint64_t memory_size(const std::string& text) {
+    std::string_view digits = text;
+    while (!digits.empty() && std::isalpha(static_cast<unsigned char>(digits.back()))) digits.remove_suffix(1);
+    if (digits == "0") return 0;
+    return value_or_throw(parse_size(text));
 }
 
 int parse_domid(const std::string& text) {
@@ -498,7 +507,7 @@ Command xen_command() {
                 auto* init = leaf("sim-init", "simulation: make a simulated Xen host state file", [opt] {
                     Topology t = value_or_throw(load_host(opt->from));
                     int vcpus = opt->vcpus > 0 ? opt->vcpus : static_cast<int>(t.online_cpus().count());
-                    std::uint64_t memory = value_or_throw(parse_size(opt->memory));
+                    std::uint64_t memory = memory_size(opt->memory);
                     XenHost host = value_or_throw(initial_sim_host(std::move(t), vcpus, memory));
                     throw_if_error(write_sim_state(host, opt->state));
                     fmt::print("simulated Xen host {}: {} CPUs, {} nodes; dom0 with {} vCPUs\n", opt->state,
@@ -522,7 +531,7 @@ Command xen_command() {
                                                 opt->nodes, node_grammar_host(host.topology, max_numnodes)));
                                             value_or_throw(set_node_affinity(host, domid, nodes));
                                         }
-                                        std::uint64_t bytes = value_or_throw(parse_size(opt->memory));
+                                        std::uint64_t bytes = memory_size(opt->memory);
                                         value_or_throw(allocate_pages(host, domid, bytes / page_bytes));
                                         throw_if_error(hv.commit());
                                         fmt::print("{}\n", domid);
