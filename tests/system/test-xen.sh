@@ -23,7 +23,7 @@ rm -rf "$work"
 mkdir -p "$work"
 
 # affine dlopens libxenctrl: put the library and what it needs into the guest.
-xenctrl=$(ldconfig -p | awk '/libxenctrl\.so\.4\./ { print $NF; exit }')
+xenctrl=$(ldconfig -p | awk '/libxenctrl\.so\.4\./ && !found { print $NF; found = 1 }')
 [ -n "$xenctrl" ] || { echo "test-xen: libxenctrl.so.4.* not installed here" >&2; exit 1; }
 libs=(--file "$(readlink -f "$xenctrl"):/lib/x86_64-linux-gnu/$(basename "$xenctrl")")
 while read -r name _ path _; do
