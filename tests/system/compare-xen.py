@@ -66,9 +66,9 @@ eq("real.topo.nodes", [0, 1], [n["id"] for n in topo["nodes"]])
 eq("real.topo.node-cpus", [[0, 1], [2, 3]], [n["cpus"] for n in topo["nodes"]])
 eq("real.topo.distances", [{"0": 10, "1": 21}, {"0": 21, "1": 10}], [n["distances"] for n in topo["nodes"]])
 eq("real.topo.packages", [0, 0, 1, 1], [c["package"] for c in topo["cpus"]])
-check("real.topo.node-memory-1G",
-      all(abs(n["memory_total_bytes"] - 1024 * MiB) <= 4 * MiB for n in topo["nodes"]),
-      str([n["memory_total_bytes"] for n in topo["nodes"]]))
+# QEMU gives both nodes the same memory backend size (Xen keeps a few pages).
+sizes = [n["memory_total_bytes"] for n in topo["nodes"]]
+check("real.topo.node-memory-equal", min(sizes) >= 256 * MiB and max(sizes) - min(sizes) <= 4 * MiB, str(sizes))
 
 pin = js(R, "03-pin-soft-node1")
 eq("real.pin-soft-node1.effective",
@@ -78,23 +78,25 @@ n = js(R, "05-node-explicit-0")
 eq("real.node-explicit-0", ([0], False), (n["node_affinity"], n["node_affinity_auto"]))
 s = js(R, "07-show-after-explicit")
 eq("real.explicit-kept-after-pinning", ([0], False), (s["node_affinity"], s["node_affinity_auto"]))
-n = js(R, "08-node-explicit-0-1")
+s = js(R, "08-pin-soft-node1-explicit")
+eq("real.explicit-kept-after-pinning-node1", ([0], False), (s["node_affinity"], s["node_affinity_auto"]))
+n = js(R, "09-node-explicit-0-1")
 eq("real.node-0-1-is-explicit", ([0, 1], False), (n["node_affinity"], n["node_affinity_auto"]))
-n = js(R, "09-node-all")
-eq("real.node-all-is-auto", ([0, 1], True), (n["node_affinity"], n["node_affinity_auto"]))
-n = js(R, "11-node-after-all")
-eq("real.auto-follows-pinning-again", ([1], True), (n["node_affinity"], n["node_affinity_auto"]))
-for name, errno in (("12-refuse-offline-node", "(EINVAL)"), ("13-refuse-bad-vcpu", "(EINVAL)"),
-                    ("14-refuse-no-online-cpu", "(EINVAL)"), ("23-refuse-unallocated-vcpu", "(ESRCH)")):
+n = js(R, "10-node-all")
+eq("real.node-all-is-auto", ([1], True), (n["node_affinity"], n["node_affinity_auto"]))
+n = js(R, "12-node-after-all")
+eq("real.auto-follows-pinning-again", ([0, 1], True), (n["node_affinity"], n["node_affinity_auto"]))
+for name, errno in (("13-refuse-offline-node", "(EINVAL)"), ("14-refuse-bad-vcpu", "(EINVAL)"),
+                    ("15-refuse-no-online-cpu", "(EINVAL)"), ("24-refuse-unallocated-vcpu", "(ESRCH)")):
     err = load(R, name, "err")
     check(f"real.{name}", rc(R, name) == 1 and errno_of(err) == errno, f"rc {rc(R, name)}, stderr {err.strip()!r}")
-p = js(R, "15-pin-outside-pool")
+p = js(R, "16-pin-outside-pool")
 eq("real.pin-outside-pool.effective", [{"id": 0, "effective_hard": [2], "effective_soft": []}], p["vcpus"])
 created = int(load(R, "created-domid", "txt").strip())
-new = js(R, "21-show-new")
+new = js(R, "22-show-new")
 eq("real.new-domain.node-affinity", ([1], False), (new["node_affinity"], new["node_affinity_auto"]))
 eq("real.new-domain.memory-on-node-1", {"0": 0, "1": 128 * MiB}, new["memory_bytes_per_node"])
-before, after = js(R, "19-numastat-before"), js(R, "22-numastat-after")
+before, after = js(R, "20-numastat-before"), js(R, "23-numastat-after")
 drop = {a["id"]: b["memory_free_bytes"] - a["memory_free_bytes"] for b, a in zip(before["nodes"], after["nodes"])}
 check("real.numastat.node1-free-fell-128M", 128 * MiB <= drop[1] <= 129 * MiB, f"node 1 fell by {drop[1]}")
 check("real.numastat.node0-free-unchanged", abs(drop[0]) <= MiB, f"node 0 changed by {drop[0]}")
@@ -118,7 +120,7 @@ for name in steps:
             eq(f"sim.{name}.{key}", r[key], s[key])
     elif "show" in name:
         eq(f"sim.{name}", show_view(r), show_view(s))
-    elif name.startswith("20-domains"):
+    elif name.startswith("21-domains"):
         def pick(j):
             return [{k: d[k] for k in ("domid", "vcpus", "node_affinity", "node_affinity_auto")}
                     | ({"memory_bytes": d["memory_bytes"]} if d["domid"] != 0 else {}) for d in j["domains"]]

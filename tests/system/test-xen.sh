@@ -47,7 +47,7 @@ for f in /tmp/xen-out/*.rc; do
     *) [ "$(cat "$f")" = 0 ] && pass "step-$n" || fail "step-$n" "exit $(cat "$f"): $(cat /tmp/xen-out/$n.err)" ;;
     esac
 done
-check_contains refusal-one-line "$(cat /tmp/xen-out/12-refuse-offline-node.err)" "nodes 2 are not online"
+check_contains refusal-one-line "$(cat /tmp/xen-out/13-refuse-offline-node.err)" "nodes 2 are not online"
 (cd /tmp && tar cf xen-out.tar xen-out)
 emit_blob xen-out /tmp/xen-out.tar
 SCENARIO
