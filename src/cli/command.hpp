@@ -42,5 +42,6 @@ std::string version_text();
 Command topo_command();
 Command calc_command();
 Command place_command();
+Command xen_command();
 
 }  // namespace affine::cli

@@ -7,6 +7,7 @@ const std::vector<Command>& command_table() {
         topo_command(),
         calc_command(),
         place_command(),
+        xen_command(),
     };
     return table;
 }

@@ -1,0 +1,58 @@
+// The simulated Xen host: the model of include/affine/xen_model.hpp behind the
+// Hypervisor interface, its state kept in a JSON file between commands.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "../xen/hypervisor.hpp"
+#include "affine/xen_model.hpp"
+
+namespace affine::xen {
+
+class SimHypervisor final : public Hypervisor {
+public:
+    SimHypervisor(XenHost host, std::string path) : host_(std::move(host)), path_(std::move(path)) {}
+
+    [[nodiscard]] std::string name() const override { return "sim:" + path_; }
+    Result<Topology> topology() override { return host_.topology; }
+    Result<int> cpu_id_limit() override { return host_.cpu_id_limit(); }
+    Result<int> node_id_limit() override { return max_numnodes; }
+    Result<CpuSet> pool_cpus(int domid) override;
+    Result<std::vector<DomainInfo>> domains() override;
+    Result<Vcpu> vcpu_affinity(int domid, int vcpu) override { return get_vcpu_affinity(host_, domid, vcpu); }
+    Result<EffectiveAffinity> set_vcpu_affinity(int domid, int vcpu, const CpuSet& hard, const CpuSet& soft,
+                                                AffinityFlags flags) override {
+        return xen::set_vcpu_affinity(host_, domid, vcpu, hard, soft, flags);
+    }
+    Result<NodeSet> node_affinity(int domid) override;
+    Result<void> set_node_affinity(int domid, const NodeSet& nodes) override;
+    std::optional<NodeAffinityMode> node_affinity_mode(int domid) override;
+    Result<DomainMemory> memory_per_node() override;
+    // Writes the state file (atomically: a temporary file renamed over it).
+    Result<void> commit() override;
+
+    // The state itself, for the simulation-only commands (sim-create-domain, ...).
+    XenHost& state() { return host_; }
+
+private:
+    XenHost host_;
+    std::string path_;
+};
+
+// Opens the simulated host whose state is in `path`. Usage error when the file does
+// not exist (it is made by `affine xen sim-init`) or is not a state file.
+Result<std::unique_ptr<Hypervisor>> open_sim_hypervisor(const std::string& path);
+
+// A fresh simulated host on `topology`: dom0 with `dom0_vcpus` vCPUs (hard = soft =
+// every CPU, node affinity auto) and `dom0_memory` bytes placed by the allocator.
+Result<XenHost> initial_sim_host(Topology topology, int dom0_vcpus, std::uint64_t dom0_memory);
+
+// The state file's JSON, and back. Usage error naming the field when malformed.
+std::string sim_state_json(const XenHost& host);
+Result<XenHost> sim_state_from_json(std::string_view text, const std::string& source);
+
+// Writes a state file (atomically).
+Result<void> write_sim_state(const XenHost& host, const std::string& path);
+
+}  // namespace affine::xen
