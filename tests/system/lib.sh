@@ -72,6 +72,9 @@ _affine_add_binary() {
     local root=$1 bin=$2 line name lib
     [ -x "$bin" ] || bin=$(command -v "$bin") || _affine_die "no such binary: $2"
     install -D -m 0755 "$bin" "$root/bin/$(basename "$bin")"
+    # Debug information is of no use in the guest and can be tens of MiB: the
+    # initramfs lives in the guest's RAM (dom0 has only 256M).
+    strip --strip-debug "$root/bin/$(basename "$bin")" 2>/dev/null || true
     # ldd fails on static binaries ("not a dynamic executable"): nothing to add.
     local out
     out=$(ldd "$bin" 2>/dev/null) || return 0
