@@ -41,5 +41,11 @@ std::string version_text();
 // Subcommand definitions, one file each under src/cli/.
 Command topo_command();
 Command calc_command();
+Command show_command();
+Command pin_command();
+Command bind_command();
+Command run_command();
+Command migrate_command();
+Command shield_command();
 
 }  // namespace affine::cli
