@@ -1,7 +1,7 @@
 #!/bin/bash
 # The classic bind PID MASK, on a process this test starts.
 set -u
-. "$(dirname "$0")/linux_lib.sh" "$@"
+. "$(dirname "$0")/linux_lib.bash" "$@"
 
 start sleep 60
 before=$(awk '/^Cpus_allowed:/{print $2}' "/proc/$pid/status")

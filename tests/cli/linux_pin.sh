@@ -1,7 +1,7 @@
 #!/bin/bash
 # affine pin and show on processes this test starts (one node, the CPUs of this host).
 set -u
-. "$(dirname "$0")/linux_lib.sh" "$@"
+. "$(dirname "$0")/linux_lib.bash" "$@"
 
 last=$(awk -F- '{print $NF}' /sys/devices/system/cpu/online)  # highest online CPU
 start sh -c 'while sleep 0.02; do :; done'

@@ -1,7 +1,7 @@
 #!/bin/bash
 # affine run: the command inherits affinity and memory policy; exit statuses.
 set -u
-. "$(dirname "$0")/linux_lib.sh" "$@"
+. "$(dirname "$0")/linux_lib.bash" "$@"
 
 out=$("$affine" run --cpus 0 -- grep Cpus_allowed_list /proc/self/status)
 check_has run-cpus "$out" "Cpus_allowed_list:	0"

@@ -1,6 +1,6 @@
 # Shared by the tests/cli/linux_*.sh scripts: checks with one line per result, and
 # cleanup of the processes the test started (and only those).
-# Usage in a script: . "$(dirname "$0")/linux_lib.sh" "$@"
+# Usage in a script: . "$(dirname "$0")/linux_lib.bash" "$@"
 affine=$1
 helpers=${2:-$(dirname "$1")/tests/helpers}
 failures=0
