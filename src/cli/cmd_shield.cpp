@@ -40,22 +40,25 @@ int print_shield(const ShieldReport& r) {
 Command shield_command() {
     return {"shield", "move every other task off CPUS (journalled; --undo restores)", [](CLI::App& sub) -> Action {
                 struct Options {
-                    std::vector<std::string> words;
+                    std::string cpus;
+                    std::vector<std::string> command;
                     bool kthreads = false;
                     bool exec = false;
                     bool undo = false;
                     std::string state;
                 };
                 auto opt = std::make_shared<Options>();
-                sub.add_option("CPUS", opt->words, "CPUs to shield, then with --exec the command (after --)");
+                sub.add_option("CPUS", opt->cpus, "CPUs to shield");
+                sub.add_option("COMMAND", opt->command, "with --exec: the command to run, after --");
                 sub.add_flag("--kthreads", opt->kthreads, "also move kernel threads that may move");
                 sub.add_flag("--exec", opt->exec, "then run COMMAND on the shielded CPUs: shield CPUS --exec -- CMD...");
                 sub.add_flag("--undo", opt->undo, "restore every task's previous mask from the journal");
                 sub.add_option("--state", opt->state,
                                "journal file (default $AFFINE_STATE_DIR/shield.json or /run/affine/shield.json)");
                 return [opt]() -> int {
+                    const std::vector<std::string>& command = opt->command;
                     if (opt->undo) {
-                        if (!opt->words.empty() || opt->exec || opt->kthreads)
+                        if (!opt->cpus.empty() || !command.empty() || opt->exec || opt->kthreads)
                             throw CommandError{Error{ErrorKind::usage, "--undo takes no CPUs or other options", 0}};
                         UndoReport u = value_or_throw(undo_shield(opt->state));
                         if (u.nothing_to_undo) {
@@ -68,22 +71,21 @@ Command shield_command() {
                             fmt::print(stderr, "affine: journal {} kept; run --undo again\n", u.state_file);
                         return u.failures.empty() ? 0 : 1;
                     }
-                    if (opt->words.empty())
+                    if (opt->cpus.empty())
                         throw CommandError{Error{ErrorKind::usage, "shield needs CPUS (or --undo)", 0}};
-                    if (opt->words.size() > 1 && !opt->exec)
+                    if (!command.empty() && !opt->exec)
                         throw CommandError{Error{ErrorKind::usage,
                                                  fmt::format("unexpected argument \"{}\"; to run a command use "
-                                                             "--exec -- COMMAND...", opt->words[1]), 0}};
-                    if (opt->exec && opt->words.size() < 2)
+                                                             "--exec -- COMMAND...", command.front()), 0}};
+                    if (opt->exec && command.empty())
                         throw CommandError{Error{ErrorKind::usage, "--exec needs a command: shield CPUS --exec -- CMD...", 0}};
                     Topology host = load_host_or_throw("live");
                     ShieldOptions options;
-                    options.cpus = value_or_throw(parse_cpu_set(opt->words.front(), host));
+                    options.cpus = value_or_throw(parse_cpu_set(opt->cpus, host));
                     options.kernel_threads = opt->kthreads;
                     options.state_file = opt->state;
                     int status = print_shield(value_or_throw(shield_cpus(options)));
                     if (!opt->exec) return status;
-                    std::vector<std::string> command(opt->words.begin() + 1, opt->words.end());
                     LaunchPolicy policy;
                     policy.cpus = options.cpus;
                     ExecFailure f = exec_with_policy(policy, command);
