@@ -249,6 +249,10 @@ struct UndoReport {
     std::string state_file;
     int restored = 0;   // tasks whose journalled mask was set and read back
     int gone = 0;       // tasks that no longer exist (or whose tid was reused)
+    // Restored tasks whose journalled mask held CPUs that are offline now: the
+    // kernel keeps no offline CPU in a mask, so those bits could not come back.
+    int restored_without_offline = 0;
+    CpuSet offline_left_out;
     std::vector<std::string> failures;  // what could not be restored, and why
     bool nothing_to_undo = false;
 };

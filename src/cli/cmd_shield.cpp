@@ -66,6 +66,9 @@ Command shield_command() {
                             return 0;
                         }
                         fmt::print("shield undone: {} tasks restored, {} no longer exist\n", u.restored, u.gone);
+                        if (u.restored_without_offline > 0)
+                            fmt::print("  {} of them without CPU {}, offline now: the kernel keeps no offline CPU "
+                                       "in a mask\n", u.restored_without_offline, to_list(u.offline_left_out));
                         for (const auto& f : u.failures) fmt::print(stderr, "affine: {}\n", f);
                         if (!u.failures.empty())
                             fmt::print(stderr, "affine: journal {} kept; run --undo again\n", u.state_file);

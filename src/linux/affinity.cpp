@@ -101,9 +101,13 @@ Result<ProcessPlacement> read_process_placement(const Env& env, int id, ThreadSe
 }
 
 Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, ThreadScope scope) {
-    if (auto ok = check_cpus_usable(env.host, cpus); !ok) return std::unexpected(ok.error());
     auto tgid = thread_group_of(env.fs, pid);
     if (!tgid) return no_such_task(pid);
+    if (auto ok = check_cpus_usable(env.host, cpus); !ok) {
+        Error e = ok.error();
+        e.message = fmt::format("pin {} to CPUs {}: {}", describe_task(env.fs, pid), to_list(cpus), e.message);
+        return std::unexpected(e);
+    }
     TaskCpuset cs = read_task_cpuset(env, pid);
     CpuSet outside = cpus - cs.cpus;
     if (!outside.empty())

@@ -153,6 +153,11 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
                 if (auto h = handled.find(tid); h != handled.end() && h->second == st->start_time) continue;
                 auto mask = env.sys.get_affinity(tid);
                 if (!mask) continue;  // exited, or not ours to read
+                // The kernel's own mask may also hold offline CPUs (sched_getaffinity
+                // leaves them out); journal that one, so undo knows the whole truth.
+                if (auto status = read_task_status(env.fs, tid))
+                    if (auto list = status_field(*status, "Cpus_allowed_list"))
+                        if (auto full = parse_id_list(*list); full && mask->is_subset_of(*full)) *mask = *full;
                 if (!mask->intersects(cpus)) continue;
                 handled[tid] = st->start_time;
                 ShieldTaskOutcome o;
@@ -254,6 +259,10 @@ Result<UndoReport> undo_shield(const Env& env, const std::string& state_file) {
             continue;
         }
         ++report.restored;
+        if (CpuSet lost = e.before - online; !lost.empty()) {
+            ++report.restored_without_offline;
+            report.offline_left_out |= lost;
+        }
     }
     // Keep the journal while something could not be restored, so --undo can retry.
     if (report.failures.empty() && ::unlink(report.state_file.c_str()) != 0 && errno != ENOENT)

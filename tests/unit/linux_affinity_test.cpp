@@ -97,7 +97,7 @@ TEST_F(LinuxPin, OfflineAndMissingCpusRefusedBeforeAnyCall) {
     host.cpus[3].online = false;
     auto offline = pin_threads(env, 600, CpuSet{2, 3}, ThreadScope::all_threads);
     ASSERT_FALSE(offline);
-    EXPECT_EQ(offline.error().message, "CPU 3 is offline (online: 0-2)");
+    EXPECT_EQ(offline.error().message, "pin task 600 (worker) to CPUs 2-3: CPU 3 is offline (online: 0-2)");
     auto missing = pin_threads(env, 600, CpuSet{9}, ThreadScope::all_threads);
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().kind, ErrorKind::usage);

@@ -130,3 +130,32 @@ TEST_F(LinuxShield, Refusals) {
 
 }  // namespace
 }  // namespace affine::linux_backend
+
+namespace affine::linux_backend {
+namespace {
+
+TEST(LinuxShieldOffline, JournalKeepsOfflineCpusAndUndoSaysTheyCannotReturn) {
+    ProcTree tree;
+    FakeSyscalls sys;
+    Topology host = testing::two_node_host();
+    host.cpus[3].online = false;
+    SysFs fs{tree.root()};
+    Env env{fs, sys, host};
+    std::string state = tree.root() + "/state/shield.json";
+    tree.add_task(1, 1, "init");
+    tree.write("/proc/1/status", "Name:\tinit\nTgid:\t1\nPid:\t1\nCpus_allowed_list:\t0-3\n");
+    sys.pid = 999;
+    sys.masks[1] = CpuSet{0, 1, 2};  // sched_getaffinity leaves offline CPU 3 out
+    auto r = shield_cpus(env, {CpuSet{2}, false, state});
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_NE(slurp(state).find("\"mask\": \"0-3\""), std::string::npos) << slurp(state);
+    EXPECT_EQ(sys.masks[1], (CpuSet{0, 1, 3}));
+    auto u = undo_shield(env, state);
+    ASSERT_TRUE(u) << u.error().message;
+    EXPECT_EQ(u->restored, 1);
+    EXPECT_EQ(u->restored_without_offline, 1);
+    EXPECT_EQ(u->offline_left_out, CpuSet{3});
+}
+
+}  // namespace
+}  // namespace affine::linux_backend

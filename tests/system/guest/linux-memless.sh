@@ -40,7 +40,7 @@ start_touch 16 --cpus 2
 check_eq run-memless-cpus 2 "$(cpus_allowed "$toucher")"
 n0=$(mapping_pages_on "$toucher" 0)
 n2=$(mapping_pages_on "$toucher" 2)
-check_eq run-memless-pages-elsewhere 4096 "$((n0 + n2))"
+if [ $((n0 + n2)) -ge 4096 ]; then pass run-memless-pages-elsewhere; else fail run-memless-pages-elsewhere "node 0: $n0, node 2: $n2 pages"; fi
 check_status show-memless 0 affine show "$toucher"
 check_contains show-memless-says "$out" "affinity 2"
 kill "$toucher"
@@ -70,6 +70,9 @@ check_status shield-runs 0 affine shield 5
 check_eq shield-init 0-2,4 "$(cpus_allowed 1)"
 check_eq shield-many-threads "" "$(stale_threads "$many" 4)"
 check_status shield-undo 0 affine shield --undo
-check_eq shield-undo-restores-all "" "$(changed_masks "$before")"
+check_contains shield-undo-offline-note "$out" "without CPU 3, offline now"
+# Masks that held the offline CPU 3 come back without it (the kernel drops it);
+# everything else exactly.
+check_eq shield-undo-restores-all "" "$(changed_masks "$before" | grep -v -- '->0-2,4-5$')"
 kill "$many" "$s"
 cpu_online 3
