@@ -52,6 +52,18 @@ TEST_F(LinuxPin, AllThreadsCatchesThreadsStartedMeanwhile) {
     for (const auto& [tid, mask] : sys.masks) EXPECT_EQ(mask, (CpuSet{1, 2})) << "tid " << tid;
 }
 
+TEST_F(LinuxPin, EndlessThreadCreationIsBoundedAndReported) {
+    add_thread(250, 250);
+    int next = 251;
+    sys.on_set = [&](int) { add_thread(250, next++); };  // every set starts a new thread
+    auto r = pin_threads(env, 250, CpuSet{1}, ThreadScope::all_threads);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->rounds, 100);
+    EXPECT_FALSE(r->settled);
+    EXPECT_FALSE(r->ok());
+    EXPECT_EQ(r->count(PinResult::failed), 0);
+}
+
 TEST_F(LinuxPin, ThreadThatExitsMidwayIsNotAnError) {
     for (int tid = 400; tid < 404; ++tid) add_thread(400, tid);
     sys.on_set = [&](int tid) {
