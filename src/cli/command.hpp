@@ -41,6 +41,12 @@ std::string version_text();
 // Subcommand definitions, one file each under src/cli/.
 Command topo_command();
 Command calc_command();
+Command show_command();
+Command pin_command();
+Command bind_command();
+Command run_command();
+Command migrate_command();
+Command shield_command();
 Command place_command();
 Command xen_command();
 

@@ -6,6 +6,12 @@ const std::vector<Command>& command_table() {
     static const std::vector<Command> table = {
         topo_command(),
         calc_command(),
+        show_command(),
+        pin_command(),
+        bind_command(),
+        run_command(),
+        migrate_command(),
+        shield_command(),
         place_command(),
         xen_command(),
     };

@@ -1,0 +1,113 @@
+// affine show: where a process's threads may run and where its memory lives.
+#include <fmt/format.h>
+
+#include "../core/json.hpp"
+#include "affine/linux.hpp"
+#include "affine/set_grammar.hpp"
+#include "affine/size.hpp"
+#include "command.hpp"
+#include "linux_cli.hpp"
+
+namespace affine::cli {
+namespace {
+
+detail::Json placement_json(const ProcessPlacement& p) {
+    detail::Json j;
+    j["pid"] = p.pid;
+    j["command"] = p.command;
+    j["uid"] = p.uid ? detail::Json(*p.uid) : detail::Json(nullptr);
+    detail::Json threads = detail::Json::array();
+    for (const auto& t : p.threads)
+        threads.push_back({{"tid", t.tid},
+                           {"name", t.name},
+                           {"affinity", detail::ids_json(t.affinity)},
+                           {"last_cpu", t.last_cpu ? detail::Json(*t.last_cpu) : detail::Json(nullptr)}});
+    j["threads"] = std::move(threads);
+    j["cpuset"] = p.cpuset;
+    j["cpuset_cpus"] = detail::ids_json(p.cpuset_cpus);
+    j["allowed_nodes"] = detail::ids_json(p.allowed_nodes);
+    j["memory_bytes_per_node"] = detail::per_node_json(p.memory_bytes_per_node);
+    j["local_nodes"] = detail::ids_json(p.local_nodes);
+    j["local_memory_share"] = p.local_memory_share ? detail::Json(*p.local_memory_share) : detail::Json(nullptr);
+    detail::Json maps = detail::Json::array();
+    for (const auto& m : p.mappings)
+        maps.push_back({{"address", m.address},
+                        {"policy", m.policy},
+                        {"backing", m.backing},
+                        {"bytes_per_node", detail::per_node_json(m.bytes_per_node)}});
+    j["mappings"] = std::move(maps);
+    j["numa_balancing"] = p.numa_balancing ? detail::Json(*p.numa_balancing) : detail::Json(nullptr);
+    if (!p.memory_note.empty()) j["memory_note"] = p.memory_note;
+    return j;
+}
+
+void print_placement(const ProcessPlacement& p) {
+    fmt::print("pid {} ({}){}\n", p.pid, p.command, p.uid ? fmt::format(", uid {}", *p.uid) : "");
+    fmt::print("  cpuset {}: CPUs {}, nodes {}\n", p.cpuset.empty() ? "-" : p.cpuset, to_list(p.cpuset_cpus),
+               to_list(p.allowed_nodes));
+    for (const auto& t : p.threads)
+        fmt::print("  thread {} ({}): affinity {}, last ran on CPU {}\n", t.tid, t.name, to_list(t.affinity),
+                   t.last_cpu ? std::to_string(*t.last_cpu) : "?");
+    if (!p.memory_note.empty()) {
+        fmt::print("  memory: {}\n", p.memory_note);
+    } else if (p.memory_bytes_per_node.empty()) {
+        fmt::print("  memory: none resident\n");
+    } else {
+        std::uint64_t total = 0;
+        for (auto [n, b] : p.memory_bytes_per_node) total += b;
+        fmt::print("  memory: {} resident\n", format_size(total));
+        for (auto [n, b] : p.memory_bytes_per_node)
+            fmt::print("    node {}: {} ({:.0f}%){}\n", n, format_size(b),
+                       100.0 * static_cast<double>(b) / static_cast<double>(total),
+                       p.local_nodes.contains(n) ? "" : " remote");
+        if (p.local_memory_share)
+            fmt::print("  local to its CPUs (node {}): {:.1f}%\n", to_list(p.local_nodes), 100.0 * *p.local_memory_share);
+    }
+    std::map<std::string, int> policies;
+    for (const auto& m : p.mappings) ++policies[m.policy];
+    if (!policies.empty()) {
+        std::string list;
+        for (const auto& [policy, n] : policies) list += fmt::format("{}{} ({} mappings)", list.empty() ? "" : ", ", policy, n);
+        fmt::print("  memory policy: {}\n", list);
+    }
+    if (p.numa_balancing.value_or(false))
+        fmt::print("  automatic NUMA balancing is on: the kernel may move its pages and threads\n");
+}
+
+}  // namespace
+
+Command show_command() {
+    return {"show", "where a process's threads may run and where its memory is", [](CLI::App& sub) -> Action {
+                struct Options {
+                    std::vector<std::string> ids;
+                    bool threads = false;
+                    bool json = false;
+                };
+                auto opt = std::make_shared<Options>();
+                sub.add_option("PID", opt->ids, "process or thread ids")->required();
+                sub.add_flag("--threads", opt->threads, "list every thread of the process");
+                sub.add_flag("--json", opt->json, "print JSON (one object, an array for several PIDs)");
+                return [opt] {
+                    std::vector<ProcessPlacement> all;
+                    for (const auto& text : opt->ids) {
+                        int id = parse_task_id_or_throw(text);
+                        all.push_back(value_or_throw(read_process_placement(
+                            id, opt->threads ? ThreadSelection::all : ThreadSelection::named)));
+                    }
+                    if (opt->json) {
+                        if (all.size() == 1) {
+                            fmt::print("{}\n", placement_json(all.front()).dump(2));
+                        } else {
+                            detail::Json a = detail::Json::array();
+                            for (const auto& p : all) a.push_back(placement_json(p));
+                            fmt::print("{}\n", a.dump(2));
+                        }
+                    } else {
+                        for (const auto& p : all) print_placement(p);
+                    }
+                    return 0;
+                };
+            }};
+}
+
+}  // namespace affine::cli

@@ -1,0 +1,45 @@
+#include "linux_cli.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <map>
+
+#include "affine/error.hpp"
+#include "affine/set_grammar.hpp"
+
+namespace affine::cli {
+
+int parse_task_id_or_throw(const std::string& text) {
+    int id = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc{} || ptr != text.data() + text.size() || id <= 0)
+        throw CommandError{Error{ErrorKind::usage,
+                                 fmt::format("bad process id \"{}\": expected a positive number (a PID or TID)", text),
+                                 0}};
+    return id;
+}
+
+void print_migration(const MigrationReport& r) {
+    if (r.from.empty()) {
+        fmt::print("pid {}: no pages outside node {} to move\n", r.pid, to_list(r.to));
+    } else {
+        fmt::print("pid {}: pages on node {} moved to node {}\n", r.pid, to_list(r.from), to_list(r.to));
+    }
+    std::map<int, std::uint64_t> nodes;
+    for (auto [n, p] : r.pages_before) nodes[n] += 0;
+    for (auto [n, p] : r.pages_after) nodes[n] += 0;
+    fmt::print("  {:>4}  {:>10}  {:>10}  {:>10}\n", "node", "before", "after", "change");
+    for (auto [n, unused] : nodes) {
+        auto before = r.pages_before.contains(n) ? r.pages_before.at(n) : 0;
+        auto after = r.pages_after.contains(n) ? r.pages_after.at(n) : 0;
+        fmt::print("  {:>4}  {:>10}  {:>10}  {:>+10}\n", n, before, after,
+                   static_cast<long long>(after) - static_cast<long long>(before));
+    }
+    std::uint64_t left = 0;
+    for (int n : r.from) left += r.pages_after.contains(n) ? r.pages_after.at(n) : 0;
+    fmt::print("  pages not moved: {} (kernel), {} still on node {}\n", r.pages_not_moved, left,
+               r.from.empty() ? "-" : to_list(r.from));
+}
+
+}  // namespace affine::cli

@@ -1,0 +1,222 @@
+// Reading and setting the CPU affinity of threads: show, pin, bind.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cerrno>
+#include <cstring>
+#include <unordered_map>
+
+#include "affine/set_grammar.hpp"
+#include "procfs.hpp"
+
+namespace affine {
+
+int PinReport::count(PinResult r) const {
+    return static_cast<int>(std::ranges::count(threads, r, &ThreadPinOutcome::result));
+}
+
+namespace linux_backend {
+namespace {
+
+// hwloc retries 10 times; a process that keeps starting threads needs more rounds,
+// each of which only costs a directory listing when nothing changed.
+constexpr int max_pin_rounds = 100;
+
+std::unexpected<Error> no_such_task(int id) {
+    return failure(fmt::format("no such task: {} (no /proc/{})", id, id), ESRCH);
+}
+
+// CPUs that must be refused before the kernel sees them: missing or offline.
+Result<void> check_cpus_usable(const Topology& host, const CpuSet& cpus) {
+    if (cpus.empty()) return usage_error("the CPU set is empty");
+    CpuSet missing = cpus - host.all_cpus();
+    if (!missing.empty())
+        return usage_error(fmt::format("CPU {} does not exist on this host (CPUs: {})", to_list(missing),
+                                       to_list(host.all_cpus())));
+    CpuSet offline = cpus - host.online_cpus();
+    if (!offline.empty())
+        return failure(fmt::format("CPU {} is offline (online: {})", to_list(offline), to_list(host.online_cpus())),
+                       EINVAL);
+    return {};
+}
+
+}  // namespace
+
+Result<ProcessPlacement> read_process_placement(const Env& env, int id, ThreadSelection selection) {
+    auto tgid = thread_group_of(env.fs, id);
+    if (!tgid) return no_such_task(id);
+    ProcessPlacement p;
+    p.pid = *tgid;
+    auto status = read_task_status(env.fs, p.pid);
+    if (!status) return no_such_task(p.pid);
+    p.command = status_field(*status, "Name").value_or("");
+    if (auto uid = status_field(*status, "Uid")) {
+        unsigned v = 0;
+        auto [ptr, ec] = std::from_chars(uid->data(), uid->data() + uid->size(), v);
+        if (ec == std::errc{}) p.uid = v;
+    }
+    std::vector<int> tids = selection == ThreadSelection::all ? list_threads(env.fs, p.pid) : std::vector<int>{id};
+    CpuSet may_run;
+    for (int tid : tids) {
+        auto mask = env.sys.get_affinity(tid);
+        if (!mask) {
+            if (mask.error() == ESRCH) continue;  // exited while we looked
+            return failure(fmt::format("read the affinity of tid {}: {}", tid,
+                                       explain_affinity_error(env, tid, {}, mask.error())),
+                           mask.error());
+        }
+        ThreadPlacement t{tid, "", *mask, std::nullopt};
+        if (auto st = read_task_stat(env.fs, tid)) {
+            t.name = st->comm;
+            t.last_cpu = st->processor;
+        }
+        may_run |= *mask;
+        p.threads.push_back(std::move(t));
+    }
+    if (p.threads.empty()) return no_such_task(id);
+    TaskCpuset cs = read_task_cpuset(env, p.pid);
+    p.cpuset = cs.path;
+    p.cpuset_cpus = cs.cpus;
+    p.allowed_nodes = read_allowed_nodes(env, p.pid);
+    if (auto maps = env.fs.read(fmt::format("/proc/{}/numa_maps", p.pid))) {
+        p.mappings = parse_numa_maps(*maps);
+        p.memory_bytes_per_node = bytes_per_node(p.mappings);
+    } else {
+        p.memory_note = fmt::format("/proc/{}/numa_maps cannot be read: {}", p.pid,
+                                    env.fs.exists(fmt::format("/proc/{}", p.pid))
+                                        ? "no permission (it needs the rights of ptrace: same user or root)"
+                                        : "the process exited");
+    }
+    p.local_nodes = env.host.nodes_of(may_run);
+    std::uint64_t total = 0;
+    std::uint64_t local = 0;
+    for (auto [node, bytes] : p.memory_bytes_per_node) {
+        total += bytes;
+        if (p.local_nodes.contains(node)) local += bytes;
+    }
+    if (total > 0) p.local_memory_share = static_cast<double>(local) / static_cast<double>(total);
+    p.numa_balancing = env.host.numa_balancing;
+    return p;
+}
+
+Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, ThreadScope scope) {
+    auto tgid = thread_group_of(env.fs, pid);
+    if (!tgid) return no_such_task(pid);
+    if (auto ok = check_cpus_usable(env.host, cpus); !ok) {
+        Error e = ok.error();
+        e.message = fmt::format("pin {} to CPUs {}: {}", describe_task(env.fs, pid), to_list(cpus), e.message);
+        return std::unexpected(e);
+    }
+    TaskCpuset cs = read_task_cpuset(env, pid);
+    CpuSet outside = cpus - cs.cpus;
+    if (!outside.empty())
+        return failure(fmt::format("pin {} to CPUs {}: CPU {} is outside its cpuset (cpuset {} allows CPUs {})",
+                                   describe_task(env.fs, pid), to_list(cpus), to_list(outside),
+                                   cs.path.empty() ? "/" : cs.path, to_list(cs.cpus)),
+                       EINVAL);
+
+    PinReport report;
+    report.pid = scope == ThreadScope::all_threads ? *tgid : pid;
+    report.cpus = cpus;
+
+    auto set_one = [&](int tid) {
+        ThreadPinOutcome o;
+        o.tid = tid;
+        if (auto r = env.sys.set_affinity(tid, cpus); !r) {
+            o.code = r.error();
+            o.result = r.error() == ESRCH ? PinResult::vanished : PinResult::failed;
+            if (o.result == PinResult::failed) o.error = explain_affinity_error(env, tid, cpus, r.error());
+        }
+        return o;
+    };
+
+    if (scope == ThreadScope::named_thread) {
+        auto before = env.sys.get_affinity(pid);
+        if (!before && before.error() == ESRCH) return no_such_task(pid);
+        ThreadPinOutcome o = set_one(pid);
+        if (before) o.before = *before;
+        if (o.result == PinResult::vanished) return no_such_task(pid);
+        report.threads.push_back(std::move(o));
+        report.rounds = 1;
+    } else {
+        // List, set what is new, list again: a thread started while we worked was
+        // cloned from one we had not set yet, so it shows up in the next listing.
+        std::unordered_map<int, std::size_t> seen;
+        bool changed = true;
+        while (changed && report.rounds < max_pin_rounds) {
+            ++report.rounds;
+            changed = false;
+            for (int tid : list_threads(env.fs, *tgid)) {
+                if (seen.contains(tid)) continue;
+                changed = true;
+                seen.emplace(tid, report.threads.size());
+                report.threads.push_back(set_one(tid));
+            }
+        }
+        // At the round limit, one more listing decides whether threads were still being added.
+        report.settled = !changed || std::ranges::all_of(list_threads(env.fs, *tgid),
+                                                         [&](int t) { return seen.contains(t); });
+        if (report.threads.empty()) return no_such_task(pid);
+    }
+
+    // Read back every thread we set: what holds is what the kernel says.
+    for (auto& o : report.threads) {
+        if (o.result != PinResult::pinned) continue;
+        auto now = env.sys.get_affinity(o.tid);
+        if (!now) {
+            if (now.error() == ESRCH) {
+                o.result = PinResult::vanished;
+            } else {
+                o.result = PinResult::failed;
+                o.code = now.error();
+                o.error = fmt::format("set, but reading it back failed: {}",
+                                      explain_affinity_error(env, o.tid, cpus, now.error()));
+            }
+            continue;
+        }
+        o.after = *now;
+        if (*now != cpus) {
+            o.result = PinResult::failed;
+            o.error = fmt::format("the kernel holds CPUs {} instead of {} (its cpuset or the online CPUs changed "
+                                  "meanwhile)",
+                                  to_list(*now), to_list(cpus));
+        }
+    }
+    std::ranges::sort(report.threads, {}, &ThreadPinOutcome::tid);
+    return report;
+}
+
+Result<BindReport> bind_task(const Env& env, int pid, const CpuSet& mask) {
+    if (mask.empty()) return failure("mask 0 names no CPU: a zero mask always fails", EINVAL);
+    BindReport r;
+    r.pid = pid;
+    CpuSet existing = mask & env.host.all_cpus();
+    r.missing = mask - existing;
+    if (existing.empty())
+        return failure(fmt::format("mask {} names only CPU {}, which this host does not have (CPUs: {})",
+                                   to_hex(mask), to_list(mask), to_list(env.host.all_cpus())),
+                       EINVAL);
+    CpuSet usable = existing & env.host.online_cpus();
+    r.offline = existing - usable;
+    if (usable.empty())
+        return failure(fmt::format("mask {} names only offline CPUs {} (online: {})", to_hex(mask), to_list(existing),
+                                   to_list(env.host.online_cpus())),
+                       EINVAL);
+    auto before = env.sys.get_affinity(pid);
+    if (!before) return failure(explain_affinity_error(env, pid, usable, before.error()), before.error());
+    r.before = *before;
+    TaskCpuset cs = read_task_cpuset(env, pid);
+    r.outside_cpuset = usable - cs.cpus;
+    if (auto set = env.sys.set_affinity(pid, usable); !set)
+        return failure(fmt::format("bind pid {} to {}: {}", pid, to_list(usable),
+                                   explain_affinity_error(env, pid, usable, set.error())),
+                       set.error());
+    auto after = env.sys.get_affinity(pid);
+    if (!after) return failure(explain_affinity_error(env, pid, usable, after.error()), after.error());
+    r.after = *after;
+    return r;
+}
+
+}  // namespace linux_backend
+}  // namespace affine

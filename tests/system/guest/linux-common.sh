@@ -1,0 +1,97 @@
+# Guest-side helpers for affine's Linux system tests (busybox sh), sourced by the
+# scenarios after affine-check.sh.
+
+# check_status NAME WANT COMMAND...: the command's exit status must be WANT; its
+# output (stdout and stderr) is left in $out for further checks.
+check_status() {
+    _n=$1
+    _want=$2
+    shift 2
+    _rc=0
+    out=$("$@" 2>&1) || _rc=$?
+    if [ "$_rc" = "$_want" ]; then
+        pass "$_n"
+    else
+        fail "$_n" "'$*' exited $_rc, expected $_want: $out"
+    fi
+}
+
+cpus_allowed() { awk '/^Cpus_allowed_list:/{print $2}' "/proc/$1/status"; }
+# The CPU a task last ran on: field 39 of /proc/PID/stat (after the comm).
+last_cpu() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $37}'; }
+# Pages on node N of the largest anonymous mapping of PID.
+big_mapping() {
+    awk '{for (i = 1; i <= NF; i++) if ($i ~ /^anon=/) { v = substr($i, 6) + 0; if (v > m) { m = v; l = $0 } } }
+         END { print l }' "/proc/$1/numa_maps"
+}
+mapping_pages_on() {
+    big_mapping "$1" | awk -v n="N$2=" '{for (i = 1; i <= NF; i++) if (index($i, n) == 1) s += substr($i, length(n) + 1)}
+                                        END { print s + 0 }'
+}
+# wait_for FILE TEXT: up to 20 s for TEXT to appear in FILE.
+wait_for() {
+    _i=0
+    while ! grep -q "$2" "$1" 2>/dev/null; do
+        _i=$((_i + 1))
+        [ "$_i" -lt 200 ] || return 1
+        usleep 100000
+    done
+}
+# in_set CPU LIST: whether CPU is in a kernel list such as 0-1,4.
+in_set() {
+    echo "$2" | tr ',' '\n' | awk -F- -v c="$1" '{ lo = $1; hi = ($2 == "" ? $1 : $2); if (c >= lo && c <= hi) f = 1 }
+                                                END { exit !f }'
+}
+# A task that wakes often, so the CPU it last ran on follows its affinity.
+start_ticker() {
+    sh -c 'while :; do usleep 20000; done' &
+    ticker=$!
+}
+# start_touch PAGES_MB [affine run options...]: start touch_memory under affine run
+# and wait until it touched its memory; its pid in $toucher.
+start_touch() {
+    _mb=$1
+    shift
+    _log=/tmp/touch.$$.$_mb.$RANDOM
+    affine run "$@" -- touch_memory "$_mb" > "$_log" 2>&1 &
+    toucher=$!
+    wait_for "$_log" touched || fail "touch-memory-start" "touch_memory did not start: $(cat "$_log")"
+}
+# The Cpus_allowed_list of a status file, with shell builtins only (thousands of
+# threads: a process per thread is too slow under TCG). Empty when it is gone.
+mask_of_status() {
+    _m=
+    { while read -r _k _val; do
+        [ "$_k" = "Cpus_allowed_list:" ] && { _m=$_val; break; }
+    done < "$1"; } 2>/dev/null
+    echo "$_m"
+}
+# Thousands of threads: one grep and one awk over every status file, never a
+# process per thread (too slow under TCG). grep goes on past tasks that exit.
+# Every thread of PID whose mask is not WANT, as "tid:mask" words.
+stale_threads() {
+    grep -H '^Cpus_allowed_list:' /proc/$1/task/*/status 2>/dev/null |
+        awk -F'[/:\t ]+' -v w="$2" '$NF != w { print $5 ":" $NF }'
+}
+# Masks of every user task (kernel threads have no VmSize), as "tid mask" lines.
+user_masks() {
+    grep -H -e '^VmSize:' -e '^Cpus_allowed_list:' /proc/[0-9]*/task/[0-9]*/status 2>/dev/null |
+        awk -F'[/:\t ]+' '$7 == "VmSize" { vm[$5] = 1 } $7 == "Cpus_allowed_list" { m[$5] = $NF }
+                          END { for (t in m) if (t in vm) print t, m[t] }' | sort -n
+}
+# changed_masks BEFORE: the tasks of BEFORE (user_masks output) that still exist
+# and whose mask differs now, as "tid before->now".
+changed_masks() {
+    { echo "$1" | sed 's/^/B /'
+      grep -H '^Cpus_allowed_list:' /proc/[0-9]*/task/[0-9]*/status 2>/dev/null |
+          awk -F'[/:\t ]+' '{ print "N", $5, $NF }'; } |
+        awk '$1 == "B" { b[$2] = $3 } $1 == "N" { n[$2] = $3 }
+             END { for (t in b) if ((t in n) && n[t] != b[t]) print t, b[t] "->" n[t] }' | sort -n
+}
+
+# check_pages NAME PID NODE AT_LEAST: the largest anonymous mapping of PID has at
+# least AT_LEAST pages on NODE (it may have merged with a neighbouring mapping).
+check_pages() {
+    _p=$(mapping_pages_on "$2" "$3")
+    if [ "$_p" -ge "$4" ]; then pass "$1"; else fail "$1" "$_p pages on node $3, expected at least $4: $(big_mapping "$2")"; fi
+}

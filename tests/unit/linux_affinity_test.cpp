@@ -1,0 +1,182 @@
+#include <gtest/gtest.h>
+
+#include "affine/set_grammar.hpp"
+#include "linux/procfs.hpp"
+#include "linux_fake.hpp"
+
+namespace affine::linux_backend {
+namespace {
+
+using testing::FakeSyscalls;
+using testing::ProcTree;
+
+struct LinuxPin : ::testing::Test {
+    ProcTree tree;
+    FakeSyscalls sys;
+    Topology host = testing::two_node_host();
+    SysFs fs{tree.root()};
+    Env env{fs, sys, host};
+
+    void add_thread(int pid, int tid) {
+        tree.add_task(pid, tid);
+        sys.masks[tid] = CpuSet{0, 1, 2, 3};
+    }
+};
+
+TEST_F(LinuxPin, NamedThreadOnly) {
+    add_thread(100, 100);
+    add_thread(100, 101);
+    auto r = pin_threads(env, 101, CpuSet{2}, ThreadScope::named_thread);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->threads.size(), 1U);
+    EXPECT_EQ(r->threads[0].tid, 101);
+    EXPECT_EQ(r->threads[0].before, (CpuSet{0, 1, 2, 3}));
+    EXPECT_EQ(r->threads[0].after, CpuSet{2});
+    EXPECT_TRUE(r->ok());
+    EXPECT_EQ(sys.masks[100], (CpuSet{0, 1, 2, 3}));  // the other thread is untouched
+}
+
+TEST_F(LinuxPin, AllThreadsCatchesThreadsStartedMeanwhile) {
+    for (int tid = 200; tid < 205; ++tid) add_thread(200, tid);
+    // Every set of the first threads makes the process start another one, as a
+    // thread pool that grows while we work would.
+    int next = 300;
+    sys.on_set = [&](int tid) {
+        if (tid < 203) add_thread(200, next++);
+    };
+    auto r = pin_threads(env, 200, CpuSet{1, 2}, ThreadScope::all_threads);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->count(PinResult::pinned), 8);
+    EXPECT_TRUE(r->ok());
+    EXPECT_GE(r->rounds, 3);
+    for (const auto& [tid, mask] : sys.masks) EXPECT_EQ(mask, (CpuSet{1, 2})) << "tid " << tid;
+}
+
+TEST_F(LinuxPin, EndlessThreadCreationIsBoundedAndReported) {
+    add_thread(250, 250);
+    int next = 251;
+    sys.on_set = [&](int) { add_thread(250, next++); };  // every set starts a new thread
+    auto r = pin_threads(env, 250, CpuSet{1}, ThreadScope::all_threads);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->rounds, 100);
+    EXPECT_FALSE(r->settled);
+    EXPECT_FALSE(r->ok());
+    EXPECT_EQ(r->count(PinResult::failed), 0);
+}
+
+TEST_F(LinuxPin, ThreadThatExitsMidwayIsNotAnError) {
+    for (int tid = 400; tid < 404; ++tid) add_thread(400, tid);
+    sys.on_set = [&](int tid) {
+        if (tid == 401) {  // 402 exits while we set 401
+            tree.remove_task(400, 402);
+            sys.masks.erase(402);
+        }
+    };
+    auto r = pin_threads(env, 400, CpuSet{3}, ThreadScope::all_threads);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->count(PinResult::vanished), 1);
+    EXPECT_EQ(r->count(PinResult::pinned), 3);
+    EXPECT_TRUE(r->ok());
+}
+
+TEST_F(LinuxPin, PermissionDeniedMidwayIsReportedPerThread) {
+    for (int tid = 500; tid < 503; ++tid) add_thread(500, tid);
+    sys.inject.insert({{"set_affinity", 501}, EPERM});
+    auto r = pin_threads(env, 500, CpuSet{0}, ThreadScope::all_threads);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->ok());
+    ASSERT_EQ(r->count(PinResult::failed), 1);
+    const auto& failed = r->threads[1];
+    EXPECT_EQ(failed.tid, 501);
+    EXPECT_EQ(failed.code, EPERM);
+    EXPECT_NE(failed.error.find("CAP_SYS_NICE"), std::string::npos) << failed.error;
+    EXPECT_EQ(sys.masks[500], CpuSet{0});
+    EXPECT_EQ(sys.masks[502], CpuSet{0});
+}
+
+TEST_F(LinuxPin, KernelThreadEinvalExplained) {
+    tree.add_task(2, 2, "ksoftirqd/0", pf_kthread | pf_no_setaffinity);
+    sys.masks[2] = CpuSet{0};
+    sys.inject.insert({{"set_affinity", 2}, EINVAL});
+    auto r = pin_threads(env, 2, CpuSet{1}, ThreadScope::named_thread);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->ok());
+    EXPECT_NE(r->threads[0].error.find("kernel thread"), std::string::npos);
+}
+
+TEST_F(LinuxPin, OfflineAndMissingCpusRefusedBeforeAnyCall) {
+    add_thread(600, 600);
+    host.cpus[3].online = false;
+    auto offline = pin_threads(env, 600, CpuSet{2, 3}, ThreadScope::all_threads);
+    ASSERT_FALSE(offline);
+    EXPECT_EQ(offline.error().message, "pin task 600 (worker) to CPUs 2-3: CPU 3 is offline (online: 0-2)");
+    auto missing = pin_threads(env, 600, CpuSet{9}, ThreadScope::all_threads);
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().kind, ErrorKind::usage);
+    EXPECT_EQ(sys.set_calls, 0);
+}
+
+TEST_F(LinuxPin, CpusOutsideTheCpusetRefusedWithTheCpuset) {
+    add_thread(700, 700);
+    tree.write("/proc/700/cpuset", "/batch\n");
+    tree.write("/sys/fs/cgroup/batch/cpuset.cpus.effective", "0-1\n");
+    auto r = pin_threads(env, 700, CpuSet{1, 2}, ThreadScope::all_threads);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("CPU 2 is outside its cpuset (cpuset /batch allows CPUs 0-1)"),
+              std::string::npos)
+        << r.error().message;
+    EXPECT_EQ(sys.set_calls, 0);
+}
+
+TEST_F(LinuxPin, NoSuchTask) {
+    auto r = pin_threads(env, 999, CpuSet{0}, ThreadScope::named_thread);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ESRCH);
+}
+
+TEST_F(LinuxPin, ReadBackMismatchIsAFailure) {
+    add_thread(800, 800);
+    add_thread(800, 801);
+    // The kernel narrows 801's mask (its cpuset changed under us).
+    sys.effective = [](int tid, const CpuSet& cpus) { return tid == 801 ? CpuSet{0} : cpus; };
+    auto r = pin_threads(env, 800, CpuSet{0, 1}, ThreadScope::all_threads);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->ok());
+    EXPECT_EQ(r->threads[1].result, PinResult::failed);
+    EXPECT_NE(r->threads[1].error.find("holds CPUs 0 instead of 0-1"), std::string::npos);
+}
+
+TEST_F(LinuxPin, EsrchOnReadBackMeansVanished) {
+    add_thread(900, 900);
+    add_thread(900, 901);
+    sys.inject.insert({{"get_affinity", 901}, ESRCH});
+    auto r = pin_threads(env, 900, CpuSet{2}, ThreadScope::all_threads);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->ok());
+    EXPECT_EQ(r->count(PinResult::vanished), 1);
+}
+
+TEST_F(LinuxPin, BindAsInTheArticle) {
+    add_thread(50, 50);
+    auto zero = bind_task(env, 50, CpuSet{});
+    ASSERT_FALSE(zero);
+    EXPECT_NE(zero.error().message.find("zero mask"), std::string::npos);
+    auto only_missing = bind_task(env, 50, CpuSet{8});
+    ASSERT_FALSE(only_missing);
+    EXPECT_EQ(only_missing.error().message, "mask 0x100 names only CPU 8, which this host does not have (CPUs: 0-3)");
+    auto all_bits = bind_task(env, 50, CpuSet::range(0, 31));
+    ASSERT_TRUE(all_bits) << all_bits.error().message;
+    EXPECT_EQ(all_bits->after, (CpuSet{0, 1, 2, 3}));
+    EXPECT_EQ(all_bits->missing, CpuSet::range(4, 31));
+    auto two = bind_task(env, 50, CpuSet{1});
+    ASSERT_TRUE(two);
+    EXPECT_EQ(two->before, (CpuSet{0, 1, 2, 3}));
+    EXPECT_EQ(two->after, CpuSet{1});
+    sys.inject.insert({{"set_affinity", 50}, EPERM});
+    auto denied = bind_task(env, 50, CpuSet{0});
+    ASSERT_FALSE(denied);
+    EXPECT_NE(denied.error().message.find("CAP_SYS_NICE"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace affine::linux_backend

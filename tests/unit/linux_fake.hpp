@@ -1,0 +1,140 @@
+// Test doubles for the Linux backend: a fake system call layer that can inject
+// errors at chosen calls, and a procfs/sysfs tree built in a temporary directory.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "affine/host.hpp"
+#include "linux/procfs.hpp"
+#include "linux/syscalls.hpp"
+
+namespace affine::linux_backend::testing {
+
+class FakeSyscalls final : public Syscalls {
+public:
+    std::map<int, CpuSet> masks;  // tid -> affinity; a missing tid is ESRCH
+    // Errors to inject: (call name, tid) -> errno, used once each (tid -1: any).
+    std::multimap<std::pair<std::string, int>, int> inject;
+    std::function<void(int tid)> on_set;  // runs before a set_affinity takes effect
+    // What set_affinity stores, given the request (default: the request itself).
+    std::function<CpuSet(int tid, const CpuSet&)> effective;
+    int set_calls = 0;
+    int get_calls = 0;
+    bool preferred_many = true;
+    MemPolicyState policy;
+    std::vector<std::tuple<int, NodeSet, NodeSet>> migrations;
+    std::function<long(int, const NodeSet&, const NodeSet&)> migrate;
+    std::vector<std::vector<std::string>> execs;
+    int exec_errno = ENOENT;
+    unsigned euid = 1000;
+    int pid = 1;
+
+    SysResult<CpuSet> get_affinity(int tid) override {
+        ++get_calls;
+        if (auto e = take("get_affinity", tid)) return std::unexpected(*e);
+        auto it = masks.find(tid == 0 ? pid : tid);
+        if (it == masks.end()) return std::unexpected(ESRCH);
+        return it->second;
+    }
+    SysResult<void> set_affinity(int tid, const CpuSet& cpus) override {
+        ++set_calls;
+        if (on_set) on_set(tid);
+        if (auto e = take("set_affinity", tid)) return std::unexpected(*e);
+        auto it = masks.find(tid == 0 ? pid : tid);
+        if (it == masks.end()) return std::unexpected(ESRCH);
+        it->second = effective ? effective(tid, cpus) : cpus;
+        return {};
+    }
+    SysResult<void> set_mempolicy(int mode, const NodeSet& nodes) override {
+        if (auto e = take("set_mempolicy", mode)) return std::unexpected(*e);
+        if (mode == mpol::preferred_many && !preferred_many) return std::unexpected(EINVAL);
+        policy = {mode, nodes};
+        return {};
+    }
+    SysResult<MemPolicyState> get_mempolicy() override { return policy; }
+    SysResult<long> migrate_pages(int target, const NodeSet& from, const NodeSet& to) override {
+        if (auto e = take("migrate_pages", target)) return std::unexpected(*e);
+        migrations.emplace_back(target, from, to);
+        return migrate ? migrate(target, from, to) : 0;
+    }
+    int exec(const std::vector<std::string>& argv) override {
+        execs.push_back(argv);
+        return exec_errno;
+    }
+    unsigned effective_uid() override { return euid; }
+    int self_pid() override { return pid; }
+
+private:
+    std::optional<int> take(const std::string& call, int tid) {
+        for (int key : {tid, -1}) {
+            auto it = inject.find({call, key});
+            if (it != inject.end()) {
+                int e = it->second;
+                inject.erase(it);
+                return e;
+            }
+        }
+        return std::nullopt;
+    }
+};
+
+// A procfs tree under a fresh temporary directory.
+class ProcTree {
+public:
+    ProcTree() {
+        static int serial = 0;
+        root_ = std::filesystem::temp_directory_path() /
+                fmt::format("affine-proc-{}-{}", ::getpid(), serial++);
+        std::filesystem::remove_all(root_);
+        std::filesystem::create_directories(root_ / "proc");
+    }
+    ~ProcTree() { std::filesystem::remove_all(root_); }
+    ProcTree(const ProcTree&) = delete;
+    ProcTree& operator=(const ProcTree&) = delete;
+
+    [[nodiscard]] std::string root() const { return root_.string(); }
+
+    void write(const std::string& path, const std::string& text) const {
+        auto full = root_ / path.substr(1);
+        std::filesystem::create_directories(full.parent_path());
+        std::ofstream(full) << text;
+    }
+
+    // A thread `tid` of process `pid`, visible both as /proc/PID/task/TID and /proc/TID.
+    void add_task(int pid, int tid, const std::string& comm = "worker", unsigned long flags = 0x400000,
+                  unsigned long long start = 1000, int cpu = 0, unsigned uid = 1000) const {
+        std::string stat = fmt::format("{} ({}) S 1 {} {} 0 -1 {} 0 0 0 0 0 0 0 0 20 0 1 0 {} 100 10 0 0 0 0 0 0 0 0 0 "
+                                       "0 0 0 17 {} 0 0 0 0 0",
+                                       tid, comm, pid, pid, flags, start, cpu);
+        std::string status = fmt::format("Name:\t{}\nTgid:\t{}\nPid:\t{}\nUid:\t{}\t{}\t{}\t{}\nMems_allowed_list:\t0-1\n",
+                                         comm, pid, tid, uid, uid, uid, uid);
+        for (const auto& dir : {fmt::format("/proc/{}/task/{}", pid, tid), fmt::format("/proc/{}", tid)}) {
+            write(dir + "/stat", stat);
+            write(dir + "/status", status);
+        }
+    }
+    void remove_task(int pid, int tid) const {
+        std::filesystem::remove_all(root_ / fmt::format("proc/{}/task/{}", pid, tid));
+        if (pid != tid) std::filesystem::remove_all(root_ / fmt::format("proc/{}", tid));
+    }
+
+private:
+    std::filesystem::path root_;
+};
+
+// 2 nodes x 2 CPUs: node 0 = CPUs 0-1, node 1 = CPUs 2-3, 4G each.
+inline Topology two_node_host() {
+    auto t = synthetic_topology("nodes=2,cores=2");
+    return *t;
+}
+
+}  // namespace affine::linux_backend::testing
