@@ -17,6 +17,7 @@
 
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
+#include "affine/launch_policy.hpp"
 #include "affine/topology.hpp"
 
 namespace affine {
@@ -127,42 +128,6 @@ struct BindReport {
 Result<BindReport> bind_task(int pid, const CpuSet& mask);
 
 // ------------------------------------------------------------------ memory policy
-
-enum class MemPolicy {
-    automatic,   // --nodes given: bind to them; --cpus only: memory follows the CPUs
-                 // (local allocation); neither: the inherited policy is kept
-    local,       // MPOL_LOCAL: allocate on the node of the CPU that touches the page
-    bind,        // MPOL_BIND: only from the nodes, fail (OOM) rather than go elsewhere
-    preferred,   // MPOL_PREFERRED (one node) or MPOL_PREFERRED_MANY (several, 5.15+)
-    interleave,  // MPOL_INTERLEAVE: round-robin page by page over the nodes
-};
-
-// "local", "bind", "preferred", "interleave" ("auto" for automatic).
-std::string to_string(MemPolicy policy);
-// Parses the names above; usage error naming the allowed ones.
-Result<MemPolicy> parse_mem_policy(std::string_view text);
-
-// Where a launched command (and everything it starts) will run and allocate.
-struct LaunchPolicy {
-    std::optional<CpuSet> cpus;    // hard affinity; nullopt keeps the inherited one
-    std::optional<NodeSet> nodes;  // memory nodes; nullopt: from the CPUs or none
-    MemPolicy mode = MemPolicy::automatic;
-};
-
-// A LaunchPolicy made concrete for a host by the rules above: the memory mode and
-// the nodes it names (nodes with memory only). Pure: no I/O.
-struct ResolvedLaunch {
-    std::optional<CpuSet> cpus;
-    std::optional<MemPolicy> mode;  // nullopt: the memory policy is left as inherited
-    NodeSet nodes;                  // the nodes of `mode` (empty for local)
-    std::vector<std::string> notes; // how the automatic rule was applied
-};
-
-// Checks and resolves `policy` against `host` (its online CPUs, nodes with memory,
-// and the caller's allowed CPUs and nodes). Usage errors: CPUs offline or outside
-// the caller's cpuset; nodes without memory or outside the cpuset; a mode that
-// needs nodes without --nodes or --cpus; nodes given with `local`.
-Result<ResolvedLaunch> resolve_launch_policy(const LaunchPolicy& policy, const Topology& host);
 
 // What holds after apply_launch_policy, read back from the kernel.
 struct AppliedPolicy {

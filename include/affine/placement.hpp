@@ -95,6 +95,7 @@
 
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
+#include "affine/launch_policy.hpp"
 #include "affine/topology.hpp"
 
 namespace affine {
@@ -224,23 +225,20 @@ void apply_to_host_state(PlacementHost& host, const Plan& plan);
 void release_from_host_state(PlacementHost& host, const std::map<int, std::uint64_t>& memory_bytes_per_node,
                              const std::map<int, int>& vcpus_per_node);
 
-// What a Linux launch needs to carry out a plan (Linux has no soft affinity):
+// What a Linux launch needs to carry out a plan (Linux has no soft affinity), as
+// the LaunchPolicy `affine run` applies ("preferred" is MPOL_PREFERRED for one
+// node, MPOL_PREFERRED_MANY for several):
 //   best-effort       CPU affinity = the plan's CPUs; MPOL_PREFERRED_MANY on the nodes
 //                     given memory (memory may spill when they are full);
 //   best-effort-hard  the same CPUs; MPOL_BIND on those nodes;
 //   prio-mem-only     CPU affinity left alone (or hard_cpus when CPUs are reserved);
 //                     MPOL_PREFERRED_MANY on the nodes given memory;
-//   any               CPU affinity left alone (or hard_cpus); no memory policy;
+//   any               CPU affinity left alone, or hard_cpus with memory following
+//                     them (local allocation); no memory policy otherwise;
 //   fallback          CPU affinity left alone (or hard_cpus); MPOL_INTERLEAVE over
 //                     the nodes given memory (striped, as the plan says).
-enum class MemoryPolicyMode { unchanged, preferred_many, bind, interleave };
-struct ProcessPlacement {
-    CpuSet cpu_affinity;  // empty: leave the CPU affinity alone
-    MemoryPolicyMode memory_policy = MemoryPolicyMode::unchanged;
-    NodeSet memory_nodes;  // for every mode but unchanged
-};
 // Usage error for a refused plan.
-Result<ProcessPlacement> process_placement(const Plan& plan);
+Result<LaunchPolicy> launch_policy_for(const Plan& plan);
 
 // What a Xen domain needs to carry out a plan, as xenopsd does at build time: the
 // hard and soft affinity of every vCPU (empty: all CPUs) and, for prio-mem-only, an

@@ -114,16 +114,7 @@ std::vector<PlacementRequest> read_requests(const std::string& path, PlacementPo
 }
 
 int place(const Options& opt, const CLI::App& sub) {
-    PlacementHost host;
-    host.topology = load_host_or_throw(opt.host);
-    if (!opt.exclude.empty()) {
-        auto excluded = parse_cpu_set(opt.exclude, host.topology);
-        if (!excluded) {
-            excluded.error().message = "--exclude: " + excluded.error().message;
-            throw CommandError{excluded.error()};
-        }
-        host.reserved = *excluded;
-    }
+    PlacementHost host = placement_host_or_throw(load_host_or_throw(opt.host), opt.exclude);
     PlacementPolicy policy = value_or_throw(parse_placement_policy(opt.policy));
 
     std::vector<PlacementRequest> requests;
@@ -135,19 +126,7 @@ int place(const Options& opt, const CLI::App& sub) {
                                          fmt::format("{} cannot be combined with --requests (give it per line)", single), 0}};
         requests = read_requests(opt.requests, policy);
     } else {
-        if (opt.memory.empty())
-            throw CommandError{Error{ErrorKind::usage, "--memory SIZE is required (or --requests FILE)", 0}};
-        PlacementRequest r;
-        r.vcpus = opt.vcpus;
-        auto memory = parse_size(opt.memory);
-        if (!memory) {
-            memory.error().message = "--memory: " + memory.error().message;
-            throw CommandError{memory.error()};
-        }
-        r.memory_bytes = *memory;
-        r.unit = opt.cores ? VcpuUnit::core : VcpuUnit::cpu;
-        r.policy = policy;
-        requests.push_back(std::move(r));
+        requests.push_back(single_placement_request(opt.vcpus, opt.memory, opt.cores, policy));
     }
 
     int status = exit_done;
@@ -175,6 +154,34 @@ int place(const Options& opt, const CLI::App& sub) {
 }
 
 }  // namespace
+
+PlacementRequest single_placement_request(int vcpus, const std::string& memory, bool cores, PlacementPolicy policy) {
+    if (memory.empty()) throw CommandError{Error{ErrorKind::usage, "--memory SIZE is required", 0}};
+    PlacementRequest r;
+    r.vcpus = vcpus;
+    auto bytes = parse_size(memory);
+    if (!bytes) {
+        bytes.error().message = "--memory: " + bytes.error().message;
+        throw CommandError{bytes.error()};
+    }
+    r.memory_bytes = *bytes;
+    r.unit = cores ? VcpuUnit::core : VcpuUnit::cpu;
+    r.policy = policy;
+    return r;
+}
+
+PlacementHost placement_host_or_throw(Topology topology, const std::string& exclude) {
+    CpuSet reserved;
+    if (!exclude.empty()) {
+        auto excluded = parse_cpu_set(exclude, topology);
+        if (!excluded) {
+            excluded.error().message = "--exclude: " + excluded.error().message;
+            throw CommandError{excluded.error()};
+        }
+        reserved = *excluded;
+    }
+    return make_placement_host(std::move(topology), reserved);
+}
 
 Command place_command() {
     return {"place", "plan the nodes, CPUs and memory of a VM or process (NUMA placement)",

@@ -3,45 +3,98 @@
 
 #include "affine/host.hpp"
 #include "affine/linux.hpp"
+#include "affine/placement.hpp"
 #include "affine/set_grammar.hpp"
+#include "affine/size.hpp"
 #include "command.hpp"
 
 namespace affine::cli {
+namespace {
+
+struct Options {
+    std::string cpus;
+    std::string nodes;
+    std::string mode = "auto";
+    bool verbose = false;
+    std::vector<std::string> command;
+    // --place
+    bool place = false;
+    std::string memory;
+    int vcpus = 1;
+    bool cores = false;
+    std::string policy = "best-effort";
+    std::string exclude;
+};
+
+// Plans on the live host and turns the plan into what run applies; says on stderr
+// what was chosen, as the command's own output belongs to COMMAND.
+LaunchPolicy placed_launch_policy(const Options& opt, const CLI::App& sub) {
+    for (const char* manual : {"--cpus", "--nodes", "--mem-policy"})
+        if (sub.count(manual) > 0)
+            throw CommandError{Error{ErrorKind::usage, fmt::format("{} cannot be combined with --place (the plan "
+                                                                   "chooses the CPUs, nodes and memory policy)",
+                                                                   manual),
+                                     0}};
+    PlacementPolicy policy = value_or_throw(parse_placement_policy(opt.policy));
+    PlacementRequest request = single_placement_request(opt.vcpus, opt.memory, opt.cores, policy);
+    PlacementHost host = placement_host_or_throw(load_host_or_throw("live"), opt.exclude);
+    Plan plan = value_or_throw(plan_placement(host, request));
+    if (plan.outcome == PlanOutcome::refused) throw CommandError{Error{ErrorKind::failed, "not placed: " + plan.fallback, 0}};
+    if (plan.outcome == PlanOutcome::fallback) fmt::print(stderr, "affine: no node set fits: {}\n", plan.fallback);
+    else
+        fmt::print(stderr, "affine: placed {} ({}) on node{} {}\n", format_size(request.memory_bytes),
+                   fmt::format("{} vCPU{}", request.vcpus, request.vcpus == 1 ? "" : "s"),
+                   plan.nodes.count() == 1 ? "" : "s", to_list(plan.nodes));
+    return value_or_throw(launch_policy_for(plan));
+}
+
+int run(const Options& opt, const CLI::App& sub) {
+    LaunchPolicy policy;
+    if (opt.place) {
+        policy = placed_launch_policy(opt, sub);
+    } else {
+        for (const char* placing : {"--memory", "--vcpus", "--cores", "--policy", "--exclude"})
+            if (sub.count(placing) > 0)
+                throw CommandError{Error{ErrorKind::usage, fmt::format("{} needs --place", placing), 0}};
+        Topology host = load_host_or_throw("live");
+        if (!opt.cpus.empty()) policy.cpus = value_or_throw(parse_cpu_set(opt.cpus, host));
+        if (!opt.nodes.empty()) policy.nodes = value_or_throw(parse_node_set(opt.nodes, host));
+        policy.mode = value_or_throw(parse_mem_policy(opt.mode));
+    }
+    if (opt.verbose || opt.place) {
+        // Apply and read back here, then exec with the same policy (idempotent).
+        AppliedPolicy a = value_or_throw(apply_launch_policy(policy));
+        for (const auto& note : a.notes) fmt::print(stderr, "affine: {}\n", note);
+        fmt::print(stderr, "affine: CPUs {}, memory policy {}{}\n", to_list(a.cpus), a.kernel_mode,
+                   a.nodes.empty() ? "" : fmt::format(" on nodes {}", to_list(a.nodes)));
+    }
+    ExecFailure f = exec_with_policy(policy, opt.command);
+    fmt::print(stderr, "affine: {}\n", f.error.message);
+    return f.exit_status;
+}
+
+}  // namespace
 
 Command run_command() {
     return {"run", "run a command with CPUs and a memory policy it inherits", [](CLI::App& sub) -> Action {
-                struct Options {
-                    std::string cpus;
-                    std::string nodes;
-                    std::string mode = "auto";
-                    bool verbose = false;
-                    std::vector<std::string> command;
-                };
                 auto opt = std::make_shared<Options>();
                 sub.add_option("--cpus", opt->cpus, "CPUs it may run on");
                 sub.add_option("--nodes", opt->nodes, "nodes its memory comes from");
                 sub.add_option("--mem-policy", opt->mode,
                                "bind | preferred | interleave | local (default: bind with --nodes; with --cpus "
                                "only, memory follows the CPUs)");
+                sub.add_flag("--place", opt->place,
+                             "plan the placement on this host (as affine place) and launch on it");
+                sub.add_option("--memory", opt->memory, "with --place: memory the command will use (4G, 512M)");
+                sub.add_option("--vcpus", opt->vcpus, "with --place: threads to give CPUs to (default 1)");
+                sub.add_flag("--cores", opt->cores, "with --place: a whole physical core per thread");
+                sub.add_option("--policy", opt->policy,
+                               "with --place: best-effort (default), best-effort-hard, prio-mem-only, any");
+                sub.add_option("--exclude", opt->exclude, "with --place: CPUs never to use");
                 sub.add_flag("-v,--verbose", opt->verbose, "print the policy read back before executing");
                 sub.add_option("COMMAND", opt->command, "the command and its arguments (after --)")->required();
-                return [opt]() -> int {
-                    Topology host = load_host_or_throw("live");
-                    LaunchPolicy policy;
-                    if (!opt->cpus.empty()) policy.cpus = value_or_throw(parse_cpu_set(opt->cpus, host));
-                    if (!opt->nodes.empty()) policy.nodes = value_or_throw(parse_node_set(opt->nodes, host));
-                    policy.mode = value_or_throw(parse_mem_policy(opt->mode));
-                    if (opt->verbose) {
-                        // Apply and read back here, then exec with the same policy (idempotent).
-                        AppliedPolicy a = value_or_throw(apply_launch_policy(policy));
-                        for (const auto& note : a.notes) fmt::print(stderr, "affine: {}\n", note);
-                        fmt::print(stderr, "affine: CPUs {}, memory policy {}{}\n", to_list(a.cpus), a.kernel_mode,
-                                   a.nodes.empty() ? "" : fmt::format(" on nodes {}", to_list(a.nodes)));
-                    }
-                    ExecFailure f = exec_with_policy(policy, opt->command);
-                    fmt::print(stderr, "affine: {}\n", f.error.message);
-                    return f.exit_status;
-                };
+                CLI::App* self = &sub;
+                return [opt, self]() -> int { return run(*opt, *self); };
             }};
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "affine/error.hpp"
+#include "affine/placement.hpp"
 #include "affine/topology.hpp"
 
 namespace affine::cli {
@@ -34,6 +35,11 @@ int run(int argc, char** argv);
 void add_host_option(CLI::App& sub, std::string& spec);
 // The host named by --host; throws CommandError when it cannot be loaded.
 Topology load_host_or_throw(const std::string& spec);
+
+// Shared by `place` and `run --place`: one request from --vcpus, --memory, --cores
+// and a policy; the host with --exclude CPUS reserved. Throw CommandError on bad input.
+PlacementRequest single_placement_request(int vcpus, const std::string& memory, bool cores, PlacementPolicy policy);
+PlacementHost placement_host_or_throw(Topology topology, const std::string& exclude);
 
 // "affine VERSION" and which platforms this binary can drive.
 std::string version_text();

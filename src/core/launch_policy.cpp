@@ -2,7 +2,7 @@
 // affinity and memory policy a command starts with. Pure: no I/O.
 #include <fmt/format.h>
 
-#include "affine/linux.hpp"
+#include "affine/launch_policy.hpp"
 #include "affine/set_grammar.hpp"
 
 namespace affine {

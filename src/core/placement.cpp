@@ -814,25 +814,35 @@ void release_from_host_state(PlacementHost& host, const std::map<int, std::uint6
     }
 }
 
-Result<ProcessPlacement> process_placement(const Plan& plan) {
+Result<LaunchPolicy> launch_policy_for(const Plan& plan) {
     if (plan.outcome == PlanOutcome::refused) return usage_error("the plan was refused: " + plan.fallback);
-    ProcessPlacement p;
+    LaunchPolicy launch;
+    // Linux has no soft affinity: a soft plan confines the work to the plan's CPUs;
+    // a plan without CPU affinity still keeps it off reserved CPUs (hard_cpus).
+    CpuSet cpus = plan.affinity == AffinityKind::none ? plan.hard_cpus : plan.cpus;
+    if (!cpus.empty()) launch.cpus = cpus;
     NodeSet memory_nodes;
-    for (const auto& [node, bytes] : plan.memory_bytes_per_node) memory_nodes.insert(node);
-    p.memory_nodes = memory_nodes;
-    p.cpu_affinity = plan.affinity == AffinityKind::none ? plan.hard_cpus : plan.cpus;
+    for (const auto& [node, bytes] : plan.memory_bytes_per_node)
+        if (bytes > 0) memory_nodes.insert(node);
     if (plan.outcome == PlanOutcome::fallback) {
-        p.memory_policy = MemoryPolicyMode::interleave;
-    } else {
-        switch (plan.policy) {
-            case PlacementPolicy::any: p.memory_policy = MemoryPolicyMode::unchanged; break;
-            case PlacementPolicy::best_effort: p.memory_policy = MemoryPolicyMode::preferred_many; break;
-            case PlacementPolicy::best_effort_hard: p.memory_policy = MemoryPolicyMode::bind; break;
-            case PlacementPolicy::prio_mem_only: p.memory_policy = MemoryPolicyMode::preferred_many; break;
-        }
+        launch.mode = MemPolicy::interleave;  // striped, as the plan says
+        launch.nodes = memory_nodes;
+        return launch;
     }
-    if (p.memory_policy == MemoryPolicyMode::unchanged) p.memory_nodes = {};
-    return p;
+    switch (plan.policy) {
+        case PlacementPolicy::any:
+            // No memory policy: with CPUs given, memory follows them (the auto rule).
+            return launch;
+        case PlacementPolicy::best_effort:
+        case PlacementPolicy::prio_mem_only:
+            launch.mode = MemPolicy::preferred;  // MPOL_PREFERRED_MANY over several nodes
+            break;
+        case PlacementPolicy::best_effort_hard:
+            launch.mode = MemPolicy::bind;
+            break;
+    }
+    launch.nodes = memory_nodes;
+    return launch;
 }
 
 Result<DomainPlacement> domain_placement(const Plan& plan) {

@@ -221,17 +221,23 @@ TEST(Placement, Policies) {
     EXPECT_EQ(any.nodes, (NodeSet{0, 1}));
     EXPECT_EQ(any.memory_bytes_per_node, (std::map<int, std::uint64_t>{{0, 2 * GiB}, {1, 2 * GiB}}));
     EXPECT_EQ(any.hard_cpus, CpuSet::range(0, 6));  // keeps off the reserved CPU 7
+    auto linux_any = launch_policy_for(any);
+    ASSERT_TRUE(linux_any);
+    EXPECT_EQ(linux_any->cpus, CpuSet::range(0, 6));
+    EXPECT_EQ(linux_any->nodes, std::nullopt);  // memory follows the CPUs
+    EXPECT_EQ(linux_any->mode, MemPolicy::automatic);
 
-    auto linux_hard = process_placement(hard);
+    auto linux_hard = launch_policy_for(hard);
     ASSERT_TRUE(linux_hard);
-    EXPECT_EQ(linux_hard->memory_policy, MemoryPolicyMode::bind);
-    EXPECT_EQ(linux_hard->cpu_affinity, hard.cpus);
+    EXPECT_EQ(linux_hard->mode, MemPolicy::bind);
+    EXPECT_EQ(linux_hard->cpus, hard.cpus);
+    EXPECT_EQ(linux_hard->nodes, hard.nodes);
     Plan soft = plan_or_fail(host, request(2, GiB));
-    auto linux_soft = process_placement(soft);
+    auto linux_soft = launch_policy_for(soft);
     ASSERT_TRUE(linux_soft);
-    EXPECT_EQ(linux_soft->memory_policy, MemoryPolicyMode::preferred_many);
-    EXPECT_EQ(linux_soft->cpu_affinity, soft.cpus);
-    EXPECT_EQ(linux_soft->memory_nodes, soft.nodes);
+    EXPECT_EQ(linux_soft->mode, MemPolicy::preferred);
+    EXPECT_EQ(linux_soft->cpus, soft.cpus);
+    EXPECT_EQ(linux_soft->nodes, soft.nodes);
     auto xen_soft = domain_placement(soft);
     ASSERT_TRUE(xen_soft);
     EXPECT_EQ(xen_soft->soft_cpus, soft.cpus);
@@ -246,7 +252,7 @@ TEST(Placement, FallbackWhenNoNodeSetFitsAndRefusalWhenMemoryDoesNot) {
     EXPECT_EQ(fallback.affinity, AffinityKind::none);
     EXPECT_EQ(fallback.memory_bytes_per_node, (std::map<int, std::uint64_t>{{0, 4 * GiB}, {1, 2 * GiB}}));
     EXPECT_NE(fallback.fallback.find("striped"), std::string::npos) << fallback.fallback;
-    EXPECT_EQ(process_placement(fallback)->memory_policy, MemoryPolicyMode::interleave);
+    EXPECT_EQ(launch_policy_for(fallback)->mode, MemPolicy::interleave);
 
     Plan refused = plan_or_fail(host, request(1, 13 * GiB));
     EXPECT_EQ(refused.outcome, PlanOutcome::refused);
@@ -254,7 +260,7 @@ TEST(Placement, FallbackWhenNoNodeSetFitsAndRefusalWhenMemoryDoesNot) {
     PlacementHost before = host;
     apply_to_host_state(host, refused);
     EXPECT_EQ(host.topology, before.topology);
-    EXPECT_FALSE(process_placement(refused));
+    EXPECT_FALSE(launch_policy_for(refused));
 }
 
 TEST(Placement, UnreachableNodesAreNeverPlannedTogether) {
