@@ -34,6 +34,7 @@ cat > "$work/scenario.sh" <<'SCENARIO'
 . /lib/xen-sequence.sh
 aff() { /bin/affine "$@"; }
 seq_create() { /bin/xen_domain create "$1" "$2" ${3:+$(printf '%x' $((1 << $3)))}; }
+seq_create_allocated() { /bin/xen_domain create-allocated "$1" "$2" ${3:+$(printf '%x' $((1 << $3)))}; }
 seq_destroy() { /bin/xen_domain destroy "$1"; }
 seq_pool_remove() { /bin/xen_domain pool-remove-cpu "$1"; }
 seq_pool_add() { /bin/xen_domain pool-add-cpu "$1"; }
@@ -69,6 +70,10 @@ dom0_vcpus=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))
 "$affine" xen sim-init "$state" --from "$work/real/xen-out/01-topo.out" --dom0-vcpus "$dom0_vcpus"
 aff() { "$affine" "$@" --host "sim:$state"; }
 seq_create() { "$affine" xen --host "sim:$state" sim-create-domain --vcpus "$1" --memory "${2}M" ${3:+--node-affinity "$3"}; }
+seq_create_allocated() {
+    "$affine" xen --host "sim:$state" sim-create-domain --vcpus "$1" --allocated "$1" --memory "${2}M" \
+        ${3:+--node-affinity "$3"}
+}
 seq_destroy() { "$affine" xen --host "sim:$state" sim-destroy-domain "$1"; }
 seq_pool_remove() { "$affine" xen --host "sim:$state" sim-pool-cpus "all,^$1"; }
 seq_pool_add() { "$affine" xen --host "sim:$state" sim-pool-cpus all; }
