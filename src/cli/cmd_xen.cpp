@@ -8,12 +8,16 @@
 #include <cstring>
 
 #include "../core/json.hpp"
+#include "../core/placement_json.hpp"
 #include "../sim/sim_hypervisor.hpp"
 #include "../xen/hypervisor.hpp"
 #include "affine/host.hpp"
+#include "affine/placement.hpp"
+#include "affine/xen_placement.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
+#include "plan_text.hpp"
 
 namespace affine::cli {
 namespace {
@@ -229,6 +233,15 @@ std::string pin_refusal(const XenHost& host, const Domain& d, int vcpu, const Er
     return fmt::format("vCPU {}: {}{}", vcpu, verdict(e.code), why.empty() ? "" : ": " + why);
 }
 
+// What became of the vCPUs changed before one was refused ("" when none were).
+std::string rollback_text(const VcpuBatch& batch) {
+    std::string text;
+    if (!batch.restored.empty()) text += fmt::format("; vCPUs {} restored to their previous masks", to_list(batch.restored));
+    if (!batch.not_restored.empty())
+        text += fmt::format("; vCPUs {} could NOT be restored and keep the new masks", to_list(batch.not_restored));
+    return text;
+}
+
 int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
     const int domid = parse_domid(req.domain);
     const std::string what = fmt::format("xen vcpu-pin domain {}", domid);
@@ -264,37 +277,13 @@ int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
         targets.push_back(v);
     }
 
-    struct Done {
-        int vcpu;
-        EffectiveAffinity effective;
-    };
-    std::vector<Done> done;
-    for (int v : targets) {
-        auto r = hv.set_vcpu_affinity(domid, v, hard.value_or(CpuSet{}), soft.value_or(CpuSet{}), flags);
-        if (r) {
-            done.push_back({v, *r});
-            continue;
-        }
-        std::string message = fmt::format("{}: {}", what, pin_refusal(host, d, v, r.error(), hard));
-        // Never leave a domain half pinned: give the vCPUs already changed their
-        // previous stored masks back.
-        if (!done.empty()) {
-            std::vector<int> restored, not_restored;
-            for (const Done& x : done) {
-                const Vcpu* old = d.vcpu(x.vcpu);
-                auto back = hv.set_vcpu_affinity(domid, x.vcpu, old->hard, old->soft,
-                                                 AffinityFlags::hard | AffinityFlags::soft | AffinityFlags::force);
-                (back ? restored : not_restored).push_back(x.vcpu);
-            }
-            CpuSet r_set, n_set;
-            for (int x : restored) r_set.insert(x);
-            for (int x : not_restored) n_set.insert(x);
-            if (!restored.empty()) message += fmt::format("; vCPUs {} restored to their previous masks", to_list(r_set));
-            if (!not_restored.empty())
-                message += fmt::format("; vCPUs {} could NOT be restored and keep the new masks", to_list(n_set));
-        }
+    VcpuBatch batch = set_vcpus_affinity(hv, d, targets, hard.value_or(CpuSet{}), soft.value_or(CpuSet{}), flags);
+    if (!batch.ok()) {
         (void)hv.commit();
-        throw CommandError{failure(message, r.error().code).error()};
+        throw CommandError{failure(fmt::format("{}: {}{}", what, pin_refusal(host, d, *batch.refused_vcpu, batch.error, hard),
+                                               rollback_text(batch)),
+                                   batch.error.code)
+                               .error()};
     }
     or_throw(hv.commit(), what);
 
@@ -302,7 +291,7 @@ int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
     XenHost after = or_throw(snapshot(hv), what);
     const Domain& d_after = domain_or_throw(after, domid);
     Json vcpus = Json::array();
-    for (const Done& x : done) {
+    for (const VcpuBatch::Changed& x : batch.changed) {
         std::string line = fmt::format("domain {} vCPU {}:", domid, x.vcpu);
         Json j{{"id", x.vcpu}};
         if (x.effective.hard) {
@@ -331,6 +320,173 @@ int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
         fmt::print("node affinity: {} ({})\n", nodes_text(nodes), mode_name(d_after.node_affinity_mode));
     }
     return 0;
+}
+
+// ---------------------------------------------------------------- place
+
+struct PlaceRequest {
+    std::string domain;
+    std::string policy = "best-effort";
+    bool follow_memory = false;
+    std::string exclude;
+    std::string memory;
+    bool dry_run = false;
+    bool json = false;
+};
+
+std::string memory_text(const std::map<int, std::uint64_t>& per_node) {
+    std::string text;
+    for (const auto& [node, bytes] : per_node)
+        text += fmt::format("{}node {} {}", text.empty() ? "" : ", ", node, format_size(bytes));
+    return text.empty() ? "none" : text;
+}
+
+int run_place(const std::string& host_spec, const PlaceRequest& req) {
+    // Usage errors first: they do not need the hypervisor.
+    const int domid = parse_domid(req.domain);
+    const PlacementPolicy policy = value_or_throw(parse_placement_policy(req.policy));
+    std::optional<std::uint64_t> memory_override;
+    if (!req.memory.empty()) {
+        auto size = parse_size(req.memory);
+        if (!size) {
+            size.error().message = "--memory: " + size.error().message;
+            throw CommandError{size.error()};
+        }
+        memory_override = *size;
+    }
+    const std::string what = fmt::format("xen place domain {}", domid);
+    auto hv_owner = open_or_throw(host_spec);
+    Hypervisor& hv = *hv_owner;
+
+    XenHost host = or_throw(snapshot(hv), what);
+    const Domain& d = domain_or_throw(host, domid);
+    DomainMemory memory = or_throw(hv.memory_per_node(), what + ": NUMA dump");
+    const std::map<int, std::uint64_t> mem = memory[domid];
+    CpuSet reserved;
+    if (!req.exclude.empty()) {
+        auto excluded = parse_cpu_set(req.exclude, host.topology);
+        if (!excluded) {
+            excluded.error().message = "--exclude: " + excluded.error().message;
+            throw CommandError{excluded.error()};
+        }
+        reserved = *excluded;
+    }
+
+    PlacementHost placement_host = xen_placement_host(host, reserved, domid, mem);
+    PlacementRequest request =
+        or_throw(xen_placement_request(d, mem, policy, req.follow_memory, memory_override), what);
+    Plan plan = or_throw(plan_placement(placement_host, request), what);
+    XenPlacementActions actions = xen_placement_actions(plan, d, host.topology.all_cpus());
+
+    const std::uint64_t total = sum_all(mem);
+    const std::uint64_t on_plan = sum_on(mem, plan.nodes);
+    if (!req.json) {
+        fmt::print("domain {}: {} vCPUs, memory {} ({})\n", domid, d.vcpus.size(), format_size(total),
+                   memory_text(mem));
+        print_plan(plan, request);
+    }
+    // Memory already allocated does not move: say when the plan leaves most of it
+    // on other nodes.
+    if (plan.outcome != PlanOutcome::refused && total > 0 && on_plan * 2 < total)
+        fmt::print(stderr,
+                   "affine: warning: domain {}: only {} of its {} memory is on the plan's nodes {}; memory already "
+                   "allocated does not move in Xen{}\n",
+                   domid, format_size(on_plan), format_size(total), to_list(plan.nodes),
+                   req.follow_memory ? "" : " (--follow-memory plans towards the nodes that hold it)");
+
+    Json applied = Json::array();
+    std::optional<NodeSet> node_affinity_sent;
+    int status = 0;
+    if (!plan.fits()) {
+        status = 1;
+        if (!req.json)
+            fmt::print("nothing applied: the domain could not be placed on a node set; it is left as it is\n");
+    } else if (req.dry_run) {
+        if (!req.json) fmt::print("dry run: nothing applied\n");
+    } else if (actions.empty()) {
+        if (!req.json) fmt::print("nothing to apply: policy {} sets no affinity\n", to_string(policy));
+    } else {
+        VcpuBatch batch;
+        if (actions.set_vcpus) {
+            std::vector<int> targets;
+            for (const Vcpu& v : d.vcpus) targets.push_back(v.id);
+            batch = set_vcpus_affinity(hv, d, targets, actions.hard, actions.soft,
+                                       AffinityFlags::hard | AffinityFlags::soft);
+            if (!batch.ok()) {
+                (void)hv.commit();
+                throw CommandError{
+                    failure(fmt::format("{}: {}{}", what,
+                                        pin_refusal(host, d, *batch.refused_vcpu, batch.error, actions.hard),
+                                        rollback_text(batch)),
+                            batch.error.code)
+                        .error()};
+            }
+        }
+        if (actions.node_affinity) {
+            auto set = hv.set_node_affinity(domid, *actions.node_affinity);
+            if (!set) {
+                CpuSet changed;
+                for (const VcpuBatch::Changed& c : batch.changed) changed.insert(c.vcpu);
+                restore_vcpus(hv, d, changed, batch);
+                (void)hv.commit();
+                throw CommandError{failure(fmt::format("{}: node affinity {}: {}{}", what,
+                                                       nodes_text(*actions.node_affinity), verdict(set.error().code),
+                                                       rollback_text(batch)),
+                                           set.error().code)
+                                       .error()};
+            }
+            node_affinity_sent = actions.node_affinity;
+        }
+        or_throw(hv.commit(), what);
+        for (const VcpuBatch::Changed& c : batch.changed) {
+            Json j{{"id", c.vcpu}};
+            std::string line = fmt::format("domain {} vCPU {}:", domid, c.vcpu);
+            if (c.effective.hard) {
+                j["effective_hard"] = detail::ids_json(*c.effective.hard);
+                line += fmt::format(" hard {}", to_list(*c.effective.hard));
+            }
+            if (c.effective.soft) {
+                j["effective_soft"] = detail::ids_json(*c.effective.soft);
+                line += fmt::format(" effective soft {}",
+                                    c.effective.soft->empty() ? "(none)" : to_list(*c.effective.soft));
+                if (c.effective.soft->empty())
+                    fmt::print(stderr,
+                               "affine: warning: domain {} vCPU {}: soft affinity {} has no CPU in its hard affinity "
+                               "and cpupool: the scheduler ignores it\n",
+                               domid, c.vcpu, to_list(actions.soft));
+            }
+            applied.push_back(j);
+            if (!req.json) fmt::print("{}\n", line);
+        }
+        if (node_affinity_sent && !req.json)
+            fmt::print("node affinity set to {}\n",
+                       *node_affinity_sent == every_node() ? std::string("auto (every node)")
+                                                           : to_list(*node_affinity_sent));
+    }
+
+    // Read back what holds now.
+    XenHost after = or_throw(snapshot(hv), what);
+    const Domain& d_after = domain_or_throw(after, domid);
+    const bool is_auto = d_after.node_affinity_mode == NodeAffinityMode::automatic;
+    if (plan.fits() && !req.dry_run && plan.affinity != AffinityKind::none && is_auto &&
+        d_after.node_affinity != plan.nodes)
+        fmt::print(stderr, "affine: warning: domain {}: node affinity {} (auto) does not follow the plan's nodes {}\n",
+                   domid, to_list(d_after.node_affinity), to_list(plan.nodes));
+    if (req.json) {
+        Json out{{"domid", domid},
+                 {"dry_run", req.dry_run},
+                 {"plan", detail::plan_json(plan)},
+                 {"applied", applied},
+                 {"node_affinity_sent", node_affinity_sent ? detail::ids_json(*node_affinity_sent) : Json(nullptr)},
+                 {"node_affinity", detail::ids_json(d_after.node_affinity)},
+                 {"node_affinity_auto", is_auto},
+                 {"memory_bytes_per_node", detail::per_node_json(mem)},
+                 {"memory_on_plan_nodes_bytes", on_plan}};
+        fmt::print("{}\n", out.dump(2));
+    } else {
+        fmt::print("node affinity: {} ({})\n", nodes_text(d_after.node_affinity), mode_name(d_after.node_affinity_mode));
+    }
+    return status;
 }
 
 // ---------------------------------------------------------------- node-affinity
@@ -430,13 +586,14 @@ SimHypervisor& sim_or_throw(Hypervisor& hv, std::string_view command) {
 }  // namespace
 
 Command xen_command() {
-    return {"xen", "Xen domains: topo, domains, show, vcpu-pin, node-affinity, numastat", [](CLI::App& xen) -> Action {
+    return {"xen", "Xen domains: topo, domains, show, vcpu-pin, place, node-affinity, numastat", [](CLI::App& xen) -> Action {
                 struct Options {
                     std::string host = "xen";
                     bool json = false;
                     std::string domain;
                     std::string nodes;
                     PinRequest pin;
+                    PlaceRequest place;
                     std::string state;
                     std::string from;
                     int vcpus = 0;
@@ -487,6 +644,22 @@ Command xen_command() {
                 pin->add_option("SOFT", opt->pin.soft, "soft affinity or - to keep it (default -)");
                 pin->add_flag("--force", opt->pin.force, "override a temporary pinning by the hypervisor");
                 pin->add_flag("--json", opt->pin.json, "JSON output: the effective masks returned");
+
+                auto* place = leaf("place",
+                                   "plan a domain's placement from the live host state and apply it as xenopsd "
+                                   "would (soft or hard affinity of every vCPU)",
+                                   [opt] { return run_place(opt->host, opt->place); });
+                place->add_option("DOM", opt->place.domain, "domid")->required();
+                place->add_option("--policy", opt->place.policy,
+                                  "any | best-effort (soft affinity, default) | best-effort-hard | prio-mem-only");
+                place->add_flag("--follow-memory", opt->place.follow_memory,
+                                "prefer the nodes that already hold the domain's memory (it does not move)");
+                place->add_option("--exclude", opt->place.exclude,
+                                  "CPUs reserved host-wide: never chosen, and kept out of hard affinity");
+                place->add_option("--memory", opt->place.memory,
+                                  "plan for this much memory instead of what the domain has now");
+                place->add_flag("--dry-run", opt->place.dry_run, "print the plan, apply nothing");
+                place->add_flag("--json", opt->place.json, "JSON output: the plan, what was applied, the read-back");
 
                 auto* node = leaf("node-affinity", "read or set a domain's node affinity; all returns to auto",
                                   with_hv([opt](Hypervisor& hv) {

@@ -123,6 +123,36 @@ Result<XenHost> snapshot(Hypervisor& hv) {
     return host;
 }
 
+VcpuBatch set_vcpus_affinity(Hypervisor& hv, const Domain& before, const std::vector<int>& vcpus, const CpuSet& hard,
+                             const CpuSet& soft, AffinityFlags flags) {
+    VcpuBatch batch;
+    for (int v : vcpus) {
+        auto r = hv.set_vcpu_affinity(before.domid, v, hard, soft, flags);
+        if (r) {
+            batch.changed.push_back({v, *r});
+            continue;
+        }
+        batch.refused_vcpu = v;
+        batch.error = r.error();
+        CpuSet changed;
+        for (const VcpuBatch::Changed& c : batch.changed) changed.insert(c.vcpu);
+        restore_vcpus(hv, before, changed, batch);
+        break;
+    }
+    return batch;
+}
+
+void restore_vcpus(Hypervisor& hv, const Domain& before, const CpuSet& vcpus, VcpuBatch& batch) {
+    for (int v : vcpus) {
+        const Vcpu* old = before.vcpu(v);
+        bool back = old != nullptr &&
+                    hv.set_vcpu_affinity(before.domid, v, old->hard, old->soft,
+                                         AffinityFlags::hard | AffinityFlags::soft | AffinityFlags::force)
+                        .has_value();
+        (back ? batch.restored : batch.not_restored).insert(v);
+    }
+}
+
 NodeAffinityMode node_affinity_mode(Hypervisor& hv, const XenHost& host, const Domain& domain) {
     if (auto known = hv.node_affinity_mode(domain.domid)) return *known;
     // A domain without vCPUs keeps the all-nodes map it was created with in auto mode.

@@ -79,6 +79,33 @@ DomainMemory parse_numa_dump(std::string_view console);
 // reason with (placement, auto-mode inference). Reads live state.
 Result<XenHost> snapshot(Hypervisor& hv);
 
+// The same masks set on several vCPUs of a domain, one XEN_DOMCTL_setvcpuaffinity
+// each, in order. A domain is never left half changed: when a vCPU is refused, the
+// vCPUs already changed get their masks of `before` (the domain as it was read
+// before the batch) back, with HARD|SOFT|FORCE, and the batch stops.
+struct VcpuBatch {
+    struct Changed {
+        int vcpu = 0;
+        EffectiveAffinity effective;  // what the hypervisor handed back
+    };
+    std::vector<Changed> changed;  // all of them when the batch succeeded
+    // When a vCPU was refused: which, the hypervisor's error, and what became of the
+    // vCPUs changed before it.
+    std::optional<int> refused_vcpu;
+    Error error;
+    CpuSet restored;      // vCPU ids given their previous masks back
+    CpuSet not_restored;  // vCPU ids that keep the new masks (the restore was refused)
+
+    [[nodiscard]] bool ok() const { return !refused_vcpu; }
+};
+VcpuBatch set_vcpus_affinity(Hypervisor& hv, const Domain& before, const std::vector<int>& vcpus, const CpuSet& hard,
+                             const CpuSet& soft, AffinityFlags flags);
+
+// Gives the vCPUs `vcpus` of `before.domid` their masks of `before` back (HARD|SOFT|
+// FORCE, one call each): the undo of a batch that succeeded but whose next step
+// failed. Fills `restored` and `not_restored` of `batch`.
+void restore_vcpus(Hypervisor& hv, const Domain& before, const CpuSet& vcpus, VcpuBatch& batch);
+
 // Whether a domain's node affinity is automatic: the hypervisor's word when it has
 // one, else inferred: the node affinity equals what the auto rule gives for the
 // current vCPU masks (an explicit affinity equal to it cannot be told apart).

@@ -7,6 +7,11 @@
  *                                         node affinity NODES (a hex node mask,
  *                                         explicit) set before MIB MiB are
  *                                         populated; prints the domid
+ *   xen_domain create-allocated VCPUS MIB [NODES]
+ *                                         the same, with every vCPU allocated
+ *                                         (XEN_DOMCTL_max_vcpus) before the
+ *                                         memory is populated, as a toolstack
+ *                                         does before it builds the guest
  *   xen_domain destroy DOMID
  *   xen_domain pool-remove-cpu CPU        remove CPU from cpupool 0
  *   xen_domain pool-add-cpu CPU           add CPU back to cpupool 0
@@ -25,7 +30,7 @@ static int fail(const char *what)
     return 1;
 }
 
-static int create(xc_interface *xch, unsigned vcpus, unsigned long mib, const char *nodes)
+static int create(xc_interface *xch, unsigned vcpus, unsigned long mib, const char *nodes, int allocate)
 {
     struct xen_domctl_createdomain config;
     uint32_t domid = 0;
@@ -51,6 +56,8 @@ static int create(xc_interface *xch, unsigned vcpus, unsigned long mib, const ch
             return fail("xc_domain_node_setaffinity");
         free(map);
     }
+    if (allocate && xc_domain_max_vcpus(xch, domid, vcpus) != 0)
+        return fail("xc_domain_max_vcpus");
     if (xc_domain_setmaxmem(xch, domid, (uint64_t)mib * 1024 + 1024) != 0)
         return fail("xc_domain_setmaxmem");
     pfns = calloc(pages, sizeof(*pfns));
@@ -69,7 +76,7 @@ int main(int argc, char **argv)
     int rc = 2;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: xen_domain create VCPUS MIB [NODES] | destroy DOMID | "
+        fprintf(stderr, "usage: xen_domain create|create-allocated VCPUS MIB [NODES] | destroy DOMID | "
                         "pool-remove-cpu CPU | pool-add-cpu CPU\n");
         return 2;
     }
@@ -77,7 +84,9 @@ int main(int argc, char **argv)
     if (xch == NULL)
         return fail("xc_interface_open");
     if (strcmp(argv[1], "create") == 0 && argc >= 4)
-        rc = create(xch, (unsigned)atoi(argv[2]), strtoul(argv[3], NULL, 10), argc > 4 ? argv[4] : NULL);
+        rc = create(xch, (unsigned)atoi(argv[2]), strtoul(argv[3], NULL, 10), argc > 4 ? argv[4] : NULL, 0);
+    else if (strcmp(argv[1], "create-allocated") == 0 && argc >= 4)
+        rc = create(xch, (unsigned)atoi(argv[2]), strtoul(argv[3], NULL, 10), argc > 4 ? argv[4] : NULL, 1);
     else if (strcmp(argv[1], "destroy") == 0)
         rc = xc_domain_destroy(xch, (uint32_t)atoi(argv[2])) == 0 ? 0 : fail("xc_domain_destroy");
     else if (strcmp(argv[1], "pool-remove-cpu") == 0)

@@ -34,6 +34,7 @@ cat > "$work/scenario.sh" <<'SCENARIO'
 . /lib/xen-sequence.sh
 aff() { /bin/affine "$@"; }
 seq_create() { /bin/xen_domain create "$1" "$2" ${3:+$(printf '%x' $((1 << $3)))}; }
+seq_create_allocated() { /bin/xen_domain create-allocated "$1" "$2" ${3:+$(printf '%x' $((1 << $3)))}; }
 seq_destroy() { /bin/xen_domain destroy "$1"; }
 seq_pool_remove() { /bin/xen_domain pool-remove-cpu "$1"; }
 seq_pool_add() { /bin/xen_domain pool-add-cpu "$1"; }
@@ -52,7 +53,10 @@ check_contains refusal-one-line "$(cat /tmp/xen-out/13-refuse-offline-node.err)"
 emit_blob xen-out /tmp/xen-out.tar
 SCENARIO
 
-run_xen_scenario xen "$work/scenario.sh" --bin "$affine" --bin "$helper" \
+# dom0 unpacks the initramfs into memory (dom0_mem=256M): the guest gets the
+# binary without its debug information.
+strip -o "$work/affine" "$affine"
+run_xen_scenario xen "$work/scenario.sh" --bin "$work/affine" --bin "$helper" \
     --file "$here/xen-sequence.sh:/lib/xen-sequence.sh" "${libs[@]}"
 log=$AFFINE_SYSTEM_WORK/xen.log
 echo "step times in the guest (ms):"
@@ -69,6 +73,10 @@ dom0_vcpus=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))
 "$affine" xen sim-init "$state" --from "$work/real/xen-out/01-topo.out" --dom0-vcpus "$dom0_vcpus"
 aff() { "$affine" "$@" --host "sim:$state"; }
 seq_create() { "$affine" xen --host "sim:$state" sim-create-domain --vcpus "$1" --memory "${2}M" ${3:+--node-affinity "$3"}; }
+seq_create_allocated() {
+    "$affine" xen --host "sim:$state" sim-create-domain --vcpus "$1" --allocated "$1" --memory "${2}M" \
+        ${3:+--node-affinity "$3"}
+}
 seq_destroy() { "$affine" xen --host "sim:$state" sim-destroy-domain "$1"; }
 seq_pool_remove() { "$affine" xen --host "sim:$state" sim-pool-cpus "all,^$1"; }
 seq_pool_add() { "$affine" xen --host "sim:$state" sim-pool-cpus all; }

@@ -6,6 +6,7 @@
 #   aff ARGS...             run affine with the host selection (--host ...)
 #   seq_create VCPUS MIB [NODE]   create a domain (vCPUs not allocated), explicit
 #                           node affinity NODE when given, MIB MiB populated; print domid
+#   seq_create_allocated VCPUS MIB [NODE]   the same with every vCPU allocated
 #   seq_destroy DOMID
 #   seq_pool_remove CPU / seq_pool_add CPU   take a CPU out of cpupool 0 / back
 # and calls run_xen_sequence OUTDIR. Each step writes OUTDIR/NAME.out (stdout),
@@ -73,4 +74,20 @@ run_xen_sequence() {
     seq_destroy "$dom"
     step 26-numastat-destroyed aff xen numastat --json
     step 27-pin-reset aff xen vcpu-pin 0 all all all --json
+    # xen place: a domain with 2 allocated vCPUs whose 128M are on node 0 (explicit
+    # node affinity); dom0's 4 vCPUs prefer node 0, so node 0 carries the load.
+    dom3=$(seq_create_allocated 2 128 0)
+    echo "$dom3" > "$SEQ_OUT/placed-domid.txt"
+    step 28-pin-dom0-soft-node0 aff xen vcpu-pin 0 all all node:0 --json
+    step 29-place-dry-run aff xen place "$dom3" --dry-run --json
+    # best-effort: node 1 (less load): soft affinity to CPUs 2-3, hard all; the
+    # explicit node affinity goes back to auto and follows to node 1.
+    step 30-place aff xen place "$dom3" --json
+    step 31-show-placed aff xen show "$dom3" --json
+    # --follow-memory: node 0 holds its memory and wins over the load.
+    step 32-place-follow-memory aff xen place "$dom3" --follow-memory --json
+    step 33-place-hard aff xen place "$dom3" --policy best-effort-hard --json
+    step 34-show-placed-hard aff xen show "$dom3" --json
+    seq_destroy "$dom3"
+    step 35-pin-reset-dom0 aff xen vcpu-pin 0 all all all --json
 }
