@@ -60,6 +60,49 @@ b=$(mapping_pages_on "$toucher" 2)
 if [ "$a" -ge 1024 ] && [ "$b" -ge 1024 ] && [ $((a + b)) -ge 4096 ]; then pass run-interleave; else fail run-interleave "node 0: $a, node 2: $b pages"; fi
 kill "$toucher"
 
+# --- run --place: the kernel's view matches the plan run printed (its CPUs, its
+# nodes' pages, its memory policy), for a one-node and a two-node plan.
+place_touch() {
+    _mb=$1
+    shift
+    _log=/tmp/place.$$.$_mb.$RANDOM
+    affine run --place --memory "${_mb}M" "$@" -- touch_memory "$_mb" > "$_log" 2>&1 &
+    toucher=$!
+    wait_for "$_log" touched || fail "place-touch-start" "run --place did not start: $(cat "$_log")"
+    placed_nodes=$(sed -n 's/^affine: placed .* on nodes* \([0-9,-]*\)$/\1/p' "$_log")
+    placed_cpus=$(sed -n 's/^affine: CPUs \([0-9,-]*\), memory policy.*/\1/p' "$_log")
+}
+pages_on_nodes() {
+    _sum=0
+    for _n in $(affine calc "nodes:$2" --nodes --to json | tr -d '[]' | tr ',' ' '); do
+        _sum=$((_sum + $(mapping_pages_on "$1" "$_n")))
+    done
+    echo "$_sum"
+}
+check_placed() {
+    _name=$1 _want_nodes=$2 _mode=$3
+    check_eq "$_name-node-count" "$_want_nodes" "$(affine calc "nodes:$placed_nodes" --nodes --to json | tr ',' '\n' | wc -l)"
+    check_eq "$_name-cpus-are-the-plan" "$placed_cpus" "$(cpus_allowed "$toucher")"
+    check_eq "$_name-cpus-on-planned-nodes" "$placed_nodes" "$(affine calc "$placed_cpus" --nodes)"
+    _on=$(pages_on_nodes "$toucher" "$placed_nodes")
+    if [ "$_on" -ge 8192 ]; then pass "$_name-pages-on-planned-nodes"; else fail "$_name-pages-on-planned-nodes" "$_on pages on nodes $placed_nodes: $(big_mapping "$toucher")"; fi
+    check_contains "$_name-policy" "$(big_mapping "$toucher")" "$_mode"
+}
+place_touch 32 --vcpus 2
+check_placed run-place-one-node 1 prefer
+kill "$toucher"
+place_touch 32 --vcpus 4
+check_placed run-place-two-nodes 2 prefer
+kill "$toucher"
+place_touch 32 --vcpus 2 --policy best-effort-hard
+check_placed run-place-hard 1 "bind:$placed_nodes"
+kill "$toucher"
+check_status run-place-needs-memory 2 affine run --place -- true
+check_contains run-place-needs-memory-message "$out" "--memory SIZE is required"
+check_status run-place-excludes-manual 2 affine run --place --memory 1M --cpus 0 -- true
+check_status run-place-too-big 1 affine run --place --memory 64G -- true
+check_contains run-place-too-big-message "$out" "not placed"
+
 # --- migrate: pages move from node 0 to node 1
 start_touch 32 --cpus 0-1
 check_pages migrate-before-on-node0 "$toucher" 0 8192
