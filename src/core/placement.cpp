@@ -212,6 +212,28 @@ std::uint64_t split_proportionally(std::uint64_t total, const std::vector<std::u
     return remaining;
 }
 
+// The split of a pair of nodes with CPUs when neither is capped: the same bytes as
+// split_proportionally (floor, then the lowest first) without allocating, for the pair
+// search, which scores every pair. False when the general split is needed.
+bool split_pair(const NodeFacts& a, const NodeFacts& b, std::uint64_t memory, std::uint64_t& take_a,
+                std::uint64_t& take_b) {
+    if (a.cpus <= 0 || b.cpus <= 0) return false;
+    auto sum = static_cast<std::uint64_t>(a.cpus + b.cpus);
+    auto share = [&](long long cpus) {
+        std::uint64_t product = 0;
+        if (!__builtin_mul_overflow(memory, static_cast<std::uint64_t>(cpus), &product)) return product / sum;
+        return static_cast<std::uint64_t>(static_cast<Wide>(memory) * static_cast<Wide>(cpus) / sum);
+    };
+    std::uint64_t share_a = share(a.cpus);
+    std::uint64_t share_b = share(b.cpus);
+    if (share_a >= a.free || share_b >= b.free) return false;
+    std::uint64_t remaining = memory - share_a - share_b;
+    std::uint64_t extra_a = std::min(a.free - share_a, remaining);
+    take_a = share_a + extra_a;
+    take_b = share_b + std::min(b.free - share_b, remaining - extra_a);
+    return true;
+}
+
 // The memory split of a plan over its members (see the header): take[k] for members[k].
 void split_memory(const HostFacts& facts, const std::vector<int>& members, std::uint64_t memory,
                   std::vector<std::uint64_t>& take) {
@@ -220,6 +242,9 @@ void split_memory(const HostFacts& facts, const std::vector<int>& members, std::
         take[0] = std::min(memory, facts.node(members[0]).free);
         return;
     }
+    if (members.size() == 2 &&
+        split_pair(facts.node(members[0]), facts.node(members[1]), memory, take[0], take[1]))
+        return;
     std::vector<std::uint64_t> weight(members.size(), 0);
     std::vector<std::uint64_t> room(members.size(), 0);
     for (std::size_t k = 0; k < members.size(); ++k) {
@@ -249,18 +274,26 @@ void score_split(const HostFacts& facts, const Need& need, Candidate& c) {
     }
     c.least_left = c.least_total = 0;
     if (c.free < need.memory) return;
-    thread_local std::vector<std::uint64_t> take;
-    split_memory(facts, c.members, need.memory, take);
-    for (std::size_t k = 0; k < c.members.size(); ++k) {
-        const NodeFacts& n = facts.node(c.members[k]);
+    auto count = [&](const NodeFacts& n, std::uint64_t taken) {
         std::uint64_t total = std::max(n.total, n.free);  // a host file may say less
-        if (total == 0) continue;
-        std::uint64_t left = n.free - take[k];
+        if (total == 0) return;
+        std::uint64_t left = n.free - taken;
         if (c.least_total == 0 || static_cast<Wide>(left) * c.least_total < static_cast<Wide>(c.least_left) * total) {
             c.least_left = left;
             c.least_total = total;
         }
+    };
+    std::uint64_t take_a = 0;
+    std::uint64_t take_b = 0;
+    if (c.members.size() == 2 &&
+        split_pair(facts.node(c.members[0]), facts.node(c.members[1]), need.memory, take_a, take_b)) {
+        count(facts.node(c.members[0]), take_a);
+        count(facts.node(c.members[1]), take_b);
+        return;
     }
+    thread_local std::vector<std::uint64_t> take;
+    split_memory(facts, c.members, need.memory, take);
+    for (std::size_t k = 0; k < c.members.size(); ++k) count(facts.node(c.members[k]), take[k]);
 }
 
 // Computes the sums of `c` from its members (sorted in place), then score_split.
@@ -347,6 +380,14 @@ Verdict compare(const Candidate& a, const Candidate& b, const Need& need) {
         return {three_way(a.members.size(), b.members.size()), LostOn::node_count};
     if (need.use_resident && a.resident != b.resident) return {three_way(b.resident, a.resident), LostOn::resident_memory};
     if (a.worst != b.worst) return {three_way(a.worst, b.worst), LostOn::worst_distance};
+    // Rule 6 straight from the candidates (this runs for every scored pair on large hosts).
+    Wide v = static_cast<Wide>(need.vcpus);
+    Wide load_a = static_cast<Wide>(a.peak_vcpus) * static_cast<Wide>(a.cpus) + v * static_cast<Wide>(a.peak_cpus);
+    Wide load_b = static_cast<Wide>(b.peak_vcpus) * static_cast<Wide>(b.cpus) + v * static_cast<Wide>(b.peak_cpus);
+    Wide den_a = static_cast<Wide>(a.peak_cpus) * static_cast<Wide>(a.cpus);
+    Wide den_b = static_cast<Wide>(b.peak_cpus) * static_cast<Wide>(b.cpus);
+    if (den_a != 0 && den_b != 0 && load_a * den_b != load_b * den_a)
+        return {load_a * den_b < load_b * den_a ? -1 : 1, LostOn::projected_load};
     PlanScore sa = score_of(a, need);
     PlanScore sb = score_of(b, need);
     if (int c = compare_load(sa, sb); c != 0) return {c, LostOn::projected_load};
