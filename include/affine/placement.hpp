@@ -26,10 +26,21 @@
 //                       itself included (10 for one node). A pair whose distance is
 //                       below 10 or exactly 255 (the ACPI SLIT "no connection"
 //                       marker) is unreachable: never in one plan.
-//   projected load      (vCPUs already on S + V) / (usable CPUs of S): the mean
-//                       number of vCPUs per usable CPU of the plan after placement.
-//                       A set with no usable CPU has an infinite load.
-//   free memory left    sum of the free memory of S - M.
+//   node load of N      after placement: (load of N + V x usable CPUs of N / usable
+//                       CPUs of S) / usable CPUs of N, the V vCPUs being spread over
+//                       the plan's usable CPUs (a node without usable CPUs has none).
+//   projected load      first the worst node load: the largest node load among the
+//                       nodes of S with usable CPUs (placing on S raises only those,
+//                       so a smaller value is also a smaller host-wide peak after
+//                       placement); on a tie, the mean load (vCPUs already on S + V) /
+//                       (usable CPUs of S). A set with no usable CPU has an infinite
+//                       load. Compared exactly (rationals, no floating point).
+//   free memory left    first the least free fraction: the smallest (free memory -
+//                       memory given by the plan's split) / total memory among the
+//                       nodes of S with memory (total: memory_total_bytes, never below
+//                       the free memory), larger is better (max-min fairness, so no
+//                       node is drained while another stays free); on a tie, the sum of
+//                       the free memory of S - M.
 //   resident memory     sum over S of request.resident_bytes_per_node (only when the
 //                       request gives it; see --follow-memory).
 //
@@ -39,8 +50,8 @@
 //   3. fewer nodes;
 //   4. more resident memory               (only when resident_bytes_per_node is set);
 //   5. smaller worst distance;
-//   6. lower projected load;
-//   7. more free memory left;
+//   6. lower projected load (worst node load, then mean load);
+//   7. more free memory left (least free fraction, then bytes);
 //   8. lowest node ids (the sorted id lists compared lexicographically).
 // Multi-node plans are real plans: they are applied, not thrown away.
 //
@@ -152,12 +163,22 @@ struct PlanScore {
     int node_count = 0;
     std::uint64_t resident_bytes = 0;
     int worst_distance = 0;
-    // Projected load = load_vcpus / load_cpus (load_cpus 0: infinite).
+    // Rule 6. Worst node load = node_load_num / node_load_den (den 0: infinite); mean
+    // load = load_vcpus / load_cpus (load_cpus 0: infinite).
+    long long node_load_num = 0;
+    long long node_load_den = 0;
     long long load_vcpus = 0;
     long long load_cpus = 0;
+    // Rule 7. Least free fraction left = least_free_left_bytes / least_free_total_bytes
+    // (the bytes a node keeps free and its total); then the free memory left in bytes.
+    std::uint64_t least_free_left_bytes = 0;
+    std::uint64_t least_free_total_bytes = 0;
     std::uint64_t free_memory_left_bytes = 0;
 
+    // The projected load of rule 6: the worst node load (infinity without CPUs).
     [[nodiscard]] double projected_load() const;
+    [[nodiscard]] double mean_load() const;
+    [[nodiscard]] double least_free_fraction() const;
 };
 
 struct RunnerUp {

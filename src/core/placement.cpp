@@ -43,6 +43,7 @@ struct NodeFacts {
     long long cpus = 0;   // usable CPUs
     long long cores = 0;  // usable whole cores
     std::uint64_t free = 0;
+    std::uint64_t total = 0;  // memory_total_bytes
     long long vcpus = 0;  // load already there
     std::uint64_t resident = 0;
     int self_distance = 10;
@@ -61,6 +62,7 @@ public:
             NodeFacts f;
             f.id = n.id;
             f.free = t.allowed_nodes.contains(n.id) ? n.memory_free_bytes : 0;
+            f.total = t.allowed_nodes.contains(n.id) ? n.memory_total_bytes : 0;
             if (auto it = host.vcpus_per_node.find(n.id); it != host.vcpus_per_node.end()) f.vcpus = it->second;
             if (auto it = request.resident_bytes_per_node.find(n.id); it != request.resident_bytes_per_node.end())
                 f.resident = it->second;
@@ -132,37 +134,14 @@ struct Candidate {
     std::uint64_t resident = 0;
     int worst = 0;
     bool reachable = true;
+    // The member with the most vCPUs per usable CPU now (peak_cpus 0: no member has CPUs).
+    long long peak_vcpus = 0;
+    long long peak_cpus = 0;
+    // The member left with the smallest free-memory fraction by the plan's memory split
+    // (least_total 0: not computed, the memory does not fit).
+    std::uint64_t least_left = 0;
+    std::uint64_t least_total = 0;
 };
-
-// Computes the sums of `c` from its members (sorted in place); no allocation.
-void score_members(const HostFacts& facts, Candidate& c) {
-    std::ranges::sort(c.members);
-    c.free = 0;
-    c.cpus = c.cores = c.vcpus_there = 0;
-    c.resident = 0;
-    c.worst = 0;
-    c.reachable = true;
-    for (std::size_t i = 0; i < c.members.size(); ++i) {
-        const NodeFacts& n = facts.node(c.members[i]);
-        c.free += n.free;
-        c.cpus += n.cpus;
-        c.cores += n.cores;
-        c.vcpus_there += n.vcpus;
-        c.resident += n.resident;
-        for (std::size_t j = 0; j <= i; ++j) {
-            int d = facts.distance(c.members[i], c.members[j]);
-            if (!reachable_distance(d)) c.reachable = false;
-            c.worst = std::max(c.worst, d);
-        }
-    }
-}
-
-Candidate make_candidate(const HostFacts& facts, std::vector<int> members) {
-    Candidate c;
-    c.members = std::move(members);
-    score_members(facts, c);
-    return c;
-}
 
 // The request as the rules see it.
 struct Need {
@@ -182,118 +161,6 @@ struct Need {
         return c.reachable && c.free >= memory && (!cpus_required || capacity(c) >= vcpus);
     }
 };
-
-PlanScore score_of(const Candidate& c, const Need& need) {
-    PlanScore s;
-    s.node_count = static_cast<int>(c.members.size());
-    s.resident_bytes = c.resident;
-    s.worst_distance = c.worst;
-    s.load_vcpus = c.vcpus_there + need.vcpus;
-    s.load_cpus = c.cpus;
-    s.free_memory_left_bytes = c.free >= need.memory ? c.free - need.memory : 0;
-    return s;
-}
-
-// Compares projected loads a/b; a zero denominator is an infinite load.
-int compare_load(const PlanScore& a, const PlanScore& b) {
-    if (a.load_cpus == 0 || b.load_cpus == 0) return (a.load_cpus == 0 ? 1 : 0) - (b.load_cpus == 0 ? 1 : 0);
-    Wide left = static_cast<Wide>(a.load_vcpus) * static_cast<Wide>(b.load_cpus);
-    Wide right = static_cast<Wide>(b.load_vcpus) * static_cast<Wide>(a.load_cpus);
-    return left < right ? -1 : left > right ? 1 : 0;
-}
-
-struct Verdict {
-    int order = 0;  // < 0: a is better
-    LostOn rule = LostOn::node_ids;
-};
-
-// Rules 3 to 8 between two fitting candidates.
-Verdict compare(const Candidate& a, const Candidate& b, const Need& need) {
-    auto three_way = [](auto x, auto y) { return x < y ? -1 : x > y ? 1 : 0; };
-    if (a.members.size() != b.members.size())
-        return {three_way(a.members.size(), b.members.size()), LostOn::node_count};
-    if (need.use_resident && a.resident != b.resident) return {three_way(b.resident, a.resident), LostOn::resident_memory};
-    if (a.worst != b.worst) return {three_way(a.worst, b.worst), LostOn::worst_distance};
-    if (int c = compare_load(score_of(a, need), score_of(b, need)); c != 0) return {c, LostOn::projected_load};
-    if (a.free != b.free) return {three_way(b.free, a.free), LostOn::free_memory_left};
-    return {a.members < b.members ? -1 : a.members > b.members ? 1 : 0, LostOn::node_ids};
-}
-
-// The best few fitting candidates seen, best first, without duplicates.
-class Podium {
-public:
-    Podium(const Need& need, std::size_t places) : need_(need), places_(places) {}
-
-    // Copies `c` in only when it ranks among the best `places`.
-    void offer(const Candidate& c) {
-        auto better = [&](const Candidate& x, const Candidate& y) { return compare(x, y, need_).order < 0; };
-        if (ranked_.size() >= places_ && !better(c, ranked_.back())) return;
-        auto pos = std::ranges::lower_bound(ranked_, c, better);
-        if (pos != ranked_.end() && pos->members == c.members) return;
-        ranked_.insert(pos, c);
-        if (ranked_.size() > places_) ranked_.pop_back();
-    }
-    // Whether a candidate of `size` nodes and worst distance `worst` could still enter.
-    [[nodiscard]] bool could_enter(std::size_t size, int worst) const {
-        if (ranked_.size() < places_) return true;
-        const Candidate& last = ranked_.back();
-        if (size != last.members.size()) return size < last.members.size();
-        return need_.use_resident || worst <= last.worst;
-    }
-    [[nodiscard]] bool empty() const { return ranked_.empty(); }
-    [[nodiscard]] const std::vector<Candidate>& ranked() const { return ranked_; }
-
-private:
-    const Need& need_;
-    std::size_t places_;
-    std::vector<Candidate> ranked_;
-};
-
-std::string load_text(const PlanScore& s) {
-    if (s.load_cpus == 0) return "infinite (no usable CPU)";
-    return fmt::format("{:.2f} vCPUs/CPU", s.projected_load());
-}
-
-std::string ids_text(const std::vector<int>& ids) {
-    NodeSet set;
-    for (int id : ids) set.insert(id);
-    return to_list(set);
-}
-
-RunnerUp runner_up(const HostFacts& facts, const Candidate& loser, const Candidate& winner, const Need& need) {
-    RunnerUp r;
-    std::vector<int> loser_ids;
-    std::vector<int> winner_ids;
-    for (int i : loser.members) loser_ids.push_back(facts.node(i).id);
-    for (int i : winner.members) winner_ids.push_back(facts.node(i).id);
-    for (int id : loser_ids) r.nodes.insert(id);
-    r.score = score_of(loser, need);
-    PlanScore w = score_of(winner, need);
-    r.lost_on = compare(loser, winner, need).rule;
-    switch (r.lost_on) {
-        case LostOn::node_count:
-            r.reason = fmt::format("{} nodes, chosen has {}", r.score.node_count, w.node_count);
-            break;
-        case LostOn::resident_memory:
-            r.reason = fmt::format("holds {} of the resident memory, chosen holds {}", format_size(r.score.resident_bytes),
-                                   format_size(w.resident_bytes));
-            break;
-        case LostOn::worst_distance:
-            r.reason = fmt::format("worst distance {}, chosen {}", r.score.worst_distance, w.worst_distance);
-            break;
-        case LostOn::projected_load:
-            r.reason = fmt::format("projected load {}, chosen {}", load_text(r.score), load_text(w));
-            break;
-        case LostOn::free_memory_left:
-            r.reason = fmt::format("leaves {} free, chosen leaves {}", format_size(r.score.free_memory_left_bytes),
-                                   format_size(w.free_memory_left_bytes));
-            break;
-        case LostOn::node_ids:
-            r.reason = fmt::format("equal on every rule; nodes {} come after {}", ids_text(loser_ids), ids_text(winner_ids));
-            break;
-    }
-    return r;
-}
 
 // Splits `total` bytes over slots in proportion to `weight`, never above `room`;
 // what capped slots cannot take is re-split over the others. Returns what is left
@@ -343,6 +210,269 @@ std::uint64_t split_proportionally(std::uint64_t total, const std::vector<std::u
         }
     }
     return remaining;
+}
+
+// The split of a pair of nodes with CPUs when neither is capped: the same bytes as
+// split_proportionally (floor, then the lowest first) without allocating, for the pair
+// search, which scores every pair. False when the general split is needed.
+bool split_pair(const NodeFacts& a, const NodeFacts& b, std::uint64_t memory, std::uint64_t& take_a,
+                std::uint64_t& take_b) {
+    if (a.cpus <= 0 || b.cpus <= 0) return false;
+    auto sum = static_cast<std::uint64_t>(a.cpus + b.cpus);
+    auto share = [&](long long cpus) {
+        std::uint64_t product = 0;
+        if (!__builtin_mul_overflow(memory, static_cast<std::uint64_t>(cpus), &product)) return product / sum;
+        return static_cast<std::uint64_t>(static_cast<Wide>(memory) * static_cast<Wide>(cpus) / sum);
+    };
+    std::uint64_t share_a = share(a.cpus);
+    std::uint64_t share_b = share(b.cpus);
+    if (share_a >= a.free || share_b >= b.free) return false;
+    std::uint64_t remaining = memory - share_a - share_b;
+    std::uint64_t extra_a = std::min(a.free - share_a, remaining);
+    take_a = share_a + extra_a;
+    take_b = share_b + std::min(b.free - share_b, remaining - extra_a);
+    return true;
+}
+
+// The memory split of a plan over its members (see the header): take[k] for members[k].
+void split_memory(const HostFacts& facts, const std::vector<int>& members, std::uint64_t memory,
+                  std::vector<std::uint64_t>& take) {
+    take.assign(members.size(), 0);
+    if (members.size() == 1) {
+        take[0] = std::min(memory, facts.node(members[0]).free);
+        return;
+    }
+    if (members.size() == 2 &&
+        split_pair(facts.node(members[0]), facts.node(members[1]), memory, take[0], take[1]))
+        return;
+    std::vector<std::uint64_t> weight(members.size(), 0);
+    std::vector<std::uint64_t> room(members.size(), 0);
+    for (std::size_t k = 0; k < members.size(); ++k) {
+        weight[k] = static_cast<std::uint64_t>(facts.node(members[k]).cpus);
+        room[k] = facts.node(members[k]).free;
+    }
+    std::uint64_t left = split_proportionally(memory, weight, room, take);
+    // What the nodes with CPUs cannot take goes to the CPU-less ones by free memory.
+    if (left > 0) {
+        std::vector<std::uint64_t> by_free = room;
+        split_proportionally(left, by_free, room, take);
+    }
+}
+
+// The figures of rules 6 and 7 that need more than sums: the peak node load now and
+// the least free fraction left by the memory split (only when the memory fits).
+void score_split(const HostFacts& facts, const Need& need, Candidate& c) {
+    c.peak_vcpus = c.peak_cpus = 0;
+    for (int i : c.members) {
+        const NodeFacts& n = facts.node(i);
+        if (n.cpus == 0) continue;
+        if (c.peak_cpus == 0 ||
+            static_cast<Wide>(n.vcpus) * static_cast<Wide>(c.peak_cpus) > static_cast<Wide>(c.peak_vcpus) * static_cast<Wide>(n.cpus)) {
+            c.peak_vcpus = n.vcpus;
+            c.peak_cpus = n.cpus;
+        }
+    }
+    c.least_left = c.least_total = 0;
+    if (c.free < need.memory) return;
+    auto count = [&](const NodeFacts& n, std::uint64_t taken) {
+        std::uint64_t total = std::max(n.total, n.free);  // a host file may say less
+        if (total == 0) return;
+        std::uint64_t left = n.free - taken;
+        if (c.least_total == 0 || static_cast<Wide>(left) * c.least_total < static_cast<Wide>(c.least_left) * total) {
+            c.least_left = left;
+            c.least_total = total;
+        }
+    };
+    std::uint64_t take_a = 0;
+    std::uint64_t take_b = 0;
+    if (c.members.size() == 2 &&
+        split_pair(facts.node(c.members[0]), facts.node(c.members[1]), need.memory, take_a, take_b)) {
+        count(facts.node(c.members[0]), take_a);
+        count(facts.node(c.members[1]), take_b);
+        return;
+    }
+    thread_local std::vector<std::uint64_t> take;
+    split_memory(facts, c.members, need.memory, take);
+    for (std::size_t k = 0; k < c.members.size(); ++k) count(facts.node(c.members[k]), take[k]);
+}
+
+// Computes the sums of `c` from its members (sorted in place), then score_split.
+void score_members(const HostFacts& facts, const Need& need, Candidate& c) {
+    std::ranges::sort(c.members);
+    c.free = 0;
+    c.cpus = c.cores = c.vcpus_there = 0;
+    c.resident = 0;
+    c.worst = 0;
+    c.reachable = true;
+    for (std::size_t i = 0; i < c.members.size(); ++i) {
+        const NodeFacts& n = facts.node(c.members[i]);
+        c.free += n.free;
+        c.cpus += n.cpus;
+        c.cores += n.cores;
+        c.vcpus_there += n.vcpus;
+        c.resident += n.resident;
+        for (std::size_t j = 0; j <= i; ++j) {
+            int d = facts.distance(c.members[i], c.members[j]);
+            if (!reachable_distance(d)) c.reachable = false;
+            c.worst = std::max(c.worst, d);
+        }
+    }
+    score_split(facts, need, c);
+}
+
+Candidate make_candidate(const HostFacts& facts, const Need& need, std::vector<int> members) {
+    Candidate c;
+    c.members = std::move(members);
+    score_members(facts, need, c);
+    return c;
+}
+
+PlanScore score_of(const Candidate& c, const Need& need) {
+    PlanScore s;
+    s.node_count = static_cast<int>(c.members.size());
+    s.resident_bytes = c.resident;
+    s.worst_distance = c.worst;
+    s.load_vcpus = c.vcpus_there + need.vcpus;
+    s.load_cpus = c.cpus;
+    // peak/pc + V/cpus = (peak cpus_S + V pc) / (pc cpus_S)
+    if (c.peak_cpus > 0) {
+        s.node_load_num = c.peak_vcpus * c.cpus + need.vcpus * c.peak_cpus;
+        s.node_load_den = c.peak_cpus * c.cpus;
+    }
+    s.free_memory_left_bytes = c.free >= need.memory ? c.free - need.memory : 0;
+    s.least_free_left_bytes = c.least_left;
+    s.least_free_total_bytes = c.least_total;
+    return s;
+}
+
+// Compares a/b with c/d; a zero denominator is infinite.
+int compare_ratio(long long a, long long b, long long c, long long d) {
+    if (b == 0 || d == 0) return (b == 0 ? 1 : 0) - (d == 0 ? 1 : 0);
+    Wide left = static_cast<Wide>(a) * static_cast<Wide>(d);
+    Wide right = static_cast<Wide>(c) * static_cast<Wide>(b);
+    return left < right ? -1 : left > right ? 1 : 0;
+}
+
+// Rule 6: lower projected load: the worst node load, then the mean load.
+int compare_load(const PlanScore& a, const PlanScore& b) {
+    if (int c = compare_ratio(a.node_load_num, a.node_load_den, b.node_load_num, b.node_load_den); c != 0) return c;
+    return compare_ratio(a.load_vcpus, a.load_cpus, b.load_vcpus, b.load_cpus);
+}
+
+// Rule 7: more free memory left: the least free fraction, then the bytes.
+int compare_memory(const PlanScore& a, const PlanScore& b) {
+    auto three_way = [](auto x, auto y) { return x < y ? -1 : x > y ? 1 : 0; };
+    Wide l = static_cast<Wide>(a.least_free_left_bytes) * b.least_free_total_bytes;
+    Wide r = static_cast<Wide>(b.least_free_left_bytes) * a.least_free_total_bytes;
+    if (l != r) return l > r ? -1 : 1;
+    return three_way(b.free_memory_left_bytes, a.free_memory_left_bytes);
+}
+
+struct Verdict {
+    int order = 0;  // < 0: a is better
+    LostOn rule = LostOn::node_ids;
+};
+
+// Rules 3 to 8 between two fitting candidates.
+Verdict compare(const Candidate& a, const Candidate& b, const Need& need) {
+    auto three_way = [](auto x, auto y) { return x < y ? -1 : x > y ? 1 : 0; };
+    if (a.members.size() != b.members.size())
+        return {three_way(a.members.size(), b.members.size()), LostOn::node_count};
+    if (need.use_resident && a.resident != b.resident) return {three_way(b.resident, a.resident), LostOn::resident_memory};
+    if (a.worst != b.worst) return {three_way(a.worst, b.worst), LostOn::worst_distance};
+    // Rule 6 straight from the candidates (this runs for every scored pair on large hosts).
+    Wide v = static_cast<Wide>(need.vcpus);
+    Wide load_a = static_cast<Wide>(a.peak_vcpus) * static_cast<Wide>(a.cpus) + v * static_cast<Wide>(a.peak_cpus);
+    Wide load_b = static_cast<Wide>(b.peak_vcpus) * static_cast<Wide>(b.cpus) + v * static_cast<Wide>(b.peak_cpus);
+    Wide den_a = static_cast<Wide>(a.peak_cpus) * static_cast<Wide>(a.cpus);
+    Wide den_b = static_cast<Wide>(b.peak_cpus) * static_cast<Wide>(b.cpus);
+    if (den_a != 0 && den_b != 0 && load_a * den_b != load_b * den_a)
+        return {load_a * den_b < load_b * den_a ? -1 : 1, LostOn::projected_load};
+    PlanScore sa = score_of(a, need);
+    PlanScore sb = score_of(b, need);
+    if (int c = compare_load(sa, sb); c != 0) return {c, LostOn::projected_load};
+    if (int c = compare_memory(sa, sb); c != 0) return {c, LostOn::free_memory_left};
+    return {a.members < b.members ? -1 : a.members > b.members ? 1 : 0, LostOn::node_ids};
+}
+
+// The best few fitting candidates seen, best first, without duplicates.
+class Podium {
+public:
+    Podium(const Need& need, std::size_t places) : need_(need), places_(places) {}
+
+    // Copies `c` in only when it ranks among the best `places`.
+    void offer(const Candidate& c) {
+        auto better = [&](const Candidate& x, const Candidate& y) { return compare(x, y, need_).order < 0; };
+        if (ranked_.size() >= places_ && !better(c, ranked_.back())) return;
+        auto pos = std::ranges::lower_bound(ranked_, c, better);
+        if (pos != ranked_.end() && pos->members == c.members) return;
+        ranked_.insert(pos, c);
+        if (ranked_.size() > places_) ranked_.pop_back();
+    }
+    // Whether a candidate of `size` nodes and worst distance `worst` could still enter.
+    [[nodiscard]] bool could_enter(std::size_t size, int worst) const {
+        if (ranked_.size() < places_) return true;
+        const Candidate& last = ranked_.back();
+        if (size != last.members.size()) return size < last.members.size();
+        return need_.use_resident || worst <= last.worst;
+    }
+    [[nodiscard]] bool empty() const { return ranked_.empty(); }
+    [[nodiscard]] const std::vector<Candidate>& ranked() const { return ranked_; }
+
+private:
+    const Need& need_;
+    std::size_t places_;
+    std::vector<Candidate> ranked_;
+};
+
+std::string load_text(const PlanScore& s) {
+    if (s.node_load_den == 0) return "infinite (no usable CPU)";
+    return fmt::format("worst node {:.2f}, mean {:.2f} vCPUs/CPU", s.projected_load(), s.mean_load());
+}
+
+std::string memory_text(const PlanScore& s) {
+    return fmt::format("least free fraction {:.1f}%, {} free", 100 * s.least_free_fraction(),
+                       format_size(s.free_memory_left_bytes));
+}
+
+std::string ids_text(const std::vector<int>& ids) {
+    NodeSet set;
+    for (int id : ids) set.insert(id);
+    return to_list(set);
+}
+
+RunnerUp runner_up(const HostFacts& facts, const Candidate& loser, const Candidate& winner, const Need& need) {
+    RunnerUp r;
+    std::vector<int> loser_ids;
+    std::vector<int> winner_ids;
+    for (int i : loser.members) loser_ids.push_back(facts.node(i).id);
+    for (int i : winner.members) winner_ids.push_back(facts.node(i).id);
+    for (int id : loser_ids) r.nodes.insert(id);
+    r.score = score_of(loser, need);
+    PlanScore w = score_of(winner, need);
+    r.lost_on = compare(loser, winner, need).rule;
+    switch (r.lost_on) {
+        case LostOn::node_count:
+            r.reason = fmt::format("{} nodes, chosen has {}", r.score.node_count, w.node_count);
+            break;
+        case LostOn::resident_memory:
+            r.reason = fmt::format("holds {} of the resident memory, chosen holds {}", format_size(r.score.resident_bytes),
+                                   format_size(w.resident_bytes));
+            break;
+        case LostOn::worst_distance:
+            r.reason = fmt::format("worst distance {}, chosen {}", r.score.worst_distance, w.worst_distance);
+            break;
+        case LostOn::projected_load:
+            r.reason = fmt::format("projected load {}, chosen {}", load_text(r.score), load_text(w));
+            break;
+        case LostOn::free_memory_left:
+            r.reason = fmt::format("leaves {}, chosen {}", memory_text(r.score), memory_text(w));
+            break;
+        case LostOn::node_ids:
+            r.reason = fmt::format("equal on every rule; nodes {} come after {}", ids_text(loser_ids), ids_text(winner_ids));
+            break;
+    }
+    return r;
 }
 
 // Largest-remainder split of `count` over `weight` (ties to the lowest slot).
@@ -418,18 +548,9 @@ Plan finish(const HostFacts& facts, const PlacementRequest& request, const Need&
     if (chosen != nullptr && !any) {
         plan.outcome = PlanOutcome::placed;
         members = chosen->members;
-        std::vector<std::uint64_t> weight(n, 0);
-        std::vector<std::uint64_t> room(n, 0);
-        for (int i : members) {
-            weight[static_cast<std::size_t>(i)] = static_cast<std::uint64_t>(facts.node(i).cpus);
-            room[static_cast<std::size_t>(i)] = facts.node(i).free;
-        }
-        std::uint64_t left = split_proportionally(need.memory, weight, room, given);
-        // What the nodes with CPUs cannot take goes to the CPU-less ones by free memory.
-        if (left > 0) {
-            std::vector<std::uint64_t> by_free = room;
-            split_proportionally(left, by_free, room, given);
-        }
+        std::vector<std::uint64_t> take;
+        split_memory(facts, members, need.memory, take);
+        for (std::size_t k = 0; k < members.size(); ++k) given[static_cast<std::size_t>(members[k])] = take[k];
     } else if (host_free >= need.memory) {
         // Striped in proportion to free memory: the Xen allocator without node affinity.
         plan.outcome = any ? PlanOutcome::placed : PlanOutcome::fallback;
@@ -477,7 +598,7 @@ Plan finish(const HostFacts& facts, const PlacementRequest& request, const Need&
     for (std::size_t i = 0; i < n; ++i)
         if (vcpus[i] > 0) plan.vcpus_per_node[facts.node(static_cast<int>(i)).id] = static_cast<int>(vcpus[i]);
 
-    Candidate actual = make_candidate(facts, members);
+    Candidate actual = make_candidate(facts, need, members);
     plan.score = score_of(actual, need);
     if (plan.outcome == PlanOutcome::fallback) {
         std::string unit = need.whole_cores ? "whole cores" : "usable CPUs";
@@ -517,7 +638,7 @@ void search_exact(const HostFacts& facts, const Need& need, const std::vector<in
         auto dfs = [&](auto& self, int start, int worst) -> void {
             if (static_cast<int>(chosen.size()) == k) {
                 scratch.members.assign(chosen.begin(), chosen.end());
-                score_members(facts, scratch);
+                score_members(facts, need, scratch);
                 if (need.fits(scratch)) podium.offer(scratch);
                 return;
             }
@@ -546,7 +667,7 @@ PlanSearch search_large(const HostFacts& facts, const Need& need, const std::vec
     Candidate scratch;
     for (int i : useful) {
         scratch.members.assign({i});
-        score_members(facts, scratch);
+        score_members(facts, need, scratch);
         if (need.fits(scratch)) podium.offer(scratch);
     }
     if (!podium.empty()) return PlanSearch::exact;
@@ -569,6 +690,7 @@ PlanSearch search_large(const HostFacts& facts, const Need& need, const std::vec
             scratch.resident = x.resident + y.resident;
             scratch.worst = std::max({d, x.self_distance, y.self_distance});
             scratch.reachable = reachable_distance(x.self_distance) && reachable_distance(y.self_distance);
+            score_split(facts, need, scratch);
             if (need.fits(scratch)) podium.offer(scratch);
         }
     }
@@ -616,7 +738,7 @@ PlanSearch search_large(const HostFacts& facts, const Need& need, const std::vec
                     r = (r == 0 || !reachable_distance(d)) ? 0 : std::max(r, d);
                 }
             }
-            Candidate c = make_candidate(facts, members);
+            Candidate c = make_candidate(facts, need, members);
             if (need.fits(c)) grown.push_back(std::move(c));
         }
     }
@@ -638,7 +760,7 @@ PlanSearch search_large(const HostFacts& facts, const Need& need, const std::vec
                     Candidate c;
                     c.members = current.members;
                     c.members[m] = v;
-                    score_members(facts, c);
+                    score_members(facts, need, c);
                     if (!need.fits(c)) continue;
                     bool better = compare(c, current, need).order < 0;
                     podium.offer(c);
@@ -689,8 +811,18 @@ PlacementHost make_placement_host(Topology topology, CpuSet reserved) {
 }
 
 double PlanScore::projected_load() const {
+    return node_load_den == 0 ? std::numeric_limits<double>::infinity()
+                              : static_cast<double>(node_load_num) / static_cast<double>(node_load_den);
+}
+
+double PlanScore::mean_load() const {
     return load_cpus == 0 ? std::numeric_limits<double>::infinity()
                           : static_cast<double>(load_vcpus) / static_cast<double>(load_cpus);
+}
+
+double PlanScore::least_free_fraction() const {
+    return least_free_total_bytes == 0 ? 0.0
+                                       : static_cast<double>(least_free_left_bytes) / static_cast<double>(least_free_total_bytes);
 }
 
 Result<Plan> plan_placement(const PlacementHost& host, const PlacementRequest& request, const PlanOptions& options) {
@@ -730,26 +862,35 @@ Result<Plan> plan_exhaustive(const PlacementHost& host, const PlacementRequest& 
     if (request.policy == PlacementPolicy::any) return finish(facts, request, need, nullptr);
 
     // The order of the header, encoded independently of compare(): a tuple per set.
-    struct Load {
-        long long vcpus, cpus;
-        bool operator<(const Load& o) const {
-            if (cpus == 0 || o.cpus == 0) return cpus != 0 && o.cpus == 0;
-            return static_cast<Wide>(vcpus) * static_cast<Wide>(o.cpus) < static_cast<Wide>(o.vcpus) * static_cast<Wide>(cpus);
+    // Fractions are (numerator, denominator) pairs; a zero denominator is infinite.
+    struct Fraction {
+        Wide num = 0, den = 0;
+        bool operator<(const Fraction& o) const {
+            if (den == 0 || o.den == 0) return den != 0 && o.den == 0;
+            return num * o.den < o.num * den;
         }
+        bool operator>(const Fraction& o) const { return o < *this; }
     };
     constexpr auto top = std::numeric_limits<std::uint64_t>::max();
-    using Key = std::tuple<int, std::uint64_t, int, Load, std::uint64_t, std::vector<int>>;
+    // size, resident (inverted), worst distance, worst node load, mean load, least free
+    // fraction (compared reversed below), free bytes (inverted), node ids.
+    using Key = std::tuple<int, std::uint64_t, int, Fraction, Fraction, Fraction, std::uint64_t, std::vector<int>>;
     auto less = [](const Key& a, const Key& b) {
         if (std::get<0>(a) != std::get<0>(b)) return std::get<0>(a) < std::get<0>(b);
         if (std::get<1>(a) != std::get<1>(b)) return std::get<1>(a) < std::get<1>(b);
         if (std::get<2>(a) != std::get<2>(b)) return std::get<2>(a) < std::get<2>(b);
-        if (std::get<3>(a) < std::get<3>(b)) return true;
-        if (std::get<3>(b) < std::get<3>(a)) return false;
-        if (std::get<4>(a) != std::get<4>(b)) return std::get<4>(a) < std::get<4>(b);
-        return std::get<5>(a) < std::get<5>(b);
+        for (auto [x, y] : {std::pair{std::get<3>(a), std::get<3>(b)}, std::pair{std::get<4>(a), std::get<4>(b)}}) {
+            if (x < y) return true;
+            if (y < x) return false;
+        }
+        if (std::get<5>(a) > std::get<5>(b)) return true;  // more free fraction left is better
+        if (std::get<5>(b) > std::get<5>(a)) return false;
+        if (std::get<6>(a) != std::get<6>(b)) return std::get<6>(a) < std::get<6>(b);
+        return std::get<7>(a) < std::get<7>(b);
     };
     std::optional<Key> best;
     std::vector<int> best_members;
+    std::vector<std::uint64_t> take;
     for (unsigned long mask = 1; mask < (1UL << n); ++mask) {
         std::vector<int> members;
         std::uint64_t free = 0, resident = 0;
@@ -773,17 +914,38 @@ Result<Plan> plan_exhaustive(const PlacementHost& host, const PlacementRequest& 
             }
         if (!reachable || free < need.memory) continue;
         if (need.cpus_required && (need.whole_cores ? cores : cpus) < need.vcpus) continue;
+        // Each node with CPUs after placement: its vCPUs plus its share V * cpus_i / cpus_S,
+        // per CPU; the largest of them.
+        Fraction node_load;
+        for (int i : members) {
+            const NodeFacts& f = facts.node(i);
+            if (f.cpus == 0) continue;
+            Fraction load{static_cast<Wide>(f.vcpus) * static_cast<Wide>(cpus) + static_cast<Wide>(need.vcpus) * static_cast<Wide>(f.cpus),
+                          static_cast<Wide>(f.cpus) * static_cast<Wide>(cpus)};
+            if (node_load.den == 0 || node_load < load) node_load = load;
+        }
+        Fraction mean{static_cast<Wide>(vcpus + need.vcpus), static_cast<Wide>(cpus)};
+        // The least free fraction over the members with memory, after the plan's split.
+        split_memory(facts, members, need.memory, take);
+        Fraction least{1, 1};
+        for (std::size_t k = 0; k < members.size(); ++k) {
+            const NodeFacts& f = facts.node(members[k]);
+            Wide total = std::max(f.total, f.free);
+            if (total == 0) continue;
+            Fraction left{static_cast<Wide>(f.free - take[k]), total};
+            if (left < least) least = left;
+        }
         std::vector<int> ids;
         for (int i : members) ids.push_back(facts.node(i).id);
-        Key key{static_cast<int>(members.size()), need.use_resident ? top - resident : 0, worst,
-                Load{vcpus + need.vcpus, cpus}, top - (free - need.memory), ids};
+        Key key{static_cast<int>(members.size()), need.use_resident ? top - resident : 0, worst, node_load, mean, least,
+                top - (free - need.memory), ids};
         if (!best || less(key, *best)) {
             best = std::move(key);
             best_members = members;
         }
     }
     if (!best) return finish(facts, request, need, nullptr);
-    Candidate winner = make_candidate(facts, best_members);
+    Candidate winner = make_candidate(facts, need, best_members);
     Plan plan = finish(facts, request, need, &winner);
     plan.search = PlanSearch::exhaustive;
     if (winner.members.size() > 1)

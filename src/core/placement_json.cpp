@@ -15,9 +15,13 @@ Json score_json(const PlanScore& s) {
     o["node_count"] = s.node_count;
     o["resident_bytes"] = s.resident_bytes;
     o["worst_distance"] = s.worst_distance;
-    o["projected_load"] = s.load_cpus == 0 ? Json(nullptr) : Json(s.projected_load());
+    o["projected_load"] = s.node_load_den == 0 ? Json(nullptr) : Json(s.projected_load());
+    o["mean_load"] = s.load_cpus == 0 ? Json(nullptr) : Json(s.mean_load());
     o["load_vcpus"] = s.load_vcpus;
     o["load_cpus"] = s.load_cpus;
+    o["least_free_fraction"] = s.least_free_fraction();
+    o["least_free_left_bytes"] = s.least_free_left_bytes;
+    o["least_free_total_bytes"] = s.least_free_total_bytes;
     o["free_memory_left_bytes"] = s.free_memory_left_bytes;
     return o;
 }

@@ -147,6 +147,55 @@ TEST(Placement, Rule6LowerProjectedLoad) {
     EXPECT_EQ(plan.runners_up[0].lost_on, LostOn::projected_load);
 }
 
+TEST(Placement, Rule6ProjectedLoadIsTheWorstNodeLoadThenTheMean) {
+    // Pairs {0,1} and {2,3} at 16, across 21. {0,1} has the lower mean load (6+2 over
+    // 8 CPUs = 1.0 against 1.25) but would leave node 0 at (6+1)/4 = 1.75 vCPUs/CPU;
+    // {2,3} leaves its worst node at (4+1)/4 = 1.25.
+    auto d = uniform_distances(4);
+    d[0][1] = d[1][0] = d[2][3] = d[3][2] = 16;
+    PlacementHost host = host_of(make_topology({{4, 6 * GiB}, {4, 6 * GiB}, {4, 6 * GiB}, {4, 6 * GiB}}, d), {},
+                                 {{0, 6}, {2, 4}, {3, 4}});
+    Plan plan = plan_or_fail(host, request(2, 10 * GiB));
+    EXPECT_EQ(plan.nodes, (NodeSet{2, 3}));
+    EXPECT_EQ(plan.score.projected_load(), 1.25);
+    EXPECT_EQ(plan.score.mean_load(), 1.25);
+    ASSERT_FALSE(plan.runners_up.empty());
+    EXPECT_EQ(plan.runners_up[0].nodes, (NodeSet{0, 1}));
+    EXPECT_EQ(plan.runners_up[0].lost_on, LostOn::projected_load);
+    EXPECT_EQ(plan.runners_up[0].score.projected_load(), 1.75);
+    EXPECT_EQ(plan.runners_up[0].score.mean_load(), 1.0);
+    // Equal worst node loads: the mean decides. {0,1} loads 4,0 and {2,3} loads 4,4.
+    host.vcpus_per_node = {{0, 4}, {2, 4}, {3, 4}};
+    plan = plan_or_fail(host, request(2, 10 * GiB));
+    EXPECT_EQ(plan.nodes, (NodeSet{0, 1}));
+    EXPECT_EQ(plan.runners_up[0].lost_on, LostOn::projected_load);
+}
+
+TEST(Placement, Rule7FreeMemoryLeftIsTheLeastFreeFractionThenBytes) {
+    // Node 0: 64G of which 16G free (25 %); node 1: 16G of which 12G free (75 %). Equal
+    // load: node 1 keeps the larger fraction free, though node 0 keeps more bytes.
+    Topology t = make_topology({{4, 16 * GiB}, {4, 12 * GiB}}, uniform_distances(2));
+    t.nodes[0].memory_total_bytes = 64 * GiB;
+    t.nodes[1].memory_total_bytes = 16 * GiB;
+    PlacementHost host = host_of(t, {}, {});
+    Plan plan = plan_or_fail(host, request(1, 2 * GiB));
+    EXPECT_EQ(plan.nodes, (NodeSet{1}));
+    EXPECT_EQ(plan.score.least_free_left_bytes, 10 * GiB);
+    EXPECT_EQ(plan.score.least_free_total_bytes, 16 * GiB);
+    ASSERT_EQ(plan.runners_up.size(), 1U);
+    EXPECT_EQ(plan.runners_up[0].lost_on, LostOn::free_memory_left);
+    EXPECT_GT(plan.runners_up[0].score.free_memory_left_bytes, plan.score.free_memory_left_bytes);
+    auto j = nlohmann::json::parse(plan_to_json(plan));
+    EXPECT_DOUBLE_EQ(j["score"]["least_free_fraction"].get<double>(), 10.0 / 16.0);
+    // A multi-node plan: its least free node after the split (4G from each of nodes 0
+    // and 1, by their CPUs), against 16G totals.
+    PlacementHost three = host_of(make_topology({{4, 6 * GiB}, {4, 6 * GiB}, {4, 2 * GiB}}, uniform_distances(3)), {}, {});
+    plan = plan_or_fail(three, request(2, 8 * GiB));
+    EXPECT_EQ(plan.nodes, (NodeSet{0, 1}));  // {0,2} and {1,2} would leave node 2 at 0 %
+    EXPECT_EQ(plan.score.least_free_left_bytes, 2 * GiB);
+    EXPECT_EQ(plan.score.least_free_total_bytes, 16 * GiB);
+}
+
 TEST(Placement, Rule7MoreFreeMemoryLeftThenRule8LowestIds) {
     PlacementHost host = host_of(make_topology({{4, 6 * GiB}, {4, 8 * GiB}, {4, 8 * GiB}}, uniform_distances(3)), {}, {});
     Plan plan = plan_or_fail(host, request(2, GiB));
