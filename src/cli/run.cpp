@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "affine/host.hpp"
@@ -41,8 +42,15 @@ int run(int argc, char** argv) {
     app.add_flag("-V,--version", show_version);
     app.add_subcommand("help", "list the commands");
 
+    // Only the command named on the line declares its options: affine runs many
+    // times from scripts, and declaring every command's options costs more than
+    // most commands' work. An unknown name gets them all, for CLI11's message.
+    std::string_view named = argc > 1 ? std::string_view(argv[1]) : std::string_view();
+    bool known = std::ranges::any_of(command_table(), [&](const Command& c) { return c.name == named; });
+
     Action action;
     for (const Command& c : command_table()) {
+        if (known && c.name != named) continue;
         CLI::App* sub = app.add_subcommand(std::string(c.name), std::string(c.summary));
         sub->set_help_flag("-h,--help", "print this command's options");
         auto define = c.define;
