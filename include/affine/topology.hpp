@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "affine/error.hpp"
 #include "affine/id_set.hpp"
 
 namespace affine {
@@ -64,6 +65,11 @@ struct Topology {
 
     friend bool operator==(const Topology&, const Topology&) = default;
 };
+
+// Refuses, before any system call sees them, CPUs the kernel would drop silently or
+// refuse: a usage error for an empty set or CPUs the host does not have, a failure
+// (EINVAL) for offline ones, each naming what the host has.
+Result<void> check_cpus_usable(const Topology& host, const CpuSet& cpus);
 
 bool operator==(const Cpu&, const Cpu&);
 bool operator==(const Node&, const Node&);

@@ -30,15 +30,7 @@ Result<ResolvedLaunch> resolve_launch_policy(const LaunchPolicy& policy, const T
     ResolvedLaunch r;
     if (policy.cpus) {
         const CpuSet& cpus = *policy.cpus;
-        if (cpus.empty()) return usage_error("--cpus names no CPU");
-        CpuSet missing = cpus - host.all_cpus();
-        if (!missing.empty())
-            return usage_error(fmt::format("CPU {} does not exist on this host (CPUs: {})", to_list(missing),
-                                           to_list(host.all_cpus())));
-        CpuSet offline = cpus - host.online_cpus();
-        if (!offline.empty())
-            return usage_error(
-                fmt::format("CPU {} is offline (online: {})", to_list(offline), to_list(host.online_cpus())));
+        if (auto usable = check_cpus_usable(host, cpus); !usable) return std::unexpected(usable.error());
         r.cpus = cpus;
     }
     MemPolicy mode = policy.mode;

@@ -1,6 +1,11 @@
 #include "affine/topology.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cerrno>
+
+#include "affine/set_grammar.hpp"
 
 namespace affine {
 
@@ -81,6 +86,19 @@ std::vector<CpuSet> Topology::cores_of(int node_id) const {
     cores.reserve(groups.size());
     for (auto& [key, set] : groups) cores.push_back(std::move(set));
     return cores;
+}
+
+Result<void> check_cpus_usable(const Topology& host, const CpuSet& cpus) {
+    if (cpus.empty()) return usage_error("the CPU set is empty");
+    CpuSet missing = cpus - host.all_cpus();
+    if (!missing.empty())
+        return usage_error(fmt::format("CPU {} does not exist on this host (CPUs: {})", to_list(missing),
+                                       to_list(host.all_cpus())));
+    CpuSet offline = cpus - host.online_cpus();
+    if (!offline.empty())
+        return failure(fmt::format("CPU {} is offline (online: {})", to_list(offline), to_list(host.online_cpus())),
+                       EINVAL);
+    return {};
 }
 
 int Topology::cpu_id_limit() const { return cpus.empty() ? 0 : cpus.back().id + 1; }

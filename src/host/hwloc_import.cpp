@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <memory>
 
@@ -10,6 +12,75 @@
 namespace affine {
 namespace detail {
 namespace {
+
+// libhwloc is loaded when a host is described for hwloc, not at every start: its
+// dependencies (libudev among them) cost a third of `affine topo`'s run time, for
+// a feature most runs do not use. Only the functions used here are looked up; the
+// header's inline helpers are re-done over them below.
+struct HwlocLibrary {
+    decltype(&::hwloc_topology_init) topology_init = nullptr;
+    decltype(&::hwloc_topology_destroy) topology_destroy = nullptr;
+    decltype(&::hwloc_topology_set_xml) topology_set_xml = nullptr;
+    decltype(&::hwloc_topology_set_synthetic) topology_set_synthetic = nullptr;
+    decltype(&::hwloc_topology_load) topology_load = nullptr;
+    decltype(&::hwloc_get_type_depth) get_type_depth = nullptr;
+    decltype(&::hwloc_get_nbobjs_by_depth) get_nbobjs_by_depth = nullptr;
+    decltype(&::hwloc_get_obj_by_depth) get_obj_by_depth = nullptr;
+    decltype(&::hwloc_bitmap_first) bitmap_first = nullptr;
+    decltype(&::hwloc_bitmap_next) bitmap_next = nullptr;
+    decltype(&::hwloc_topology_get_complete_cpuset) get_complete_cpuset = nullptr;
+    decltype(&::hwloc_topology_get_allowed_cpuset) get_allowed_cpuset = nullptr;
+    decltype(&::hwloc_topology_get_allowed_nodeset) get_allowed_nodeset = nullptr;
+    decltype(&::hwloc_distances_get_by_type) distances_get_by_type = nullptr;
+    decltype(&::hwloc_distances_release) distances_release = nullptr;
+};
+
+const HwlocLibrary* hwloc_library() {
+    static const HwlocLibrary* loaded = [] () -> const HwlocLibrary* {
+        void* handle = nullptr;
+        for (const char* name : {"libhwloc.so.15", "libhwloc.so"})
+            if ((handle = ::dlopen(name, RTLD_NOW | RTLD_LOCAL)) != nullptr) break;
+        if (handle == nullptr) return nullptr;
+        static HwlocLibrary lib;
+        bool complete = true;
+        auto bind = [&](auto& fn, const char* symbol) {
+            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(handle, symbol));
+            complete = complete && fn != nullptr;
+        };
+        bind(lib.topology_init, "hwloc_topology_init");
+        bind(lib.topology_destroy, "hwloc_topology_destroy");
+        bind(lib.topology_set_xml, "hwloc_topology_set_xml");
+        bind(lib.topology_set_synthetic, "hwloc_topology_set_synthetic");
+        bind(lib.topology_load, "hwloc_topology_load");
+        bind(lib.get_type_depth, "hwloc_get_type_depth");
+        bind(lib.get_nbobjs_by_depth, "hwloc_get_nbobjs_by_depth");
+        bind(lib.get_obj_by_depth, "hwloc_get_obj_by_depth");
+        bind(lib.bitmap_first, "hwloc_bitmap_first");
+        bind(lib.bitmap_next, "hwloc_bitmap_next");
+        bind(lib.get_complete_cpuset, "hwloc_topology_get_complete_cpuset");
+        bind(lib.get_allowed_cpuset, "hwloc_topology_get_allowed_cpuset");
+        bind(lib.get_allowed_nodeset, "hwloc_topology_get_allowed_nodeset");
+        bind(lib.distances_get_by_type, "hwloc_distances_get_by_type");
+        bind(lib.distances_release, "hwloc_distances_release");
+        return complete ? &lib : nullptr;
+    }();
+    return loaded;
+}
+
+// The header's inline hwloc_get_nbobjs_by_type and hwloc_get_obj_by_type.
+int count_of(const HwlocLibrary& lib, hwloc_topology_t topo, hwloc_obj_type_t type) {
+    int depth = lib.get_type_depth(topo, type);
+    if (depth == HWLOC_TYPE_DEPTH_UNKNOWN || depth == HWLOC_TYPE_DEPTH_MULTIPLE) return 0;
+    return static_cast<int>(lib.get_nbobjs_by_depth(topo, depth));
+}
+hwloc_obj_t object_of(const HwlocLibrary& lib, hwloc_topology_t topo, hwloc_obj_type_t type, int index) {
+    return lib.get_obj_by_depth(topo, lib.get_type_depth(topo, type), static_cast<unsigned>(index));
+}
+hwloc_obj_t ancestor_of(hwloc_obj_t obj, hwloc_obj_type_t type) {
+    for (hwloc_obj_t a = obj->parent; a != nullptr; a = a->parent)
+        if (a->type == type) return a;
+    return nullptr;
+}
 
 int os_or_logical(hwloc_obj_t obj) {
     return obj->os_index == HWLOC_UNKNOWN_INDEX ? static_cast<int>(obj->logical_index)
@@ -30,21 +101,22 @@ int local_node_of(hwloc_obj_t pu) {
     return -1;
 }
 
-CpuSet cpuset_of(hwloc_const_bitmap_t bitmap) {
+CpuSet cpuset_of(const HwlocLibrary& lib, hwloc_const_bitmap_t bitmap) {
     CpuSet set;
     if (bitmap == nullptr) return set;
-    for (int id = hwloc_bitmap_first(bitmap); id >= 0; id = hwloc_bitmap_next(bitmap, id)) set.insert(id);
+    for (int id = lib.bitmap_first(bitmap); id >= 0; id = lib.bitmap_next(bitmap, id)) set.insert(id);
     return set;
 }
 
 }  // namespace
 
 Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
+    const HwlocLibrary& lib = *hwloc_library();  // loaded: the caller holds a topology
     Topology t;
     t.source = source;
-    const int numa_count = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+    const int numa_count = count_of(lib, topo, HWLOC_OBJ_NUMANODE);
     for (int i = 0; i < numa_count; ++i) {
-        hwloc_obj_t obj = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, static_cast<unsigned>(i));
+        hwloc_obj_t obj = object_of(lib, topo, HWLOC_OBJ_NUMANODE, i);
         Node node;
         node.id = static_cast<int>(obj->os_index);
         node.memory_total_bytes = obj->attr->numanode.local_memory;
@@ -53,16 +125,16 @@ Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
     }
     std::ranges::sort(t.nodes, {}, &Node::id);
 
-    const int pu_count = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+    const int pu_count = count_of(lib, topo, HWLOC_OBJ_PU);
     for (int i = 0; i < pu_count; ++i) {
-        hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, static_cast<unsigned>(i));
+        hwloc_obj_t pu = object_of(lib, topo, HWLOC_OBJ_PU, i);
         Cpu cpu;
         cpu.id = static_cast<int>(pu->os_index);
-        hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_CORE, pu);
+        hwloc_obj_t core = ancestor_of(pu, HWLOC_OBJ_CORE);
         cpu.core = core != nullptr ? static_cast<int>(core->logical_index) : -1;
-        hwloc_obj_t package = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pu);
+        hwloc_obj_t package = ancestor_of(pu, HWLOC_OBJ_PACKAGE);
         cpu.package = package != nullptr ? os_or_logical(package) : 0;
-        if (hwloc_obj_t die = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_DIE, pu)) cpu.die = os_or_logical(die);
+        if (hwloc_obj_t die = ancestor_of(pu, HWLOC_OBJ_DIE)) cpu.die = os_or_logical(die);
         cpu.node = local_node_of(pu);
         if (auto n = std::ranges::find(t.nodes, cpu.node, &Node::id); n != t.nodes.end()) n->cpus.insert(cpu.id);
         t.cpus.push_back(cpu);
@@ -70,7 +142,7 @@ Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
     // Offline CPUs are in the complete cpuset only; hwloc does not know their node.
     CpuSet online;
     for (const Cpu& c : t.cpus) online.insert(c.id);
-    for (int id : cpuset_of(hwloc_topology_get_complete_cpuset(topo)) - online)
+    for (int id : cpuset_of(lib, lib.get_complete_cpuset(topo)) - online)
         t.cpus.push_back(Cpu{.id = id, .online = false, .core = -1, .package = -1, .die = std::nullopt, .node = -1});
     std::ranges::sort(t.cpus, {}, &Cpu::id);
 
@@ -90,7 +162,7 @@ Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
         for (const Node& m : t.nodes) n.distances[m.id] = n.id == m.id ? 10 : 20;
     unsigned nr = 1;
     hwloc_distances_s* dist = nullptr;
-    if (hwloc_distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &nr, &dist, HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) == 0 &&
+    if (lib.distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &nr, &dist, HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) == 0 &&
         nr == 1) {
         for (unsigned i = 0; i < dist->nbobjs; ++i)
             for (unsigned j = 0; j < dist->nbobjs; ++j) {
@@ -99,29 +171,32 @@ Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
                     from->distances[static_cast<int>(dist->objs[j]->os_index)] =
                         static_cast<int>(dist->values[i * dist->nbobjs + j]);
             }
-        hwloc_distances_release(topo, dist);
+        lib.distances_release(topo, dist);
     }
-    t.allowed_cpus = cpuset_of(hwloc_topology_get_allowed_cpuset(topo));
-    t.allowed_nodes = NodeSet::from_words(cpuset_of(hwloc_topology_get_allowed_nodeset(topo)).words());
+    t.allowed_cpus = cpuset_of(lib, lib.get_allowed_cpuset(topo));
+    t.allowed_nodes = NodeSet::from_words(cpuset_of(lib, lib.get_allowed_nodeset(topo)).words());
     return t;
 }
 
 }  // namespace detail
 
 Result<Topology> hwloc_topology(std::string_view what) {
+    const detail::HwlocLibrary* lib = detail::hwloc_library();
+    if (lib == nullptr)
+        return failure("--host hwloc:... needs libhwloc.so.15, which cannot be loaded (apt-get install libhwloc15)");
     hwloc_topology_t raw = nullptr;
-    if (hwloc_topology_init(&raw) != 0) return failure("cannot initialise hwloc");
-    std::unique_ptr<struct hwloc_topology, decltype(&hwloc_topology_destroy)> topo(raw, hwloc_topology_destroy);
+    if (lib->topology_init(&raw) != 0) return failure("cannot initialise hwloc");
+    std::unique_ptr<struct hwloc_topology, decltype(lib->topology_destroy)> topo(raw, lib->topology_destroy);
     std::string arg(what);
     bool is_xml = arg.ends_with(".xml") || arg.find('/') != std::string::npos;
-    int rc = is_xml ? hwloc_topology_set_xml(topo.get(), arg.c_str())
-                    : hwloc_topology_set_synthetic(topo.get(), arg.c_str());
+    int rc = is_xml ? lib->topology_set_xml(topo.get(), arg.c_str())
+                    : lib->topology_set_synthetic(topo.get(), arg.c_str());
     if (rc != 0)
         return usage_error(is_xml ? fmt::format("hwloc cannot read XML file {}", arg)
                                   : fmt::format("hwloc rejects synthetic description \"{}\" "
                                                 "(example: \"numa:2(memory=8GB) core:4 pu:2\")",
                                                 arg));
-    if (hwloc_topology_load(topo.get()) != 0)
+    if (lib->topology_load(topo.get()) != 0)
         return failure(fmt::format("hwloc cannot load the topology \"{}\"", arg));
     return detail::topology_from_hwloc(topo.get(), "hwloc:" + arg);
 }

@@ -27,19 +27,6 @@ std::unexpected<Error> no_such_task(int id) {
     return failure(fmt::format("no such task: {} (no /proc/{})", id, id), ESRCH);
 }
 
-// CPUs that must be refused before the kernel sees them: missing or offline.
-Result<void> check_cpus_usable(const Topology& host, const CpuSet& cpus) {
-    if (cpus.empty()) return usage_error("the CPU set is empty");
-    CpuSet missing = cpus - host.all_cpus();
-    if (!missing.empty())
-        return usage_error(fmt::format("CPU {} does not exist on this host (CPUs: {})", to_list(missing),
-                                       to_list(host.all_cpus())));
-    CpuSet offline = cpus - host.online_cpus();
-    if (!offline.empty())
-        return failure(fmt::format("CPU {} is offline (online: {})", to_list(offline), to_list(host.online_cpus())),
-                       EINVAL);
-    return {};
-}
 
 }  // namespace
 

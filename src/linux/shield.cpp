@@ -119,16 +119,7 @@ Result<std::vector<JournalEntry>> read_journal(const std::string& path, const st
 
 Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
     const CpuSet& cpus = options.cpus;
-    if (cpus.empty()) return usage_error("the CPU set to shield is empty");
-    CpuSet missing = cpus - env.host.all_cpus();
-    if (!missing.empty())
-        return usage_error(fmt::format("CPU {} does not exist on this host (CPUs: {})", to_list(missing),
-                                       to_list(env.host.all_cpus())));
-    CpuSet offline = cpus - env.host.online_cpus();
-    if (!offline.empty())
-        return failure(fmt::format("CPU {} is offline (online: {})", to_list(offline),
-                                   to_list(env.host.online_cpus())),
-                       EINVAL);
+    if (auto usable = check_cpus_usable(env.host, cpus); !usable) return std::unexpected(usable.error());
     if ((env.host.online_cpus() - cpus).empty())
         return usage_error(fmt::format("shielding CPUs {} leaves no online CPU for the other tasks", to_list(cpus)));
 

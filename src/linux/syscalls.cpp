@@ -1,11 +1,22 @@
 #include "syscalls.hpp"
 
+#include <numaif.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <mutex>
+
+// The modes the logic names are the kernel's own, as libnuma's numaif.h defines them.
+// The calls themselves go through syscall(2) like the affinity calls, which keeps
+// libnuma out of every start of affine.
+static_assert(affine::linux_backend::mpol::default_ == MPOL_DEFAULT);
+static_assert(affine::linux_backend::mpol::preferred == MPOL_PREFERRED);
+static_assert(affine::linux_backend::mpol::bind == MPOL_BIND);
+static_assert(affine::linux_backend::mpol::interleave == MPOL_INTERLEAVE);
+static_assert(affine::linux_backend::mpol::local == MPOL_LOCAL);
+static_assert(affine::linux_backend::mpol::preferred_many == MPOL_PREFERRED_MANY);
 
 namespace affine::linux_backend {
 namespace {

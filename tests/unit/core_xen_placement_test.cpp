@@ -24,7 +24,9 @@ XenHost two_nodes() {
 // A domain with `vcpus` allocated vCPUs, memory placed by the allocator.
 int add_domain(XenHost& host, int vcpus, std::uint64_t bytes, std::optional<NodeSet> nodes = std::nullopt) {
     int domid = *create_domain(host, vcpus, vcpus);
-    if (nodes) EXPECT_TRUE(set_node_affinity(host, domid, *nodes));
+    if (nodes) {
+        EXPECT_TRUE(set_node_affinity(host, domid, *nodes));
+    }
     EXPECT_TRUE(allocate_pages(host, domid, bytes / page_bytes));
     return domid;
 }

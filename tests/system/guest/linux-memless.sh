@@ -13,7 +13,7 @@ s=$!
 check_status pin-offline 1 affine pin 3 "$s"
 check_contains pin-offline-says "$out" "CPU 3 is offline (online: 0-2,4-5)"
 check_status pin-offline-mixed 1 affine pin 2-3 "$s"
-check_status run-offline 2 affine run --cpus 3 -- true
+check_status run-offline 1 affine run --cpus 3 -- true
 check_contains run-offline-says "$out" "CPU 3 is offline"
 check_status bind-offline-only 1 affine bind "$s" 0x8
 check_contains bind-offline-only-says "$out" "names only offline CPUs 3"
