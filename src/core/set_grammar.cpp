@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 namespace affine {
@@ -159,26 +160,26 @@ private:
         return cpu_ids(*span);
     }
 
-    Result<NodeSet> node_ids(const Span& span) {
-        NodeSet set;
+    // The ids of `span`, each of which must exist on the host as a node or a CPU.
+    template <typename IdsTag>
+    Result<IdSet<IdsTag>> existing_ids(const Span& span) {
+        constexpr bool nodes = std::is_same_v<IdsTag, NodeTag>;
+        IdSet<IdsTag> set;
         for (auto id = span.first; id <= span.last; id += span.stride) {
-            if (host_->node(static_cast<int>(id)) == nullptr)
-                return error(span.column, fmt::format("node {} at column {} does not exist (nodes: {})",
-                                                      id, span.column + 1, to_list(host_->all_nodes())));
+            bool exists = nodes ? host_->node(static_cast<int>(id)) != nullptr : host_->cpu(static_cast<int>(id)) != nullptr;
+            if (!exists)
+                return error(span.column, fmt::format("{} {} at column {} does not exist ({}: {})", nodes ? "node" : "CPU",
+                                                      id, span.column + 1, nodes ? "nodes" : "CPUs",
+                                                      nodes ? to_list(host_->all_nodes()) : to_list(host_->all_cpus())));
             set.insert(static_cast<int>(id));
         }
         return set;
     }
-
+    Result<NodeSet> node_ids(const Span& span) { return existing_ids<NodeTag>(span); }
     Result<Set> cpu_ids(const Span& span) {
-        Set set;
-        for (auto id = span.first; id <= span.last; id += span.stride) {
-            if (host_->cpu(static_cast<int>(id)) == nullptr)
-                return error(span.column, fmt::format("CPU {} at column {} does not exist (CPUs: {})",
-                                                      id, span.column + 1, to_list(host_->all_cpus())));
-            set.insert(static_cast<int>(id));
-        }
-        return set;
+        auto ids = existing_ids<CpuTag>(span);
+        if (!ids) return std::unexpected(ids.error());
+        return cast(*ids);
     }
 
     template <typename Other>
