@@ -20,8 +20,9 @@ std::string per_node_text(const auto& values, auto format_value) {
 std::string score_text(const PlanScore& s) {
     std::string load = s.node_load_den == 0
                            ? "infinite"
-                           : fmt::format("{:.2f} on the busiest node, {:.2f} mean", s.projected_load(), s.mean_load());
-    std::string text = fmt::format("{} node{}, worst distance {}, projected load {} vCPUs/CPU, {} left free on them "
+                           : fmt::format("{:.2f} vCPUs/CPU on the busiest node ({:.2f} mean)", s.projected_load(),
+                                         s.mean_load());
+    std::string text = fmt::format("{} node{}, worst distance {}, projected load {}, {} left free on them "
                                    "(least free node {:.1f}%)",
                                    s.node_count, s.node_count == 1 ? "" : "s", s.worst_distance, load,
                                    format_size(s.free_memory_left_bytes), 100 * s.least_free_fraction());
