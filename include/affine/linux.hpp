@@ -94,7 +94,7 @@ struct PinReport {
     CpuSet cpus;
     std::vector<ThreadPinOutcome> threads;  // sorted by tid
     int rounds = 0;                         // listings of /proc/PID/task it took
-    bool settled = true;                    // false: threads kept appearing until the round limit
+    bool settled = true;                    // false: threads with the old mask kept appearing
 
     [[nodiscard]] int count(PinResult r) const;
     [[nodiscard]] bool ok() const {
@@ -103,8 +103,10 @@ struct PinReport {
 };
 
 // Sets the hard affinity of thread `pid` (ThreadScope::named_thread) or of every
-// thread of process `pid`, race-free: lists /proc/PID/task, sets each thread, lists
-// again until no new thread appears (at most 100 rounds), then reads every mask
+// thread of process `pid`: lists /proc/PID/task and sets each thread, lists again
+// until no listing shows a thread that still needs setting, keeps listing through
+// quiet periods of 127 ms in all (a clone in flight when its parent was set
+// appears late, with the old mask), at most 100 listings; then reads every mask
 // back. `cpus` is checked first: CPUs that do not exist or are offline, and CPUs
 // outside the process's cpuset, are refused (usage/failed error) before any call,
 // so the kernel never drops bits silently. Per-thread refusals (EPERM, ESRCH,
@@ -197,6 +199,7 @@ struct ShieldReport {
     CpuSet cpus;
     std::string state_file;
     std::vector<ShieldTaskOutcome> tasks;  // every task that touched the CPUs
+    bool settled = true;                   // false: tasks were still being started on the CPUs
     [[nodiscard]] int count(ShieldAction a) const;
 };
 

@@ -31,8 +31,8 @@ bool print_pin(const PinReport& r, ThreadScope scope) {
         if (o.result == PinResult::failed) fmt::print(stderr, "affine: tid {}: {}\n", o.tid, o.error);
     if (failed > 0) fmt::print(stderr, "affine: pid {}: {} of {} threads failed\n", r.pid, failed, pinned + failed);
     if (!r.settled)
-        fmt::print(stderr, "affine: pid {}: threads kept appearing after {} listings; threads started since may "
-                           "have the old mask\n", r.pid, r.rounds);
+        fmt::print(stderr, "affine: pid {}: threads with the old mask kept appearing through {} listings; threads "
+                           "started since may have the old mask\n", r.pid, r.rounds);
     return r.ok();
 }
 

@@ -32,7 +32,11 @@ int print_shield(const ShieldReport& r) {
     }
     for (const auto& [reason, n] : skipped) fmt::print("  left: {} kernel threads: {}\n", n, reason);
     if (failed > 0) fmt::print(stderr, "affine: {} tasks could not be moved\n", failed);
-    return failed > 0 ? 1 : 0;
+    if (!r.settled)
+        fmt::print(stderr, "affine: tasks kept appearing on CPUs {} while affine moved them off; tasks started since "
+                           "may still run there (affine shield --undo restores what was moved)\n",
+                   to_list(r.cpus));
+    return failed > 0 || !r.settled ? 1 : 0;
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "affine/set_grammar.hpp"
 #include "procfs.hpp"
+#include "settle.hpp"
 
 namespace affine {
 
@@ -19,9 +21,9 @@ int PinReport::count(PinResult r) const {
 namespace linux_backend {
 namespace {
 
-// hwloc retries 10 times; a process that keeps starting threads needs more rounds,
+// hwloc retries 10 times; a process that keeps starting threads needs more sweeps,
 // each of which only costs a directory listing when nothing changed.
-constexpr int max_pin_rounds = 100;
+constexpr int max_pin_sweeps = 100;
 
 std::unexpected<Error> no_such_task(int id) {
     return failure(fmt::format("no such task: {} (no /proc/{})", id, id), ESRCH);
@@ -107,49 +109,18 @@ Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, Threa
     report.pid = scope == ThreadScope::all_threads ? *tgid : pid;
     report.cpus = cpus;
 
-    auto set_one = [&](int tid) {
-        ThreadPinOutcome o;
-        o.tid = tid;
-        if (auto r = env.sys.set_affinity(tid, cpus); !r) {
+    // Sets one thread and reads its mask back: what holds is what the kernel says.
+    auto set_one = [&](ThreadPinOutcome& o) {
+        o.result = PinResult::pinned;
+        o.error.clear();
+        o.code = 0;
+        if (auto r = env.sys.set_affinity(o.tid, cpus); !r) {
             o.code = r.error();
             o.result = r.error() == ESRCH ? PinResult::vanished : PinResult::failed;
-            if (o.result == PinResult::failed) o.error = explain_affinity_error(env, tid, cpus, r.error());
+            if (o.result == PinResult::failed) o.error = explain_affinity_error(env, o.tid, cpus, r.error());
+            o.after = o.before;
+            return;
         }
-        return o;
-    };
-
-    if (scope == ThreadScope::named_thread) {
-        auto before = env.sys.get_affinity(pid);
-        if (!before && before.error() == ESRCH) return no_such_task(pid);
-        ThreadPinOutcome o = set_one(pid);
-        if (before) o.before = *before;
-        if (o.result == PinResult::vanished) return no_such_task(pid);
-        report.threads.push_back(std::move(o));
-        report.rounds = 1;
-    } else {
-        // List, set what is new, list again: a thread started while we worked was
-        // cloned from one we had not set yet, so it shows up in the next listing.
-        std::unordered_map<int, std::size_t> seen;
-        bool changed = true;
-        while (changed && report.rounds < max_pin_rounds) {
-            ++report.rounds;
-            changed = false;
-            for (int tid : list_threads(env.fs, *tgid)) {
-                if (seen.contains(tid)) continue;
-                changed = true;
-                seen.emplace(tid, report.threads.size());
-                report.threads.push_back(set_one(tid));
-            }
-        }
-        // At the round limit, one more listing decides whether threads were still being added.
-        report.settled = !changed || std::ranges::all_of(list_threads(env.fs, *tgid),
-                                                         [&](int t) { return seen.contains(t); });
-        if (report.threads.empty()) return no_such_task(pid);
-    }
-
-    // Read back every thread we set: what holds is what the kernel says.
-    for (auto& o : report.threads) {
-        if (o.result != PinResult::pinned) continue;
         auto now = env.sys.get_affinity(o.tid);
         if (!now) {
             if (now.error() == ESRCH) {
@@ -160,7 +131,7 @@ Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, Threa
                 o.error = fmt::format("set, but reading it back failed: {}",
                                       explain_affinity_error(env, o.tid, cpus, now.error()));
             }
-            continue;
+            return;
         }
         o.after = *now;
         if (*now != cpus) {
@@ -169,6 +140,71 @@ Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, Threa
                                   "meanwhile)",
                                   to_list(*now), to_list(cpus));
         }
+    };
+
+    if (scope == ThreadScope::named_thread) {
+        ThreadPinOutcome o;
+        o.tid = pid;
+        auto before = env.sys.get_affinity(pid);
+        if (!before && before.error() == ESRCH) return no_such_task(pid);
+        if (before) o.before = *before;
+        set_one(o);
+        if (o.result == PinResult::vanished) return no_such_task(pid);
+        report.threads.push_back(std::move(o));
+        report.rounds = 1;
+    } else {
+        // Each sweep lists the threads and reads every mask; it sets a thread whose
+        // mask differs from the request, unless it holds what affine already left it
+        // at (a refusal is not retried). So threads cloned from one not yet set, and
+        // a thread id the kernel recycled, are caught by a later sweep, and threads
+        // cloned from one already set, which inherit the mask, need nothing. The last
+        // sweep is the read-back of every thread that exists.
+        std::unordered_map<int, std::size_t> outcome_of;  // tid -> index in report.threads
+        std::vector<int> listed;
+        auto sweep = [&]() -> Result<bool> {
+            bool changed = false;
+            listed = list_threads(env.fs, *tgid);
+            for (int tid : listed) {
+                auto mask = env.sys.get_affinity(tid);
+                auto [it, is_new] = outcome_of.try_emplace(tid, report.threads.size());
+                if (is_new) {
+                    ThreadPinOutcome o;
+                    o.tid = tid;
+                    if (mask) o.before = *mask;
+                    report.threads.push_back(std::move(o));
+                }
+                ThreadPinOutcome& o = report.threads[it->second];
+                if (!mask) {
+                    if (mask.error() == ESRCH) {
+                        o.result = PinResult::vanished;  // exited since the listing
+                    } else if (is_new) {
+                        o.result = PinResult::failed;
+                        o.code = mask.error();
+                        o.error = fmt::format("reading its mask failed: {}",
+                                              explain_affinity_error(env, tid, cpus, mask.error()));
+                    }
+                } else if (*mask == cpus) {
+                    o.result = PinResult::pinned;
+                    o.error.clear();
+                    o.code = 0;
+                    o.after = *mask;
+                } else if (is_new || o.after != *mask) {
+                    if (!is_new) o.before = *mask;  // a new thread under a recycled id, or changed by someone else
+                    set_one(o);
+                    changed = true;
+                }
+            }
+            return changed;
+        };
+        auto settling = sweep_until_settled(env.sys, max_pin_sweeps, sweep);
+        if (!settling) return std::unexpected(settling.error());
+        report.rounds = settling->sweeps;
+        report.settled = settling->settled;
+        if (report.threads.empty()) return no_such_task(pid);
+        // A thread missing from the last listing has exited.
+        std::unordered_set<int> alive(listed.begin(), listed.end());
+        for (auto& o : report.threads)
+            if (!alive.contains(o.tid)) o.result = PinResult::vanished;
     }
     std::ranges::sort(report.threads, {}, &ThreadPinOutcome::tid);
     return report;

@@ -15,6 +15,7 @@
 #include "../core/json.hpp"
 #include "affine/set_grammar.hpp"
 #include "procfs.hpp"
+#include "settle.hpp"
 
 namespace affine {
 
@@ -30,9 +31,9 @@ std::string default_shield_state_file() {
 namespace linux_backend {
 namespace {
 
-// Shield rounds: tasks forked by not-yet-moved tasks during a round are caught by
-// the next one.
-constexpr int max_shield_rounds = 10;
+// Tasks forked by tasks not yet moved are caught by the next sweep; each change
+// starts the quiet periods (7 sweeps) over.
+constexpr int max_shield_sweeps = 40;
 
 struct JournalEntry {
     int tid = 0;
@@ -134,7 +135,7 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
     int self = env.sys.self_pid();
     std::map<int, unsigned long long> handled;  // tid -> start time
     std::vector<JournalEntry> journal;
-    for (int round = 0; round < max_shield_rounds; ++round) {
+    auto sweep = [&]() -> Result<bool> {
         std::vector<std::pair<JournalEntry, CpuSet>> to_move;
         for (int pid : list_processes(env.fs)) {
             if (pid == self) continue;
@@ -178,7 +179,7 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
                 report.tasks.push_back(std::move(o));
             }
         }
-        if (to_move.empty()) break;
+        if (to_move.empty()) return false;
         for (const auto& [entry, target] : to_move) journal.push_back(entry);
         // The journal holds every task before any of them changes.
         if (auto w = write_journal(report.state_file, cpus, journal); !w) return std::unexpected(w.error());
@@ -201,7 +202,11 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
             }
             report.tasks.push_back(std::move(o));
         }
-    }
+        return true;
+    };
+    auto settling = sweep_until_settled(env.sys, max_shield_sweeps, sweep);
+    if (!settling) return std::unexpected(settling.error());
+    report.settled = settling->settled;
     if (journal.empty())
         if (auto w = write_journal(report.state_file, cpus, journal); !w) return std::unexpected(w.error());
     std::ranges::sort(report.tasks, {}, &ShieldTaskOutcome::tid);

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <mutex>
+#include <thread>
 
 // The modes the logic names are the kernel's own, as libnuma's numaif.h defines them.
 // The calls themselves go through syscall(2) like the affinity calls, which keeps
@@ -95,6 +96,7 @@ public:
 
     unsigned effective_uid() override { return ::geteuid(); }
     int self_pid() override { return ::getpid(); }
+    void sleep_for(std::chrono::milliseconds period) override { std::this_thread::sleep_for(period); }
 };
 
 }  // namespace

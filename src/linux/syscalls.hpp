@@ -3,6 +3,7 @@
 // EPERM, ESRCH at chosen calls.
 #pragma once
 
+#include <chrono>
 #include <expected>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ public:
     // The caller's effective uid and pid.
     virtual unsigned effective_uid() = 0;
     virtual int self_pid() = 0;
+
+    // Sleeps the calling thread (the quiet periods of sweep_until_settled).
+    virtual void sleep_for(std::chrono::milliseconds period) = 0;
 };
 
 // The real system calls of the running kernel (one shared instance).

@@ -52,6 +52,40 @@ TEST_F(LinuxPin, AllThreadsCatchesThreadsStartedMeanwhile) {
     for (const auto& [tid, mask] : sys.masks) EXPECT_EQ(mask, (CpuSet{1, 2})) << "tid " << tid;
 }
 
+TEST_F(LinuxPin, CloneInFlightThatAppearsLateIsCaughtInTheQuietPeriod) {
+    for (int tid = 210; tid < 213; ++tid) add_thread(210, tid);
+    // A clone that started before its parent was set completes during the third
+    // quiet period, with the old mask.
+    int sleeps = 0;
+    sys.on_sleep = [&] {
+        if (++sleeps == 3) add_thread(210, 290);
+    };
+    auto r = pin_threads(env, 210, CpuSet{3}, ThreadScope::all_threads);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->ok());
+    EXPECT_EQ(r->count(PinResult::pinned), 4);
+    EXPECT_EQ(sys.masks[290], CpuSet{3});
+    // The late thread started the quiet periods over: 1+2+4, then 127 ms.
+    EXPECT_EQ(sys.slept, std::chrono::milliseconds(7 + 127));
+}
+
+TEST_F(LinuxPin, ThreadsThatInheritTheMaskNeedNoSet) {
+    for (int tid = 220; tid < 222; ++tid) add_thread(220, tid);
+    // Threads started by threads already set inherit the new mask: they count as
+    // pinned and do not prolong the quiet periods.
+    int next = 230;
+    sys.on_sleep = [&] {
+        tree.add_task(220, next);
+        sys.masks[next++] = CpuSet{0};
+    };
+    auto r = pin_threads(env, 220, CpuSet{0}, ThreadScope::all_threads);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->ok());
+    EXPECT_EQ(sys.set_calls, 2);
+    EXPECT_EQ(r->count(PinResult::pinned), 2 + 7);
+    EXPECT_EQ(sys.slept, std::chrono::milliseconds(127));
+}
+
 TEST_F(LinuxPin, EndlessThreadCreationIsBoundedAndReported) {
     add_thread(250, 250);
     int next = 251;
@@ -149,7 +183,11 @@ TEST_F(LinuxPin, ReadBackMismatchIsAFailure) {
 TEST_F(LinuxPin, EsrchOnReadBackMeansVanished) {
     add_thread(900, 900);
     add_thread(900, 901);
-    sys.inject.insert({{"get_affinity", 901}, ESRCH});
+    sys.on_set = [&](int tid) {  // 901 exits right after it is set
+        if (tid != 901) return;
+        tree.remove_task(900, 901);
+        sys.inject.insert({{"get_affinity", 901}, ESRCH});
+    };
     auto r = pin_threads(env, 900, CpuSet{2}, ThreadScope::all_threads);
     ASSERT_TRUE(r);
     EXPECT_TRUE(r->ok());

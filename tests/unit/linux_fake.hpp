@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -25,6 +26,8 @@ public:
     // Errors to inject: (call name, tid) -> errno, used once each (tid -1: any).
     std::multimap<std::pair<std::string, int>, int> inject;
     std::function<void(int tid)> on_set;  // runs before a set_affinity takes effect
+    std::function<void()> on_sleep;       // runs in each sleep_for (nothing sleeps)
+    std::chrono::milliseconds slept{0};   // the sum of the sleeps asked for
     // What set_affinity stores, given the request (default: the request itself).
     std::function<CpuSet(int tid, const CpuSet&)> effective;
     int set_calls = 0;
@@ -72,6 +75,10 @@ public:
     }
     unsigned effective_uid() override { return euid; }
     int self_pid() override { return pid; }
+    void sleep_for(std::chrono::milliseconds period) override {
+        slept += period;
+        if (on_sleep) on_sleep();
+    }
 
 private:
     std::optional<int> take(const std::string& call, int tid) {

@@ -81,6 +81,21 @@ TEST_F(LinuxShield, MovesUserTasksJournalsFirstAndUndoes) {
     EXPECT_TRUE(twice->nothing_to_undo);
 }
 
+TEST_F(LinuxShield, TaskForkedByOneNotYetMovedIsCaughtLater) {
+    // A fork that started before sshd was moved completes during the second
+    // quiet period, with sshd's old mask.
+    int sleeps = 0;
+    sys.on_sleep = [&] {
+        if (++sleeps == 2) task(70, 70, "sshd-child", CpuSet{0, 1, 2, 3});
+    };
+    auto r = shield_cpus(env, {CpuSet{3}, false, state});
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->settled);
+    EXPECT_EQ(sys.masks[70], (CpuSet{0, 1, 2}));
+    EXPECT_NE(slurp(state).find("\"tid\": 70,"), std::string::npos);  // journalled, so undo restores it
+    EXPECT_EQ(r->count(ShieldAction::moved), 4);
+}
+
 TEST_F(LinuxShield, KernelThreadsThatMayMove) {
     auto r = shield_cpus(env, {CpuSet{3}, true, state});
     ASSERT_TRUE(r);
