@@ -22,7 +22,7 @@ kill "$ticker"
 thread_churn 24 > /dev/null &
 churn=$!
 usleep 500000
-for round in 1 2 3 4 5 6; do
+for round in 1 2 3 4 5 6 7 8 9; do
     case $((round % 3)) in 0) want=0-1 ;; 1) want=2-3 ;; 2) want=4-5 ;; esac
     check_status "churn-pin-$round" 0 affine pin --all-threads "$want" "$churn"
     check_eq "churn-no-old-mask-$round" "" "$(stale_threads "$churn" "$want")"
