@@ -111,9 +111,6 @@ Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, Threa
 
     // Sets one thread and reads its mask back: what holds is what the kernel says.
     auto set_one = [&](ThreadPinOutcome& o) {
-        o.result = PinResult::pinned;
-        o.error.clear();
-        o.code = 0;
         if (auto r = env.sys.set_affinity(o.tid, cpus); !r) {
             o.code = r.error();
             o.result = r.error() == ESRCH ? PinResult::vanished : PinResult::failed;
@@ -153,48 +150,47 @@ Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, Threa
         report.threads.push_back(std::move(o));
         report.rounds = 1;
     } else {
-        // Each sweep lists the threads and reads every mask; it sets a thread whose
-        // mask differs from the request, unless it holds what affine already left it
-        // at (a refusal is not retried). So threads cloned from one not yet set, and
-        // a thread id the kernel recycled, are caught by a later sweep, and threads
-        // cloned from one already set, which inherit the mask, need nothing. The last
-        // sweep is the read-back of every thread that exists.
+        // Each sweep lists the threads and reads the mask of each thread the
+        // previous listing did not hold, setting it when it differs. A thread cloned
+        // from one already set inherits the mask and needs nothing; one cloned from a
+        // thread not yet set is caught by a later sweep. A thread id the kernel
+        // recycles was absent from a listing in between (ids are handed out in
+        // turn, so reuse takes a wrap of pid_max), so it is read again as new.
         std::unordered_map<int, std::size_t> outcome_of;  // tid -> index in report.threads
-        std::vector<int> listed;
-        auto sweep = [&]() -> Result<bool> {
-            bool changed = false;
-            listed = list_threads(env.fs, *tgid);
-            for (int tid : listed) {
+        std::unordered_set<int> listed;                   // the last listing
+        auto sweep = [&]() -> Result<Sweep> {
+            Sweep done;
+            std::unordered_set<int> now;
+            for (int tid : list_threads(env.fs, *tgid)) {
+                now.insert(tid);
+                if (listed.contains(tid)) continue;
+                done.new_tasks = true;
                 auto mask = env.sys.get_affinity(tid);
-                auto [it, is_new] = outcome_of.try_emplace(tid, report.threads.size());
-                if (is_new) {
-                    ThreadPinOutcome o;
-                    o.tid = tid;
-                    if (mask) o.before = *mask;
-                    report.threads.push_back(std::move(o));
-                }
+                auto [it, first_time] = outcome_of.try_emplace(tid, report.threads.size());
+                if (first_time) report.threads.emplace_back();
                 ThreadPinOutcome& o = report.threads[it->second];
+                o = ThreadPinOutcome{};
+                o.tid = tid;
                 if (!mask) {
+                    o.code = mask.error();
                     if (mask.error() == ESRCH) {
                         o.result = PinResult::vanished;  // exited since the listing
-                    } else if (is_new) {
+                    } else {
                         o.result = PinResult::failed;
-                        o.code = mask.error();
                         o.error = fmt::format("reading its mask failed: {}",
                                               explain_affinity_error(env, tid, cpus, mask.error()));
                     }
-                } else if (*mask == cpus) {
-                    o.result = PinResult::pinned;
-                    o.error.clear();
-                    o.code = 0;
-                    o.after = *mask;
-                } else if (is_new || o.after != *mask) {
-                    if (!is_new) o.before = *mask;  // a new thread under a recycled id, or changed by someone else
+                    continue;
+                }
+                o.before = *mask;
+                o.after = *mask;
+                if (*mask != cpus) {
                     set_one(o);
-                    changed = true;
+                    done.changed = true;
                 }
             }
-            return changed;
+            listed = std::move(now);
+            return done;
         };
         auto settling = sweep_until_settled(env.sys, max_pin_sweeps, sweep);
         if (!settling) return std::unexpected(settling.error());
@@ -202,9 +198,8 @@ Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, Threa
         report.settled = settling->settled;
         if (report.threads.empty()) return no_such_task(pid);
         // A thread missing from the last listing has exited.
-        std::unordered_set<int> alive(listed.begin(), listed.end());
         for (auto& o : report.threads)
-            if (!alive.contains(o.tid)) o.result = PinResult::vanished;
+            if (!listed.contains(o.tid)) o.result = PinResult::vanished;
     }
     std::ranges::sort(report.threads, {}, &ThreadPinOutcome::tid);
     return report;

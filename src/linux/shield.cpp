@@ -135,13 +135,18 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
     int self = env.sys.self_pid();
     std::map<int, unsigned long long> handled;  // tid -> start time
     std::vector<JournalEntry> journal;
-    auto sweep = [&]() -> Result<bool> {
+    std::map<int, unsigned long long> listed;   // the last listing: tid -> start time
+    auto sweep = [&]() -> Result<Sweep> {
+        Sweep done;
+        std::map<int, unsigned long long> seen;  // this listing
         std::vector<std::pair<JournalEntry, CpuSet>> to_move;
         for (int pid : list_processes(env.fs)) {
             if (pid == self) continue;
             for (int tid : list_threads(env.fs, pid)) {
                 auto st = read_task_stat(env.fs, tid);
                 if (!st) continue;  // exited
+                seen[tid] = st->start_time;
+                if (auto l = listed.find(tid); l == listed.end() || l->second != st->start_time) done.new_tasks = true;
                 if (auto h = handled.find(tid); h != handled.end() && h->second == st->start_time) continue;
                 auto mask = env.sys.get_affinity(tid);
                 if (!mask) continue;  // exited, or not ours to read
@@ -179,7 +184,9 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
                 report.tasks.push_back(std::move(o));
             }
         }
-        if (to_move.empty()) return false;
+        listed = std::move(seen);
+        if (to_move.empty()) return done;
+        done.changed = true;
         for (const auto& [entry, target] : to_move) journal.push_back(entry);
         // The journal holds every task before any of them changes.
         if (auto w = write_journal(report.state_file, cpus, journal); !w) return std::unexpected(w.error());
@@ -202,7 +209,7 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
             }
             report.tasks.push_back(std::move(o));
         }
-        return true;
+        return done;
     };
     auto settling = sweep_until_settled(env.sys, max_shield_sweeps, sweep);
     if (!settling) return std::unexpected(settling.error());

@@ -54,25 +54,25 @@ TEST_F(LinuxPin, AllThreadsCatchesThreadsStartedMeanwhile) {
 
 TEST_F(LinuxPin, CloneInFlightThatAppearsLateIsCaughtInTheQuietPeriod) {
     for (int tid = 210; tid < 213; ++tid) add_thread(210, tid);
-    // A clone that started before its parent was set completes during the third
-    // quiet period, with the old mask.
-    int sleeps = 0;
+    // A clone that started before its parent was set completes during the quiet
+    // period, with the old mask.
     sys.on_sleep = [&] {
-        if (++sleeps == 3) add_thread(210, 290);
+        if (!sys.masks.contains(290)) add_thread(210, 290);
     };
     auto r = pin_threads(env, 210, CpuSet{3}, ThreadScope::all_threads);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_TRUE(r->ok());
     EXPECT_EQ(r->count(PinResult::pinned), 4);
     EXPECT_EQ(sys.masks[290], CpuSet{3});
-    // The late thread started the quiet periods over: 1+2+4, then 127 ms.
-    EXPECT_EQ(sys.slept, std::chrono::milliseconds(7 + 127));
+    // A process that started no thread gets one short quiet period; the late
+    // thread shows it is starting threads, so the long ones follow (127 ms).
+    EXPECT_EQ(sys.slept, std::chrono::milliseconds(2 + 127));
 }
 
 TEST_F(LinuxPin, ThreadsThatInheritTheMaskNeedNoSet) {
     for (int tid = 220; tid < 222; ++tid) add_thread(220, tid);
     // Threads started by threads already set inherit the new mask: they count as
-    // pinned and do not prolong the quiet periods.
+    // pinned and need no set, but they show the process is starting threads.
     int next = 230;
     sys.on_sleep = [&] {
         tree.add_task(220, next);
@@ -83,7 +83,45 @@ TEST_F(LinuxPin, ThreadsThatInheritTheMaskNeedNoSet) {
     EXPECT_TRUE(r->ok());
     EXPECT_EQ(sys.set_calls, 2);
     EXPECT_EQ(r->count(PinResult::pinned), 2 + 7);
-    EXPECT_EQ(sys.slept, std::chrono::milliseconds(127));
+    // The short period first, then the rest of the long ones: 2 + (2 + 4 + ... + 64).
+    EXPECT_EQ(sys.slept, std::chrono::milliseconds(2 + 126));
+}
+
+TEST_F(LinuxPin, LateCloneInABusyProcessStartsTheQuietPeriodsOver) {
+    add_thread(240, 240);
+    int next = 241;
+    int sleeps = 0;
+    sys.on_sleep = [&] {
+        tree.add_task(240, next);  // inherits the new mask
+        sys.masks[next++] = CpuSet{1};
+        if (++sleeps == 5) add_thread(240, 299);  // a clone in flight completes, old mask
+    };
+    auto r = pin_threads(env, 240, CpuSet{1}, ThreadScope::all_threads);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->ok());
+    EXPECT_EQ(sys.masks[299], CpuSet{1});
+    EXPECT_EQ(sys.slept, std::chrono::milliseconds(2 + (2 + 4 + 8 + 16) + 127));
+}
+
+TEST_F(LinuxPin, RecycledThreadIdIsReadAgain) {
+    for (int tid = 260; tid < 263; ++tid) add_thread(260, tid);
+    // 261 exits after it is set while the process starts 270; then the id 261
+    // comes back as a new thread with the old mask.
+    int sleeps = 0;
+    sys.on_sleep = [&] {
+        ++sleeps;
+        if (sleeps == 1) {
+            tree.remove_task(260, 261);
+            tree.add_task(260, 270);
+            sys.masks[270] = CpuSet{2};
+        }
+        if (sleeps == 2) add_thread(260, 261);
+    };
+    auto r = pin_threads(env, 260, CpuSet{2}, ThreadScope::all_threads);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->ok());
+    EXPECT_EQ(sys.masks[261], CpuSet{2});
+    EXPECT_EQ(r->count(PinResult::pinned), 4);
 }
 
 TEST_F(LinuxPin, EndlessThreadCreationIsBoundedAndReported) {
