@@ -103,11 +103,11 @@ struct PinReport {
 };
 
 // Sets the hard affinity of thread `pid` (ThreadScope::named_thread) or of every
-// thread of process `pid`: lists /proc/PID/task and sets each thread, lists again
-// until no listing shows a thread that still needs setting, keeps listing through
-// quiet periods of 127 ms in all (a clone in flight when its parent was set
-// appears late, with the old mask), at most 100 listings; then reads every mask
-// back. `cpus` is checked first: CPUs that do not exist or are offline, and CPUs
+// thread of process `pid`: lists /proc/PID/task, sets each thread whose mask
+// differs and reads it back, lists again until no listing shows a thread that still
+// needs setting, and keeps listing through quiet periods (a clone in flight when
+// its parent was set appears late, with the old mask): 127 ms in all when the
+// process is starting threads, 2 ms when it is not; at most 100 listings. `cpus` is checked first: CPUs that do not exist or are offline, and CPUs
 // outside the process's cpuset, are refused (usage/failed error) before any call,
 // so the kernel never drops bits silently. Per-thread refusals (EPERM, ESRCH,
 // EINVAL) are in the report, explained. Changes live system state.

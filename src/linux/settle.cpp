@@ -25,16 +25,17 @@ constexpr std::array still_quiet_periods{milliseconds(2)};
 Result<Settling> sweep_until_settled(Syscalls& sys, int max_sweeps, const std::function<Result<Sweep>()>& sweep) {
     Settling s;
     std::size_t quiet = 0;  // quiet periods passed since the last change
+    bool busy = false;      // a listing after the first held new tasks
     while (s.sweeps < max_sweeps) {
         auto done = sweep();
         if (!done) return std::unexpected(done.error());
-        if (++s.sweeps > 1 && done->new_tasks) s.busy = true;
+        if (++s.sweeps > 1 && done->new_tasks) busy = true;
         if (done->changed) {
             quiet = 0;
             continue;
         }
         std::span<const milliseconds> periods = busy_quiet_periods;
-        if (!s.busy) periods = still_quiet_periods;
+        if (!busy) periods = still_quiet_periods;
         if (quiet >= periods.size()) return s;
         sys.sleep_for(periods[quiet++]);
     }

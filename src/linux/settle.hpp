@@ -18,7 +18,6 @@ struct Sweep {
 struct Settling {
     int sweeps = 0;        // how many sweeps ran
     bool settled = true;   // false: tasks still needed changes after the last sweep allowed
-    bool busy = false;     // tasks were being started while affine swept
 };
 
 // Runs `sweep` until the tasks hold still. A sweep lists the tasks and changes those
