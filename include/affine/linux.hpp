@@ -105,9 +105,9 @@ struct PinReport {
 // Sets the hard affinity of thread `pid` (ThreadScope::named_thread) or of every
 // thread of process `pid`: lists /proc/PID/task, sets each thread whose mask
 // differs and reads it back, lists again until no listing shows a thread that still
-// needs setting, and keeps listing through quiet periods (a clone in flight when
-// its parent was set appears late, with the old mask): 127 ms in all when the
-// process is starting threads, 2 ms when it is not; at most 100 listings. `cpus` is checked first: CPUs that do not exist or are offline, and CPUs
+// needs setting, and, when the process is starting threads, until every thread it
+// set has been seen outside a clone (a clone in flight when its parent was set
+// appears late, with the old mask); at most 100 listings (see settle.hpp). `cpus` is checked first: CPUs that do not exist or are offline, and CPUs
 // outside the process's cpuset, are refused (usage/failed error) before any call,
 // so the kernel never drops bits silently. Per-thread refusals (EPERM, ESRCH,
 // EINVAL) are in the report, explained. Changes live system state.

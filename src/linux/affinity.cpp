@@ -186,13 +186,13 @@ Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, Threa
                 o.after = *mask;
                 if (*mask != cpus) {
                     set_one(o);
-                    done.changed = true;
+                    if (o.result == PinResult::pinned) done.changed.push_back(tid);
                 }
             }
             listed = std::move(now);
             return done;
         };
-        auto settling = sweep_until_settled(env.sys, max_pin_sweeps, sweep);
+        auto settling = sweep_until_settled(env, max_pin_sweeps, sweep);
         if (!settling) return std::unexpected(settling.error());
         report.rounds = settling->sweeps;
         report.settled = settling->settled;

@@ -31,8 +31,8 @@ std::string default_shield_state_file() {
 namespace linux_backend {
 namespace {
 
-// Tasks forked by tasks not yet moved are caught by the next sweep; each change
-// starts the quiet periods (7 sweeps) over.
+// Tasks forked by tasks not yet moved are caught by a later sweep; each change
+// starts the waits between sweeps over.
 constexpr int max_shield_sweeps = 40;
 
 struct JournalEntry {
@@ -186,7 +186,6 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
         }
         listed = std::move(seen);
         if (to_move.empty()) return done;
-        done.changed = true;
         for (const auto& [entry, target] : to_move) journal.push_back(entry);
         // The journal holds every task before any of them changes.
         if (auto w = write_journal(report.state_file, cpus, journal); !w) return std::unexpected(w.error());
@@ -207,11 +206,12 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
                     o.reason = fmt::format("still on CPUs {} after the change", to_list(*now & cpus));
                 }
             }
+            if (o.action == ShieldAction::moved) done.changed.push_back(entry.tid);
             report.tasks.push_back(std::move(o));
         }
         return done;
     };
-    auto settling = sweep_until_settled(env.sys, max_shield_sweeps, sweep);
+    auto settling = sweep_until_settled(env, max_shield_sweeps, sweep);
     if (!settling) return std::unexpected(settling.error());
     report.settled = settling->settled;
     if (journal.empty())

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
 
 #include "affine/set_grammar.hpp"
 #include "linux/procfs.hpp"
+#include "linux/settle.hpp"
 #include "linux_fake.hpp"
 
 namespace affine::linux_backend {
@@ -82,9 +84,10 @@ TEST_F(LinuxPin, ThreadsThatInheritTheMaskNeedNoSet) {
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_TRUE(r->ok());
     EXPECT_EQ(sys.set_calls, 2);
-    EXPECT_EQ(r->count(PinResult::pinned), 2 + 7);
-    // The short period first, then the rest of the long ones: 2 + (2 + 4 + ... + 64).
-    EXPECT_EQ(sys.slept, std::chrono::milliseconds(2 + 126));
+    EXPECT_EQ(r->count(PinResult::pinned), 2 + 8);
+    // The short wait first; then, as the fake has no /proc/TID/syscall to prove the
+    // threads set are outside a clone, the waits up to 127 ms: 1 + 2 + ... + 64.
+    EXPECT_EQ(sys.slept, std::chrono::milliseconds(2 + 127));
 }
 
 TEST_F(LinuxPin, LateCloneInABusyProcessStartsTheQuietPeriodsOver) {
@@ -100,7 +103,69 @@ TEST_F(LinuxPin, LateCloneInABusyProcessStartsTheQuietPeriodsOver) {
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_TRUE(r->ok());
     EXPECT_EQ(sys.masks[299], CpuSet{1});
-    EXPECT_EQ(sys.slept, std::chrono::milliseconds(2 + (2 + 4 + 8 + 16) + 127));
+    EXPECT_EQ(sys.slept, std::chrono::milliseconds(2 + (1 + 2 + 4 + 8) + 127));
+}
+
+TEST_F(LinuxPin, ThreadsSeenOutsideACloneEndTheWaitEarly) {
+    for (int tid = 280; tid < 283; ++tid) {
+        add_thread(280, tid);
+        tree.write(fmt::format("/proc/{}/syscall", tid), "230 0x1 0x0 0x7ffc 0x0 0x0 0x0 0x7ffc 0x7f00\n");
+    }
+    int next = 284;
+    sys.on_sleep = [&] {  // the process is starting threads (they inherit the mask)
+        tree.add_task(280, next);
+        sys.masks[next++] = CpuSet{3};
+    };
+    auto r = pin_threads(env, 280, CpuSet{3}, ThreadScope::all_threads);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->ok());
+    // Blocked in clock_nanosleep after their change: no clone of theirs is in flight.
+    EXPECT_EQ(sys.slept, std::chrono::milliseconds(2));
+}
+
+TEST_F(LinuxPin, ThreadInsideACloneIsWaitedFor) {
+    add_thread(300, 300);
+    add_thread(300, 301);
+    tree.write("/proc/300/syscall", "7 0x0 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");  // poll
+    tree.write("/proc/301/syscall", "running\n");  // maybe inside clone, descheduled
+    int sleeps = 0;
+    sys.on_sleep = [&] {
+        ++sleeps;
+        if (sleeps == 1) {  // the process starts a thread (it inherits the mask)
+            tree.add_task(300, 302);
+            sys.masks[302] = CpuSet{1};
+        }
+        if (sleeps == 6) {  // 301's clone completes: its thread has the old mask
+            add_thread(300, 303);
+            tree.write("/proc/301/syscall", "35 0x7ffc 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");
+            tree.write("/proc/303/syscall", "35 0x7ffc 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");
+        }
+    };
+    auto r = pin_threads(env, 300, CpuSet{1}, ThreadScope::all_threads);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->ok());
+    EXPECT_EQ(sys.masks[303], CpuSet{1});
+    EXPECT_EQ(sleeps, 6);  // no wait after 303 was set and seen outside a clone
+}
+
+TEST(CloneCheck, ReadsProcSyscall) {
+    ProcTree tree;
+    SysFs fs{tree.root()};
+    tree.add_task(10, 10);
+    tree.add_task(10, 11);
+    tree.add_task(10, 12);
+    tree.add_task(10, 13);
+    tree.add_task(10, 14);
+    tree.write("/proc/10/syscall", "running\n");
+    tree.write("/proc/11/syscall", fmt::format("{} 0x3d0f00 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n", SYS_clone));
+    tree.write("/proc/12/syscall", "202 0x7f 0x80 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");    // futex
+    tree.write("/proc/13/syscall", "-1 0x7ffc 0x7f00\n");                                // not in a call
+    EXPECT_EQ(clone_check(fs, 10), CloneCheck::maybe_inside);
+    EXPECT_EQ(clone_check(fs, 11), CloneCheck::maybe_inside);
+    EXPECT_EQ(clone_check(fs, 12), CloneCheck::outside);
+    EXPECT_EQ(clone_check(fs, 13), CloneCheck::outside);
+    EXPECT_EQ(clone_check(fs, 14), CloneCheck::cannot_tell);  // no rights to read it
+    EXPECT_EQ(clone_check(fs, 15), CloneCheck::outside);      // exited
 }
 
 TEST_F(LinuxPin, RecycledThreadIdIsReadAgain) {
