@@ -12,7 +12,9 @@ namespace affine::linux_backend {
 
 // What one sweep saw and did.
 struct Sweep {
-    std::vector<int> changed;  // the tasks it changed
+    // The tasks it changed, and those that exited before it could: a task with the
+    // old mask may have started another that the listing did not show yet.
+    std::vector<int> changed;
     bool new_tasks = false;    // its listing held tasks the previous listing did not
 };
 

@@ -196,7 +196,10 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
             o.before = entry.before;
             o.after = entry.before;
             if (auto r = env.sys.set_affinity(entry.tid, target); !r) {
-                if (r.error() == ESRCH) continue;  // exited meanwhile: nothing to shield
+                if (r.error() == ESRCH) {  // exited meanwhile, maybe after starting a task
+                    done.changed.push_back(entry.tid);
+                    continue;
+                }
                 o.action = ShieldAction::failed;
                 o.reason = explain_affinity_error(env, entry.tid, target, r.error());
             } else if (auto now = env.sys.get_affinity(entry.tid); now) {

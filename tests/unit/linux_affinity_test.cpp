@@ -148,6 +148,29 @@ TEST_F(LinuxPin, ThreadInsideACloneIsWaitedFor) {
     EXPECT_EQ(sleeps, 6);  // no wait after 303 was set and seen outside a clone
 }
 
+TEST_F(LinuxPin, ThreadThatExitsAfterStartingOneIsFollowed) {
+    add_thread(340, 340);
+    sys.masks[340] = CpuSet{2};  // already where it should be
+    sys.on_sleep = [&] {
+        if (sys.masks.contains(343)) return;
+        tree.add_task(340, 343);  // the process starts threads: busy
+        sys.masks[343] = CpuSet{2};
+        add_thread(340, 341);  // a thread with the old mask...
+    };
+    sys.on_get = [&](int tid) {
+        if (tid != 341) return;
+        // ...exits before affine reads it, after starting 342, which the listing
+        // that held 341 did not show.
+        tree.remove_task(340, 341);
+        sys.masks.erase(341);
+        add_thread(340, 342);
+    };
+    auto r = pin_threads(env, 340, CpuSet{2}, ThreadScope::all_threads);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->ok());
+    EXPECT_EQ(sys.masks[342], CpuSet{2});
+}
+
 TEST(CloneCheck, ReadsProcSyscall) {
     ProcTree tree;
     SysFs fs{tree.root()};

@@ -26,6 +26,7 @@ public:
     // Errors to inject: (call name, tid) -> errno, used once each (tid -1: any).
     std::multimap<std::pair<std::string, int>, int> inject;
     std::function<void(int tid)> on_set;  // runs before a set_affinity takes effect
+    std::function<void(int tid)> on_get;  // runs before a get_affinity answers
     std::function<void()> on_sleep;       // runs in each sleep_for (nothing sleeps)
     std::chrono::milliseconds slept{0};   // the sum of the sleeps asked for
     // What set_affinity stores, given the request (default: the request itself).
@@ -43,6 +44,7 @@ public:
 
     SysResult<CpuSet> get_affinity(int tid) override {
         ++get_calls;
+        if (on_get) on_get(tid);
         if (auto e = take("get_affinity", tid)) return std::unexpected(*e);
         auto it = masks.find(tid == 0 ? pid : tid);
         if (it == masks.end()) return std::unexpected(ESRCH);
