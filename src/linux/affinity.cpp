@@ -174,8 +174,8 @@ Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, Threa
                 if (!mask) {
                     o.code = mask.error();
                     if (mask.error() == ESRCH) {
-                        o.result = PinResult::vanished;  // exited since the listing,
-                        done.changed.push_back(tid);     // maybe after starting a thread
+                        o.result = PinResult::vanished;  // exited since the listing
+                        done.exited_unchanged = true;
                     } else {
                         o.result = PinResult::failed;
                         o.error = fmt::format("reading its mask failed: {}",
@@ -187,7 +187,8 @@ Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, Threa
                 o.after = *mask;
                 if (*mask != cpus) {
                     set_one(o);
-                    if (o.result != PinResult::failed) done.changed.push_back(tid);
+                    if (o.result == PinResult::pinned) done.changed.push_back(tid);
+                    if (o.result == PinResult::vanished) done.exited_unchanged = true;
                 }
             }
             listed = std::move(now);

@@ -70,8 +70,9 @@ Result<Settling> sweep_until_settled(const Env& env, int max_sweeps, const std::
             next = first_wait;
             continue;
         }
+        if (waited >= most_wait) return s;
         if (!busy) {
-            if (waited >= still_wait) return s;
+            if (waited >= still_wait && !done->exited_unchanged) return s;
             env.sys.sleep_for(still_wait);
             waited += still_wait;
             continue;
@@ -91,7 +92,7 @@ Result<Settling> sweep_until_settled(const Env& env, int max_sweeps, const std::
         }
         if (proved) continue;
         bool time_left = without_proof && waited < wait_without_proof;
-        if ((unproven.empty() && !time_left) || waited >= most_wait) return s;
+        if (unproven.empty() && !time_left && !done->exited_unchanged) return s;
         env.sys.sleep_for(next);
         waited += next;
         next = std::min(next * 2, longest_wait);

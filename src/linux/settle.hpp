@@ -12,10 +12,11 @@ namespace affine::linux_backend {
 
 // What one sweep saw and did.
 struct Sweep {
-    // The tasks it changed, and those that exited before it could: a task with the
-    // old mask may have started another that the listing did not show yet.
-    std::vector<int> changed;
+    std::vector<int> changed;  // the tasks it changed
     bool new_tasks = false;    // its listing held tasks the previous listing did not
+    // A listed task exited before it could be changed: it may have had the old mask
+    // and started a task the listing did not show, which the next sweep lists.
+    bool exited_unchanged = false;
 };
 
 struct Settling {
@@ -35,12 +36,13 @@ CloneCheck clone_check(const SysFs& fs, int tid);
 // listing that looked complete; outside a cpuset nothing copies the parent's new
 // mask later. So, when tasks were being started during the sweeps (a listing after
 // the first held new ones), every changed task must be seen outside a clone after
-// its change (clone_check), and then one more sweep must change nothing; between
-// sweeps affine waits 1, 2, 4, ... 64 ms and then 64 ms at a time, at most 1 s after
-// the last change. A changed task whose state cannot be told gets the waits up to
-// 127 ms. When no task was started during the sweeps, one wait of 2 ms. A sweep that
-// changes something starts the waits over. At most `max_sweeps` sweeps; an error
-// from `sweep` ends the loop and is returned.
+// its change (clone_check), and then one more sweep must change nothing and see no
+// task exit unchanged; between sweeps affine waits 1, 2, 4, ... 64 ms and then 64
+// ms at a time, at most 1 s after the last change. A changed task whose state
+// cannot be told gets the waits up to 127 ms. When no task was started during the
+// sweeps, one wait of 2 ms (and more while tasks exit unchanged, up to 1 s). A
+// sweep that changes something starts the waits over. At most `max_sweeps` sweeps;
+// an error from `sweep` ends the loop and is returned.
 Result<Settling> sweep_until_settled(const Env& env, int max_sweeps, const std::function<Result<Sweep>()>& sweep);
 
 }  // namespace affine::linux_backend

@@ -144,12 +144,18 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
             if (pid == self) continue;
             for (int tid : list_threads(env.fs, pid)) {
                 auto st = read_task_stat(env.fs, tid);
-                if (!st) continue;  // exited
+                if (!st) {
+                    done.exited_unchanged = true;
+                    continue;
+                }
                 seen[tid] = st->start_time;
                 if (auto l = listed.find(tid); l == listed.end() || l->second != st->start_time) done.new_tasks = true;
                 if (auto h = handled.find(tid); h != handled.end() && h->second == st->start_time) continue;
                 auto mask = env.sys.get_affinity(tid);
-                if (!mask) continue;  // exited, or not ours to read
+                if (!mask) {  // exited, or not ours to read
+                    done.exited_unchanged = done.exited_unchanged || mask.error() == ESRCH;
+                    continue;
+                }
                 // The kernel's own mask may also hold offline CPUs (sched_getaffinity
                 // leaves them out); journal that one, so undo knows the whole truth.
                 if (auto status = read_task_status(env.fs, tid))
@@ -196,8 +202,8 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
             o.before = entry.before;
             o.after = entry.before;
             if (auto r = env.sys.set_affinity(entry.tid, target); !r) {
-                if (r.error() == ESRCH) {  // exited meanwhile, maybe after starting a task
-                    done.changed.push_back(entry.tid);
+                if (r.error() == ESRCH) {  // exited meanwhile: nothing to shield
+                    done.exited_unchanged = true;
                     continue;
                 }
                 o.action = ShieldAction::failed;
