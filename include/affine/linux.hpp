@@ -107,9 +107,10 @@ struct PinReport {
 // differs and reads it back, lists again until no listing shows a thread that still
 // needs setting, and, when the process is starting threads, until every thread it
 // set has been seen outside a clone (a clone in flight when its parent was set
-// appears late, with the old mask); at most 100 listings (see settle.hpp). `cpus` is checked first: CPUs that do not exist or are offline, and CPUs
-// outside the process's cpuset, are refused (usage/failed error) before any call,
-// so the kernel never drops bits silently. Per-thread refusals (EPERM, ESRCH,
+// appears late, with the old mask); at most 500 listings (see settle.hpp).
+// `cpus` is checked first: CPUs that do not exist or are offline, and CPUs outside
+// the process's cpuset, are refused (usage/failed error) before any call, so the
+// kernel never drops bits silently. Per-thread refusals (EPERM, ESRCH,
 // EINVAL) are in the report, explained. Changes live system state.
 Result<PinReport> pin_threads(int pid, const CpuSet& cpus, ThreadScope scope);
 

@@ -21,9 +21,10 @@ int PinReport::count(PinResult r) const {
 namespace linux_backend {
 namespace {
 
-// hwloc retries 10 times; a process that keeps starting threads needs more sweeps,
-// each of which only costs a directory listing when nothing changed.
-constexpr int max_pin_sweeps = 100;
+// hwloc retries 10 times; a process that keeps starting threads needs more sweeps
+// (7 to 40 for thread_churn in the 4-node test guest), each of which costs a
+// directory listing and a read of each new thread's mask.
+constexpr int max_pin_sweeps = 500;
 
 std::unexpected<Error> no_such_task(int id) {
     return failure(fmt::format("no such task: {} (no /proc/{})", id, id), ESRCH);
