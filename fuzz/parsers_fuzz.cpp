@@ -1,5 +1,6 @@
 // libFuzzer target for every parser of user input: the CPU/node set grammar, classic
-// masks, kernel lists, sizes, synthetic host specs and host files. Beyond "no crash",
+// masks, kernel lists, sizes, synthetic host specs, host files and the daemon's
+// control requests. Beyond "no crash",
 // it checks the round trip: whatever parses prints and parses back to itself.
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
+#include "core/daemon_protocol.hpp"
 
 namespace {
 
@@ -45,5 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto bytes = affine::parse_size(text)) require(*bytes > 0);
     if (text.size() < 64) (void)affine::synthetic_topology(text);
     (void)affine::topology_from_json(text, "fuzz");
+    if (auto request = affine::protocol::parse_request(text, 4096)) {
+        auto again = affine::protocol::parse_request(affine::protocol::format_request(*request), 1 << 20);
+        require(again && again->ids == request->ids && again->cpus == request->cpus);
+    }
     return 0;
 }

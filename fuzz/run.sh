@@ -15,7 +15,7 @@ mkdir -p "$out/corpus"
 flags=(-std=c++2b -stdlib=libc++ -O1 -g -fsanitize=fuzzer-no-link,address,undefined
        -fno-sanitize-recover=undefined -DFMT_HEADER_ONLY -I"$src/include" -I"$src/src")
 sources=(fuzz/parsers_fuzz.cpp src/core/set_grammar.cpp src/core/size.cpp src/core/topology.cpp
-         src/core/synthetic_host.cpp src/core/topology_json.cpp)
+         src/core/synthetic_host.cpp src/core/topology_json.cpp src/core/daemon_protocol.cpp)
 objects=()
 for s in "${sources[@]}"; do
     o="$out/$(basename "$s" .cpp).o"
@@ -29,7 +29,8 @@ done
 # Seeds: one of each form of the grammar, so the fuzzer starts from valid inputs.
 i=0
 for seed in '0-3,8-11' 'all,^0' 'nodes:0-3,^node:2' '0-15:4' '0xff,ffffffff' '0x3' '4294967295' \
-            '512M' '1.5G' 'nodes=4,cores=8,smt=2,mem=64G' '{"cpus":[],"nodes":[]}'; do
+            '512M' '1.5G' 'nodes=4,cores=8,smt=2,mem=64G' '{"cpus":[],"nodes":[]}' \
+            '{"op":"set-soft","ids":[12],"cpus":"0-3","all_threads":true}' '{"op":"status"}'; do
     printf '%s' "$seed" > "$out/corpus/seed$i"; i=$((i + 1))
 done
 "$out/parsers_fuzz" -max_total_time="$seconds" -max_len=256 -print_final_stats=1 "$out/corpus" 2>&1 | tail -n 15
