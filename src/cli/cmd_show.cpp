@@ -6,7 +6,9 @@
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
+#include "../daemon/control_client.hpp"
 #include "linux_cli.hpp"
+#include "soft_cli.hpp"
 
 namespace affine::cli {
 namespace {
@@ -39,6 +41,28 @@ detail::Json placement_json(const ProcessPlacement& p) {
     j["numa_balancing"] = p.numa_balancing ? detail::Json(*p.numa_balancing) : detail::Json(nullptr);
     if (!p.memory_note.empty()) j["memory_note"] = p.memory_note;
     return j;
+}
+
+// What the daemon manages of these processes (pid -> workload); empty when no
+// daemon runs or it manages none of them.
+std::map<int, protocol::WorkloadStatus> soft_affinity_of(const std::vector<ProcessPlacement>& all) {
+    std::map<int, protocol::WorkloadStatus> found;
+    protocol::Request r;
+    r.op = protocol::Op::show;
+    for (const auto& p : all) r.ids.push_back(p.pid);
+    auto body = daemon::ask_daemon(r);
+    if (!body) {
+        // The kernel's view above stands on its own; a daemon that does not answer
+        // only leaves the soft affinity unknown.
+        if (!daemon::is_daemon_absent(body.error()))
+            fmt::print(stderr, "affine: soft affinity unknown: {}\n", body.error().message);
+        return found;
+    }
+    for (const auto& w : (*body)["workloads"]) {
+        auto ws = value_or_throw(protocol::workload_from_json(w));
+        found.emplace(ws.pid, std::move(ws));
+    }
+    return found;
 }
 
 void print_placement(const ProcessPlacement& p) {
@@ -94,16 +118,29 @@ Command show_command() {
                         all.push_back(value_or_throw(read_process_placement(
                             id, opt->threads ? ThreadSelection::all : ThreadSelection::named)));
                     }
+                    auto soft = soft_affinity_of(all);
+                    auto with_soft = [&](const ProcessPlacement& p) {
+                        detail::Json j = placement_json(p);
+                        auto w = soft.find(p.pid);
+                        j["soft_affinity"] = w == soft.end() ? detail::Json(nullptr) : protocol::to_json(w->second);
+                        return j;
+                    };
                     if (opt->json) {
                         if (all.size() == 1) {
-                            fmt::print("{}\n", placement_json(all.front()).dump(2));
+                            fmt::print("{}\n", with_soft(all.front()).dump(2));
                         } else {
                             detail::Json a = detail::Json::array();
-                            for (const auto& p : all) a.push_back(placement_json(p));
+                            for (const auto& p : all) a.push_back(with_soft(p));
                             fmt::print("{}\n", a.dump(2));
                         }
                     } else {
-                        for (const auto& p : all) print_placement(p);
+                        for (const auto& p : all) {
+                            print_placement(p);
+                            if (auto w = soft.find(p.pid); w != soft.end()) {
+                                fmt::print("  soft affinity (managed by the affine daemon):\n");
+                                print_workload(w->second, "    ");
+                            }
+                        }
                     }
                     return 0;
                 };

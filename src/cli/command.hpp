@@ -55,5 +55,6 @@ Command migrate_command();
 Command shield_command();
 Command place_command();
 Command xen_command();
+Command daemon_command();
 
 }  // namespace affine::cli

@@ -14,6 +14,7 @@ const std::vector<Command>& command_table() {
         shield_command(),
         place_command(),
         xen_command(),
+        daemon_command(),
     };
     return table;
 }

@@ -265,13 +265,14 @@ make_initramfs() {
 
 # All topologies, for listing and documentation.
 topology_list() {
-    echo numa2 numa4 memless sparse
+    echo numa2 numa2x1 numa4 memless sparse
 }
 
 # topology_describe TOPOLOGY: one line of what the guest sees.
 topology_describe() {
     case $1 in
     numa2) echo "2 nodes x 2 CPUs (2 sockets), 512M each, distance 21" ;;
+    numa2x1) echo "2 nodes x 1 CPU (2 sockets), 512M each, distance 21" ;;
     numa4) echo "4 nodes, CPUs 0-1/2-3/4-5/none (3 sockets), 256M each, asymmetric distances" ;;
     memless) echo "3 nodes, CPUs 0-1/2-3/4-5 (3 sockets), 512M/0/512M: node 1 has CPUs but no memory" ;;
     sparse) echo "nodes possible 0-2, online 0 and 2: node 0 CPUs 0-1 + 512M, node 2 512M without CPUs; CPUs 2-5 possible, not present" ;;
@@ -297,6 +298,14 @@ _affine_topology_args() {
         _affine_qemu_topo+=(-m 1024 -smp 4,sockets=2,cores=2,threads=1)
         _mem 0 512M; _node 0 0-1 m0
         _mem 1 512M; _node 1 2-3 m1
+        _dist 0 1 21
+        ;;
+    numa2x1)
+        # node 0: CPU 0, 512M | node 1: CPU 1, 512M (the soft-affinity guest:
+        # a busy preferred CPU and one idle neighbour)
+        _affine_qemu_topo+=(-m 1024 -smp 2,sockets=2,cores=1,threads=1)
+        _mem 0 512M; _node 0 0 m0
+        _mem 1 512M; _node 1 1 m1
         _dist 0 1 21
         ;;
     numa4)
