@@ -193,8 +193,14 @@ SoftDecision decide_soft_affinity(SoftThread& t, const ThreadSample& s, Capacity
     else if (!t.waiting_since) t.waiting_since = start_of_interval;
 
     // Room at home: the idle share of the soft CPUs, plus what the thread itself
-    // used there (it leaves that room when it moves, and it is the one to return).
-    double own_at_home = s.last_cpu && t.home.contains(*s.last_cpu) ? s.run_share : 0.0;
+    // used there (that room is its own to return to). Where a widened thread ran is
+    // not accounted per CPU, and the scheduler may move it between home and away
+    // within one interval; it ran at home at least for the part of its CPU time the
+    // CPUs away were not busy for, and only that much is counted, so a home that
+    // is busy with others never looks free.
+    CpuSet away = t.applied - t.home;
+    double busy_away = static_cast<double>(away.count()) - book.room(away);
+    double own_at_home = std::max(0.0, s.run_share - busy_away);
     double home_room = book.room(t.home) + own_at_home;
     bool room_at_home = home_room >= tuning.return_room * std::max(demand, 0.05);
     if (t.state != SoftState::widened || !room_at_home) t.room_since.reset();

@@ -24,14 +24,14 @@ SystemdNotifier::SystemdNotifier() {
         return;
     }
     // The prototypes from <systemd/sd-daemon.h> check the symbols' types here.
-    decltype(&::sd_notify) notify = reinterpret_cast<decltype(&::sd_notify)>(::dlsym(lib, "sd_notify"));
+    auto send = reinterpret_cast<decltype(&::sd_notify)>(::dlsym(lib, "sd_notify"));
     auto watchdog_enabled =
         reinterpret_cast<decltype(&::sd_watchdog_enabled)>(::dlsym(lib, "sd_watchdog_enabled"));
-    if (notify == nullptr || watchdog_enabled == nullptr) {
+    if (send == nullptr || watchdog_enabled == nullptr) {
         problem_ = fmt::format("{} has no sd_notify", libsystemd_soname);
         return;
     }
-    notify_ = notify;
+    notify_ = send;
     std::uint64_t usec = 0;
     if (watchdog_enabled(0, &usec) > 0 && usec > 0) watchdog_ = std::chrono::microseconds(usec);
 }

@@ -122,7 +122,7 @@ public:
     void add_task(int pid, int tid, const std::string& comm = "worker", unsigned long flags = 0x400000,
                   unsigned long long start = 1000, int cpu = 0, unsigned uid = 1000) const {
         std::string stat = fmt::format("{} ({}) S 1 {} {} 0 -1 {} 0 0 0 0 0 0 0 0 20 0 1 0 {} 100 10 0 0 0 0 0 0 0 0 0 "
-                                       "0 0 0 17 {} 0 0 0 0 0",
+                                       "0 0 0 0 17 {} 0 0 0 0 0",
                                        tid, comm, pid, pid, flags, start, cpu);
         std::string status = fmt::format("Name:\t{}\nTgid:\t{}\nPid:\t{}\nUid:\t{}\t{}\t{}\t{}\nMems_allowed_list:\t0-1\n",
                                          comm, pid, tid, uid, uid, uid, uid);

@@ -24,6 +24,15 @@ wait_mask() {
     done
 }
 spin() { sh -c 'while :; do :; done' & }
+# wait_status TEXT [TENTHS]: until `affine daemon status` shows TEXT.
+wait_status() {
+    _i=0
+    until affine daemon status 2> /dev/null | grep -qF -- "$1"; do
+        _i=$((_i + 1))
+        [ "$_i" -lt "${2:-100}" ] || return 1
+        usleep 100000
+    done
+}
 start_daemon() {
     affine daemon >> /tmp/daemon.log 2>&1 &
     daemon=$!
@@ -35,6 +44,7 @@ start_daemon() {
 }
 sock=/run/affine/daemon.sock
 mkdir -p /run
+chmod 755 /   # the initramfs root is 0700: let the unprivileged user reach /bin
 
 # --- without a daemon: soft affinity is refused, run --place says it is hard
 check_status no-daemon-pin-soft 1 affine pin --soft 0 $$
@@ -49,9 +59,11 @@ spin; hog=$!
 affine pin 0 $hog > /dev/null
 affine run --soft node:0 -- sh -c 'while :; do :; done' > /tmp/job.log 2>&1 &
 job=$!
-if wait_mask $job 0-1 100; then pass soft-widened; else fail soft-widened "mask $(cpus_allowed $job): $(tail -5 /tmp/daemon.log)"; fi
-check_contains job-managed "$(affine daemon status)" "pid $job (sh)"
-check_contains job-managed-widened "$(affine daemon status)" "applied 0-1, widened since"
+# affine run returns to the shell at once; the job is managed once it executed.
+if wait_status "pid $job (sh)"; then pass job-managed; else fail job-managed "$(affine daemon status)"; fi
+if wait_status "tid $job (sh): hard 0-1, soft 0, applied 0-1, widened since"; then pass soft-widened
+else fail soft-widened "$(affine daemon status)"; fi
+check_eq soft-widened-kernel 0-1 "$(cpus_allowed $job)"
 check_contains soft-widened-why "$(cat /tmp/daemon.log)" "widen pid $job (sh): CPUs 0 -> 0-1: waited"
 sleep 1
 soft_share=$(share $job 4)
@@ -84,7 +96,7 @@ kill $hard
 # --- a thread changed by someone else is released and left as set
 affine run --soft 0 -- sh -c 'while :; do :; done' > /dev/null 2>&1 &
 other=$!
-wait_mask $other 0-1 100 || true
+wait_status "tid $other (sh): hard 0-1, soft 0, applied 0-1, widened" || fail released-setup "$(affine daemon status)"
 taskset -p 2 $other > /dev/null
 sleep 2
 check_eq released-left-as-set 1 "$(cpus_allowed $other)"
@@ -98,7 +110,8 @@ wide=$!
 sleep 300 &
 idle=$!
 affine pin --soft 0 $idle > /dev/null
-if wait_mask $wide 0-1 100; then pass crash-widened-before; else fail crash-widened-before "mask $(cpus_allowed $wide)"; fi
+if wait_status "tid $wide (sh): hard 0-1, soft 0, applied 0-1, widened"; then pass crash-widened-before
+else fail crash-widened-before "$(affine daemon status)"; fi
 kill -9 $daemon
 wait $daemon 2> /dev/null
 check_eq crash-journal-mode 600 "$(stat -c %a /run/affine/soft-affinity.json)"
@@ -111,7 +124,8 @@ for p in $wide $idle; do
     esac
 done
 kill $hog
-if wait_mask $wide 0 150; then pass crash-owner-brings-home; else fail crash-owner-brings-home "mask $(cpus_allowed $wide)"; fi
+if wait_mask $wide 0 150; then pass crash-owner-brings-home
+else fail crash-owner-brings-home "mask $(cpus_allowed $wide); hog $hog: $(head -3 /proc/$hog/status 2>&1); $(affine daemon status); $(tail -3 /tmp/daemon.log)"; fi
 
 # --- SIGTERM restores every original mask
 kill -TERM $daemon
@@ -120,6 +134,7 @@ check_eq sigterm-exit 0 "$rc"
 check_eq sigterm-restores-job 0-1 "$(cpus_allowed $wide)"
 check_eq sigterm-restores-idle 0-1 "$(cpus_allowed $idle)"
 check_contains sigterm-logged "$(cat /tmp/daemon.log)" "stopping: 2 threads restored"
+check_contains sigterm-keeps-requests "$(cat /tmp/daemon.log)" "2 requests kept in the journal"
 kill $wide $idle
 
 # --- run --soft of a program that touches memory: its pages on the soft node
