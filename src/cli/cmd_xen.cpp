@@ -17,6 +17,7 @@
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
+#include "json_output.hpp"
 #include "plan_text.hpp"
 
 namespace affine::cli {
@@ -127,7 +128,7 @@ std::uint64_t sum_all(const std::map<int, std::uint64_t>& per_node) {
 int run_topo(Hypervisor& hv, bool json) {
     Topology t = or_throw(hv.topology(), "xen topo");
     if (json) {
-        fmt::print("{}\n", topology_to_json(t));
+        print_json(detail::topology_json(t));
         return 0;
     }
     fmt::print("host {}: {} CPUs ({} online), {} NUMA nodes\n", hv.name(), t.cpus.size(), t.online_cpus().count(),
@@ -165,7 +166,7 @@ int run_domains(Hypervisor& hv, bool json) {
                        nodes_text(d->node_affinity), mode_name(d->node_affinity_mode));
         }
     }
-    if (json) fmt::print("{}\n", Json{{"domains", out}}.dump(2));
+    if (json) print_json(Json{{"domains", out}});
     return 0;
 }
 
@@ -189,7 +190,7 @@ int run_show(Hypervisor& hv, int domid, bool json) {
                  {"node_affinity", detail::ids_json(d.node_affinity)},
                  {"node_affinity_auto", d.node_affinity_mode == NodeAffinityMode::automatic},
                  {"memory_bytes_per_node", detail::per_node_json(mem)}};
-        fmt::print("{}\n", out.dump(2));
+        print_json(out);
         return 0;
     }
     fmt::print("domain {}: {} vCPUs allocated, cpupool CPUs {}\n", domid, d.vcpus.size(), to_list(host.pool_cpus));
@@ -315,7 +316,7 @@ int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
                  {"vcpus", vcpus},
                  {"node_affinity", detail::ids_json(nodes)},
                  {"node_affinity_auto", d_after.node_affinity_mode == NodeAffinityMode::automatic}};
-        fmt::print("{}\n", out.dump(2));
+        print_json(out);
     } else {
         fmt::print("node affinity: {} ({})\n", nodes_text(nodes), mode_name(d_after.node_affinity_mode));
     }
@@ -482,7 +483,7 @@ int run_place(const std::string& host_spec, const PlaceRequest& req) {
                  {"node_affinity_auto", is_auto},
                  {"memory_bytes_per_node", detail::per_node_json(mem)},
                  {"memory_on_plan_nodes_bytes", on_plan}};
-        fmt::print("{}\n", out.dump(2));
+        print_json(out);
     } else {
         fmt::print("node affinity: {} ({})\n", nodes_text(d_after.node_affinity), mode_name(d_after.node_affinity_mode));
     }
@@ -526,7 +527,7 @@ int run_node_affinity(Hypervisor& hv, const std::string& domain, const std::stri
         Json out{{"domid", domid},
                  {"node_affinity", detail::ids_json(d.node_affinity)},
                  {"node_affinity_auto", d.node_affinity_mode == NodeAffinityMode::automatic}};
-        fmt::print("{}\n", out.dump(2));
+        print_json(out);
     } else {
         fmt::print("domain {} node affinity: {} ({})\n", domid, nodes_text(d.node_affinity),
                    mode_name(d.node_affinity_mode));
@@ -568,7 +569,7 @@ int run_numastat(Hypervisor& hv, const std::string& domain, bool json) {
             fmt::print("{:>6}  {:<30} {:<14} {:.1f}%\n", d.domid, per, to_list(d.node_affinity), share * 100);
         }
     }
-    if (json) fmt::print("{}\n", Json{{"nodes", nodes}, {"domains", domains}}.dump(2));
+    if (json) print_json(Json{{"nodes", nodes}, {"domains", domains}});
     return 0;
 }
 
@@ -623,18 +624,18 @@ Command xen_command() {
 
                 auto* topo = leaf("topo", "the host as Xen sees it (xc_physinfo, xc_cputopoinfo, xc_numainfo)",
                                   with_hv([opt](Hypervisor& hv) { return run_topo(hv, opt->json); }));
-                topo->add_flag("--json", opt->json, "the JSON of `affine topo --json`");
+                add_json_flag(*topo, opt->json, "the JSON of `affine topo --json`");
 
                 auto* domains = leaf("domains", "domains: vCPUs, memory, node affinity (auto or explicit)",
                                      with_hv([opt](Hypervisor& hv) { return run_domains(hv, opt->json); }));
-                domains->add_flag("--json", opt->json, "JSON output");
+                add_json_flag(*domains, opt->json, "JSON output");
 
                 auto* show = leaf("show", "a domain's vCPU hard/soft masks, node affinity, memory per node",
                                   with_hv([opt](Hypervisor& hv) {
                                       return run_show(hv, parse_domid(opt->domain), opt->json);
                                   }));
                 show->add_option("DOM", opt->domain, "domid")->required();
-                show->add_flag("--json", opt->json, "JSON output");
+                add_json_flag(*show, opt->json, "JSON output");
 
                 auto* pin = leaf("vcpu-pin", "set vCPU hard and soft affinity (xl syntax; - keeps a mask)",
                                  with_hv([opt](Hypervisor& hv) { return run_vcpu_pin(hv, opt->pin); }));
@@ -643,7 +644,7 @@ Command xen_command() {
                 pin->add_option("HARD", opt->pin.hard, "hard affinity (CPU set grammar) or - to keep it")->required();
                 pin->add_option("SOFT", opt->pin.soft, "soft affinity or - to keep it (default -)");
                 pin->add_flag("--force", opt->pin.force, "override a temporary pinning by the hypervisor");
-                pin->add_flag("--json", opt->pin.json, "JSON output: the effective masks returned");
+                add_json_flag(*pin, opt->pin.json, "JSON output: the effective masks returned");
 
                 auto* place = leaf("place",
                                    "plan a domain's placement from the live host state and apply it as xenopsd "
@@ -659,7 +660,7 @@ Command xen_command() {
                 place->add_option("--memory", opt->place.memory,
                                   "plan for this much memory instead of what the domain has now");
                 place->add_flag("--dry-run", opt->place.dry_run, "print the plan, apply nothing");
-                place->add_flag("--json", opt->place.json, "JSON output: the plan, what was applied, the read-back");
+                add_json_flag(*place, opt->place.json, "JSON output: the plan, what was applied, the read-back");
 
                 auto* node = leaf("node-affinity", "read or set a domain's node affinity; all returns to auto",
                                   with_hv([opt](Hypervisor& hv) {
@@ -667,14 +668,14 @@ Command xen_command() {
                                   }));
                 node->add_option("DOM", opt->domain, "domid")->required();
                 node->add_option("NODES", opt->nodes, "node set (grammar), or all for auto mode");
-                node->add_flag("--json", opt->json, "JSON output");
+                add_json_flag(*node, opt->json, "JSON output");
 
                 auto* numastat = leaf("numastat", "memory per node per domain, free memory per node",
                                       with_hv([opt](Hypervisor& hv) {
                                           return run_numastat(hv, opt->domain, opt->json);
                                       }));
                 numastat->add_option("DOM", opt->domain, "only this domid");
-                numastat->add_flag("--json", opt->json, "JSON output");
+                add_json_flag(*numastat, opt->json, "JSON output");
 
                 // Simulation only: make and change a simulated host.
                 auto* init = leaf("sim-init", "simulation: make a simulated Xen host state file", [opt] {
