@@ -8,9 +8,11 @@ namespace affine::cli {
 
 std::string version_text() {
     KernelFeatures kernel = probe_kernel_features();
-    auto xenctrl = xen::loadable_xenctrl();
-    std::string xen_line = xenctrl ? fmt::format("{} loaded (`affine xen` works in dom0 of a Xen host)", *xenctrl)
-                                   : "no (no libxenctrl.so.4.* could be loaded; `affine xen` needs dom0 of a Xen host)";
+    xen::XenctrlFacts xenctrl = xen::xenctrl_facts();
+    std::string xen_line =
+        xenctrl.loadable
+            ? fmt::format("{} loaded (`affine xen` works in dom0 of a Xen host of that release)", xenctrl.built_for)
+            : fmt::format("no ({}; `affine xen` needs dom0 of a Xen host)", xenctrl.why_not);
     return fmt::format("affine {}\n"
                        "kernel features, probed now:\n"
                        "  MPOL_PREFERRED_MANY memory policy: {}\n"
