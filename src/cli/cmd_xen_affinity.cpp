@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "affine/set_grammar.hpp"
+#include "json_output.hpp"
 #include "xen_cli.hpp"
 
 namespace affine::cli {
@@ -62,7 +63,7 @@ int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
     if (req.json) {
         Json out{{"domid", domid}, {"vcpus", vcpus}};
         add_node_affinity_json(out, d_after);
-        fmt::print("{}\n", out.dump(2));
+        print_json(out);
     } else {
         fmt::print("{}\n", node_affinity_line(d_after));
     }
@@ -82,7 +83,7 @@ int run_node_affinity(Hypervisor& hv, int domid, const std::string& nodes, bool 
     if (json) {
         Json out{{"domid", domid}};
         add_node_affinity_json(out, d);
-        fmt::print("{}\n", out.dump(2));
+        print_json(out);
     } else {
         fmt::print("domain {} {}\n", domid, node_affinity_line(d));
     }
@@ -101,7 +102,7 @@ std::vector<XenSubcommand> xen_affinity_subcommands() {
              sub.add_option("HARD", req->hard, "hard affinity (CPU set grammar) or - to keep it")->required();
              sub.add_option("SOFT", req->soft, "soft affinity or - to keep it (default -)");
              sub.add_flag("--force", req->force, "override a temporary pinning by the hypervisor");
-             sub.add_flag("--json", req->json, "JSON output: the effective masks returned");
+             add_json_flag(sub, req->json, "JSON output: the effective masks returned");
              return [xen, req] { return run_vcpu_pin(*open_or_throw(*xen), *req); };
          }},
         {"node-affinity", "read or set a domain's node affinity; all returns to auto",
@@ -114,7 +115,7 @@ std::vector<XenSubcommand> xen_affinity_subcommands() {
              auto opt = std::make_shared<Options>();
              sub.add_option("DOM", opt->domain, "domid")->required();
              sub.add_option("NODES", opt->nodes, "node set (grammar), or all for auto mode");
-             sub.add_flag("--json", opt->json, "JSON output");
+             add_json_flag(sub, opt->json, "JSON output");
              return [xen, opt] {
                  int domid = parse_domid(opt->domain);
                  return run_node_affinity(*open_or_throw(*xen), domid, opt->nodes, opt->json);

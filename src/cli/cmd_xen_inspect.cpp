@@ -4,6 +4,7 @@
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
+#include "json_output.hpp"
 #include "xen_cli.hpp"
 
 namespace affine::cli {
@@ -15,7 +16,7 @@ using namespace affine::xen;
 int run_topo(Hypervisor& hv, bool json) {
     Topology t = or_throw(hv.topology(), "xen topo");
     if (json) {
-        fmt::print("{}\n", topology_to_json(t));
+        print_json(detail::topology_json(t));
         return 0;
     }
     fmt::print("host {}: {} CPUs ({} online), {} NUMA nodes\n", hv.name(), t.cpus.size(), t.online_cpus().count(),
@@ -53,7 +54,7 @@ int run_domains(Hypervisor& hv, bool json) {
                        nodes_text(d->node_affinity), mode_text(*d));
         }
     }
-    if (json) fmt::print("{}\n", Json{{"domains", out}}.dump(2));
+    if (json) print_json(Json{{"domains", out}});
     return 0;
 }
 
@@ -73,7 +74,7 @@ int run_show(Hypervisor& hv, int domid, bool json) {
         Json out{{"domid", domid}, {"vcpus", vcpus}};
         add_node_affinity_json(out, d);
         out["memory_bytes_per_node"] = detail::per_node_json(mem);
-        fmt::print("{}\n", out.dump(2));
+        print_json(out);
         return 0;
     }
     fmt::print("domain {}: {} vCPUs allocated, cpupool CPUs {}\n", domid, d.vcpus.size(), to_list(host.pool_cpus));
@@ -122,7 +123,7 @@ int run_numastat(Hypervisor& hv, const std::string& domain, bool json) {
             fmt::print("{:>6}  {:<30} {:<14} {:.1f}%\n", d.domid, per, to_list(d.node_affinity), share * 100);
         }
     }
-    if (json) fmt::print("{}\n", Json{{"nodes", nodes}, {"domains", domains}}.dump(2));
+    if (json) print_json(Json{{"nodes", nodes}, {"domains", domains}});
     return 0;
 }
 
@@ -133,13 +134,13 @@ std::vector<XenSubcommand> xen_inspect_subcommands() {
         {"topo", "the host as Xen sees it (xc_physinfo, xc_cputopoinfo, xc_numainfo)",
          [](CLI::App& sub, std::shared_ptr<const XenOptions> xen) -> Action {
              auto json = std::make_shared<bool>(false);
-             sub.add_flag("--json", *json, "the JSON of `affine topo --json`");
+             add_json_flag(sub, *json, "the JSON of `affine topo --json`");
              return [xen, json] { return run_topo(*open_or_throw(*xen), *json); };
          }},
         {"domains", "domains: vCPUs, memory, node affinity (auto or explicit)",
          [](CLI::App& sub, std::shared_ptr<const XenOptions> xen) -> Action {
              auto json = std::make_shared<bool>(false);
-             sub.add_flag("--json", *json, "JSON output");
+             add_json_flag(sub, *json, "JSON output");
              return [xen, json] { return run_domains(*open_or_throw(*xen), *json); };
          }},
         {"show", "a domain's vCPU hard/soft masks, node affinity, memory per node",
@@ -150,7 +151,7 @@ std::vector<XenSubcommand> xen_inspect_subcommands() {
              };
              auto opt = std::make_shared<Options>();
              sub.add_option("DOM", opt->domain, "domid")->required();
-             sub.add_flag("--json", opt->json, "JSON output");
+             add_json_flag(sub, opt->json, "JSON output");
              return [xen, opt] {
                  int domid = parse_domid(opt->domain);
                  return run_show(*open_or_throw(*xen), domid, opt->json);
@@ -164,7 +165,7 @@ std::vector<XenSubcommand> xen_inspect_subcommands() {
              };
              auto opt = std::make_shared<Options>();
              sub.add_option("DOM", opt->domain, "only this domid");
-             sub.add_flag("--json", opt->json, "JSON output");
+             add_json_flag(sub, opt->json, "JSON output");
              return [xen, opt] { return run_numastat(*open_or_throw(*xen), opt->domain, opt->json); };
          }},
     };

@@ -9,6 +9,7 @@
 #include "affine/size.hpp"
 #include "affine/xen_placement.hpp"
 #include "plan_text.hpp"
+#include "json_output.hpp"
 #include "xen_cli.hpp"
 
 namespace affine::cli {
@@ -111,7 +112,7 @@ int run_place(const XenOptions& xen, const PlaceRequest& req) {
         add_node_affinity_json(out, d_after);
         out["memory_bytes_per_node"] = detail::per_node_json(mem);
         out["memory_on_plan_nodes_bytes"] = on_plan;
-        fmt::print("{}\n", out.dump(2));
+        print_json(out);
     } else {
         fmt::print("{}\n", node_affinity_line(d_after));
     }
@@ -135,7 +136,7 @@ XenSubcommand xen_place_subcommand() {
                                "CPUs reserved host-wide: never chosen, and kept out of hard affinity");
                 sub.add_option("--memory", req->memory, "plan for this much memory instead of what the domain has now");
                 sub.add_flag("--dry-run", req->dry_run, "print the plan, apply nothing");
-                sub.add_flag("--json", req->json, "JSON output: the plan, what was applied, the read-back");
+                add_json_flag(sub, req->json, "JSON output: the plan, what was applied, the read-back");
                 return [xen, req] { return run_place(*xen, *req); };
             }};
 }
