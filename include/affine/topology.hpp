@@ -27,7 +27,7 @@ struct Cpu {
     int node = 0;  // NUMA node the CPU belongs to; -1 only for an offline CPU of unknown node
     // Host-wide number of the level-3 cache the CPU shares with others, numbered in
     // order of each cache's lowest CPU (as `core`); nullopt when the host shows none.
-    std::optional<int> l3;
+    std::optional<int> l3 = std::nullopt;
 };
 
 // The levels of the CPU hierarchy the set grammar names (core:N, socket:N, die:N, l3:N).
@@ -89,7 +89,7 @@ struct CpuPlace {
     int cpu = 0;
     bool online = true;
     int node = 0;  // the kernel's node id, as node:N; -1 when unknown
-    std::optional<int> socket, die, core, l3;
+    std::optional<int> socket = std::nullopt, die = std::nullopt, core = std::nullopt, l3 = std::nullopt;
 };
 
 // Every CPU's place, in CPU id order (the rows of `affine topo --cpus`).

@@ -68,15 +68,15 @@ std::vector<CpuSet> Topology::groups(Level level) const {
         CpuSet cpus;
     };
     std::vector<Keyed> keyed;
-    for (const auto& [id, cpus] : h.of(level)) {
-        const int size = cpus.count();
+    for (const auto& [id, members] : h.of(level)) {
+        const int size = members.count();
         std::vector<std::pair<int, int>> around;  // (-size, lowest CPU): largest first
-        for (const CpuSet* set : h.around(*cpu(*cpus.first())))
-            if (set->count() >= size && cpus.is_subset_of(*set)) around.emplace_back(-set->count(), *set->first());
+        for (const CpuSet* set : h.around(*cpu(*members.first())))
+            if (set->count() >= size && members.is_subset_of(*set)) around.emplace_back(-set->count(), *set->first());
         std::ranges::stable_sort(around, {}, &std::pair<int, int>::first);
-        Keyed k{{}, cpus};
+        Keyed k{{}, members};
         for (auto [neg_size, lowest] : around) k.key.push_back(lowest);
-        k.key.push_back(*cpus.first());
+        k.key.push_back(*members.first());
         keyed.push_back(std::move(k));
     }
     std::ranges::sort(keyed, {}, &Keyed::key);

@@ -146,7 +146,7 @@ TEST(HwlocHost, CachesAndDies) {
     EXPECT_EQ(t->groups(Level::l3).size(), 4U);
     EXPECT_EQ(t->groups(Level::l3)[1], CpuSet::range(4, 7));
     EXPECT_EQ(t->cpu(5)->l3, 1);
-    EXPECT_EQ(t->groups(Level::core).size(), 16U);
+    EXPECT_EQ(t->groups(Level::core).size(), 8U);
 }
 
 TEST(HwlocHost, SyntheticDescription) {
