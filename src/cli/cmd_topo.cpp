@@ -6,6 +6,7 @@
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
+#include "json_output.hpp"
 
 namespace affine::cli {
 namespace {
@@ -53,14 +54,14 @@ void print_cpus(const Topology& t) {
                    cell(p.l3));
 }
 
-std::string cpus_json(const Topology& t) {
+detail::Json cpus_json(const Topology& t) {
     auto value = [](const std::optional<int>& v) { return v ? detail::Json(*v) : detail::Json(nullptr); };
     detail::Json rows = detail::Json::array();
     for (const CpuPlace& p : cpu_places(t))
         rows.push_back({{"cpu", p.cpu}, {"online", p.online}, {"node", p.node >= 0 ? detail::Json(p.node) : nullptr},
                         {"socket", value(p.socket)}, {"die", value(p.die)}, {"core", value(p.core)},
                         {"l3", value(p.l3)}});
-    return rows.dump(2);
+    return rows;
 }
 
 void print_topology(const Topology& t) {
@@ -106,18 +107,18 @@ Command topo_command() {
                     std::string host = "live";
                 };
                 auto opt = std::make_shared<Options>();
-                sub.add_flag("--json", opt->json, "print the JSON host description");
+                add_json_flag(sub, opt->json, "print the JSON host description (with --cpus: the rows)");
                 sub.add_flag("--cpus", opt->cpus,
                              "one row per CPU: online, node, and the socket:N, die:N, core:N, l3:N it is in");
                 add_host_option(sub, opt->host);
                 return [opt] {
                     Topology t = load_host_or_throw(opt->host);
                     if (opt->cpus && opt->json)
-                        fmt::print("{}\n", cpus_json(t));
+                        print_json(cpus_json(t));
                     else if (opt->cpus)
                         print_cpus(t);
                     else if (opt->json)
-                        fmt::print("{}\n", topology_to_json(t));
+                        print_json(detail::topology_json(t));
                     else
                         print_topology(t);
                     return 0;
