@@ -24,7 +24,7 @@ int numad(const std::vector<std::string>& args) {
     switch (invocation.action) {
     case NumadAction::help: write_or_throw(numad_usage_text()); return 0;
     case NumadAction::version:
-        write_or_throw(fmt::format("numad compatibility of affine {}\n", AFFINE_VERSION));
+        write_or_throw(fmt::format("numad compatibility of affine {}\n", version_number()));
         return 0;
     case NumadAction::advice: break;
     }

@@ -6,6 +6,7 @@
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
+#include "json_output.hpp"
 
 namespace affine::cli {
 namespace {
@@ -58,12 +59,12 @@ Command topo_command() {
                     std::string host = "live";
                 };
                 auto opt = std::make_shared<Options>();
-                sub.add_flag("--json", opt->json, "print the JSON host description");
+                add_json_flag(sub, opt->json, "print the JSON host description");
                 add_host_option(sub, opt->host);
                 return [opt] {
                     Topology t = load_host_or_throw(opt->host);
                     if (opt->json)
-                        fmt::print("{}\n", topology_to_json(t));
+                        print_json(detail::topology_json(t));
                     else
                         print_topology(t);
                     return 0;

@@ -52,6 +52,8 @@ PlacementHost placement_host_or_throw(Topology topology, const std::string& excl
 
 // "affine VERSION" and which platforms this binary can drive.
 std::string version_text();
+// The version alone ("0.1.0 (development build, git ...)").
+std::string_view version_number();
 
 // Subcommand definitions, one file each under src/cli/.
 Command topo_command();
