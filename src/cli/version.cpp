@@ -6,6 +6,8 @@
 
 namespace affine::cli {
 
+std::string_view version_number() { return AFFINE_VERSION; }
+
 std::string version_text() {
     KernelFeatures kernel = probe_kernel_features();
     xen::XenctrlFacts xenctrl = xen::xenctrl_facts();
