@@ -7,6 +7,7 @@
 #include "affine/size.hpp"
 #include "command.hpp"
 #include "../daemon/control_client.hpp"
+#include "json_output.hpp"
 #include "linux_cli.hpp"
 #include "soft_cli.hpp"
 
@@ -106,12 +107,35 @@ Command show_command() {
                     std::vector<std::string> ids;
                     bool threads = false;
                     bool json = false;
+                    bool mask = false;
+                    std::string to = "list";
                 };
                 auto opt = std::make_shared<Options>();
                 sub.add_option("PID", opt->ids, "process or thread ids")->required();
                 sub.add_flag("--threads", opt->threads, "list every thread of the process");
-                sub.add_flag("--json", opt->json, "print JSON (one object, an array for several PIDs)");
+                add_json_flag(sub, opt->json, "print JSON (one object, an array for several PIDs)");
+                auto* mask = sub.add_flag("--mask", opt->mask,
+                                          "print only the affinity of each PID or TID, one line each "
+                                          "(as taskset -c -p)");
+                auto* to = sub.add_option("--to", opt->to, "the form of --mask: list (default), hex or kernel")
+                               ->check(CLI::IsMember({"list", "hex", "kernel"}));
+                mask->excludes("--json")->excludes("--pretty")->excludes("--threads");
+                to->excludes("--json")->excludes("--pretty")->excludes("--threads");
                 return [opt] {
+                    if (opt->mask || opt->to != "list") {
+                        // Validate every id first: a script gets all lines or an error.
+                        std::vector<CpuSet> masks;
+                        for (const auto& text : opt->ids) {
+                            auto p = value_or_throw(
+                                read_process_placement(parse_task_id_or_throw(text), ThreadSelection::named));
+                            masks.push_back(p.threads.empty() ? CpuSet{} : p.threads.front().affinity);
+                        }
+                        for (const CpuSet& m : masks)
+                            fmt::print("{}\n", opt->to == "hex"      ? to_hex(m)
+                                               : opt->to == "kernel" ? to_kernel_mask(m)
+                                                                     : to_list(m));
+                        return 0;
+                    }
                     std::vector<ProcessPlacement> all;
                     for (const auto& text : opt->ids) {
                         int id = parse_task_id_or_throw(text);
@@ -127,11 +151,11 @@ Command show_command() {
                     };
                     if (opt->json) {
                         if (all.size() == 1) {
-                            fmt::print("{}\n", with_soft(all.front()).dump(2));
+                            print_json(with_soft(all.front()));
                         } else {
                             detail::Json a = detail::Json::array();
                             for (const auto& p : all) a.push_back(with_soft(p));
-                            fmt::print("{}\n", a.dump(2));
+                            print_json(a);
                         }
                     } else {
                         for (const auto& p : all) {

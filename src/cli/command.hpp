@@ -24,8 +24,17 @@ struct Command {
     std::function<Action(CLI::App& sub)> define;
 };
 
-// Every subcommand, in the order `affine help` lists them.
+// A command with its own grammar (numad's getopt options): it parses the words after
+// its name itself, and runs also when the program is invoked under its name (a link).
+struct RawCommand {
+    std::string_view name;
+    std::string_view summary;
+    std::function<int(const std::vector<std::string>& args)> run;
+};
+
+// Every subcommand, in the order `affine help` lists them; then the raw ones.
 const std::vector<Command>& command_table();
+const std::vector<RawCommand>& raw_command_table();
 
 // Runs the command line; prints "affine: <message>" for errors and returns the exit
 // status (0 done, 1 failed, 2 usage error).
@@ -43,6 +52,8 @@ PlacementHost placement_host_or_throw(Topology topology, const std::string& excl
 
 // "affine VERSION" and which platforms this binary can drive.
 std::string version_text();
+// The version alone ("0.1.0 (development build, git ...)").
+std::string_view version_number();
 
 // Subcommand definitions, one file each under src/cli/.
 Command topo_command();
@@ -56,5 +67,6 @@ Command shield_command();
 Command place_command();
 Command xen_command();
 Command daemon_command();
+RawCommand numad_command();
 
 }  // namespace affine::cli

@@ -19,4 +19,11 @@ const std::vector<Command>& command_table() {
     return table;
 }
 
+const std::vector<RawCommand>& raw_command_table() {
+    static const std::vector<RawCommand> table = {
+        numad_command(),
+    };
+    return table;
+}
+
 }  // namespace affine::cli

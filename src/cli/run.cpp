@@ -17,9 +17,38 @@ std::string help_text() {
                        "usage: affine COMMAND [ARGS...]   (affine COMMAND --help for details)\n\n"
                        "commands:\n";
     for (const Command& c : command_table()) text += fmt::format("  {:<10} {}\n", c.name, c.summary);
+    for (const RawCommand& c : raw_command_table()) text += fmt::format("  {:<10} {}\n", c.name, c.summary);
     text += fmt::format("  {:<10} {}\n", "help", "this list");
     text += "\nexit status: 0 done, 1 the operation failed, 2 usage or parse error\n";
     return text;
+}
+
+// Runs an action, turning the one exception type into "affine: message" and a status.
+int run_action(const std::function<int()>& action) {
+    try {
+        return action();
+    } catch (const CommandError& e) {
+        fmt::print(stderr, "affine: {}\n", e.error.message);
+        return e.error.kind == ErrorKind::usage ? exit_usage : exit_failed;
+    }
+}
+
+// A command with its own grammar, named by the program name (a `numad` link to
+// this binary) or by the first word.
+const RawCommand* raw_command(int argc, char** argv, int& first_arg) {
+    std::string_view program = argc > 0 ? std::string_view(argv[0]) : std::string_view();
+    if (auto slash = program.rfind('/'); slash != std::string_view::npos) program.remove_prefix(slash + 1);
+    for (const RawCommand& c : raw_command_table()) {
+        if (program == c.name) {
+            first_arg = 1;
+            return &c;
+        }
+        if (argc > 1 && std::string_view(argv[1]) == c.name) {
+            first_arg = 2;
+            return &c;
+        }
+    }
+    return nullptr;
 }
 
 }  // namespace
@@ -33,6 +62,11 @@ void add_host_option(CLI::App& sub, std::string& spec) {
 Topology load_host_or_throw(const std::string& spec) { return value_or_throw(load_host(spec)); }
 
 int run(int argc, char** argv) {
+    int first_arg = 0;
+    if (const RawCommand* raw = raw_command(argc, argv, first_arg)) {
+        std::vector<std::string> args(argv + first_arg, argv + argc);
+        return run_action([&] { return raw->run(args); });
+    }
     CLI::App app{"affine"};
     app.set_help_flag();  // `affine help` and `affine --help` print the generated table
     app.require_subcommand(0, 1);
@@ -77,12 +111,7 @@ int run(int argc, char** argv) {
         std::fputs(help_text().c_str(), show_help || app.got_subcommand("help") ? stdout : stderr);
         return show_help || app.got_subcommand("help") ? 0 : exit_usage;
     }
-    try {
-        return action();
-    } catch (const CommandError& e) {
-        fmt::print(stderr, "affine: {}\n", e.error.message);
-        return e.error.kind == ErrorKind::usage ? exit_usage : exit_failed;
-    }
+    return run_action(action);
 }
 
 }  // namespace affine::cli

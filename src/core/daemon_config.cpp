@@ -1,5 +1,9 @@
 // The daemon's configuration: TOML through toml++ (header-only here, so the binary
 // needs no extra shared library), checked key by key with the line of each error.
+// The library target links the shared toml++ for other files; this one stays
+// header-only and exception-free (its own inline namespace in toml++).
+#undef TOML_HEADER_ONLY
+#undef TOML_SHARED_LIB
 #define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>

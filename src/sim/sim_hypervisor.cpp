@@ -32,8 +32,8 @@ Result<IdSet<Tag>> id_set(const Json& obj, const char* key, const std::string& w
     if (!v.is_array()) return bad("expected an array of integers");
     IdSet<Tag> set;
     for (const Json& id : v) {
-        if (!id.is_number_integer() || id.get<int>() < 0 || id.get<int>() > (1 << 20))
-            return bad("expected non-negative integers");
+        if (!id.is_number_integer() || !valid_id(id.get<std::int64_t>()))
+            return bad(fmt::format("expected ids from 0 to {}", max_id));
         set.insert(id.get<int>());
     }
     return set;
@@ -85,6 +85,34 @@ Result<DomainMemory> SimHypervisor::memory_per_node() {
         }
     }
     return out;
+}
+
+Result<int> SimHypervisor::create_domain(const NewDomain& domain) {
+    auto domid = xen::create_domain(host_, domain.max_vcpus, domain.allocated_vcpus);
+    if (!domid) return domid;
+    if (domain.node_affinity) {
+        auto set = xen::set_node_affinity(host_, *domid, *domain.node_affinity);
+        if (!set) return std::unexpected(set.error());
+    }
+    auto placed = allocate_pages(host_, *domid, domain.memory_bytes / page_bytes);
+    if (!placed) return std::unexpected(placed.error());
+    return domid;
+}
+
+Result<void> SimHypervisor::destroy_domain(int domid) { return xen::destroy_domain(host_, domid); }
+
+Result<void> SimHypervisor::set_pool_cpus(const CpuSet& cpus) {
+    xen::set_pool_cpus(host_, cpus);
+    return {};
+}
+
+Result<void> SimHypervisor::set_temporarily_pinned(int domid, int vcpu, bool pinned) {
+    Domain* d = host_.domain(domid);
+    if (d == nullptr) return no_domain(domid);
+    Vcpu* v = d->vcpu(vcpu);
+    if (v == nullptr) return failure(fmt::format("domain {} has no vCPU {}", domid, vcpu), ESRCH);
+    v->temporarily_pinned = pinned;
+    return {};
 }
 
 Result<void> SimHypervisor::commit() { return write_sim_state(host_, path_); }

@@ -39,7 +39,7 @@ seq_destroy() { /bin/xen_domain destroy "$1"; }
 seq_pool_remove() { /bin/xen_domain pool-remove-cpu "$1"; }
 seq_pool_add() { /bin/xen_domain pool-add-cpu "$1"; }
 
-check_contains version-says-xen "$(/bin/affine --version)" "Xen: yes"
+check_contains version-says-xen "$(/bin/affine --version)" "libxenctrl: libxenctrl.so.4."
 run_xen_sequence /tmp/xen-out
 for f in /tmp/xen-out/*.rc; do
     n=$(basename "$f" .rc)

@@ -71,6 +71,11 @@ public:
         migrations.emplace_back(target, from, to);
         return migrate ? migrate(target, from, to) : 0;
     }
+    int proc_connector_errno = 0;  // what bind_proc_connector fails with (0: it works)
+    SysResult<void> bind_proc_connector() override {
+        if (proc_connector_errno != 0) return std::unexpected(proc_connector_errno);
+        return {};
+    }
     int exec(const std::vector<std::string>& argv) override {
         execs.push_back(argv);
         return exec_errno;
