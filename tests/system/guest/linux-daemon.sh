@@ -64,7 +64,7 @@ if wait_status "pid $job (sh)"; then pass job-managed; else fail job-managed "$(
 if wait_status "tid $job (sh): hard 0-1, soft 0, applied 0-1, widened since"; then pass soft-widened
 else fail soft-widened "$(affine daemon status)"; fi
 check_eq soft-widened-kernel 0-1 "$(cpus_allowed $job)"
-check_contains soft-widened-why "$(cat /tmp/daemon.log)" "widen pid $job (sh): CPUs 0 -> 0-1: waited"
+check_contains soft-widened-why "$(cat /tmp/daemon.log)" "CPUs 0 -> 0-1: waited"
 sleep 1
 soft_share=$(share $job 4)
 at_least soft-job-gets-most-of-a-cpu "$soft_share" 0.75
