@@ -72,7 +72,7 @@ echo "AFFINE-INFO soft affinity under contention: job share $soft_share of a CPU
 
 # --- the hog exits: back on node 0 within seconds, and stays
 kill $hog
-if wait_mask $job 0 150; then pass soft-back-home; else fail soft-back-home "mask $(cpus_allowed $job)"; fi
+if wait_mask $job 0 300; then pass soft-back-home; else fail soft-back-home "mask $(cpus_allowed $job): $(affine daemon status)"; fi
 usleep 300000
 check_eq soft-runs-at-home 0 "$(last_cpu $job)"
 sleep 4
