@@ -27,7 +27,7 @@ _affine_cpu_terms() {
     local d n
     echo all
     for n in $(_affine_nodes); do echo "node:$n"; done
-    echo nodes:
+    printf '%s\n' nodes: core: cores: socket: sockets: package: packages: die: dies: l3: l3s:
     for d in /sys/devices/system/cpu/cpu[0-9]*; do [ -d "$d" ] && echo "${d##*cpu}"; done
 }
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
-#include <set>
+#include <limits>
 
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
@@ -24,12 +24,14 @@ public:
     }
 
     Result<std::int64_t> integer(const Json& obj, const std::string& key, const std::string& where,
-                                 std::int64_t min = 0) const {
+                                 std::int64_t min = 0,
+                                 std::int64_t max = std::numeric_limits<int>::max()) const {
         if (!obj.contains(key)) return bad(where, fmt::format("missing field \"{}\"", key));
         const Json& v = obj.at(key);
         if (!v.is_number_integer()) return bad(where + "." + key, "expected an integer");
         auto value = v.get<std::int64_t>();
         if (value < min) return bad(where + "." + key, fmt::format("must be at least {}", min));
+        if (value > max) return bad(where + "." + key, fmt::format("must be at most {}", max));
         return value;
     }
 
@@ -38,9 +40,8 @@ public:
         if (!v.is_array()) return bad(where, "expected an array of integers");
         IdSet<Tag> set;
         for (std::size_t i = 0; i < v.size(); ++i) {
-            if (!v[i].is_number_integer() || v[i].get<std::int64_t>() < 0 ||
-                v[i].get<std::int64_t>() > (1 << 20))
-                return bad(fmt::format("{}[{}]", where, i), "expected a non-negative integer");
+            if (!v[i].is_number_integer() || v[i].get<std::int64_t>() < 0 || v[i].get<std::int64_t>() > max_id)
+                return bad(fmt::format("{}[{}]", where, i), fmt::format("expected an id from 0 to {}", max_id));
             set.insert(v[i].get<int>());
         }
         return set;
@@ -52,7 +53,6 @@ public:
         if (!json.contains("nodes") || !json["nodes"].is_array()) return bad("top level", "missing array \"nodes\"");
         Topology t;
         t.source = source_;
-        std::set<int> cpu_ids;
         for (std::size_t i = 0; i < json["cpus"].size(); ++i) {
             const Json& c = json["cpus"][i];
             std::string where = fmt::format("cpus[{}]", i);
@@ -72,11 +72,14 @@ public:
             cpu.core = static_cast<int>(*core);
             cpu.package = static_cast<int>(*package);
             cpu.online = c["online"].get<bool>();
-            if (c.contains("die") && c["die"].is_number_integer()) cpu.die = c["die"].get<int>();
-            if (!cpu_ids.insert(cpu.id).second) return bad(where, fmt::format("CPU {} listed twice", cpu.id));
+            for (auto [key, field] : {std::pair{"die", &cpu.die}, {"l3", &cpu.l3}}) {
+                if (!c.contains(key) || c[key].is_null()) continue;
+                auto value = integer(c, key, where);
+                if (!value) return std::unexpected(value.error());
+                *field = static_cast<int>(*value);
+            }
             t.cpus.push_back(cpu);
         }
-        std::ranges::sort(t.cpus, {}, &Cpu::id);
         for (std::size_t i = 0; i < json["nodes"].size(); ++i) {
             const Json& n = json["nodes"][i];
             std::string where = fmt::format("nodes[{}]", i);
@@ -89,9 +92,9 @@ public:
             auto cpus = id_array<CpuTag>(n["cpus"], where + ".cpus");
             if (!cpus) return std::unexpected(cpus.error());
             node.cpus = *cpus;
-            auto total = integer(n, "memory_total_bytes", where);
+            auto total = integer(n, "memory_total_bytes", where, 0, std::numeric_limits<std::int64_t>::max());
             if (!total) return std::unexpected(total.error());
-            auto free = integer(n, "memory_free_bytes", where);
+            auto free = integer(n, "memory_free_bytes", where, 0, std::numeric_limits<std::int64_t>::max());
             if (!free) return std::unexpected(free.error());
             if (*free > *total) return bad(where, "memory_free_bytes exceeds memory_total_bytes");
             node.memory_total_bytes = static_cast<std::uint64_t>(*total);
@@ -103,35 +106,16 @@ public:
                 auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), to);
                 if (ec != std::errc{} || ptr != key.data() + key.size() || to < 0)
                     return bad(where + ".distances", fmt::format("key \"{}\" is not a node id", key));
-                if (!value.is_number_integer() || value.get<int>() < 0)
+                if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
+                    value.get<std::int64_t>() > std::numeric_limits<int>::max())
                     return bad(fmt::format("{}.distances.{}", where, key), "expected a non-negative integer");
                 node.distances[to] = value.get<int>();
             }
-            if (t.node(node.id) != nullptr) return bad(where, fmt::format("node {} listed twice", node.id));
             t.nodes.push_back(std::move(node));
-            std::ranges::sort(t.nodes, {}, &Node::id);
         }
-        // The two views of CPU-to-node must agree, or plans would be built on sand.
-        for (const Cpu& cpu : t.cpus) {
-            if (cpu.node < 0 && !cpu.online) continue;
-            const Node* node = t.node(cpu.node);
-            if (node == nullptr)
-                return bad(fmt::format("CPU {}", cpu.id), fmt::format("its node {} is not in \"nodes\"", cpu.node));
-            if (!node->cpus.contains(cpu.id))
-                return bad(fmt::format("node {}.cpus", node->id),
-                           fmt::format("does not list CPU {}, whose node is {}", cpu.id, cpu.node));
-        }
-        for (const Node& node : t.nodes) {
-            for (int cpu : node.cpus) {
-                const Cpu* c = t.cpu(cpu);
-                if (c == nullptr || c->node != node.id)
-                    return bad(fmt::format("node {}.cpus", node.id),
-                               fmt::format("lists CPU {}, which is not one of its CPUs in \"cpus\"", cpu));
-            }
-            for (const auto& [to, d] : node.distances)
-                if (t.node(to) == nullptr)
-                    return bad(fmt::format("node {}.distances", node.id), fmt::format("names unknown node {}", to));
-        }
+        auto checked = checked_topology(std::move(t), "host file " + source_);
+        if (!checked) return std::unexpected(checked.error());
+        t = std::move(*checked);
         t.allowed_cpus = t.online_cpus();
         t.allowed_nodes = t.all_nodes();
         if (json.contains("allowed_cpus")) {
@@ -159,7 +143,7 @@ Json topology_json(const Topology& topology) {
     Json cpus = Json::array();
     for (const Cpu& c : topology.cpus) {
         cpus.push_back({{"id", c.id}, {"online", c.online}, {"node", c.node}, {"core", c.core},
-                        {"package", c.package}, {"die", optional_json(c.die)}});
+                        {"package", c.package}, {"die", optional_json(c.die)}, {"l3", optional_json(c.l3)}});
     }
     Json nodes = Json::array();
     for (const Node& n : topology.nodes) {

@@ -32,8 +32,8 @@ Result<IdSet<Tag>> id_set(const Json& obj, const char* key, const std::string& w
     if (!v.is_array()) return bad("expected an array of integers");
     IdSet<Tag> set;
     for (const Json& id : v) {
-        if (!id.is_number_integer() || id.get<int>() < 0 || id.get<int>() > (1 << 20))
-            return bad("expected non-negative integers");
+        if (!id.is_number_integer() || !valid_id(id.get<std::int64_t>()))
+            return bad(fmt::format("expected ids from 0 to {}", max_id));
         set.insert(id.get<int>());
     }
     return set;

@@ -149,7 +149,7 @@ public:
         }
         t.allowed_cpus = t.online_cpus();
         t.allowed_nodes = t.all_nodes();
-        return t;
+        return checked_topology(std::move(t), "Xen topology", ErrorKind::failed);
     }
 
     Result<int> cpu_id_limit() override {

@@ -265,7 +265,7 @@ make_initramfs() {
 
 # All topologies, for listing and documentation.
 topology_list() {
-    echo numa2 numa4 memless sparse
+    echo numa2 numa4 memless sparse dies
 }
 
 # topology_describe TOPOLOGY: one line of what the guest sees.
@@ -275,6 +275,7 @@ topology_describe() {
     numa4) echo "4 nodes, CPUs 0-1/2-3/4-5/none (3 sockets), 256M each, asymmetric distances" ;;
     memless) echo "3 nodes, CPUs 0-1/2-3/4-5 (3 sockets), 512M/0/512M: node 1 has CPUs but no memory" ;;
     sparse) echo "nodes possible 0-2, online 0 and 2: node 0 CPUs 0-1 + 512M, node 2 512M without CPUs; CPUs 2-5 possible, not present" ;;
+    dies) echo "2 sockets x 2 dies x 1 core x 2 threads = CPUs 0-7, one L3 per die, a node per socket, 512M each" ;;
     *) return 1 ;;
     esac
 }
@@ -349,6 +350,19 @@ _affine_topology_args() {
         _node 1 2-3 ""
         _mem 2 512M; _node 2 4-5 m2
         _dist 0 1 21; _dist 0 2 31; _dist 1 2 21
+        ;;
+    dies)
+        # SMT, several dies per package and split L3s. Linux reads dies from
+        # CPUID leaf 0x1f, which it consults on Intel CPUs only, hence the
+        # vendor (QEMU's -cpu max is otherwise AMD-like under TCG and warns that
+        # it has no hyperthreading); QEMU 7.2 describes one L3 per die in leaf 4,
+        # so Linux shows two L3s per package (cpu*/cache/index3) and die_id 0-1
+        # in each. A core per die keeps the guest at 8 vCPUs (TCG).
+        #   node 0: socket 0, CPUs 0-3, 512M | node 1: socket 1, CPUs 4-7, 512M
+        _affine_qemu_topo+=(-cpu max,vendor=GenuineIntel -m 1024 -smp 8,sockets=2,dies=2,cores=1,threads=2)
+        _mem 0 512M; _node 0 0-3 m0
+        _mem 1 512M; _node 1 4-7 m1
+        _dist 0 1 21
         ;;
     *)
         unset -f _mem _node _dist

@@ -41,11 +41,13 @@ void soft_pin(XenHost& host, int domid, const CpuSet& soft) {
 // gives the second vCPU to node 1; doubles compared with a tolerance called it a
 // tie and gave it to node 0.
 TEST(XenLoad, SharesAreSummedExactly) {
-    XenHost host = make_xen_host(*synthetic_topology("nodes=2,cores=40000,mem=1G"));
+    auto topology = synthetic_topology("nodes=2,cores=32768,mem=1G");  // node 1 from CPU 32768
+    ASSERT_TRUE(topology) << topology.error().message;
+    XenHost host = make_xen_host(std::move(*topology));
     ASSERT_TRUE(create_domain(host, 2, 2, 1));
     Domain& d = *host.domain(1);
-    d.vcpus[0].hard = d.vcpus[0].soft = CpuSet::range(40000 - 9750, 40000 - 9750 + 39001 - 1);
-    d.vcpus[1].hard = d.vcpus[1].soft = CpuSet::range(40000 - 9751, 40000 - 9751 + 39003 - 1);
+    d.vcpus[0].hard = d.vcpus[0].soft = CpuSet::range(32768 - 9750, 32768 - 9750 + 39001 - 1);
+    d.vcpus[1].hard = d.vcpus[1].soft = CpuSet::range(32768 - 9751, 32768 - 9751 + 39003 - 1);
     EXPECT_EQ(vcpu_load_per_node(host), (std::map<int, int>{{1, 2}}));
 }
 
