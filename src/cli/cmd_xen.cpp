@@ -10,6 +10,7 @@
 #include "../core/json.hpp"
 #include "../core/placement_json.hpp"
 #include "../sim/sim_hypervisor.hpp"
+#include "../xen/domain_names.hpp"
 #include "../xen/hypervisor.hpp"
 #include "affine/host.hpp"
 #include "affine/placement.hpp"
@@ -18,6 +19,7 @@
 #include "affine/size.hpp"
 #include "command.hpp"
 #include "plan_text.hpp"
+#include "xen_create_cli.hpp"
 
 namespace affine::cli {
 namespace {
@@ -74,13 +76,8 @@ std::uint64_t memory_size(const std::string& text) {
     return value_or_throw(parse_size(text));
 }
 
-int parse_domid(const std::string& text) {
-    int v = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || ptr != text.data() + text.size() || v < 0 || v > 0x7fef)
-        throw CommandError{usage_error(fmt::format("bad domain \"{}\": expected a domid (0-32751)", text)).error()};
-    return v;
-}
+// A domain argument: a domid, or a domain's name as xl takes it (domain_names.hpp).
+int parse_domid(Hypervisor& hv, const std::string& text) { return value_or_throw(resolve_domain(hv, text)); }
 
 // The host against which node sets are parsed: every node id the hypervisor's node
 // map can carry exists (offline ones without CPUs or memory), so that `all` sends
@@ -243,7 +240,7 @@ std::string rollback_text(const VcpuBatch& batch) {
 }
 
 int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
-    const int domid = parse_domid(req.domain);
+    const int domid = parse_domid(hv, req.domain);
     const std::string what = fmt::format("xen vcpu-pin domain {}", domid);
     Topology t = or_throw(hv.topology(), what);
     if (req.hard == "-" && req.soft == "-")
@@ -343,7 +340,6 @@ std::string memory_text(const std::map<int, std::uint64_t>& per_node) {
 
 int run_place(const std::string& host_spec, const PlaceRequest& req) {
     // Usage errors first: they do not need the hypervisor.
-    const int domid = parse_domid(req.domain);
     const PlacementPolicy policy = value_or_throw(parse_placement_policy(req.policy));
     std::optional<std::uint64_t> memory_override;
     if (!req.memory.empty()) {
@@ -354,9 +350,10 @@ int run_place(const std::string& host_spec, const PlaceRequest& req) {
         }
         memory_override = *size;
     }
-    const std::string what = fmt::format("xen place domain {}", domid);
     auto hv_owner = open_or_throw(host_spec);
     Hypervisor& hv = *hv_owner;
+    const int domid = parse_domid(hv, req.domain);
+    const std::string what = fmt::format("xen place domain {}", domid);
 
     XenHost host = or_throw(snapshot(hv), what);
     const Domain& d = domain_or_throw(host, domid);
@@ -492,7 +489,7 @@ int run_place(const std::string& host_spec, const PlaceRequest& req) {
 // ---------------------------------------------------------------- node-affinity
 
 int run_node_affinity(Hypervisor& hv, const std::string& domain, const std::string& nodes_text_arg, bool json) {
-    const int domid = parse_domid(domain);
+    const int domid = parse_domid(hv, domain);
     const std::string what = fmt::format("xen node-affinity domain {}", domid);
     if (!nodes_text_arg.empty()) {
         Topology t = or_throw(hv.topology(), what);
@@ -538,7 +535,7 @@ int run_node_affinity(Hypervisor& hv, const std::string& domain, const std::stri
 
 int run_numastat(Hypervisor& hv, const std::string& domain, bool json) {
     std::optional<int> only;
-    if (!domain.empty()) only = parse_domid(domain);
+    if (!domain.empty()) only = parse_domid(hv, domain);
     XenHost host = or_throw(snapshot(hv), "xen numastat");
     if (only) (void)domain_or_throw(host, *only);
     DomainMemory memory = or_throw(hv.memory_per_node(), "xen numastat: NUMA dump");
@@ -586,7 +583,7 @@ SimHypervisor& sim_or_throw(Hypervisor& hv, std::string_view command) {
 }  // namespace
 
 Command xen_command() {
-    return {"xen", "Xen domains: topo, domains, show, vcpu-pin, place, node-affinity, numastat", [](CLI::App& xen) -> Action {
+    return {"xen", "Xen domains: topo, domains, show, vcpu-pin, place, create, node-affinity, numastat", [](CLI::App& xen) -> Action {
                 struct Options {
                     std::string host = "xen";
                     bool json = false;
@@ -601,6 +598,7 @@ Command xen_command() {
                     std::string memory = "0";
                     std::string cpus;
                     std::string on;
+                    std::string name;
                     Action action;
                 };
                 auto opt = std::make_shared<Options>();
@@ -631,14 +629,14 @@ Command xen_command() {
 
                 auto* show = leaf("show", "a domain's vCPU hard/soft masks, node affinity, memory per node",
                                   with_hv([opt](Hypervisor& hv) {
-                                      return run_show(hv, parse_domid(opt->domain), opt->json);
+                                      return run_show(hv, parse_domid(hv, opt->domain), opt->json);
                                   }));
-                show->add_option("DOM", opt->domain, "domid")->required();
+                show->add_option("DOM", opt->domain, "domid or name")->required();
                 show->add_flag("--json", opt->json, "JSON output");
 
                 auto* pin = leaf("vcpu-pin", "set vCPU hard and soft affinity (xl syntax; - keeps a mask)",
                                  with_hv([opt](Hypervisor& hv) { return run_vcpu_pin(hv, opt->pin); }));
-                pin->add_option("DOM", opt->pin.domain, "domid")->required();
+                pin->add_option("DOM", opt->pin.domain, "domid or name")->required();
                 pin->add_option("VCPU", opt->pin.vcpu, "a vCPU number or all")->required();
                 pin->add_option("HARD", opt->pin.hard, "hard affinity (CPU set grammar) or - to keep it")->required();
                 pin->add_option("SOFT", opt->pin.soft, "soft affinity or - to keep it (default -)");
@@ -649,7 +647,7 @@ Command xen_command() {
                                    "plan a domain's placement from the live host state and apply it as xenopsd "
                                    "would (soft or hard affinity of every vCPU)",
                                    [opt] { return run_place(opt->host, opt->place); });
-                place->add_option("DOM", opt->place.domain, "domid")->required();
+                place->add_option("DOM", opt->place.domain, "domid or name")->required();
                 place->add_option("--policy", opt->place.policy,
                                   "any | best-effort (soft affinity, default) | best-effort-hard | prio-mem-only");
                 place->add_flag("--follow-memory", opt->place.follow_memory,
@@ -665,7 +663,7 @@ Command xen_command() {
                                   with_hv([opt](Hypervisor& hv) {
                                       return run_node_affinity(hv, opt->domain, opt->nodes, opt->json);
                                   }));
-                node->add_option("DOM", opt->domain, "domid")->required();
+                node->add_option("DOM", opt->domain, "domid or name")->required();
                 node->add_option("NODES", opt->nodes, "node set (grammar), or all for auto mode");
                 node->add_flag("--json", opt->json, "JSON output");
 
@@ -673,8 +671,14 @@ Command xen_command() {
                                       with_hv([opt](Hypervisor& hv) {
                                           return run_numastat(hv, opt->domain, opt->json);
                                       }));
-                numastat->add_option("DOM", opt->domain, "only this domid");
+                numastat->add_option("DOM", opt->domain, "only this domain (domid or name)");
                 numastat->add_flag("--json", opt->json, "JSON output");
+
+                auto xcreate_request = std::make_shared<XenCreateRequest>();
+                auto* xcreate = leaf("create", xen_create_summary, [opt, xcreate_request] {
+                    return run_xen_create(opt->host, *xcreate_request);
+                });
+                add_xen_create_options(*xcreate, *xcreate_request);
 
                 // Simulation only: make and change a simulated host.
                 auto* init = leaf("sim-init", "simulation: make a simulated Xen host state file", [opt] {
@@ -698,7 +702,14 @@ Command xen_command() {
                                     "node affinity, populate its memory; prints the domid",
                                     with_hv([opt](Hypervisor& hv) {
                                         XenHost& host = sim_or_throw(hv, "sim-create-domain").state();
+                                        if (!opt->name.empty())
+                                            for (const Domain& other : host.domains)
+                                                if (other.name == opt->name)
+                                                    throw CommandError{failure(fmt::format(
+                                                        "domain {} is already named \"{}\"", other.domid,
+                                                        opt->name), EEXIST).error()};
                                         int domid = value_or_throw(create_domain(host, opt->vcpus, opt->allocated));
+                                        host.domain(domid)->name = opt->name;
                                         if (!opt->nodes.empty()) {
                                             NodeSet nodes = value_or_throw(parse_node_set(
                                                 opt->nodes, node_grammar_host(host.topology, max_numnodes)));
@@ -712,17 +723,18 @@ Command xen_command() {
                                     }));
                 create->add_option("--vcpus", opt->vcpus, "max_vcpus")->required();
                 create->add_option("--allocated", opt->allocated, "vCPUs allocated now (default 0)");
+                create->add_option("--name", opt->name, "the domain's name (as xl's name=)");
                 create->add_option("--memory", opt->memory, "memory to populate (default 0)");
                 create->add_option("--node-affinity", opt->nodes, "explicit node affinity, set before the memory");
 
                 auto* destroy = leaf("sim-destroy-domain", "simulation: destroy a domain, freeing its memory",
                                      with_hv([opt](Hypervisor& hv) {
                                          XenHost& host = sim_or_throw(hv, "sim-destroy-domain").state();
-                                         throw_if_error(destroy_domain(host, parse_domid(opt->domain)));
+                                         throw_if_error(destroy_domain(host, parse_domid(hv, opt->domain)));
                                          throw_if_error(hv.commit());
                                          return 0;
                                      }));
-                destroy->add_option("DOM", opt->domain, "domid")->required();
+                destroy->add_option("DOM", opt->domain, "domid or name")->required();
 
                 auto* pool = leaf("sim-pool-cpus", "simulation: set the CPUs of cpupool 0",
                                   with_hv([opt](Hypervisor& hv) {
@@ -740,7 +752,7 @@ Command xen_command() {
                 auto* tpin = leaf("sim-temporary-pin", "simulation: mark a vCPU pinned by the hypervisor (EBUSY)",
                                   with_hv([opt](Hypervisor& hv) {
                                       XenHost& host = sim_or_throw(hv, "sim-temporary-pin").state();
-                                      int domid = parse_domid(opt->domain);
+                                      int domid = parse_domid(hv, opt->domain);
                                       Domain& d = const_cast<Domain&>(domain_or_throw(host, domid));
                                       Vcpu* v = d.vcpu(opt->vcpus);
                                       if (v == nullptr)
@@ -751,7 +763,7 @@ Command xen_command() {
                                       throw_if_error(hv.commit());
                                       return 0;
                                   }));
-                tpin->add_option("DOM", opt->domain, "domid")->required();
+                tpin->add_option("DOM", opt->domain, "domid or name")->required();
                 tpin->add_option("VCPU", opt->vcpus, "vCPU")->required();
                 tpin->add_option("STATE", opt->on, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
 

@@ -87,6 +87,13 @@ Result<DomainMemory> SimHypervisor::memory_per_node() {
     return out;
 }
 
+Result<std::map<int, std::string>> SimHypervisor::domain_names() {
+    std::map<int, std::string> names;
+    for (const Domain& d : host_.domains)
+        if (!d.name.empty()) names[d.domid] = d.name;
+    return names;
+}
+
 Result<void> SimHypervisor::commit() { return write_sim_state(host_, path_); }
 
 std::string sim_state_json(const XenHost& host) {
@@ -105,6 +112,7 @@ std::string sim_state_json(const XenHost& host) {
                            {"node_affinity_auto", d.node_affinity_mode == NodeAffinityMode::automatic},
                            {"pages_per_node", detail::per_node_json(d.pages_per_node)},
                            {"last_alloc_node", d.last_alloc_node}});
+        if (!d.name.empty()) domains.back()["name"] = d.name;
     }
     Json out;
     out["format"] = state_format;
@@ -171,6 +179,8 @@ Result<XenHost> sim_state_from_json(std::string_view text, const std::string& so
             }
         }
         d.last_alloc_node = dj.value("last_alloc_node", -1);
+        if (dj.contains("name") && !dj["name"].is_string()) return bad(where + ".name: expected a string");
+        d.name = dj.value("name", "");
         if (host.domain(d.domid) != nullptr) return bad(fmt::format("domain {} listed twice", d.domid));
         host.domains.push_back(std::move(d));
     }
@@ -211,6 +221,7 @@ Result<XenHost> initial_sim_host(Topology topology, int dom0_vcpus, std::uint64_
     XenHost host = make_xen_host(std::move(topology));
     auto dom0 = create_domain(host, dom0_vcpus, dom0_vcpus, 0);
     if (!dom0) return std::unexpected(dom0.error());
+    host.domain(0)->name = "Domain-0";
     auto placed = allocate_pages(host, 0, dom0_memory / page_bytes);
     if (!placed) return std::unexpected(placed.error());
     return host;

@@ -55,6 +55,9 @@ public:
     virtual std::optional<NodeAffinityMode> node_affinity_mode(int domid) = 0;
     // Every domain's memory per node (the NUMA dump, debug key 'u').
     virtual Result<DomainMemory> memory_per_node() = 0;
+    // Every domain's name by domid (xl's names). The real host reads xenstore
+    // (domain_names.cpp): failure when xenstored cannot be reached.
+    virtual Result<std::map<int, std::string>> domain_names();
     // Makes the changes made so far last (the simulated host writes its state file).
     virtual Result<void> commit() { return {}; }
 };
