@@ -13,6 +13,8 @@
 set -euo pipefail
 
 affine=$(readlink -f "$1")
+# Seven xl creates: more than the default timeout of a Xen boot when the machine is busy.
+: "${AFFINE_XEN_BOOT_TIMEOUT:=1100}"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
 source "$here/lib.sh"
