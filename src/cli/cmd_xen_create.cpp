@@ -9,6 +9,7 @@
 
 #include "../xen/create.hpp"
 #include "../xen/domain_names.hpp"
+#include "../host/hypervisor_source.hpp"
 #include "../xen/hypervisor.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
@@ -16,26 +17,13 @@
 #include "affine/xl_config.hpp"
 #include "command.hpp"
 #include "plan_text.hpp"
-#include "xen_create_cli.hpp"
+#include "xen_cli.hpp"
 
 namespace affine::cli {
 namespace {
 
 using namespace affine::xen;
 
-template <typename T>
-T or_throw(Result<T> r, const std::string& what) {
-    if (!r) {
-        Error e = r.error();
-        e.message = fmt::format("{}: {}", what, e.message);
-        throw CommandError{e};
-    }
-    return std::move(*r);
-}
-
-void or_throw(Result<void> r) {
-    if (!r) throw CommandError{r.error()};
-}
 
 XlConfig read_config(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -95,7 +83,7 @@ bool print_read_back(Hypervisor& hv, const std::string& name, const Plan* plan) 
 // Builds the domain: xl on the real host, the model's stand-in on a simulated one.
 // Returns the exit status to give (xl's own when it fails).
 int build(Hypervisor& hv, const XlConfig& config, const std::vector<std::string>& argv) {
-    if (hv.name() == "xen") {
+    if (hv.simulation() == nullptr) {
         int status = value_or_throw(run_program(argv));
         if (status != 0) fmt::print(stderr, "affine: xen create: {} exited with status {}\n", argv[0], status);
         return status;
@@ -103,14 +91,20 @@ int build(Hypervisor& hv, const XlConfig& config, const std::vector<std::string>
     // The simulated host: the configuration with every override, as xl would read it.
     XlConfig final_config = config;
     std::vector<std::string> overrides(argv.begin() + 3, argv.end());
-    or_throw(apply_xl_overrides(final_config, overrides));
+    throw_if_error(apply_xl_overrides(final_config, overrides));
     XlDomain domain = value_or_throw(xl_domain_from_config(final_config));
     or_throw(sim_xl_create(hv, domain), "xen create (simulated xl create)");
-    or_throw(hv.commit());
+    throw_if_error(hv.commit());
     return 0;
 }
 
-}  // namespace
+struct XenCreateRequest {
+    std::string config;                  // the xl configuration file
+    std::vector<std::string> overrides;  // KEY=VALUE, as xl takes them
+    std::string policy = "best-effort";
+    std::string exclude;
+    bool dry_run = false;
+};
 
 void add_xen_create_options(CLI::App& sub, XenCreateRequest& r) {
     sub.add_option("CONFIG", r.config, "the domain's xl configuration file")->required();
@@ -125,7 +119,7 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
     // Usage errors first: they need no hypervisor.
     const PlacementPolicy policy = value_or_throw(parse_placement_policy(r.policy));
     XlConfig config = read_config(r.config);
-    or_throw(apply_xl_overrides(config, r.overrides));
+    throw_if_error(apply_xl_overrides(config, r.overrides));
     const XlDomain domain = value_or_throw(xl_domain_from_config(config));
     if (!domain.cpupool.empty() && domain.cpupool != "Pool-0")
         throw CommandError{usage_error(fmt::format("xen create: cpupool \"{}\": affine plans in cpupool 0 (Pool-0) "
@@ -204,6 +198,17 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
     bool where_planned = print_read_back(hv, domain.name, plan ? &*plan : nullptr);
     (void)where_planned;  // said on stderr; the domain exists and runs either way
     return 0;
+}
+
+}  // namespace
+
+XenSubcommand xen_create_subcommand() {
+    return {"create", "create a domain with xl, placed by the planner before its memory is allocated",
+            [](CLI::App& sub, std::shared_ptr<const XenOptions> xen) -> Action {
+                auto request = std::make_shared<XenCreateRequest>();
+                add_xen_create_options(sub, *request);
+                return [xen, request] { return run_xen_create(xen->host, *request); };
+            }};
 }
 
 }  // namespace affine::cli

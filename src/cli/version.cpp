@@ -6,10 +6,12 @@
 namespace affine::cli {
 
 std::string version_text() {
-    auto xenctrl = xen::loadable_xenctrl();
-    std::string xen_line = xenctrl ? fmt::format("Xen: yes ({} loadable; `affine xen` works in dom0 of a Xen host)",
-                                                 *xenctrl)
-                                   : "Xen: no (libxenctrl.so.4.* not found; `affine xen` needs dom0 of a Xen host)";
+    xen::XenctrlFacts xenctrl = xen::xenctrl_facts();
+    std::string xen_line =
+        xenctrl.loadable
+            ? fmt::format("Xen: yes ({} loadable; `affine xen` works in dom0 of a Xen host of that release)",
+                          xenctrl.built_for)
+            : fmt::format("Xen: no ({}; `affine xen` needs dom0 of a Xen host)", xenctrl.why_not);
     return fmt::format("affine {}\nLinux: yes\n{}", AFFINE_VERSION, xen_line);
 }
 

@@ -94,6 +94,49 @@ Result<std::map<int, std::string>> SimHypervisor::domain_names() {
     return names;
 }
 
+Result<int> SimHypervisor::create_domain(const NewDomain& domain) {
+    if (!domain.name.empty())
+        for (const Domain& other : host_.domains)
+            if (other.name == domain.name)
+                return failure(fmt::format("domain {} is already named \"{}\"", other.domid, domain.name), EEXIST);
+    auto domid = xen::create_domain(host_, domain.max_vcpus, domain.allocated_vcpus);
+    if (!domid) return domid;
+    // A step that fails leaves no half-built domain behind.
+    auto undo = [&](Error e) -> Result<int> {
+        (void)xen::destroy_domain(host_, *domid);
+        return std::unexpected(std::move(e));
+    };
+    host_.domain(*domid)->name = domain.name;
+    if (domain.node_affinity) {
+        auto set = xen::set_node_affinity(host_, *domid, *domain.node_affinity);
+        if (!set) return undo(set.error());
+    }
+    for (std::size_t v = 0; v < domain.vcpu_hard.size() && v < domain.vcpu_soft.size(); ++v) {
+        auto set = xen::set_vcpu_affinity(host_, *domid, static_cast<int>(v), domain.vcpu_hard[v],
+                                          domain.vcpu_soft[v], AffinityFlags::hard | AffinityFlags::soft);
+        if (!set) return undo(set.error());
+    }
+    auto placed = allocate_pages(host_, *domid, domain.memory_bytes / page_bytes);
+    if (!placed) return undo(placed.error());
+    return domid;
+}
+
+Result<void> SimHypervisor::destroy_domain(int domid) { return xen::destroy_domain(host_, domid); }
+
+Result<void> SimHypervisor::set_pool_cpus(const CpuSet& cpus) {
+    xen::set_pool_cpus(host_, cpus);
+    return {};
+}
+
+Result<void> SimHypervisor::set_temporarily_pinned(int domid, int vcpu, bool pinned) {
+    Domain* d = host_.domain(domid);
+    if (d == nullptr) return no_domain(domid);
+    Vcpu* v = d->vcpu(vcpu);
+    if (v == nullptr) return failure(fmt::format("domain {} has no vCPU {}", domid, vcpu), ESRCH);
+    v->temporarily_pinned = pinned;
+    return {};
+}
+
 Result<void> SimHypervisor::commit() { return write_sim_state(host_, path_); }
 
 std::string sim_state_json(const XenHost& host) {

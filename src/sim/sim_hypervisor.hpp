@@ -10,7 +10,7 @@
 
 namespace affine::xen {
 
-class SimHypervisor final : public Hypervisor {
+class SimHypervisor final : public Hypervisor, public SimulationControl {
 public:
     SimHypervisor(XenHost host, std::string path) : host_(std::move(host)), path_(std::move(path)) {}
 
@@ -34,8 +34,14 @@ public:
     // Writes the state file (atomically: a temporary file renamed over it).
     Result<void> commit() override;
 
-    // The state itself, for the simulation-only commands (sim-create-domain, ...).
-    XenHost& state() { return host_; }
+    SimulationControl* simulation() override { return this; }
+
+    Result<int> create_domain(const NewDomain& domain) override;
+    Result<void> destroy_domain(int domid) override;
+    Result<void> set_pool_cpus(const CpuSet& cpus) override;
+    Result<void> set_temporarily_pinned(int domid, int vcpu, bool pinned) override;
+
+    [[nodiscard]] const XenHost& state() const { return host_; }
 
 private:
     XenHost host_;

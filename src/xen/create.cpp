@@ -13,7 +13,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "../sim/sim_hypervisor.hpp"
 #include "affine/set_grammar.hpp"
 
 extern char** environ;
@@ -43,6 +42,7 @@ CreateLock::~CreateLock() {
 
 std::string create_lock_path(std::string_view host_spec) {
     if (host_spec.starts_with("sim:")) return fmt::format("{}.create-lock", host_spec.substr(4));
+    // The real host.
     const char* dir = std::getenv("AFFINE_RUN_DIR");
     return fmt::format("{}/xen-create.lock", dir != nullptr && *dir != '\0' ? dir : "/run/affine");
 }
@@ -88,40 +88,28 @@ std::string shell_command_line(const std::vector<std::string>& argv) {
 }
 
 Result<int> sim_xl_create(Hypervisor& hv, const XlDomain& domain) {
-    auto* sim = dynamic_cast<SimHypervisor*>(&hv);
-    if (sim == nullptr) return failure("sim_xl_create needs a simulated host");
-    XenHost& host = sim->state();
-    for (const Domain& d : host.domains)
-        if (d.name == domain.name)
-            return failure(fmt::format("domain with name \"{}\" already exists (domid {})", domain.name, d.domid),
-                           EEXIST);
-    std::vector<CpuSet> hard(static_cast<std::size_t>(domain.max_vcpus), host.topology.all_cpus());
-    std::vector<CpuSet> soft = hard;
+    SimulationControl* sim = hv.simulation();
+    if (sim == nullptr) return failure("building a domain without xl needs a simulated host");
+    auto topology = hv.topology();
+    if (!topology) return std::unexpected(topology.error());
+    NewDomain d;
+    d.max_vcpus = domain.max_vcpus;
+    d.allocated_vcpus = domain.max_vcpus;
+    d.memory_bytes = domain.memory_mib << 20;
+    d.name = domain.name;
+    d.vcpu_hard.assign(static_cast<std::size_t>(domain.max_vcpus), topology->all_cpus());
+    d.vcpu_soft = d.vcpu_hard;
     if (domain.cpus) {
-        auto masks = resolve_xl_cpus(*domain.cpus, domain.max_vcpus, host.topology, "cpus");
+        auto masks = resolve_xl_cpus(*domain.cpus, domain.max_vcpus, *topology, "cpus");
         if (!masks) return std::unexpected(masks.error());
-        hard = *masks;
+        d.vcpu_hard = *masks;
     }
     if (domain.cpus_soft) {
-        auto masks = resolve_xl_cpus(*domain.cpus_soft, domain.max_vcpus, host.topology, "cpus_soft");
+        auto masks = resolve_xl_cpus(*domain.cpus_soft, domain.max_vcpus, *topology, "cpus_soft");
         if (!masks) return std::unexpected(masks.error());
-        soft = *masks;
+        d.vcpu_soft = *masks;
     }
-    auto domid = create_domain(host, domain.max_vcpus, domain.max_vcpus);
-    if (!domid) return domid;
-    host.domain(*domid)->name = domain.name;
-    auto undo = [&](Error e) -> Result<int> {
-        (void)destroy_domain(host, *domid);
-        return std::unexpected(std::move(e));
-    };
-    for (int v = 0; v < domain.max_vcpus; ++v) {
-        auto set = set_vcpu_affinity(host, *domid, v, hard[static_cast<std::size_t>(v)],
-                                     soft[static_cast<std::size_t>(v)], AffinityFlags::hard | AffinityFlags::soft);
-        if (!set) return undo(set.error());
-    }
-    auto pages = allocate_pages(host, *domid, (domain.memory_mib << 20) / page_bytes);
-    if (!pages) return undo(pages.error());
-    return *domid;
+    return sim->create_domain(d);
 }
 
 }  // namespace affine::xen

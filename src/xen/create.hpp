@@ -48,12 +48,12 @@ Result<int> run_program(const std::vector<std::string>& argv);
 // The command line as a shell would take it back: arguments quoted where needed.
 std::string shell_command_line(const std::vector<std::string>& argv);
 
-// The simulated host's `xl create`: the domain of `domain` (the configuration with
-// every override applied) is created in the model as libxl builds it: every vCPU
-// allocated, hard and soft masks of every vCPU set from `cpus` and `cpus_soft` (every
-// CPU when absent), then its memory populated by the allocator. Returns the domid.
-// Failure (EEXIST) for a name that is taken, as xl refuses it; ENOMEM when the host
-// lacks the memory. The caller commits the state.
+// A simulated host's `xl create` (hv.simulation() must not be null): the domain of
+// `domain` (the configuration with every override applied) is built as libxl builds
+// it: every vCPU allocated, the hard and soft masks of every vCPU from `cpus` and
+// `cpus_soft` (every CPU when absent), then its memory populated by the allocator.
+// Returns the domid. Failure (EEXIST) for a name in use, as xl refuses it; ENOMEM
+// when the host lacks the memory; nothing is left behind. The caller commits.
 Result<int> sim_xl_create(Hypervisor& hv, const XlDomain& domain);
 
 }  // namespace affine::xen

@@ -54,6 +54,17 @@ if [ ! -e /dev/xen/privcmd ]; then
     grep -q "needs dom0 of a Xen host" <<< "$err" || fail "unclear: $err"
 fi
 "$affine" --version | grep -q "^Xen: " || fail "--version has no Xen line"
+# --version names the one libxenctrl this build loads (the release of its headers).
+if [ -e /usr/include/xenctrl.h ] && pkg-config --exists xencontrol 2>/dev/null; then
+    release=$(pkg-config --modversion xencontrol | cut -d. -f1,2)
+    "$affine" --version | grep -q "libxenctrl.so.$release" || fail "--version does not name libxenctrl.so.$release"
+fi
+
+# Simulation commands on a real hypervisor: a usage error that says what they are.
+err=$("$affine" xen sim-create-domain --vcpus 1 2>&1)
+rc=$?
+[ $rc = 2 ] || fail "sim-create-domain on a real host: exit $rc, not 2"
+grep -q "is a simulation command" <<< "$err" || fail "sim-create-domain on a real host: $err"
 
 [ "$failures" = 0 ] && echo "xen_sim: all checks passed"
 exit $((failures > 0))
