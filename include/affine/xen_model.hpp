@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "affine/error.hpp"
@@ -50,6 +51,7 @@ struct Vcpu {
 
 struct Domain {
     int domid = 0;
+    std::string name;  // the toolstack's name (xenstore); "" when it has none
     int max_vcpus = 0;
     std::vector<Vcpu> vcpus;  // the allocated vCPUs, by increasing id (< max_vcpus)
     NodeSet node_affinity;

@@ -16,6 +16,7 @@ const std::vector<XenSubcommand>& xen_subcommand_table() {
         add(xen_inspect_subcommands());
         add(xen_affinity_subcommands());
         add({xen_place_subcommand()});
+        add({xen_create_subcommand()});
         add(xen_sim_subcommands());
         return all;
     }();
@@ -23,7 +24,7 @@ const std::vector<XenSubcommand>& xen_subcommand_table() {
 }
 
 Command xen_command() {
-    return {"xen", "Xen domains: topo, domains, show, vcpu-pin, place, node-affinity, numastat",
+    return {"xen", "Xen domains: topo, domains, show, vcpu-pin, place, create, node-affinity, numastat",
             [](CLI::App& app) -> Action {
                 auto options = std::make_shared<XenOptions>();
                 auto chosen = std::make_shared<Action>();

@@ -26,7 +26,7 @@ struct PinRequest {
 };
 
 int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
-    const int domid = parse_domid(req.domain);
+    const int domid = parse_domid(hv, req.domain);
     const std::string what = fmt::format("xen vcpu-pin domain {}", domid);
     Topology t = or_throw(hv.topology(), what);
     if (req.hard == "-" && req.soft == "-")
@@ -97,7 +97,7 @@ std::vector<XenSubcommand> xen_affinity_subcommands() {
         {"vcpu-pin", "set vCPU hard and soft affinity (xl syntax; - keeps a mask)",
          [](CLI::App& sub, std::shared_ptr<const XenOptions> xen) -> Action {
              auto req = std::make_shared<PinRequest>();
-             sub.add_option("DOM", req->domain, "domid")->required();
+             sub.add_option("DOM", req->domain, "domid or name")->required();
              sub.add_option("VCPU", req->vcpu, "a vCPU number or all")->required();
              sub.add_option("HARD", req->hard, "hard affinity (CPU set grammar) or - to keep it")->required();
              sub.add_option("SOFT", req->soft, "soft affinity or - to keep it (default -)");
@@ -113,12 +113,12 @@ std::vector<XenSubcommand> xen_affinity_subcommands() {
                  bool json = false;
              };
              auto opt = std::make_shared<Options>();
-             sub.add_option("DOM", opt->domain, "domid")->required();
+             sub.add_option("DOM", opt->domain, "domid or name")->required();
              sub.add_option("NODES", opt->nodes, "node set (grammar), or all for auto mode");
              add_json_flag(sub, opt->json, "JSON output");
              return [xen, opt] {
-                 int domid = parse_domid(opt->domain);
-                 return run_node_affinity(*open_or_throw(*xen), domid, opt->nodes, opt->json);
+                 auto hv = open_or_throw(*xen);
+                 return run_node_affinity(*hv, parse_domid(*hv, opt->domain), opt->nodes, opt->json);
              };
          }},
     };

@@ -93,7 +93,7 @@ int run_show(Hypervisor& hv, int domid, bool json) {
 
 int run_numastat(Hypervisor& hv, const std::string& domain, bool json) {
     std::optional<int> only;
-    if (!domain.empty()) only = parse_domid(domain);
+    if (!domain.empty()) only = parse_domid(hv, domain);
     XenHost host = or_throw(snapshot(hv), "xen numastat");
     if (only) (void)domain_or_throw(host, *only);
     DomainMemory memory = or_throw(hv.memory_per_node(), "xen numastat: NUMA dump");
@@ -150,11 +150,11 @@ std::vector<XenSubcommand> xen_inspect_subcommands() {
                  bool json = false;
              };
              auto opt = std::make_shared<Options>();
-             sub.add_option("DOM", opt->domain, "domid")->required();
+             sub.add_option("DOM", opt->domain, "domid or name")->required();
              add_json_flag(sub, opt->json, "JSON output");
              return [xen, opt] {
-                 int domid = parse_domid(opt->domain);
-                 return run_show(*open_or_throw(*xen), domid, opt->json);
+                 auto hv = open_or_throw(*xen);
+                 return run_show(*hv, parse_domid(*hv, opt->domain), opt->json);
              };
          }},
         {"numastat", "memory per node per domain, free memory per node",
@@ -164,7 +164,7 @@ std::vector<XenSubcommand> xen_inspect_subcommands() {
                  bool json = false;
              };
              auto opt = std::make_shared<Options>();
-             sub.add_option("DOM", opt->domain, "only this domid");
+             sub.add_option("DOM", opt->domain, "only this domain (domid or name)");
              add_json_flag(sub, opt->json, "JSON output");
              return [xen, opt] { return run_numastat(*open_or_throw(*xen), opt->domain, opt->json); };
          }},

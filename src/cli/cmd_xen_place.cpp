@@ -37,13 +37,13 @@ std::string memory_text(const std::map<int, std::uint64_t>& per_node) {
 
 int run_place(const XenOptions& xen, const PlaceRequest& req) {
     // Usage errors first: they do not need the hypervisor.
-    const int domid = parse_domid(req.domain);
     const PlacementPolicy policy = value_or_throw(parse_placement_policy(req.policy));
     std::optional<std::uint64_t> memory_override;
     if (!req.memory.empty()) memory_override = or_throw(parse_size(req.memory), "--memory");
-    const std::string what = fmt::format("xen place domain {}", domid);
     auto hv_owner = open_or_throw(xen);
     Hypervisor& hv = *hv_owner;
+    const int domid = parse_domid(hv, req.domain);
+    const std::string what = fmt::format("xen place domain {}", domid);
 
     XenHost host = or_throw(snapshot(hv), what);
     const Domain& d = domain_or_throw(host, domid);
@@ -127,7 +127,7 @@ XenSubcommand xen_place_subcommand() {
             "affinity of every vCPU)",
             [](CLI::App& sub, std::shared_ptr<const XenOptions> xen) -> Action {
                 auto req = std::make_shared<PlaceRequest>();
-                sub.add_option("DOM", req->domain, "domid")->required();
+                sub.add_option("DOM", req->domain, "domid or name")->required();
                 sub.add_option("--policy", req->policy,
                                "any | best-effort (soft affinity, default) | best-effort-hard | prio-mem-only");
                 sub.add_flag("--follow-memory", req->follow_memory,

@@ -68,6 +68,7 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
          "populate its memory; prints the domid",
          [](CLI::App& sub, std::shared_ptr<const XenOptions> xen) -> Action {
              struct Options {
+                 std::string name;
                  int vcpus = 0;
                  int allocated = 0;
                  std::string memory = "0";
@@ -78,8 +79,10 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
              sub.add_option("--allocated", opt->allocated, "vCPUs allocated now (default 0)");
              sub.add_option("--memory", opt->memory, "memory to populate (default 0)");
              sub.add_option("--node-affinity", opt->nodes, "explicit node affinity, set before the memory");
+             sub.add_option("--name", opt->name, "the domain's name (as xl's name=)");
              return on_simulation(xen, "sim-create-domain", [opt](Hypervisor& hv, SimulationControl& sim) {
                  NewDomain domain{opt->vcpus, opt->allocated, std::nullopt, memory_size(opt->memory)};
+                 domain.name = opt->name;
                  if (!opt->nodes.empty()) {
                      Topology t = value_or_throw(hv.topology());
                      domain.node_affinity =
@@ -91,9 +94,9 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
         {"sim-destroy-domain", "simulation: destroy a domain, freeing its memory",
          [](CLI::App& sub, std::shared_ptr<const XenOptions> xen) -> Action {
              auto domain = std::make_shared<std::string>();
-             sub.add_option("DOM", *domain, "domid")->required();
-             return on_simulation(xen, "sim-destroy-domain", [domain](Hypervisor&, SimulationControl& sim) {
-                 throw_if_error(sim.destroy_domain(parse_domid(*domain)));
+             sub.add_option("DOM", *domain, "domid or name")->required();
+             return on_simulation(xen, "sim-destroy-domain", [domain](Hypervisor& hv, SimulationControl& sim) {
+                 throw_if_error(sim.destroy_domain(parse_domid(hv, *domain)));
              });
          }},
         {"sim-pool-cpus", "simulation: set the CPUs of cpupool 0",
@@ -113,11 +116,11 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
                  std::string state;
              };
              auto opt = std::make_shared<Options>();
-             sub.add_option("DOM", opt->domain, "domid")->required();
+             sub.add_option("DOM", opt->domain, "domid or name")->required();
              sub.add_option("VCPU", opt->vcpu, "vCPU")->required();
              sub.add_option("STATE", opt->state, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
-             return on_simulation(xen, "sim-temporary-pin", [opt](Hypervisor&, SimulationControl& sim) {
-                 throw_if_error(sim.set_temporarily_pinned(parse_domid(opt->domain), opt->vcpu, opt->state == "on"));
+             return on_simulation(xen, "sim-temporary-pin", [opt](Hypervisor& hv, SimulationControl& sim) {
+                 throw_if_error(sim.set_temporarily_pinned(parse_domid(hv, opt->domain), opt->vcpu, opt->state == "on"));
              });
          }},
     };

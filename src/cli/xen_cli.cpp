@@ -1,5 +1,7 @@
 #include "xen_cli.hpp"
 
+#include "../xen/domain_names.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,13 +20,7 @@ using namespace affine::xen;
 
 std::unique_ptr<Hypervisor> open_or_throw(const XenOptions& xen) { return value_or_throw(open_hypervisor(xen.host)); }
 
-int parse_domid(const std::string& text) {
-    int v = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || ptr != text.data() + text.size() || v < 0 || v > 0x7fef)
-        throw CommandError{usage_error(fmt::format("bad domain \"{}\": expected a domid (0-32751)", text)).error()};
-    return v;
-}
+int parse_domid(Hypervisor& hv, const std::string& text) { return value_or_throw(resolve_domain(hv, text)); }
 
 std::uint64_t memory_size(const std::string& text) {
     std::string_view digits = text;

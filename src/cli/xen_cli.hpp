@@ -2,7 +2,8 @@
 // (the --host option, argument parsing, the words and JSON fields of the output).
 // The subcommands are grouped one job per file: cmd_xen_inspect.cpp (topo, domains,
 // show, numastat), cmd_xen_affinity.cpp (vcpu-pin, node-affinity), cmd_xen_place.cpp
-// (place), cmd_xen_sim.cpp (the sim-* commands); cmd_xen.cpp holds the table.
+// (place), cmd_xen_create.cpp (create), cmd_xen_sim.cpp (the sim-* commands);
+// cmd_xen.cpp holds the table.
 #pragma once
 
 #include <map>
@@ -39,6 +40,7 @@ const std::vector<XenSubcommand>& xen_subcommand_table();
 std::vector<XenSubcommand> xen_inspect_subcommands();   // topo, domains, show, numastat
 std::vector<XenSubcommand> xen_affinity_subcommands();  // vcpu-pin, node-affinity
 XenSubcommand xen_place_subcommand();                   // place
+XenSubcommand xen_create_subcommand();                  // create
 std::vector<XenSubcommand> xen_sim_subcommands();       // sim-init, sim-create-domain, ...
 
 // ---- shared by the subcommands
@@ -62,8 +64,10 @@ inline void throw_if_error(Result<void> r) {
     if (!r) throw CommandError{std::move(r.error())};
 }
 
-// A domid (0-32751); usage error otherwise.
-int parse_domid(const std::string& text);
+// A domain argument as xl takes it: a domid (0-32751; usage error otherwise) or a
+// domain's name (xenstore, or the simulated host's state; failure when unknown or
+// when names cannot be read).
+int parse_domid(xen::Hypervisor& hv, const std::string& text);
 // A memory size where 0 is allowed (an empty domain): "0", "0M", ... or a size.
 std::uint64_t memory_size(const std::string& text);
 

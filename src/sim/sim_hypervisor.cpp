@@ -87,15 +87,37 @@ Result<DomainMemory> SimHypervisor::memory_per_node() {
     return out;
 }
 
+Result<std::map<int, std::string>> SimHypervisor::domain_names() {
+    std::map<int, std::string> names;
+    for (const Domain& d : host_.domains)
+        if (!d.name.empty()) names[d.domid] = d.name;
+    return names;
+}
+
 Result<int> SimHypervisor::create_domain(const NewDomain& domain) {
+    if (!domain.name.empty())
+        for (const Domain& other : host_.domains)
+            if (other.name == domain.name)
+                return failure(fmt::format("domain {} is already named \"{}\"", other.domid, domain.name), EEXIST);
     auto domid = xen::create_domain(host_, domain.max_vcpus, domain.allocated_vcpus);
     if (!domid) return domid;
+    // A step that fails leaves no half-built domain behind.
+    auto undo = [&](Error e) -> Result<int> {
+        (void)xen::destroy_domain(host_, *domid);
+        return std::unexpected(std::move(e));
+    };
+    host_.domain(*domid)->name = domain.name;
     if (domain.node_affinity) {
         auto set = xen::set_node_affinity(host_, *domid, *domain.node_affinity);
-        if (!set) return std::unexpected(set.error());
+        if (!set) return undo(set.error());
+    }
+    for (std::size_t v = 0; v < domain.vcpu_hard.size() && v < domain.vcpu_soft.size(); ++v) {
+        auto set = xen::set_vcpu_affinity(host_, *domid, static_cast<int>(v), domain.vcpu_hard[v],
+                                          domain.vcpu_soft[v], AffinityFlags::hard | AffinityFlags::soft);
+        if (!set) return undo(set.error());
     }
     auto placed = allocate_pages(host_, *domid, domain.memory_bytes / page_bytes);
-    if (!placed) return std::unexpected(placed.error());
+    if (!placed) return undo(placed.error());
     return domid;
 }
 
@@ -133,6 +155,7 @@ std::string sim_state_json(const XenHost& host) {
                            {"node_affinity_auto", d.node_affinity_mode == NodeAffinityMode::automatic},
                            {"pages_per_node", detail::per_node_json(d.pages_per_node)},
                            {"last_alloc_node", d.last_alloc_node}});
+        if (!d.name.empty()) domains.back()["name"] = d.name;
     }
     Json out;
     out["format"] = state_format;
@@ -199,6 +222,8 @@ Result<XenHost> sim_state_from_json(std::string_view text, const std::string& so
             }
         }
         d.last_alloc_node = dj.value("last_alloc_node", -1);
+        if (dj.contains("name") && !dj["name"].is_string()) return bad(where + ".name: expected a string");
+        d.name = dj.value("name", "");
         if (host.domain(d.domid) != nullptr) return bad(fmt::format("domain {} listed twice", d.domid));
         host.domains.push_back(std::move(d));
     }
@@ -239,6 +264,7 @@ Result<XenHost> initial_sim_host(Topology topology, int dom0_vcpus, std::uint64_
     XenHost host = make_xen_host(std::move(topology));
     auto dom0 = create_domain(host, dom0_vcpus, dom0_vcpus, 0);
     if (!dom0) return std::unexpected(dom0.error());
+    host.domain(0)->name = "Domain-0";
     auto placed = allocate_pages(host, 0, dom0_memory / page_bytes);
     if (!placed) return std::unexpected(placed.error());
     return host;

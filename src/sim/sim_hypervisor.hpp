@@ -29,6 +29,8 @@ public:
     Result<void> set_node_affinity(int domid, const NodeSet& nodes) override;
     std::optional<NodeAffinityMode> node_affinity_mode(int domid) override;
     Result<DomainMemory> memory_per_node() override;
+    // The names kept in the state (dom0 is "Domain-0", as xen-init-dom0 names it).
+    Result<std::map<int, std::string>> domain_names() override;
     // Writes the state file (atomically: a temporary file renamed over it).
     Result<void> commit() override;
 

@@ -59,6 +59,9 @@ public:
     virtual std::optional<NodeAffinityMode> node_affinity_mode(int domid) = 0;
     // Every domain's memory per node (the NUMA dump, debug key 'u').
     virtual Result<DomainMemory> memory_per_node() = 0;
+    // Every domain's name by domid (xl's names). The real host reads xenstore
+    // (domain_names.cpp): failure when xenstored cannot be reached.
+    virtual Result<std::map<int, std::string>> domain_names();
     // Makes the changes made so far last (the simulated host writes its state file).
     virtual Result<void> commit() { return {}; }
     // The changes only a simulated host can make (the `xen sim-*` commands), or
@@ -72,6 +75,11 @@ struct NewDomain {
     int allocated_vcpus = 0;            // allocated now (as xc_domain_create: none)
     std::optional<NodeSet> node_affinity;  // explicit, set before the memory is populated
     std::uint64_t memory_bytes = 0;     // populated by the model's allocator
+    std::string name;                   // "" for none; a name in use gives EEXIST
+    // Hard and soft masks of vCPUs 0, 1, ... (allocated ones), set before the memory
+    // is populated, as libxl builds a domain; vCPUs past the lists keep every CPU.
+    std::vector<CpuSet> vcpu_hard;
+    std::vector<CpuSet> vcpu_soft;
 };
 
 // What a simulated host can do beyond a hypervisor's calls: make the situations the
