@@ -6,6 +6,7 @@
 #include "../daemon/daemon.hpp"
 #include "affine/set_grammar.hpp"
 #include "command.hpp"
+#include "json_output.hpp"
 #include "soft_cli.hpp"
 
 namespace affine::cli {
@@ -16,7 +17,7 @@ int print_status(bool json) {
     r.op = protocol::Op::status;
     auto body = value_or_throw(daemon::ask_daemon(r));
     if (json) {
-        fmt::print("{}\n", body["status"].dump(2));
+        print_json(body["status"]);
         return 0;
     }
     auto s = value_or_throw(protocol::daemon_status_from_json(body["status"]));
@@ -45,7 +46,7 @@ Command daemon_command() {
                 sub.add_option("--state-dir", opt->run.state_dir,
                                "state directory: lock, journal, socket (default $AFFINE_STATE_DIR or /run/affine)");
                 CLI::App* status = sub.add_subcommand("status", "list the workloads the running daemon manages");
-                status->add_flag("--json", opt->json, "print JSON");
+                add_json_flag(*status, opt->json, "print JSON");
                 CLI::App* reload = sub.add_subcommand("reload", "make the running daemon re-read its configuration");
                 sub.require_subcommand(0, 1);
                 CLI::App* self = &sub;
