@@ -1,14 +1,9 @@
-// The daemon's configuration: TOML through toml++ (header-only here, so the binary
-// needs no extra shared library), checked key by key with the line of each error.
-// The library target links the shared toml++ for other files; this one stays
-// header-only and exception-free (its own inline namespace in toml++).
-#undef TOML_HEADER_ONLY
-#undef TOML_SHARED_LIB
-#define TOML_HEADER_ONLY 1
-#define TOML_EXCEPTIONS 0
-#include <toml++/toml.h>
+// The daemon's configuration: TOML through toml++ (one configuration for the whole
+// program: core/toml.hpp), checked key by key with the line of each error.
+#include "toml.hpp"
 
 #include "daemon_config.hpp"
+#include "placement_rules_toml.hpp"
 
 #include <fmt/format.h>
 
@@ -159,46 +154,6 @@ Result<void> read_tuning(TableReader& r, SoftAffinityTuning& t) {
                            "flap_window, max_backoff");
 }
 
-Result<PlacementRule> read_rule(const toml::table& table, const std::string& source, int index) {
-    TableReader r(table, source, fmt::format("rule {}: ", index + 1));
-    PlacementRule rule;
-    rule.line = static_cast<int>(table.source().begin.line);
-    AFFINE_TRY(name, r.string("name"));
-    if (!*name || (*name)->empty()) return r.error_here(fmt::format("rule {} needs a name", index + 1));
-    rule.name = **name;
-    AFFINE_TRY(comm, r.string("comm"));
-    rule.comm = *comm;
-    AFFINE_TRY(cgroup, r.string("cgroup"));
-    rule.cgroup = *cgroup;
-    AFFINE_TRY(uid, r.integer("uid", 0, 4294967294LL));
-    if (*uid) rule.uid = static_cast<unsigned>(**uid);
-    AFFINE_TRY(memory, r.string("min_memory"));
-    if (*memory) {
-        auto bytes = parse_size(**memory);
-        if (!bytes) return r.error_at(*table.get("min_memory"), fmt::format("rule {}: min_memory: {}", index + 1,
-                                                                             bytes.error().message));
-        rule.min_memory = *bytes;
-    }
-    AFFINE_TRY(cpu, r.number("min_cpu", 0.0, 1e6));
-    rule.min_cpu = *cpu;
-    AFFINE_TRY(policy, r.string("policy"));
-    if (*policy) {
-        auto p = parse_placement_policy(**policy);
-        if (!p || *p == PlacementPolicy::any)
-            return r.error_at(*table.get("policy"), fmt::format("rule {}: policy \"{}\": expected best-effort, "
-                                                                "best-effort-hard or prio-mem-only",
-                                                                index + 1, **policy));
-        rule.policy = *p;
-    }
-    if (!rule.comm && !rule.cgroup && !rule.uid && !rule.min_memory && !rule.min_cpu)
-        return r.error_here(fmt::format("rule {} (\"{}\") matches every workload: give comm, cgroup, uid, min_memory "
-                                        "or min_cpu",
-                                        index + 1, rule.name));
-    if (auto other = r.no_other_keys("name, comm, cgroup, uid, min_memory, min_cpu, policy"); !other)
-        return std::unexpected(other.error());
-    return rule;
-}
-
 }  // namespace
 
 Result<DaemonConfig> parse_daemon_config(std::string_view text, const std::string& source, const Topology& host) {
@@ -237,18 +192,13 @@ Result<DaemonConfig> parse_daemon_config(std::string_view text, const std::strin
         TableReader tr(*table, source, "soft_affinity.");
         if (auto t = read_tuning(tr, config.tuning); !t) return std::unexpected(t.error());
     }
-    if (const toml::node* rules = r.take("rule")) {
-        const toml::array* array = rules->as_array();
-        if (array == nullptr || !array->is_array_of_tables())
-            return r.error_at(*rules, "rule must be an array of tables ([[rule]])");
-        for (std::size_t i = 0; i < array->size(); ++i) {
-            auto rule = read_rule(*array->get(i)->as_table(), source, static_cast<int>(i));
-            if (!rule) return std::unexpected(rule.error());
-            config.rules.push_back(std::move(*rule));
-        }
-    }
+    // The placement rules and exclusions have one reader, shared with their tests.
+    for (std::string_view key : detail::placement_rule_keys) r.take(key);
+    auto rules = detail::placement_rules_from_toml(root, source);
+    if (!rules) return std::unexpected(rules.error());
+    config.rules = std::move(*rules);
     if (auto other = r.no_other_keys("interval, on_stop, reserved_cpus, housekeeping_cpus, max_request_bytes, "
-                                     "[soft_affinity], [[rule]]");
+                                     "[soft_affinity], [[rule]], exclude_comm, exclude_cgroup, exclude_uid");
         !other)
         return std::unexpected(other.error());
     return config;

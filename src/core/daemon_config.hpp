@@ -11,6 +11,7 @@
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
 #include "affine/placement.hpp"
+#include "affine/placement_rules.hpp"
 #include "affine/soft_affinity.hpp"
 #include "affine/topology.hpp"
 
@@ -22,19 +23,6 @@ enum class OnStop {
 };
 std::string_view to_string(OnStop on_stop);
 
-// A placement rule ([[rule]]): which running workloads the daemon places by itself.
-// Parsed and checked; applying rules is not part of this version of the daemon.
-struct PlacementRule {
-    std::string name;
-    std::optional<std::string> comm;        // /proc/PID/comm, exact
-    std::optional<std::string> cgroup;      // cgroup path prefix
-    std::optional<unsigned> uid;
-    std::optional<std::uint64_t> min_memory;  // resident bytes
-    std::optional<double> min_cpu;            // CPUs
-    PlacementPolicy policy = PlacementPolicy::best_effort;
-    int line = 0;                             // where it starts in the file
-};
-
 struct DaemonConfig {
     Millis interval{500};               // how often the kernel's accounting is read
     OnStop on_stop = OnStop::restore;
@@ -42,7 +30,7 @@ struct DaemonConfig {
     CpuSet housekeeping_cpus;           // the daemon's own CPUs; empty: it does not pin itself
     std::size_t max_request_bytes = 65536;  // control socket: longest request line
     SoftAffinityTuning tuning;
-    std::vector<PlacementRule> rules;
+    PlacementRules rules;               // [[rule]] tables and the global exclusions
     std::string source = "defaults";    // the file it came from
 };
 

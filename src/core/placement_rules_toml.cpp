@@ -163,12 +163,12 @@ Result<PlacementRules> placement_rules_from_toml(const toml::table& root, std::s
 }
 
 Result<PlacementRules> placement_rules_from_toml_text(std::string_view text, std::string_view source) {
-    try {
-        toml::table root = toml::parse(text, source);
-        return placement_rules_from_toml(root, source);
-    } catch (const toml::parse_error& e) {
+    toml::parse_result parsed = toml::parse(text, source);
+    if (!parsed) {
+        const toml::parse_error& e = parsed.error();
         return usage_error(fmt::format("{} line {}: {}", source, e.source().begin.line, e.description()));
     }
+    return placement_rules_from_toml(parsed.table(), source);
 }
 
 }  // namespace affine::detail

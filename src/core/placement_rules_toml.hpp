@@ -4,7 +4,7 @@
 // docs/numad.md and placement_rules.hpp.
 #pragma once
 
-#include <toml++/toml.h>
+#include "toml.hpp"
 
 #include <string_view>
 

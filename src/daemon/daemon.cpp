@@ -162,10 +162,10 @@ Result<void> run_daemon(const DaemonOptions& options) {
                          format_duration(config.interval), to_string(config.on_stop),
                          config.reserved_cpus.empty() ? "" : fmt::format(", reserved CPUs {}", to_list(config.reserved_cpus)),
                          status_line(manager)));
-    if (!config.rules.empty())
+    if (!config.rules.rules.empty())
         log_line(fmt::format("{} placement rule{} parsed; this version places only what is asked for through the "
                              "socket",
-                             config.rules.size(), config.rules.size() == 1 ? "" : "s"));
+                             config.rules.rules.size(), config.rules.rules.size() == 1 ? "" : "s"));
     std::string last_status = status_line(manager);
     systemd.notify("READY=1\nSTATUS=" + last_status);
     auto last_watchdog = std::chrono::steady_clock::now();

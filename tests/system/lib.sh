@@ -17,8 +17,8 @@
 # Environment:
 #   AFFINE_KIT_DIR       kit from fetch-kit.sh (default <repo>/build/kit)
 #   AFFINE_SYSTEM_WORK   logs and initramfs images (default <repo>/build/system)
-#   AFFINE_BOOT_TIMEOUT  seconds before a Linux guest is killed (default 180)
-#   AFFINE_XEN_BOOT_TIMEOUT  the same for Xen (default 300)
+#   AFFINE_BOOT_TIMEOUT  seconds before a Linux guest is killed (default 300)
+#   AFFINE_XEN_BOOT_TIMEOUT  the same for Xen (default 600)
 #   AFFINE_XEN_ARGS      extra options for the Xen command line
 #   AFFINE_XEN_LAYOUT    the Xen host: numa2 (default) or numa4 (see boot_xen)
 #   AFFINE_QEMU          QEMU binary (default qemu-system-x86_64)
@@ -27,8 +27,8 @@ AFFINE_SYSTEM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 AFFINE_REPO_DIR=$(cd "$AFFINE_SYSTEM_DIR/../.." && pwd)
 : "${AFFINE_KIT_DIR:=$AFFINE_REPO_DIR/build/kit}"
 : "${AFFINE_SYSTEM_WORK:=$AFFINE_REPO_DIR/build/system}"
-: "${AFFINE_BOOT_TIMEOUT:=180}"
-: "${AFFINE_XEN_BOOT_TIMEOUT:=300}"
+: "${AFFINE_BOOT_TIMEOUT:=300}"
+: "${AFFINE_XEN_BOOT_TIMEOUT:=600}"
 : "${AFFINE_QEMU:=qemu-system-x86_64}"
 
 # Oracles independent of affine, present in every guest. hwloc-calc and

@@ -79,18 +79,17 @@ policy = "best-effort-hard"
     EXPECT_EQ(c->max_request_bytes, 4096U);
     EXPECT_EQ(c->tuning.flap_window, Millis{60000});
     EXPECT_EQ(c->tuning.max_backoff, Millis{300000});
-    ASSERT_EQ(c->rules.size(), 1U);
-    EXPECT_EQ(c->rules[0].comm, "postgres");
-    EXPECT_EQ(c->rules[0].min_memory, 300ULL << 20);
-    EXPECT_EQ(c->rules[0].policy, PlacementPolicy::best_effort_hard);
-    EXPECT_EQ(c->rules[0].line, 15);
+    ASSERT_EQ(c->rules.rules.size(), 1U);
+    EXPECT_EQ(c->rules.rules[0].match.comm, std::vector<std::string>{"postgres"});
+    EXPECT_EQ(c->rules.rules[0].min_memory_bytes, 300ULL << 20);
+    EXPECT_EQ(c->rules.rules[0].policy, PlacementPolicy::best_effort_hard);
 }
 
 TEST(DaemonConfig, ErrorsNameTheLine) {
     EXPECT_EQ(error_of("interval = \"500ms\"\non_stop = \n").substr(0, 14), "daemon.conf:2:");
     EXPECT_EQ(error_of("interval = \"500ms\"\n\nintervall = \"1s\"\n"),
               "daemon.conf:3: unknown key intervall (known: interval, on_stop, reserved_cpus, housekeeping_cpus, "
-              "max_request_bytes, [soft_affinity], [[rule]])");
+              "max_request_bytes, [soft_affinity], [[rule]], exclude_comm, exclude_cgroup, exclude_uid)");
     EXPECT_EQ(error_of("on_stop = \"keep\"\n"), "daemon.conf:1: on_stop = \"keep\": expected \"restore\" or \"leave\"");
     EXPECT_EQ(error_of("\ninterval = 5\n"), "daemon.conf:2: interval must be a string");
     EXPECT_EQ(error_of("interval = \"5 s\"\n"),
@@ -103,11 +102,10 @@ TEST(DaemonConfig, ErrorsNameTheLine) {
               "daemon.conf:2: soft_affinity.wait_threshold = 2 is out of range (0.01 to 1)");
     EXPECT_EQ(error_of("[soft_affinity]\nnarrow = \"1s\"\n").substr(0, 45),
               "daemon.conf:2: unknown key soft_affinity.narr");
-    EXPECT_EQ(error_of("[[rule]]\ncomm = \"x\"\n"), "daemon.conf:1: rule 1 needs a name");
-    EXPECT_EQ(error_of("[[rule]]\nname = \"all\"\n"),
-              "daemon.conf:1: rule 1 (\"all\") matches every workload: give comm, cgroup, uid, min_memory or min_cpu");
-    EXPECT_EQ(error_of("[[rule]]\nname = \"a\"\ncomm = \"x\"\npolicy = \"any\"\n"),
-              "daemon.conf:4: rule 1: policy \"any\": expected best-effort, best-effort-hard or prio-mem-only");
+    // The rules' own reader names the file, the line and the key.
+    EXPECT_NE(error_of("[[rule]]\ncomm = \"x\"\n").find("daemon.conf line 1"), std::string::npos);
+    EXPECT_NE(error_of("[[rule]]\nname = \"a\"\ncomm = \"x\"\npolicy = \"bogus\"\n").find("daemon.conf line 4"),
+              std::string::npos);
 }
 
 TEST(DaemonConfig, Durations) {
