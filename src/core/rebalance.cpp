@@ -175,7 +175,9 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
 
     // 2. Overloaded nodes, with hysteresis: one move per node, the one that helps most
     // for least memory moved.
-    for (const Node& node : h.topology.nodes) {
+    // A copy: a move replaces `h`, and with it the nodes a loop over h would walk.
+    const std::vector<Node> nodes = h.topology.nodes;
+    for (const Node& node : nodes) {
         if (usable_cpus(h, node.id) == 0) continue;
         double load = node_load(h, node.id);
         if (load <= options.overload_load) {
