@@ -10,6 +10,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "affine/set_grammar.hpp"
@@ -30,8 +31,12 @@ Result<Millis> parse_duration(std::string_view text) {
     if (unit_at == 0) return bad();
     double value = 0;
     auto number = text.substr(0, unit_at);
-    auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
-    if (ec != std::errc() || ptr != number.data() + number.size()) return bad();
+    // strtod, not from_chars: libc++ 16 (the fuzz build) has no floating-point from_chars.
+    // The text is digits and dots only (checked above), so the locale cannot matter.
+    std::string digits(number);
+    char* end = nullptr;
+    value = std::strtod(digits.c_str(), &end);
+    if (end != digits.c_str() + digits.size()) return bad();
     std::string_view unit = text.substr(unit_at);
     double ms = 0;
     if (unit == "ms") ms = value;
