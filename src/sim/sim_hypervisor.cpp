@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -167,9 +168,15 @@ std::string sim_state_json(const XenHost& host) {
 
 Result<XenHost> sim_state_from_json(std::string_view text, const std::string& source) {
     auto bad = [&](const std::string& why) { return usage_error(fmt::format("sim state {}: {}", source, why)); };
+    // An optional boolean: `fallback` when absent, an error when of another type.
+    auto flag = [&](const Json& obj, const char* key, bool fallback, const std::string& where) -> Result<bool> {
+        if (!obj.contains(key)) return fallback;
+        if (!obj[key].is_boolean()) return bad(fmt::format("{}.{}: expected true or false", where, key));
+        return obj[key].get<bool>();
+    };
     Json json = Json::parse(text, nullptr, false);
     if (json.is_discarded() || !json.is_object()) return bad("not a JSON object");
-    if (json.value("format", "") != state_format)
+    if (!json.contains("format") || json["format"] != state_format)
         return bad(fmt::format("not a simulated Xen host (expected \"format\": \"{}\"; make one with "
                                "`affine xen sim-init`)",
                                state_format));
@@ -189,6 +196,8 @@ Result<XenHost> sim_state_from_json(std::string_view text, const std::string& so
             !dj["vcpus"].is_array())
             return bad(where + ": needs integer domid, max_vcpus and an array vcpus");
         Domain d;
+        if (!valid_id(dj["domid"].get<std::int64_t>()) || !valid_id(dj["max_vcpus"].get<std::int64_t>()))
+            return bad(where + ": domid and max_vcpus must be from 0 to " + std::to_string(max_id));
         d.domid = dj["domid"].get<int>();
         d.max_vcpus = dj["max_vcpus"].get<int>();
         for (std::size_t k = 0; k < dj["vcpus"].size(); ++k) {
@@ -197,31 +206,45 @@ Result<XenHost> sim_state_from_json(std::string_view text, const std::string& so
             if (!vj.is_object() || !vj.contains("id") || !vj["id"].is_number_integer())
                 return bad(vwhere + ": needs an integer id");
             Vcpu v;
+            if (vj["id"].get<std::int64_t>() < 0 || vj["id"].get<std::int64_t>() >= d.max_vcpus)
+                return bad(vwhere + ": id not below max_vcpus");
             v.id = vj["id"].get<int>();
-            if (v.id < 0 || v.id >= d.max_vcpus) return bad(vwhere + ": id not below max_vcpus");
             auto hard = id_set<CpuTag>(vj, "hard", vwhere, source);
             if (!hard) return std::unexpected(hard.error());
             auto soft = id_set<CpuTag>(vj, "soft", vwhere, source);
             if (!soft) return std::unexpected(soft.error());
             v.hard = *hard;
             v.soft = *soft;
-            v.temporarily_pinned = vj.value("temporarily_pinned", false);
+            auto pinned = flag(vj, "temporarily_pinned", false, vwhere);
+            if (!pinned) return std::unexpected(pinned.error());
+            v.temporarily_pinned = *pinned;
             d.vcpus.push_back(std::move(v));
         }
         std::ranges::sort(d.vcpus, {}, &Vcpu::id);
         auto nodes = id_set<NodeTag>(dj, "node_affinity", where, source);
         if (!nodes) return std::unexpected(nodes.error());
         d.node_affinity = *nodes;
-        d.node_affinity_mode = dj.value("node_affinity_auto", true) ? NodeAffinityMode::automatic
-                                                                     : NodeAffinityMode::explicit_nodes;
+        auto automatic = flag(dj, "node_affinity_auto", true, where);
+        if (!automatic) return std::unexpected(automatic.error());
+        d.node_affinity_mode = *automatic ? NodeAffinityMode::automatic : NodeAffinityMode::explicit_nodes;
         if (dj.contains("pages_per_node") && dj["pages_per_node"].is_object()) {
             for (const auto& [key, value] : dj["pages_per_node"].items()) {
-                if (!value.is_number_unsigned() && !value.is_number_integer())
-                    return bad(where + ".pages_per_node: expected integers");
-                d.pages_per_node[std::stoi(key)] = value.get<std::uint64_t>();
+                int node = -1;
+                auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), node);
+                if (ec != std::errc{} || end != key.data() + key.size() || !valid_id(node))
+                    return bad(fmt::format("{}.pages_per_node: key \"{}\" is not a node id", where, key));
+                if (!value.is_number_unsigned())
+                    return bad(where + ".pages_per_node: expected non-negative integers");
+                d.pages_per_node[node] = value.get<std::uint64_t>();
             }
         }
-        d.last_alloc_node = dj.value("last_alloc_node", -1);
+        d.last_alloc_node = -1;
+        if (dj.contains("last_alloc_node")) {
+            const Json& last = dj["last_alloc_node"];
+            if (!last.is_number_integer() || (last.get<std::int64_t>() != -1 && !valid_id(last.get<std::int64_t>())))
+                return bad(where + ".last_alloc_node: expected a node id or -1");
+            d.last_alloc_node = last.get<int>();
+        }
         if (dj.contains("name") && !dj["name"].is_string()) return bad(where + ".name: expected a string");
         d.name = dj.value("name", "");
         if (host.domain(d.domid) != nullptr) return bad(fmt::format("domain {} listed twice", d.domid));

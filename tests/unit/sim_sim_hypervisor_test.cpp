@@ -69,3 +69,39 @@ TEST(SimulationControl, ChangesGoThroughTheModelAndLast) {
 
 }  // namespace
 }  // namespace affine::xen
+
+namespace affine::xen {
+namespace {
+
+// A state file with fields of the wrong type or ids out of range is a usage error
+// naming the field, never an exception (the fuzzer's finds).
+TEST(SimState, BadFieldsAreUsageErrors) {
+    auto host = initial_sim_host(*synthetic_topology("nodes=2,cores=1"), 1, 64ULL << 20);
+    ASSERT_TRUE(host);
+    const std::string good = sim_state_json(*host);
+    ASSERT_TRUE(sim_state_from_json(good, "s.json"));
+    auto with = [&](const std::string& from, const std::string& to) {
+        std::string text = good;
+        auto at = text.find(from);
+        EXPECT_NE(at, std::string::npos) << from;
+        if (at != std::string::npos) text.replace(at, from.size(), to);
+        auto r = sim_state_from_json(text, "s.json");
+        EXPECT_FALSE(r) << to;
+        if (r) return std::string();
+        EXPECT_EQ(r.error().kind, ErrorKind::usage);
+        return r.error().message;
+    };
+    std::string format = good.substr(good.find("\"format\""), good.find(',', good.find("\"format\"")) - good.find("\"format\""));
+    EXPECT_NE(with(format, "\"format\": 7").find("not a simulated Xen host"), std::string::npos);
+    EXPECT_EQ(with("\"temporarily_pinned\": false", "\"temporarily_pinned\": 1"),
+              "sim state s.json: domains[0].vcpus[0].temporarily_pinned: expected true or false");
+    EXPECT_EQ(with("\"node_affinity_auto\": true", "\"node_affinity_auto\": \"yes\""),
+              "sim state s.json: domains[0].node_affinity_auto: expected true or false");
+    EXPECT_EQ(with("\"pages_per_node\": {\n    \"0\"", "\"pages_per_node\": {\n    \"x\""),
+              "sim state s.json: domains[0].pages_per_node: key \"x\" is not a node id");
+    EXPECT_EQ(with("\"domid\": 0", "\"domid\": 4294967296"),
+              "sim state s.json: domains[0]: domid and max_vcpus must be from 0 to 1048575");
+}
+
+}  // namespace
+}  // namespace affine::xen
