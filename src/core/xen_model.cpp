@@ -126,6 +126,9 @@ Result<int> create_domain(XenHost& host, int max_vcpus, int allocated, std::opti
 
 Result<void> destroy_domain(XenHost& host, int domid) {
     Domain* d = host.domain(domid);
+    // Xen refuses to destroy the domain making the call (XEN_DOMCTL_destroydomain
+    // from dom0 on dom0): the host would lose its control domain.
+    if (domid == 0) return xen_error(EINVAL, "domain 0 is the control domain (dom0): it cannot be destroyed");
     if (d == nullptr) return xen_error(ESRCH, fmt::format("domain {} does not exist", domid));
     for (const auto& [node, pages] : d->pages_per_node)
         for (Node& n : host.topology.nodes)

@@ -1,13 +1,9 @@
 #include "sim_hypervisor.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "../core/json.hpp"
 
@@ -87,7 +83,7 @@ Result<DomainMemory> SimHypervisor::memory_per_node() {
     return out;
 }
 
-Result<void> SimHypervisor::commit() { return write_sim_state(host_, path_); }
+Result<void> SimHypervisor::commit() { return state_.write(sim_state_json(host_) + "\n"); }
 
 std::string sim_state_json(const XenHost& host) {
     Json domains = Json::array();
@@ -179,32 +175,26 @@ Result<XenHost> sim_state_from_json(std::string_view text, const std::string& so
 }
 
 Result<void> write_sim_state(const XenHost& host, const std::string& path) {
-    std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        if (!out) return failure(fmt::format("write {}: {}", tmp, std::strerror(errno)), errno);
-        out << sim_state_json(host) << '\n';
-        if (!out.flush()) return failure(fmt::format("write {}: {}", tmp, std::strerror(errno)), errno);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        int code = errno;
-        std::remove(tmp.c_str());
-        return failure(fmt::format("rename {} to {}: {}", tmp, path, std::strerror(code)), code);
-    }
-    return {};
+    auto state = StateFile::lock(path, LockWait::wait);
+    if (!state) return std::unexpected(state.error());
+    return state->write(sim_state_json(host) + "\n");
 }
 
 Result<std::unique_ptr<Hypervisor>> open_sim_hypervisor(const std::string& path) {
-    std::ifstream in(path);
-    if (!in)
+    auto make_first = [&](const std::string& why) {
         return usage_error(fmt::format("--host sim:{}: {} (make the state file first: "
                                        "affine xen sim-init {} --from SPEC)",
-                                       path, std::strerror(errno), path));
-    std::stringstream text;
-    text << in.rdbuf();
-    auto host = sim_state_from_json(text.str(), path);
+                                       path, why, path));
+    };
+    auto state = StateFile::lock(path, LockWait::wait);
+    if (!state && state.error().code == ENOENT) return make_first(std::strerror(ENOENT));
+    if (!state) return std::unexpected(state.error());
+    auto text = state->read();
+    if (!text) return std::unexpected(text.error());
+    if (!*text) return make_first(std::strerror(ENOENT));
+    auto host = sim_state_from_json(**text, path);
     if (!host) return std::unexpected(host.error());
-    return std::make_unique<SimHypervisor>(std::move(*host), path);
+    return std::make_unique<SimHypervisor>(std::move(*host), std::move(*state));
 }
 
 Result<XenHost> initial_sim_host(Topology topology, int dom0_vcpus, std::uint64_t dom0_memory) {

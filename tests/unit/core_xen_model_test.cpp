@@ -171,6 +171,8 @@ TEST(XenModel, MemoryFollowsNodeAffinity) {
     // Destroying gives the memory back.
     ASSERT_TRUE(destroy_domain(host, 2));
     EXPECT_EQ(destroy_domain(host, 2).error().code, ESRCH);
+    EXPECT_EQ(destroy_domain(host, 0).error().code, EINVAL);  // dom0 stays
+    EXPECT_NE(host.domain(0), nullptr);
 }
 
 TEST(XenModel, FreshDomainWithoutVcpusKeepsEveryNode) {
