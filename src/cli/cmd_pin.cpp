@@ -30,6 +30,9 @@ bool print_pin(const PinReport& r, ThreadScope scope) {
     for (const auto& o : r.threads)
         if (o.result == PinResult::failed) fmt::print(stderr, "affine: tid {}: {}\n", o.tid, o.error);
     if (failed > 0) fmt::print(stderr, "affine: pid {}: {} of {} threads failed\n", r.pid, failed, pinned + failed);
+    if (pinned == 0 && failed == 0)
+        fmt::print(stderr, "affine: pin pid {} to CPUs {}: the process exited before any of its threads was pinned\n",
+                   r.pid, to_list(r.cpus));
     if (!r.settled)
         fmt::print(stderr, "affine: pid {}: threads with the old mask kept appearing through {} listings; threads "
                            "started since may have the old mask\n", r.pid, r.rounds);

@@ -88,14 +88,20 @@ Command show_command() {
                 sub.add_flag("--threads", opt->threads, "list every thread of the process");
                 sub.add_flag("--json", opt->json, "print JSON (one object, an array for several PIDs)");
                 return [opt] {
+                    std::vector<int> ids;
+                    for (const auto& text : opt->ids) ids.push_back(parse_task_id_or_throw(text));
+                    // Every process that can be read is shown; one that cannot (it
+                    // exited, it is not ours) gets an error line and exit status 1.
                     std::vector<ProcessPlacement> all;
-                    for (const auto& text : opt->ids) {
-                        int id = parse_task_id_or_throw(text);
-                        all.push_back(value_or_throw(read_process_placement(
-                            id, opt->threads ? ThreadSelection::all : ThreadSelection::named)));
+                    std::vector<Error> errors;
+                    for (int id : ids) {
+                        auto p = read_process_placement(id, opt->threads ? ThreadSelection::all : ThreadSelection::named);
+                        if (p) all.push_back(std::move(*p));
+                        else errors.push_back(p.error());
                     }
+                    if (ids.size() == 1 && !errors.empty()) throw_error(std::unexpected(errors.front()));
                     if (opt->json) {
-                        if (all.size() == 1) {
+                        if (ids.size() == 1) {
                             fmt::print("{}\n", placement_json(all.front()).dump(2));
                         } else {
                             detail::Json a = detail::Json::array();
@@ -105,7 +111,10 @@ Command show_command() {
                     } else {
                         for (const auto& p : all) print_placement(p);
                     }
-                    return 0;
+                    if (errors.empty()) return 0;
+                    flush_output_or_throw();  // what was found first, then what was not
+                    for (const auto& e : errors) fmt::print(stderr, "affine: {}\n", e.message);
+                    return 1;
                 };
             }};
 }

@@ -4,9 +4,9 @@
 
 #include <cerrno>
 #include <cctype>
-#include <charconv>
 #include <cstring>
 
+#include "../core/integer.hpp"
 #include "../core/json.hpp"
 #include "../core/placement_json.hpp"
 #include "../sim/sim_hypervisor.hpp"
@@ -74,12 +74,11 @@ std::uint64_t memory_size(const std::string& text) {
     return value_or_throw(parse_size(text));
 }
 
+// DOMID_FIRST_RESERVED - 1 (xen/include/public/xen.h): the largest domid of a domain.
+constexpr int max_domid = 0x7fef;
+
 int parse_domid(const std::string& text) {
-    int v = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || ptr != text.data() + text.size() || v < 0 || v > 0x7fef)
-        throw CommandError{usage_error(fmt::format("bad domain \"{}\": expected a domid (0-32751)", text)).error()};
-    return v;
+    return value_or_throw(detail::parse_integer_in<int>(text, "domain", 0, max_domid));
 }
 
 // The host against which node sets are parsed: every node id the hypervisor's node
@@ -268,13 +267,10 @@ int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
         if (targets.empty())
             throw CommandError{failure(fmt::format("{}: the domain has no allocated vCPU", what), ESRCH).error()};
     } else {
-        int v = -1;
-        auto [ptr, ec] = std::from_chars(req.vcpu.data(), req.vcpu.data() + req.vcpu.size(), v);
-        if (ec != std::errc{} || ptr != req.vcpu.data() + req.vcpu.size() || v < 0)
-            throw CommandError{
-                usage_error(fmt::format("xen vcpu-pin: bad vCPU \"{}\": expected a vCPU number or all", req.vcpu))
-                    .error()};
-        targets.push_back(v);
+        auto v = detail::parse_integer<int>(req.vcpu);
+        if (!v || *v < 0)
+            throw_error(usage_error(fmt::format("xen vcpu-pin: bad vCPU \"{}\": expected a vCPU number or all", req.vcpu)));
+        targets.push_back(*v);
     }
 
     VcpuBatch batch = set_vcpus_affinity(hv, d, targets, hard.value_or(CpuSet{}), soft.value_or(CpuSet{}), flags);
@@ -574,12 +570,15 @@ int run_numastat(Hypervisor& hv, const std::string& domain, bool json) {
 
 // ---------------------------------------------------------------- simulation
 
+[[noreturn]] void refuse_not_simulated(std::string_view command) {
+    throw_error(usage_error(fmt::format("xen {} is a simulation command: it changes a simulated host only "
+                                            "(give --host sim:STATEFILE; make one with affine xen sim-init)",
+                                            command)));
+}
+
 SimHypervisor& sim_or_throw(Hypervisor& hv, std::string_view command) {
     auto* sim = dynamic_cast<SimHypervisor*>(&hv);
-    if (sim == nullptr)
-        throw CommandError{usage_error(fmt::format("xen {} changes a simulated host only: give --host sim:FILE",
-                                                   command))
-                               .error()};
+    if (sim == nullptr) refuse_not_simulated(command);
     return *sim;
 }
 
@@ -604,7 +603,6 @@ Command xen_command() {
                     Action action;
                 };
                 auto opt = std::make_shared<Options>();
-                xen.require_subcommand(1);
                 xen.fallthrough();
                 xen.add_option("--host", opt->host,
                                "the hypervisor: xen (this host's, the default) or sim:STATEFILE (a simulated host)");
@@ -612,6 +610,13 @@ Command xen_command() {
                     return [opt, body] {
                         auto hv = open_or_throw(opt->host);
                         return body(*hv);
+                    };
+                };
+                // The simulation commands say so before trying this host's hypervisor.
+                auto with_sim = [opt, with_hv](const char* name, auto body) {
+                    return [opt, name, run = with_hv(body)] {
+                        if (!opt->host.starts_with("sim:")) refuse_not_simulated(name);
+                        return run();
                     };
                 };
                 auto leaf = [&xen, opt](const char* name, const char* help, Action action) {
@@ -690,13 +695,14 @@ Command xen_command() {
                 init->add_option("STATEFILE", opt->state, "the state file to write")->required();
                 init->add_option("--from", opt->from, "the host: a host JSON file or a spec, as for `affine topo --host`")
                     ->required();
-                init->add_option("--dom0-vcpus", opt->vcpus, "dom0's vCPUs (default: one per online CPU)");
+                add_number_option(*init, "--dom0-vcpus", opt->vcpus, "dom0's vCPUs (default: one per online CPU)", 1,
+                                  max_vcpus_argument);
                 init->add_option("--dom0-memory", opt->memory, "dom0's memory, placed by the allocator (default 0)");
 
                 auto* create = leaf("sim-create-domain",
                                     "simulation: create a domain (vCPUs not allocated, as xc_domain_create), set its "
                                     "node affinity, populate its memory; prints the domid",
-                                    with_hv([opt](Hypervisor& hv) {
+                                    with_sim("sim-create-domain", [opt](Hypervisor& hv) {
                                         XenHost& host = sim_or_throw(hv, "sim-create-domain").state();
                                         int domid = value_or_throw(create_domain(host, opt->vcpus, opt->allocated));
                                         if (!opt->nodes.empty()) {
@@ -710,13 +716,14 @@ Command xen_command() {
                                         fmt::print("{}\n", domid);
                                         return 0;
                                     }));
-                create->add_option("--vcpus", opt->vcpus, "max_vcpus")->required();
-                create->add_option("--allocated", opt->allocated, "vCPUs allocated now (default 0)");
+                add_number_option(*create, "--vcpus", opt->vcpus, "max_vcpus", 1, max_vcpus_argument)->required();
+                add_number_option(*create, "--allocated", opt->allocated, "vCPUs allocated now (default 0)", 0,
+                                  max_vcpus_argument);
                 create->add_option("--memory", opt->memory, "memory to populate (default 0)");
                 create->add_option("--node-affinity", opt->nodes, "explicit node affinity, set before the memory");
 
                 auto* destroy = leaf("sim-destroy-domain", "simulation: destroy a domain, freeing its memory",
-                                     with_hv([opt](Hypervisor& hv) {
+                                     with_sim("sim-destroy-domain", [opt](Hypervisor& hv) {
                                          XenHost& host = sim_or_throw(hv, "sim-destroy-domain").state();
                                          throw_if_error(destroy_domain(host, parse_domid(opt->domain)));
                                          throw_if_error(hv.commit());
@@ -725,7 +732,7 @@ Command xen_command() {
                 destroy->add_option("DOM", opt->domain, "domid")->required();
 
                 auto* pool = leaf("sim-pool-cpus", "simulation: set the CPUs of cpupool 0",
-                                  with_hv([opt](Hypervisor& hv) {
+                                  with_sim("sim-pool-cpus", [opt](Hypervisor& hv) {
                                       XenHost& host = sim_or_throw(hv, "sim-pool-cpus").state();
                                       CpuSet cpus = value_or_throw(parse_cpu_set(opt->cpus, host.topology));
                                       host.pool_cpus = cpus & host.topology.online_cpus();
@@ -738,7 +745,7 @@ Command xen_command() {
                 pool->add_option("CPUS", opt->cpus, "CPU set")->required();
 
                 auto* tpin = leaf("sim-temporary-pin", "simulation: mark a vCPU pinned by the hypervisor (EBUSY)",
-                                  with_hv([opt](Hypervisor& hv) {
+                                  with_sim("sim-temporary-pin", [opt](Hypervisor& hv) {
                                       XenHost& host = sim_or_throw(hv, "sim-temporary-pin").state();
                                       int domid = parse_domid(opt->domain);
                                       Domain& d = const_cast<Domain&>(domain_or_throw(host, domid));
@@ -747,13 +754,16 @@ Command xen_command() {
                                           throw CommandError{failure(fmt::format("domain {} has no vCPU {}", domid,
                                                                                  opt->vcpus), ESRCH)
                                                                  .error()};
+                                      if (opt->on != "on" && opt->on != "off")
+                                          throw_error(usage_error(fmt::format(
+                                              "xen sim-temporary-pin: bad STATE \"{}\": expected on or off", opt->on)));
                                       v->temporarily_pinned = opt->on == "on";
                                       throw_if_error(hv.commit());
                                       return 0;
                                   }));
                 tpin->add_option("DOM", opt->domain, "domid")->required();
-                tpin->add_option("VCPU", opt->vcpus, "vCPU")->required();
-                tpin->add_option("STATE", opt->on, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
+                add_number_option(*tpin, "VCPU", opt->vcpus, "vCPU", 0, max_vcpus_argument)->required();
+                tpin->add_option("STATE", opt->on, "on or off")->required();
 
                 return [opt] { return opt->action(); };
             }};

@@ -1,7 +1,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 
 #include "affine/host.hpp"
@@ -15,36 +14,9 @@ namespace {
 Json optional_json(const std::optional<int>& v) { return v ? Json(*v) : Json(nullptr); }
 
 // Reading a host file: every problem is reported with the JSON path of the field.
-class HostFileReader {
+class HostFileReader : JsonReader {
 public:
-    explicit HostFileReader(std::string source) : source_(std::move(source)) {}
-
-    std::unexpected<Error> bad(const std::string& where, const std::string& why) const {
-        return usage_error(fmt::format("host file {}: {}: {}", source_, where, why));
-    }
-
-    Result<std::int64_t> integer(const Json& obj, const std::string& key, const std::string& where,
-                                 std::int64_t min = 0) const {
-        if (!obj.contains(key)) return bad(where, fmt::format("missing field \"{}\"", key));
-        const Json& v = obj.at(key);
-        if (!v.is_number_integer()) return bad(where + "." + key, "expected an integer");
-        auto value = v.get<std::int64_t>();
-        if (value < min) return bad(where + "." + key, fmt::format("must be at least {}", min));
-        return value;
-    }
-
-    template <typename Tag>
-    Result<IdSet<Tag>> id_array(const Json& v, const std::string& where) const {
-        if (!v.is_array()) return bad(where, "expected an array of integers");
-        IdSet<Tag> set;
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            if (!v[i].is_number_integer() || v[i].get<std::int64_t>() < 0 ||
-                v[i].get<std::int64_t>() > (1 << 20))
-                return bad(fmt::format("{}[{}]", where, i), "expected a non-negative integer");
-            set.insert(v[i].get<int>());
-        }
-        return set;
-    }
+    explicit HostFileReader(std::string source) : JsonReader("host file " + source), source_(std::move(source)) {}
 
     Result<Topology> read(const Json& json) const {
         if (!json.is_object()) return bad("top level", "expected an object");
@@ -58,13 +30,13 @@ public:
             std::string where = fmt::format("cpus[{}]", i);
             if (!c.is_object()) return bad(where, "expected an object");
             Cpu cpu;
-            auto id = integer(c, "id", where);
+            auto id = integer(c, "id", where, 0, max_id);
             if (!id) return std::unexpected(id.error());
-            auto node = integer(c, "node", where, -1);  // -1: an offline CPU of unknown node
+            auto node = integer(c, "node", where, -1, max_id);  // -1: an offline CPU of unknown node
             if (!node) return std::unexpected(node.error());
-            auto core = integer(c, "core", where, -1);
+            auto core = integer(c, "core", where, -1, std::numeric_limits<int>::max());
             if (!core) return std::unexpected(core.error());
-            auto package = integer(c, "package", where, -1);
+            auto package = integer(c, "package", where, -1, std::numeric_limits<int>::max());
             if (!package) return std::unexpected(package.error());
             if (!c.contains("online") || !c["online"].is_boolean()) return bad(where, "missing boolean \"online\"");
             cpu.id = static_cast<int>(*id);
@@ -72,7 +44,11 @@ public:
             cpu.core = static_cast<int>(*core);
             cpu.package = static_cast<int>(*package);
             cpu.online = c["online"].get<bool>();
-            if (c.contains("die") && c["die"].is_number_integer()) cpu.die = c["die"].get<int>();
+            if (c.contains("die") && !c["die"].is_null()) {
+                auto die = integer(c, "die", where, 0, max_id);
+                if (!die) return std::unexpected(die.error());
+                cpu.die = static_cast<int>(*die);
+            }
             if (!cpu_ids.insert(cpu.id).second) return bad(where, fmt::format("CPU {} listed twice", cpu.id));
             t.cpus.push_back(cpu);
         }
@@ -82,7 +58,7 @@ public:
             std::string where = fmt::format("nodes[{}]", i);
             if (!n.is_object()) return bad(where, "expected an object");
             Node node;
-            auto id = integer(n, "id", where);
+            auto id = integer(n, "id", where, 0, max_id);
             if (!id) return std::unexpected(id.error());
             node.id = static_cast<int>(*id);
             if (!n.contains("cpus")) return bad(where, "missing field \"cpus\"");
@@ -99,13 +75,12 @@ public:
             if (!n.contains("distances") || !n["distances"].is_object())
                 return bad(where, "missing object \"distances\"");
             for (const auto& [key, value] : n["distances"].items()) {
-                int to = 0;
-                auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), to);
-                if (ec != std::errc{} || ptr != key.data() + key.size() || to < 0)
-                    return bad(where + ".distances", fmt::format("key \"{}\" is not a node id", key));
-                if (!value.is_number_integer() || value.get<int>() < 0)
-                    return bad(fmt::format("{}.distances.{}", where, key), "expected a non-negative integer");
-                node.distances[to] = value.get<int>();
+                auto to = id_key(key, where + ".distances");
+                if (!to) return std::unexpected(to.error());
+                auto d = integer_value(value, fmt::format("{}.distances.{}", where, key), 0,
+                                       std::numeric_limits<int>::max());
+                if (!d) return std::unexpected(d.error());
+                node.distances[*to] = static_cast<int>(*d);
             }
             if (t.node(node.id) != nullptr) return bad(where, fmt::format("node {} listed twice", node.id));
             t.nodes.push_back(std::move(node));

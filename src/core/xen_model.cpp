@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "affine/set_grammar.hpp"
+#include "affine/size.hpp"
 
 namespace affine::xen {
 namespace {
@@ -231,7 +232,8 @@ Result<std::map<int, std::uint64_t>> allocate_pages(XenHost& host, int domid, st
         total_free += free_pages[n];
     }
     if (pages > total_free)
-        return xen_error(ENOMEM, fmt::format("{} pages wanted, {} free on the host", pages, total_free));
+        return xen_error(ENOMEM, fmt::format("{} of memory wanted, {} free on the host",
+                                             format_size(pages * page_bytes), format_size(total_free * page_bytes)));
     std::map<int, std::uint64_t> placed;
     const NodeSet affinity = d->node_affinity & host.online_nodes();
     for (std::uint64_t p = 0; p < pages; ++p) {

@@ -60,21 +60,31 @@ Result<void> write_journal(StateFile& state, const CpuSet& cpus, const std::vect
 }
 
 Result<std::vector<JournalEntry>> read_journal(const std::string& path, const std::string& text) {
+    const detail::JsonReader in(fmt::format("{} (a shield journal)", path));
+    auto j = detail::Json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return failure(fmt::format("{} is not a shield journal", path));
+    auto tasks = in.array(j, "tasks", "top level");
+    if (!tasks) return std::unexpected(tasks.error());
     std::vector<JournalEntry> entries;
-    try {
-        auto j = detail::Json::parse(text);
-        for (const auto& t : j.at("tasks")) {
-            JournalEntry e;
-            e.tid = t.at("tid").get<int>();
-            e.start_time = t.at("start_time").get<unsigned long long>();
-            e.name = t.value("name", "");
-            auto mask = parse_id_list(t.at("mask").get<std::string>());
-            if (!mask) return failure(fmt::format("{}: bad mask for tid {}", path, e.tid));
-            e.before = *mask;
-            entries.push_back(std::move(e));
-        }
-    } catch (const std::exception& ex) {
-        return failure(fmt::format("{} is not a shield journal: {}", path, ex.what()));
+    for (std::size_t i = 0; i < (*tasks)->size(); ++i) {
+        const detail::Json& t = (**tasks)[i];
+        std::string where = fmt::format("tasks[{}]", i);
+        JournalEntry e;
+        auto tid = in.integer(t, "tid", where, 1, std::numeric_limits<int>::max());
+        if (!tid) return std::unexpected(tid.error());
+        auto start = in.integer(t, "start_time", where);
+        if (!start) return std::unexpected(start.error());
+        auto name = in.string(t, "name", where, "");
+        if (!name) return std::unexpected(name.error());
+        auto mask_text = in.string(t, "mask", where);
+        if (!mask_text) return std::unexpected(mask_text.error());
+        auto mask = parse_id_list(*mask_text);
+        if (!mask) return in.bad(where + ".mask", mask.error().message);
+        e.tid = static_cast<int>(*tid);
+        e.start_time = static_cast<unsigned long long>(*start);
+        e.name = *name;
+        e.before = *mask;
+        entries.push_back(std::move(e));
     }
     return entries;
 }

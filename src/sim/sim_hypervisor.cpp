@@ -18,23 +18,6 @@ std::unexpected<Error> no_domain(int domid) {
     return failure(fmt::format("domain {} does not exist", domid), ESRCH);
 }
 
-template <typename Tag>
-Result<IdSet<Tag>> id_set(const Json& obj, const char* key, const std::string& where, const std::string& source) {
-    auto bad = [&](const std::string& why) {
-        return usage_error(fmt::format("sim state {}: {}.{}: {}", source, where, key, why));
-    };
-    if (!obj.contains(key)) return bad("missing");
-    const Json& v = obj.at(key);
-    if (!v.is_array()) return bad("expected an array of integers");
-    IdSet<Tag> set;
-    for (const Json& id : v) {
-        if (!id.is_number_integer() || id.get<int>() < 0 || id.get<int>() > (1 << 20))
-            return bad("expected non-negative integers");
-        set.insert(id.get<int>());
-    }
-    return set;
-}
-
 }  // namespace
 
 Result<CpuSet> SimHypervisor::pool_cpus(int domid) {
@@ -111,63 +94,75 @@ std::string sim_state_json(const XenHost& host) {
 }
 
 Result<XenHost> sim_state_from_json(std::string_view text, const std::string& source) {
-    auto bad = [&](const std::string& why) { return usage_error(fmt::format("sim state {}: {}", source, why)); };
+    const detail::JsonReader in("sim state " + source);
     Json json = Json::parse(text, nullptr, false);
-    if (json.is_discarded() || !json.is_object()) return bad("not a JSON object");
-    if (json.value("format", "") != state_format)
-        return bad(fmt::format("not a simulated Xen host (expected \"format\": \"{}\"; make one with "
-                               "`affine xen sim-init`)",
-                               state_format));
-    if (!json.contains("host")) return bad("missing \"host\"");
+    if (json.is_discarded() || !json.is_object()) return in.bad("top level", "not a JSON object");
+    auto format = in.string(json, "format", "top level", "");
+    if (!format || *format != state_format)
+        return in.bad("top level", fmt::format("not a simulated Xen host (expected \"format\": \"{}\"; make one "
+                                               "with `affine xen sim-init`)",
+                                               state_format));
+    if (!json.contains("host")) return in.bad("top level", "missing \"host\"");
     auto topology = detail::topology_from_json_value(json["host"], source);
     if (!topology) return std::unexpected(topology.error());
     XenHost host = make_xen_host(std::move(*topology));
-    auto pool = id_set<CpuTag>(json, "pool_cpus", "top level", source);
+    auto pool = in.id_array<CpuTag>(json, "pool_cpus", "top level");
     if (!pool) return std::unexpected(pool.error());
     host.pool_cpus = *pool;
-    if (!json.contains("domains") || !json["domains"].is_array()) return bad("missing array \"domains\"");
-    for (std::size_t i = 0; i < json["domains"].size(); ++i) {
-        const Json& dj = json["domains"][i];
+    auto domains = in.array(json, "domains", "top level");
+    if (!domains) return std::unexpected(domains.error());
+    for (std::size_t i = 0; i < (*domains)->size(); ++i) {
+        const Json& dj = (**domains)[i];
         std::string where = fmt::format("domains[{}]", i);
-        if (!dj.is_object() || !dj.contains("domid") || !dj["domid"].is_number_integer() ||
-            !dj.contains("max_vcpus") || !dj["max_vcpus"].is_number_integer() || !dj.contains("vcpus") ||
-            !dj["vcpus"].is_array())
-            return bad(where + ": needs integer domid, max_vcpus and an array vcpus");
         Domain d;
-        d.domid = dj["domid"].get<int>();
-        d.max_vcpus = dj["max_vcpus"].get<int>();
-        for (std::size_t k = 0; k < dj["vcpus"].size(); ++k) {
-            const Json& vj = dj["vcpus"][k];
+        auto domid = in.integer(dj, "domid", where, 0, 0x7fef);
+        if (!domid) return std::unexpected(domid.error());
+        auto max_vcpus = in.integer(dj, "max_vcpus", where, 1, detail::JsonReader::max_id);
+        if (!max_vcpus) return std::unexpected(max_vcpus.error());
+        auto vcpus = in.array(dj, "vcpus", where);
+        if (!vcpus) return std::unexpected(vcpus.error());
+        d.domid = static_cast<int>(*domid);
+        d.max_vcpus = static_cast<int>(*max_vcpus);
+        for (std::size_t k = 0; k < (*vcpus)->size(); ++k) {
+            const Json& vj = (**vcpus)[k];
             std::string vwhere = fmt::format("{}.vcpus[{}]", where, k);
-            if (!vj.is_object() || !vj.contains("id") || !vj["id"].is_number_integer())
-                return bad(vwhere + ": needs an integer id");
             Vcpu v;
-            v.id = vj["id"].get<int>();
-            if (v.id < 0 || v.id >= d.max_vcpus) return bad(vwhere + ": id not below max_vcpus");
-            auto hard = id_set<CpuTag>(vj, "hard", vwhere, source);
+            auto id = in.integer(vj, "id", vwhere, 0, d.max_vcpus - 1);
+            if (!id) return std::unexpected(id.error());
+            v.id = static_cast<int>(*id);
+            auto hard = in.id_array<CpuTag>(vj, "hard", vwhere);
             if (!hard) return std::unexpected(hard.error());
-            auto soft = id_set<CpuTag>(vj, "soft", vwhere, source);
+            auto soft = in.id_array<CpuTag>(vj, "soft", vwhere);
             if (!soft) return std::unexpected(soft.error());
+            auto pinned = in.boolean(vj, "temporarily_pinned", vwhere, false);
+            if (!pinned) return std::unexpected(pinned.error());
             v.hard = *hard;
             v.soft = *soft;
-            v.temporarily_pinned = vj.value("temporarily_pinned", false);
+            v.temporarily_pinned = *pinned;
             d.vcpus.push_back(std::move(v));
         }
         std::ranges::sort(d.vcpus, {}, &Vcpu::id);
-        auto nodes = id_set<NodeTag>(dj, "node_affinity", where, source);
+        auto nodes = in.id_array<NodeTag>(dj, "node_affinity", where);
         if (!nodes) return std::unexpected(nodes.error());
         d.node_affinity = *nodes;
-        d.node_affinity_mode = dj.value("node_affinity_auto", true) ? NodeAffinityMode::automatic
-                                                                     : NodeAffinityMode::explicit_nodes;
-        if (dj.contains("pages_per_node") && dj["pages_per_node"].is_object()) {
+        auto is_auto = in.boolean(dj, "node_affinity_auto", where, true);
+        if (!is_auto) return std::unexpected(is_auto.error());
+        d.node_affinity_mode = *is_auto ? NodeAffinityMode::automatic : NodeAffinityMode::explicit_nodes;
+        if (dj.contains("pages_per_node")) {
+            if (!dj["pages_per_node"].is_object()) return in.bad(where + ".pages_per_node", "expected an object");
             for (const auto& [key, value] : dj["pages_per_node"].items()) {
-                if (!value.is_number_unsigned() && !value.is_number_integer())
-                    return bad(where + ".pages_per_node: expected integers");
-                d.pages_per_node[std::stoi(key)] = value.get<std::uint64_t>();
+                auto node = in.id_key(key, where + ".pages_per_node");
+                if (!node) return std::unexpected(node.error());
+                auto pages = in.integer_value(value, where + ".pages_per_node." + key, 0,
+                                              std::numeric_limits<std::int64_t>::max() / page_bytes);
+                if (!pages) return std::unexpected(pages.error());
+                d.pages_per_node[*node] = static_cast<std::uint64_t>(*pages);
             }
         }
-        d.last_alloc_node = dj.value("last_alloc_node", -1);
-        if (host.domain(d.domid) != nullptr) return bad(fmt::format("domain {} listed twice", d.domid));
+        auto last = in.integer_or(dj, "last_alloc_node", where, -1, -1, detail::JsonReader::max_id);
+        if (!last) return std::unexpected(last.error());
+        d.last_alloc_node = static_cast<int>(*last);
+        if (host.domain(d.domid) != nullptr) return in.bad(where, fmt::format("domain {} listed twice", d.domid));
         host.domains.push_back(std::move(d));
     }
     std::ranges::sort(host.domains, {}, &Domain::domid);
