@@ -1,49 +1,147 @@
-// libFuzzer target for every parser of user input: the CPU/node set grammar, classic
-// masks, kernel lists, sizes, synthetic host specs and host files. Beyond "no crash",
-// it checks the round trip: whatever parses prints and parses back to itself.
+// libFuzzer target for every parser of outside input. The first byte of an input
+// picks the parser, the rest is its text (seed corpora in fuzz/seeds/ and the test
+// fixtures carry the byte; run.sh prefixes them):
+//   g  the CPU/node set grammar, location terms included, on a host with SMT, dies,
+//      split L3s and CPU ids that alternate between packages; classic masks and
+//      kernel lists
+//   s  sizes                        y  synthetic host specs
+//   h  host files, then the planner and the location terms on the host read
+//   r  placement request lines (place --requests), then the planner
+//   x  the simulated Xen host's state file
+//   n  /proc/PID/numa_maps          p  /proc/TID/stat
+//   t  /proc/TID/status             d  the Xen NUMA dump (debug key 'u')
+// Beyond "no crash, no undefined behaviour", each checks what must hold: whatever
+// parses prints and parses back to itself, sets stay within the host, plans are
+// within the host they were made on.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "affine/host.hpp"
+#include "affine/placement.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
+#include "linux/procfs.hpp"
+#include "sim/sim_hypervisor.hpp"
+#include "xen/numa_dump.hpp"
 
 namespace {
 
-const affine::Topology& host() {
-    // Sparse node ids and a CPU-less node make the host terms interesting.
-    static const affine::Topology t = [] {
-        auto base = affine::synthetic_topology("nodes=4,sockets=2,cores=4,smt=2,mem=1G");
-        if (!base) std::abort();
-        return *base;
-    }();
-    return t;
-}
+using namespace affine;
 
 void require(bool condition) {
     if (!condition) std::abort();
 }
 
+// 2 packages x 2 dies x 2 cores x 2 threads; CPU ids alternate between packages and
+// SMT siblings come last, as on many two-socket servers; one L3 per die.
+const Topology& grammar_host() {
+    static const Topology t = [] {
+        Topology h;
+        for (int id = 0; id < 16; ++id) {
+            int thread = id / 8, package = id % 2, core_in_package = (id / 2) % 4;
+            int die = core_in_package / 2;
+            h.cpus.push_back(Cpu{.id = id, .online = true, .core = package * 4 + core_in_package, .package = package,
+                                 .die = die, .node = package, .l3 = package * 2 + die});
+            (void)thread;
+        }
+        h.nodes = {Node{.id = 0, .cpus = {0, 2, 4, 6, 8, 10, 12, 14}, .memory_total_bytes = 1 << 30,
+                        .memory_free_bytes = 1 << 30, .distances = {{0, 10}, {1, 21}}},
+                   Node{.id = 1, .cpus = {1, 3, 5, 7, 9, 11, 13, 15}, .memory_total_bytes = 1 << 30,
+                        .memory_free_bytes = 1 << 30, .distances = {{0, 21}, {1, 10}}}};
+        auto checked = checked_topology(std::move(h), "fuzz host");
+        if (!checked) std::abort();
+        checked->allowed_cpus = checked->online_cpus();
+        checked->allowed_nodes = checked->all_nodes();
+        return *checked;
+    }();
+    return t;
+}
+
+void grammar(std::string_view text, const Topology& host) {
+    if (auto cpus = parse_cpu_set(text, host)) {
+        require(!cpus->empty());
+        require(cpus->is_subset_of(host.all_cpus()));
+        require(*parse_cpu_set(to_list(*cpus), host) == *cpus);
+        require(*parse_cpu_set(to_hex(*cpus), host) == *cpus);
+    }
+    if (auto nodes = parse_node_set(text, host)) {
+        require(nodes->is_subset_of(host.all_nodes()));
+        require(*parse_node_set(to_list(*nodes), host) == *nodes);
+    }
+}
+
+void masks_and_lists(std::string_view text) {
+    if (auto mask = parse_cpu_mask(text)) require(*parse_cpu_mask(to_hex(*mask)) == *mask);
+    if (auto list = parse_id_list(text)) require(*parse_id_list(to_list(*list)) == *list);
+}
+
+// A plan on `host` uses only its CPUs and nodes, and as much memory as asked.
+void plan_on(const Topology& topology, const PlacementRequest& request) {
+    PlacementHost host = make_placement_host(topology);
+    auto plan = plan_placement(host, request);
+    if (!plan || plan->outcome != PlanOutcome::placed) return;
+    require(plan->cpus.is_subset_of(topology.all_cpus()));
+    require(plan->nodes.is_subset_of(topology.all_nodes()));
+    std::uint64_t total = 0;
+    for (const auto& [node, bytes] : plan->memory_bytes_per_node) total += bytes;
+    require(total == request.memory_bytes);
+}
+
+void host_file(std::string_view text) {
+    auto t = topology_from_json(text, "fuzz");
+    if (!t) return;
+    auto back = topology_from_json(topology_to_json(*t), "fuzz");
+    require(back && *back == *t);
+    for (std::string_view term : {"core:0", "socket:0", "die:0", "l3:0", "all", "node:0"}) grammar(term, *t);
+    if (t->nodes.size() <= 64) plan_on(*t, PlacementRequest{.vcpus = 2, .memory_bytes = 1 << 20});
+}
+
+void request_line(std::string_view text) {
+    auto request = placement_request_from_json(text);
+    if (!request) return;
+    static const Topology host = *synthetic_topology("nodes=4,sockets=2,cores=2,smt=2,mem=1G");
+    if (request->vcpus <= 64) plan_on(host, *request);
+}
+
+void sim_state(std::string_view text) {
+    auto host = xen::sim_state_from_json(text, "fuzz");
+    if (!host) return;
+    auto back = xen::sim_state_from_json(xen::sim_state_json(*host), "fuzz");
+    require(back.has_value());
+    require(xen::sim_state_json(*back) == xen::sim_state_json(*host));
+}
+
+void status(std::string_view text) {
+    for (std::string_view key : {"Name", "Tgid", "Uid", "Cpus_allowed_list", "Mems_allowed_list"})
+        if (auto value = linux_backend::status_field(text, key)) masks_and_lists(*value);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    std::string_view text(reinterpret_cast<const char*>(data), size);
-    if (auto cpus = affine::parse_cpu_set(text, host())) {
-        require(!cpus->empty());
-        require(cpus->is_subset_of(host().all_cpus()));
-        require(*affine::parse_cpu_set(affine::to_list(*cpus), host()) == *cpus);
-        require(*affine::parse_cpu_set(affine::to_hex(*cpus), host()) == *cpus);
+    if (size == 0) return 0;
+    std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+    switch (data[0]) {
+        case 'g':
+            grammar(text, grammar_host());
+            masks_and_lists(text);
+            break;
+        case 's':
+            if (auto bytes = parse_size(text)) require(*bytes > 0 && parse_size(format_size(*bytes)).has_value());
+            break;
+        case 'y':
+            if (text.size() < 64) (void)synthetic_topology(text);
+            break;
+        case 'h': host_file(text); break;
+        case 'r': request_line(text); break;
+        case 'x': sim_state(text); break;
+        case 'n': (void)linux_backend::bytes_per_node(linux_backend::parse_numa_maps(text)); break;
+        case 'p': (void)linux_backend::parse_task_stat(text); break;
+        case 't': status(text); break;
+        case 'd': (void)xen::parse_numa_dump(text); break;
+        default: return -1;  // not a parser: keep out of the corpus
     }
-    if (auto nodes = affine::parse_node_set(text, host())) {
-        require(nodes->is_subset_of(host().all_nodes()));
-        require(*affine::parse_node_set(affine::to_list(*nodes), host()) == *nodes);
-    }
-    if (auto mask = affine::parse_cpu_mask(text)) require(*affine::parse_cpu_mask(affine::to_hex(*mask)) == *mask);
-    if (auto list = affine::parse_id_list(text)) require(*affine::parse_id_list(affine::to_list(*list)) == *list);
-    if (auto bytes = affine::parse_size(text)) require(*bytes > 0);
-    if (text.size() < 64) (void)affine::synthetic_topology(text);
-    (void)affine::topology_from_json(text, "fuzz");
     return 0;
 }

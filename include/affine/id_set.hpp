@@ -13,6 +13,14 @@
 
 namespace affine {
 
+// The largest CPU or node id affine accepts from any input: the set grammar, host
+// files, hwloc, sysfs, Xen and the simulated host's state are all held to it. Linux
+// allows at most 8,192 CPUs (NR_CPUS) and 1,024 nodes today; this leaves room for
+// growth while a set of every id stays small (128 KiB), so a typo such as 10^9 is
+// refused instead of sizing bitmaps and per-node tables by it.
+inline constexpr int max_id = (1 << 20) - 1;
+constexpr bool valid_id(long long id) { return id >= 0 && id <= max_id; }
+
 // A set of ids (CPU numbers or node numbers) as a bitmap that grows as needed, so
 // hosts with 8,192 or more CPUs need no compile-time limit. `Tag` keeps CPU sets
 // and node sets apart in the type system. Equality ignores trailing zero words.

@@ -10,6 +10,7 @@
 
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
+#include "affine/placement.hpp"
 #include "affine/topology.hpp"
 
 namespace affine {
@@ -49,5 +50,20 @@ struct ResolvedLaunch {
 // the caller's cpuset; nodes without memory or outside the cpuset; a mode that
 // needs nodes without --nodes or --cpus; nodes given with `local`.
 Result<ResolvedLaunch> resolve_launch_policy(const LaunchPolicy& policy, const Topology& host);
+
+// What a Linux launch needs to carry out a plan (Linux has no soft affinity), as
+// the LaunchPolicy `affine run` applies ("preferred" is MPOL_PREFERRED for one
+// node, MPOL_PREFERRED_MANY for several):
+//   best-effort       CPU affinity = the plan's CPUs; MPOL_PREFERRED_MANY on the nodes
+//                     given memory (memory may spill when they are full);
+//   best-effort-hard  the same CPUs; MPOL_BIND on those nodes;
+//   prio-mem-only     CPU affinity left alone (or hard_cpus when CPUs are reserved);
+//                     MPOL_PREFERRED_MANY on the nodes given memory;
+//   any               CPU affinity left alone, or hard_cpus with memory following
+//                     them (local allocation); no memory policy otherwise;
+//   fallback          CPU affinity left alone (or hard_cpus); MPOL_INTERLEAVE over
+//                     the nodes given memory (striped, as the plan says).
+// Usage error for a refused plan.
+Result<LaunchPolicy> launch_policy_for(const Plan& plan);
 
 }  // namespace affine

@@ -94,7 +94,8 @@
 //     pass, by capacity first; the best few are improved by single-node swaps. Cost
 //     O(n^2 k) for k nodes; the result fits and obeys the rules, but may not be the
 //     optimum for k >= 3 on irregular hosts (Plan::search says which path ran).
-//   - plan_exhaustive() scores every subset and is the oracle for the tests.
+//   - the tests check both searches against an exhaustive oracle written from the
+//     rules alone (tests/unit/placement_oracle.*).
 #pragma once
 
 #include <cstdint>
@@ -106,7 +107,6 @@
 
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
-#include "affine/launch_policy.hpp"
 #include "affine/topology.hpp"
 
 namespace affine {
@@ -231,11 +231,6 @@ struct PlanOptions {
 Result<Plan> plan_placement(const PlacementHost& host, const PlacementRequest& request,
                             const PlanOptions& options = {});
 
-// The oracle: scores every non-empty subset of nodes with an independent encoding of
-// the order and returns the best. Same output shape as plan_placement (search =
-// exhaustive). Usage error on hosts of more than 20 nodes, and as plan_placement.
-Result<Plan> plan_exhaustive(const PlacementHost& host, const PlacementRequest& request);
-
 // Records a plan in the host state, for sequential placement: subtracts its memory
 // from each node's free memory and adds its vCPUs to vcpus_per_node. A refused plan
 // changes nothing.
@@ -245,32 +240,6 @@ void apply_to_host_state(PlacementHost& host, const Plan& plan);
 // node's free memory (capped at the node's total) and removes its vCPUs (not below 0).
 void release_from_host_state(PlacementHost& host, const std::map<int, std::uint64_t>& memory_bytes_per_node,
                              const std::map<int, int>& vcpus_per_node);
-
-// What a Linux launch needs to carry out a plan (Linux has no soft affinity), as
-// the LaunchPolicy `affine run` applies ("preferred" is MPOL_PREFERRED for one
-// node, MPOL_PREFERRED_MANY for several):
-//   best-effort       CPU affinity = the plan's CPUs; MPOL_PREFERRED_MANY on the nodes
-//                     given memory (memory may spill when they are full);
-//   best-effort-hard  the same CPUs; MPOL_BIND on those nodes;
-//   prio-mem-only     CPU affinity left alone (or hard_cpus when CPUs are reserved);
-//                     MPOL_PREFERRED_MANY on the nodes given memory;
-//   any               CPU affinity left alone, or hard_cpus with memory following
-//                     them (local allocation); no memory policy otherwise;
-//   fallback          CPU affinity left alone (or hard_cpus); MPOL_INTERLEAVE over
-//                     the nodes given memory (striped, as the plan says).
-// Usage error for a refused plan.
-Result<LaunchPolicy> launch_policy_for(const Plan& plan);
-
-// What a Xen domain needs to carry out a plan, as xenopsd does at build time: the
-// hard and soft affinity of every vCPU (empty: all CPUs) and, for prio-mem-only, an
-// explicit node affinity (empty: leave auto mode, node affinity follows the vCPUs).
-struct DomainPlacement {
-    CpuSet hard_cpus;
-    CpuSet soft_cpus;
-    NodeSet node_affinity;
-};
-// Usage error for a refused plan.
-Result<DomainPlacement> domain_placement(const Plan& plan);
 
 // Policy names as on the command line: any, best-effort, best-effort-hard,
 // prio-mem-only (underscores accepted). Usage error listing them otherwise.

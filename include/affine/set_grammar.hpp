@@ -2,13 +2,19 @@
 //
 //   list  := term ("," term)*          applied left to right
 //   term  := "^" atom | atom            "^" removes the atom from what came before
-//   atom  := N | A-B | A-B:S | all | node:N | nodes:A-B[:S]
+//   atom  := N | A-B | A-B:S | all | LOC:N | LOC:A-B[:S]
+//   LOC   := node | nodes | core | cores | socket | sockets | package | packages
+//          | die | dies | l3 | l3s
 //   or the whole text a hex mask: 0x... optionally in the kernel's 32-bit comma
 //   groups (0xff,ffffffff); bit 0 is id 0.
 //
 // In a CPU set, numbers are CPU ids and node:/nodes: name the CPUs of those nodes;
-// in a node set, numbers and node:/nodes: both name node ids. `all` is every CPU
-// (or node) of the host. Every id must exist on the host: nothing is dropped.
+// in a node set, numbers and node:/nodes: both name node ids. node:N is the kernel's
+// node id. core:N, socket:N (= package:N), die:N and l3:N are hwloc's logical
+// indexes, as hwloc-calc reads them: the N-th such group in the host's topology
+// order (Topology::groups), not the ids the kernel prints; they name the group's
+// online CPUs (in a node set: the nodes holding them). `all` is every CPU (or node)
+// of the host. Every id must exist on the host: nothing is dropped.
 #pragma once
 
 #include <string>

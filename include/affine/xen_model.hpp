@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "affine/error.hpp"
@@ -32,6 +33,11 @@ constexpr bool has(AffinityFlags set, AffinityFlags flag) {
 
 enum class NodeAffinityMode { automatic, explicit_nodes };
 
+// Where a domain's node affinity mode comes from: the hypervisor's own word (the
+// model and the simulated host keep it), or inferred by affine from the masks (real
+// Xen: libxenctrl has no call that reads d->auto_node_affinity).
+enum class ModeSource { hypervisor, inferred };
+
 struct Vcpu {
     int id = 0;
     CpuSet hard;  // stored masks, as GET returns them
@@ -45,10 +51,12 @@ struct Vcpu {
 
 struct Domain {
     int domid = 0;
+    std::string name;  // the toolstack's name (xenstore); "" when it has none
     int max_vcpus = 0;
     std::vector<Vcpu> vcpus;  // the allocated vCPUs, by increasing id (< max_vcpus)
     NodeSet node_affinity;
     NodeAffinityMode node_affinity_mode = NodeAffinityMode::automatic;
+    ModeSource node_affinity_mode_source = ModeSource::hypervisor;
     std::map<int, std::uint64_t> pages_per_node;  // node -> pages, nodes with pages only
     int last_alloc_node = -1;                     // d->last_alloc_node: round-robin start
 
@@ -115,6 +123,10 @@ Result<Vcpu> get_vcpu_affinity(const XenHost& host, int domid, int vcpu);
 // affinity = nodes (ids >= max_numnodes are dropped, as the map has no room).
 // Returns the node affinity afterwards.
 Result<NodeSet> set_node_affinity(XenHost& host, int domid, const NodeSet& nodes);
+
+// Sets the CPUs of cpupool 0 to the online CPUs of `cpus`; every domain in auto
+// mode gets the node affinity the auto rule gives for the new pool.
+void set_pool_cpus(XenHost& host, const CpuSet& cpus);
 
 // Every node id Xen's map can hold: what "all" must send to mean auto mode.
 NodeSet every_node();

@@ -10,7 +10,8 @@
 //   cannot run and does not count. A vCPU counts on each node in proportion to the
 //   CPUs of its mask on that node (a vCPU soft-pinned to node 1 counts 1 on node 1;
 //   one free to run on a 2-node host with 2 CPUs a node counts 1/2 on each). The
-//   shares are summed per node and rounded to whole vCPUs by largest remainder
+//   shares are summed per node, exactly (over one common denominator, no floating
+//   point), and rounded to whole vCPUs by largest remainder
 //   (floor, then one vCPU at a time to the largest remainders, ties to the lowest
 //   node id), so the total is exactly the number of vCPUs counted. Why proportional
 //   and not "the node with most of its mask": the schedulers spread vCPUs over all
@@ -54,6 +55,17 @@ PlacementHost xen_placement_host(const XenHost& host, const CpuSet& reserved, in
 Result<PlacementRequest> xen_placement_request(const Domain& domain, const std::map<int, std::uint64_t>& domain_memory,
                                                PlacementPolicy policy, bool follow_memory,
                                                std::optional<std::uint64_t> memory_bytes = std::nullopt);
+
+// What a Xen domain needs to carry out a plan, as xenopsd does at build time: the
+// hard and soft affinity of every vCPU (empty: all CPUs) and, for prio-mem-only, an
+// explicit node affinity (empty: leave auto mode, node affinity follows the vCPUs).
+struct DomainPlacement {
+    CpuSet hard_cpus;
+    CpuSet soft_cpus;
+    NodeSet node_affinity;
+};
+// Usage error for a refused plan.
+Result<DomainPlacement> domain_placement(const Plan& plan);
 
 // What to set on the domain to carry out a plan, as xenopsd does at build time:
 //   - vCPU masks, when the plan gives a hard or a soft mask: both masks of every

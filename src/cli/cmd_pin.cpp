@@ -6,6 +6,7 @@
 #include "affine/set_grammar.hpp"
 #include "command.hpp"
 #include "linux_cli.hpp"
+#include "soft_cli.hpp"
 
 namespace affine::cli {
 namespace {
@@ -39,6 +40,24 @@ bool print_pin(const PinReport& r, ThreadScope scope) {
     return r.ok();
 }
 
+// pin --soft CPUS PID...: every positional argument is a task.
+template <typename Options>
+int pin_soft(const Options& opt, const Topology& host) {
+    if (opt.migrate) throw_error(usage_error("--migrate cannot be combined with --soft"));
+    std::vector<int> ids;
+    if (!opt.cpus.empty()) ids.push_back(parse_task_id_or_throw(opt.cpus));
+    for (const auto& text : opt.ids) ids.push_back(parse_task_id_or_throw(text));
+    if (ids.empty()) throw_error(usage_error("pin --soft needs at least one PID or TID"));
+    auto cpus = parse_soft_cpus_or_throw(opt.soft, host);
+    auto workloads = request_soft_affinity(ids, cpus, opt.all_threads, false);
+    if (!cpus) {
+        for (int id : ids) fmt::print("{}: soft affinity removed, its CPUs given back\n", id);
+        return 0;
+    }
+    for (const auto& w : workloads) print_workload(w);
+    return 0;
+}
+
 }  // namespace
 
 Command pin_command() {
@@ -48,14 +67,22 @@ Command pin_command() {
                     std::vector<std::string> ids;
                     bool all_threads = false;
                     bool migrate = false;
+                    std::string soft;
                 };
                 auto opt = std::make_shared<Options>();
-                sub.add_option("CPUS", opt->cpus, "CPU set (0-3, node:1, all,^0, 0xf)")->required();
-                sub.add_option("PID", opt->ids, "thread or process ids")->required();
+                sub.add_option("CPUS", opt->cpus, "CPU set (0-3, node:1, all,^0, 0xf); not with --soft");
+                sub.add_option("PID", opt->ids, "thread or process ids");
+                sub.add_option("--soft", opt->soft,
+                               "set soft affinity instead, through the daemon: the threads prefer these CPUs and "
+                               "spill to the rest of their hard affinity when they are busy; \"all\" removes it");
                 sub.add_flag("--all-threads", opt->all_threads, "every thread of each process, race-free");
                 sub.add_flag("--migrate", opt->migrate, "also move the process's pages to the nodes of CPUS");
-                return [opt] {
+                CLI::App* self = &sub;
+                return [opt, self] {
                     Topology host = load_host_or_throw("live");
+                    if (self->count("--soft") > 0) return pin_soft(*opt, host);
+                    if (opt->cpus.empty() || opt->ids.empty())
+                        throw_error(usage_error("pin needs CPUS and at least one PID"));
                     CpuSet cpus = value_or_throw(parse_cpu_set(opt->cpus, host));
                     std::vector<int> ids;
                     for (const auto& text : opt->ids) ids.push_back(parse_task_id_or_throw(text));

@@ -9,6 +9,7 @@
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
+#include "json_output.hpp"
 #include "plan_text.hpp"
 
 namespace affine::cli {
@@ -91,9 +92,9 @@ int place(const Options& opt, const CLI::App& sub) {
     }
     if (opt.json) {
         if (batch)
-            fmt::print("{}\n", detail::Json{{"plans", plans}, {"host", detail::placement_host_json(host)}}.dump());
+            print_json(detail::Json{{"plans", plans}, {"host", detail::placement_host_json(host)}});
         else
-            fmt::print("{}\n", plans[0].dump());
+            print_json(plans[0]);
     } else if (batch) {
         print_host_state(host);
     }
@@ -135,7 +136,7 @@ Command place_command() {
                                "place the requests of FILE in order, one JSON object a line: "
                                "{\"name\": \"vm1\", \"vcpus\": 2, \"memory\": \"2G\", \"cores\": false, "
                                "\"policy\": \"best-effort\"}");
-                sub.add_flag("--json", opt->json, "print the plan (or {\"plans\": [...], \"host\": {...}}) as JSON");
+                add_json_flag(sub, opt->json, "print the plan (or {\"plans\": [...], \"host\": {...}}) as JSON");
                 add_host_option(sub, opt->host);
                 const CLI::App* self = &sub;
                 return [opt, self] { return place(*opt, *self); };

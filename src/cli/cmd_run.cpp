@@ -1,12 +1,15 @@
 // affine run: start a command with an affinity and memory policy it and its children inherit.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "affine/host.hpp"
 #include "affine/linux.hpp"
 #include "affine/placement.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
+#include "../daemon/control_client.hpp"
 #include "command.hpp"
+#include "soft_cli.hpp"
 
 namespace affine::cli {
 namespace {
@@ -23,7 +26,35 @@ struct Options {
     bool cores = false;
     std::string policy = "best-effort";
     std::string exclude;
+    // --soft
+    std::string soft;
 };
+
+// Asks the daemon to take this process (every thread, and the processes it starts)
+// with soft affinity `cpus`; returns once it has, so the command starts managed.
+void take_self_soft(const CpuSet& cpus) {
+    request_soft_affinity({static_cast<int>(::getpid())}, cpus, true, true);
+}
+
+// run --soft CPUS [--nodes N]: soft affinity through the daemon, memory preferred on
+// the soft CPUs' nodes (MPOL_PREFERRED_MANY) or on --nodes.
+LaunchPolicy soft_launch_policy(const Options& opt, const CLI::App& sub) {
+    for (const char* other : {"--cpus", "--place"})
+        if (sub.count(other) > 0)
+            throw_error(usage_error(fmt::format("{} cannot be combined with --soft", other)));
+    Topology host = load_host_or_throw("live");
+    auto cpus = parse_soft_cpus_or_throw(opt.soft, host);
+    if (!cpus) throw_error(usage_error("run --soft needs CPUs (\"all\" is no preference: run without --soft)"));
+    LaunchPolicy policy;
+    policy.mode = sub.count("--mem-policy") > 0 ? value_or_throw(parse_mem_policy(opt.mode)) : MemPolicy::preferred;
+    if (!opt.nodes.empty()) policy.nodes = value_or_throw(parse_node_set(opt.nodes, host));
+    else if (policy.mode != MemPolicy::local) policy.nodes = host.nodes_of(*cpus) & host.nodes_with_memory();
+    if (policy.nodes && policy.nodes->empty()) policy.nodes.reset();
+    take_self_soft(*cpus);
+    fmt::print(stderr, "affine: soft CPUs {} through the daemon{}\n", to_list(*cpus),
+               policy.nodes ? fmt::format("; memory {} on node {}", to_string(policy.mode), to_list(*policy.nodes)) : "");
+    return policy;
+}
 
 // Plans on the live host and turns the plan into what run applies; says on stderr
 // what was chosen, as the command's own output belongs to COMMAND.
@@ -43,12 +74,32 @@ LaunchPolicy placed_launch_policy(const Options& opt, const CLI::App& sub) {
         fmt::print(stderr, "affine: placed {} ({}) on node{} {}\n", format_size(request.memory_bytes),
                    fmt::format("{} vCPU{}", request.vcpus, request.vcpus == 1 ? "" : "s"),
                    plan.nodes.count() == 1 ? "" : "s", to_list(plan.nodes));
-    return value_or_throw(launch_policy_for(plan));
+    LaunchPolicy launch = value_or_throw(launch_policy_for(plan));
+    if (plan.affinity == AffinityKind::soft && !plan.soft_cpus.empty()) {
+        // Linux has soft affinity only through the daemon; without one the plan's
+        // CPUs become hard, and the user is told.
+        protocol::Request probe;
+        probe.op = protocol::Op::status;
+        auto daemon = daemon::ask_daemon(probe);
+        if (daemon) {
+            take_self_soft(plan.soft_cpus);
+            launch.cpus = plan.hard_cpus.empty() ? std::nullopt : std::optional<CpuSet>(plan.hard_cpus);
+            fmt::print(stderr, "affine: soft CPUs {} through the daemon\n", to_list(plan.soft_cpus));
+        } else if (daemon::is_daemon_absent(daemon.error())) {
+            fmt::print(stderr, "affine: the affinity is hard (CPUs {}): no affine daemon runs to give soft affinity; "
+                               "start it with `systemctl start affine`\n", to_list(plan.cpus));
+        } else {
+            throw CommandError{daemon.error()};
+        }
+    }
+    return launch;
 }
 
 int run(const Options& opt, const CLI::App& sub) {
     LaunchPolicy policy;
-    if (opt.place) {
+    if (!opt.soft.empty()) {
+        policy = soft_launch_policy(opt, sub);
+    } else if (opt.place) {
         policy = placed_launch_policy(opt, sub);
     } else {
         for (const char* placing : {"--memory", "--vcpus", "--cores", "--policy", "--exclude"})
@@ -83,6 +134,9 @@ Command run_command() {
                 sub.add_option("--mem-policy", opt->mode,
                                "bind | preferred | interleave | local (default: bind with --nodes; with --cpus "
                                "only, memory follows the CPUs)");
+                sub.add_option("--soft", opt->soft,
+                               "soft affinity through the daemon: prefer these CPUs, spill to the rest when they "
+                               "are busy; memory preferred on their nodes (or --nodes)");
                 sub.add_flag("--place", opt->place,
                              "plan the placement on this host (as affine place) and launch on it");
                 sub.add_option("--memory", opt->memory, "with --place: memory the command will use (4G, 512M)");

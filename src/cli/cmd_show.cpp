@@ -6,7 +6,10 @@
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
+#include "../daemon/control_client.hpp"
+#include "json_output.hpp"
 #include "linux_cli.hpp"
+#include "soft_cli.hpp"
 
 namespace affine::cli {
 namespace {
@@ -39,6 +42,28 @@ detail::Json placement_json(const ProcessPlacement& p) {
     j["numa_balancing"] = p.numa_balancing ? detail::Json(*p.numa_balancing) : detail::Json(nullptr);
     if (!p.memory_note.empty()) j["memory_note"] = p.memory_note;
     return j;
+}
+
+// What the daemon manages of these processes (pid -> workload); empty when no
+// daemon runs or it manages none of them.
+std::map<int, protocol::WorkloadStatus> soft_affinity_of(const std::vector<ProcessPlacement>& all) {
+    std::map<int, protocol::WorkloadStatus> found;
+    protocol::Request r;
+    r.op = protocol::Op::show;
+    for (const auto& p : all) r.ids.push_back(p.pid);
+    auto body = daemon::ask_daemon(r);
+    if (!body) {
+        // The kernel's view above stands on its own; a daemon that does not answer
+        // only leaves the soft affinity unknown.
+        if (!daemon::is_daemon_absent(body.error()))
+            fmt::print(stderr, "affine: soft affinity unknown: {}\n", body.error().message);
+        return found;
+    }
+    for (const auto& w : (*body)["workloads"]) {
+        auto ws = value_or_throw(protocol::workload_from_json(w));
+        found.emplace(ws.pid, std::move(ws));
+    }
+    return found;
 }
 
 void print_placement(const ProcessPlacement& p) {
@@ -82,12 +107,35 @@ Command show_command() {
                     std::vector<std::string> ids;
                     bool threads = false;
                     bool json = false;
+                    bool mask = false;
+                    std::string to = "list";
                 };
                 auto opt = std::make_shared<Options>();
                 sub.add_option("PID", opt->ids, "process or thread ids")->required();
                 sub.add_flag("--threads", opt->threads, "list every thread of the process");
-                sub.add_flag("--json", opt->json, "print JSON (one object, an array for several PIDs)");
+                add_json_flag(sub, opt->json, "print JSON (one object, an array for several PIDs)");
+                auto* mask = sub.add_flag("--mask", opt->mask,
+                                          "print only the affinity of each PID or TID, one line each "
+                                          "(as taskset -c -p)");
+                auto* to = sub.add_option("--to", opt->to, "the form of --mask: list (default), hex or kernel")
+                               ->check(CLI::IsMember({"list", "hex", "kernel"}));
+                mask->excludes("--json")->excludes("--pretty")->excludes("--threads");
+                to->excludes("--json")->excludes("--pretty")->excludes("--threads");
                 return [opt] {
+                    if (opt->mask || opt->to != "list") {
+                        // Validate every id first: a script gets all lines or an error.
+                        std::vector<CpuSet> masks;
+                        for (const auto& text : opt->ids) {
+                            auto p = value_or_throw(
+                                read_process_placement(parse_task_id_or_throw(text), ThreadSelection::named));
+                            masks.push_back(p.threads.empty() ? CpuSet{} : p.threads.front().affinity);
+                        }
+                        for (const CpuSet& m : masks)
+                            fmt::print("{}\n", opt->to == "hex"      ? to_hex(m)
+                                               : opt->to == "kernel" ? to_kernel_mask(m)
+                                                                     : to_list(m));
+                        return 0;
+                    }
                     std::vector<int> ids;
                     for (const auto& text : opt->ids) ids.push_back(parse_task_id_or_throw(text));
                     // Every process that can be read is shown; one that cannot (it
@@ -100,16 +148,29 @@ Command show_command() {
                         else errors.push_back(p.error());
                     }
                     if (ids.size() == 1 && !errors.empty()) throw_error(std::unexpected(errors.front()));
+                    auto soft = soft_affinity_of(all);
+                    auto with_soft = [&](const ProcessPlacement& p) {
+                        detail::Json j = placement_json(p);
+                        auto w = soft.find(p.pid);
+                        j["soft_affinity"] = w == soft.end() ? detail::Json(nullptr) : protocol::to_json(w->second);
+                        return j;
+                    };
                     if (opt->json) {
                         if (ids.size() == 1) {
-                            fmt::print("{}\n", placement_json(all.front()).dump(2));
+                            print_json(with_soft(all.front()));
                         } else {
                             detail::Json a = detail::Json::array();
-                            for (const auto& p : all) a.push_back(placement_json(p));
-                            fmt::print("{}\n", a.dump(2));
+                            for (const auto& p : all) a.push_back(with_soft(p));
+                            print_json(a);
                         }
                     } else {
-                        for (const auto& p : all) print_placement(p);
+                        for (const auto& p : all) {
+                            print_placement(p);
+                            if (auto w = soft.find(p.pid); w != soft.end()) {
+                                fmt::print("  soft affinity (managed by the affine daemon):\n");
+                                print_workload(w->second, "    ");
+                            }
+                        }
                     }
                     if (errors.empty()) return 0;
                     flush_output_or_throw();  // what was found first, then what was not

@@ -37,8 +37,17 @@ struct Command {
 // The words of the command to run, for a Command with CommandWords (empty if none).
 const std::vector<std::string>& command_words();
 
-// Every subcommand, in the order `affine help` lists them.
+// A command with its own grammar (numad's getopt options): it parses the words after
+// its name itself, and runs also when the program is invoked under its name (a link).
+struct RawCommand {
+    std::string_view name;
+    std::string_view summary;
+    std::function<int(const std::vector<std::string>& args)> run;
+};
+
+// Every subcommand, in the order `affine help` lists them; then the raw ones.
 const std::vector<Command>& command_table();
+const std::vector<RawCommand>& raw_command_table();
 
 // Runs the command line and returns the exit status (0 done, 1 failed, 2 usage
 // error). Every error, whatever its kind (CommandError, a parse error, a write error
@@ -62,6 +71,7 @@ inline constexpr int max_vcpus_argument = 1 << 20;
 // output could not be written. run() calls it after every command; a command calls
 // it itself before it executes another program in its place.
 void flush_output_or_throw();
+
 // The host named by --host; throws CommandError when it cannot be loaded.
 Topology load_host_or_throw(const std::string& spec);
 
@@ -72,6 +82,8 @@ PlacementHost placement_host_or_throw(Topology topology, const std::string& excl
 
 // "affine VERSION" and which platforms this binary can drive.
 std::string version_text();
+// The version alone ("0.1.0 (development build, git ...)").
+std::string_view version_number();
 
 // Subcommand definitions, one file each under src/cli/.
 Command topo_command();
@@ -84,5 +96,7 @@ Command migrate_command();
 Command shield_command();
 Command place_command();
 Command xen_command();
+Command daemon_command();
+RawCommand numad_command();
 
 }  // namespace affine::cli

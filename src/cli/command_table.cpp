@@ -14,6 +14,14 @@ const std::vector<Command>& command_table() {
         shield_command(),
         place_command(),
         xen_command(),
+        daemon_command(),
+    };
+    return table;
+}
+
+const std::vector<RawCommand>& raw_command_table() {
+    static const std::vector<RawCommand> table = {
+        numad_command(),
     };
     return table;
 }

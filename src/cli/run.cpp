@@ -35,9 +35,28 @@ std::string help_text() {
                        "usage: affine COMMAND [ARGS...]   (affine COMMAND --help for details)\n\n"
                        "commands:\n";
     for (const Command& c : command_table()) text += fmt::format("  {:<10} {}\n", c.name, c.summary);
+    for (const RawCommand& c : raw_command_table()) text += fmt::format("  {:<10} {}\n", c.name, c.summary);
     text += fmt::format("  {:<10} {}\n", "help", "this list; help COMMAND: that command's options");
     text += "\nexit status: 0 done, 1 the operation failed, 2 usage or parse error\n";
     return text;
+}
+
+// A command with its own grammar, named by the program name (a `numad` link to
+// this binary) or by the first word.
+const RawCommand* raw_command(int argc, char** argv, int& first_arg) {
+    std::string_view program = argc > 0 ? std::string_view(argv[0]) : std::string_view();
+    if (auto slash = program.rfind('/'); slash != std::string_view::npos) program.remove_prefix(slash + 1);
+    for (const RawCommand& c : raw_command_table()) {
+        if (program == c.name) {
+            first_arg = 1;
+            return &c;
+        }
+        if (argc > 1 && std::string_view(argv[1]) == c.name) {
+            first_arg = 2;
+            return &c;
+        }
+    }
+    return nullptr;
 }
 
 std::vector<std::string> words_of_command;
@@ -87,6 +106,13 @@ std::string names_of(CLI::App& app) {
     return names;
 }
 
+// The commands `affine` takes, for "unknown command": the table's, the raw ones, help.
+std::string command_names(CLI::App& app) {
+    std::string names = names_of(app);
+    for (const RawCommand& c : raw_command_table()) names += fmt::format(", {}", c.name);
+    return names + ", help";
+}
+
 // The options a command takes, for "unknown option" (a xen command also takes xen's).
 std::string option_names(const std::vector<CLI::App*>& path) {
     std::string names;
@@ -112,7 +138,7 @@ void refuse_extras(CLI::App& app, const std::vector<CLI::App*>& path) {
     const std::string& word = extras.front();
     const std::string cmd = command_words(path);
     if (path.size() == 1 && !word.starts_with('-'))
-        throw_usage(fmt::format("unknown command \"{}\" (commands: {}, help)", word, names_of(app)));
+        throw_usage(fmt::format("unknown command \"{}\" (commands: {})", word, command_names(app)));
     if (!path.back()->get_subcommands([](CLI::App*) { return true; }).empty() && !word.starts_with('-'))
         throw_usage(fmt::format("unknown {} command \"{}\" ({} commands: {})", cmd, word, cmd, names_of(*path.back())));
     if (word.starts_with('-'))
@@ -176,7 +202,7 @@ int print_help(CLI::App& app, const std::vector<std::string>& topic) {
         CLI::App* sub = found == subs.end() ? nullptr : *found;
         if (sub == nullptr || word == "help") {
             if (level == &app)
-                throw_usage(fmt::format("help: unknown command \"{}\" (commands: {}, help)", word, names_of(app)));
+                throw_usage(fmt::format("help: unknown command \"{}\" (commands: {})", word, command_names(app)));
             throw_usage(fmt::format("help: unknown {} command \"{}\" ({} commands: {})", level->get_name(), word,
                                     level->get_name(), names_of(*level)));
         }
@@ -188,6 +214,9 @@ int print_help(CLI::App& app, const std::vector<std::string>& topic) {
 }
 
 int run_command_line(int argc, char** argv) {
+    int first_arg = 0;
+    if (const RawCommand* raw = raw_command(argc, argv, first_arg))
+        return raw->run(std::vector<std::string>(argv + first_arg, argv + argc));
     CLI::App app{"where work runs and where its memory lives, on Linux and Xen"};
     app.name("affine");  // usage lines say affine, not the path it was run from
     app.set_help_flag();  // `affine help` and `affine --help` print the generated table

@@ -52,7 +52,7 @@ public:
     // obj[key]: an integer from `min` to `max`; missing is an error.
     [[nodiscard]] Result<std::int64_t> integer(const Json& obj, const std::string& key, const std::string& where,
                                                std::int64_t min = 0,
-                                               std::int64_t max = std::numeric_limits<std::int64_t>::max()) const {
+                                               std::int64_t max = std::numeric_limits<int>::max()) const {
         if (!obj.is_object() || !obj.contains(key)) return bad(where, fmt::format("missing field \"{}\"", key));
         return integer_value(obj.at(key), where + "." + key, min, max);
     }
@@ -103,7 +103,7 @@ public:
         return &obj.at(key);
     }
 
-    // A set of ids: an array of integers from 0 to max_id.
+    // A set of ids: an array of integers from 0 to max_id (id_set.hpp).
     template <typename Tag>
     [[nodiscard]] Result<IdSet<Tag>> id_array(const Json& v, const std::string& where) const {
         if (!v.is_array()) return bad(where, "expected an array of integers");
@@ -127,9 +127,6 @@ public:
         if (!id || *id < 0 || *id > max_id) return bad(where, fmt::format("key \"{}\" is not an id", key));
         return *id;
     }
-
-    // The largest CPU or node id a file may name.
-    static constexpr std::int64_t max_id = 1 << 20;
 
 private:
     std::string source_;

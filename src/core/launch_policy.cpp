@@ -91,4 +91,35 @@ Result<ResolvedLaunch> resolve_launch_policy(const LaunchPolicy& policy, const T
     return r;
 }
 
+Result<LaunchPolicy> launch_policy_for(const Plan& plan) {
+    if (plan.outcome == PlanOutcome::refused) return usage_error("the plan was refused: " + plan.fallback);
+    LaunchPolicy launch;
+    // Linux has no soft affinity: a soft plan confines the work to the plan's CPUs;
+    // a plan without CPU affinity still keeps it off reserved CPUs (hard_cpus).
+    CpuSet cpus = plan.affinity == AffinityKind::none ? plan.hard_cpus : plan.cpus;
+    if (!cpus.empty()) launch.cpus = cpus;
+    NodeSet memory_nodes;
+    for (const auto& [node, bytes] : plan.memory_bytes_per_node)
+        if (bytes > 0) memory_nodes.insert(node);
+    if (plan.outcome == PlanOutcome::fallback) {
+        launch.mode = MemPolicy::interleave;  // striped, as the plan says
+        launch.nodes = memory_nodes;
+        return launch;
+    }
+    switch (plan.policy) {
+        case PlacementPolicy::any:
+            // No memory policy: with CPUs given, memory follows them (the auto rule).
+            return launch;
+        case PlacementPolicy::best_effort:
+        case PlacementPolicy::prio_mem_only:
+            launch.mode = MemPolicy::preferred;  // MPOL_PREFERRED_MANY over several nodes
+            break;
+        case PlacementPolicy::best_effort_hard:
+            launch.mode = MemPolicy::bind;
+            break;
+    }
+    launch.nodes = memory_nodes;
+    return launch;
+}
+
 }  // namespace affine

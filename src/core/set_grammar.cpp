@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -12,12 +13,22 @@
 namespace affine {
 namespace {
 
-// Ids above this are refused before any set is built, so a typo such as
-// 99999999999 cannot make us allocate a huge bitmap. Linux allows at most 8,192
-// CPUs (NR_CPUS) and 1,024 nodes today; this leaves room for growth.
-constexpr std::int64_t max_id = (1 << 20) - 1;
-
 enum class Domain { cpus, nodes };
+
+// The location terms beside node:, as hwloc-calc and xl name them; N indexes the
+// level's groups in hwloc's logical order (Topology::groups).
+struct Location {
+    std::string_view singular, plural;  // with the colon: "core:", "cores:"
+    Level level;
+    std::string_view noun, none;  // "cores", and what "this host shows no ..." says
+};
+constexpr std::array<Location, 5> locations = {{
+    {"core:", "cores:", Level::core, "cores", "cores"},
+    {"socket:", "sockets:", Level::package, "sockets", "packages"},
+    {"package:", "packages:", Level::package, "packages", "packages"},
+    {"die:", "dies:", Level::die, "dies", "dies (one per package, or none)"},
+    {"l3:", "l3s:", Level::l3, "L3 caches", "L3 caches"},
+}};
 
 template <typename Tag>
 class Parser {
@@ -148,8 +159,17 @@ private:
             if (!nodes) return std::unexpected(nodes.error());
             return domain_ == Domain::cpus ? cast(host_->cpus_of(*nodes)) : cast(*nodes);
         }
+        for (const Location& where : locations) {
+            if (consume_word(where.plural) || consume_word(where.singular)) {
+                auto span = range();
+                if (!span) return std::unexpected(span.error());
+                auto cpus = location_cpus(where, *span);
+                if (!cpus) return std::unexpected(cpus.error());
+                return domain_ == Domain::cpus ? cast(*cpus) : cast(host_->nodes_of(*cpus));
+            }
+        }
         if (pos_ == text_.size() || !std::isdigit(static_cast<unsigned char>(text_[pos_])))
-            return expected_at(start, "a number, a range, \"all\", \"node:N\" or \"nodes:A-B\"");
+            return expected_at(start, "a number, a range, \"all\", or node:N, core:N, socket:N, die:N, l3:N");
         auto span = range();
         if (!span) return std::unexpected(span.error());
         if (domain_ == Domain::nodes) {
@@ -158,6 +178,28 @@ private:
             return cast(*nodes);
         }
         return cpu_ids(*span);
+    }
+
+    // The CPUs of the `span`-th groups of a level, in hwloc's logical order.
+    Result<CpuSet> location_cpus(const Location& where, const Span& span) {
+        const auto& groups = groups_of(where.level);
+        CpuSet cpus;
+        for (auto index = span.first; index <= span.last; index += span.stride) {
+            if (index >= static_cast<std::int64_t>(groups.size())) {
+                std::string have = groups.empty() ? fmt::format("this host shows no {}", where.none)
+                                   : groups.size() == 1 ? fmt::format("{}: 0", where.noun)
+                                                        : fmt::format("{}: 0-{}", where.noun, groups.size() - 1);
+                return error(span.column, fmt::format("{} {} at column {} does not exist ({})", where.singular.substr(0, where.singular.size() - 1),
+                                                      index, span.column + 1, have));
+            }
+            cpus |= groups[static_cast<std::size_t>(index)];
+        }
+        return cpus;
+    }
+    const std::vector<CpuSet>& groups_of(Level level) {
+        auto& cached = groups_[static_cast<std::size_t>(level)];
+        if (!cached) cached = host_->groups(level);
+        return *cached;
     }
 
     // The ids of `span`, each of which must exist on the host as a node or a CPU.
@@ -214,6 +256,7 @@ private:
     const Topology* host_;
     Domain domain_;
     std::size_t pos_ = 0;
+    std::array<std::optional<std::vector<CpuSet>>, 4> groups_;  // per Level, computed when named
 };
 
 int hex_value(char c) {

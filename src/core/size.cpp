@@ -16,7 +16,8 @@ constexpr std::array<char, 6> units = {'\0', 'K', 'M', 'G', 'T', 'P'};
 
 Result<std::uint64_t> parse_size(std::string_view text) {
     auto bad = [&](std::string_view why) {
-        return usage_error(fmt::format("bad size \"{}\": {} (examples: 4G, 512M, 1.5G, 1073741824)",
+        return usage_error(fmt::format("bad size \"{}\": {} (examples: 4G, 512M, 1.5GiB, 64GB = 64 * 10^9, "
+                                       "1073741824)",
                                        text, why));
     };
     std::size_t end = 0;
@@ -25,18 +26,22 @@ Result<std::uint64_t> parse_size(std::string_view text) {
     if (end == 0) return bad("expected a number at column 1");
     std::string_view number = text.substr(0, end);
     std::string_view suffix = text.substr(end);
-    int shift = 0;
+    int power = 0;      // of the unit: K = 1, M = 2, ...
+    bool decimal = false;  // KB, MB, ...: powers of 1000, as hwloc and disk makers count
     if (!suffix.empty()) {
         char u = static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0])));
         std::size_t i = 1;
         for (; i < units.size(); ++i)
             if (units[i] == u) break;
         if (i == units.size())
-            return bad(fmt::format("unknown unit at column {}", end + 1));
-        shift = static_cast<int>(i) * 10;
+            return bad(fmt::format("unknown unit at column {} (K, M, G, T, P; KiB...; KB...)", end + 1));
+        power = static_cast<int>(i);
         std::string_view rest = suffix.substr(1);
-        if (!rest.empty() && rest != "B" && rest != "iB" && rest != "b")
-            return bad(fmt::format("unexpected \"{}\" at column {}", rest, end + 2));
+        if (rest == "B")
+            decimal = true;
+        else if (!rest.empty() && rest != "iB")
+            return bad(fmt::format("unexpected \"{}\" at column {} (after {}: nothing, iB or B)", rest, end + 2,
+                                   suffix[0]));
     }
     // strtod rather than from_chars: libc++ (used by the fuzz build) lacks the
     // floating-point from_chars. The text holds only digits and dots here.
@@ -45,10 +50,10 @@ Result<std::uint64_t> parse_size(std::string_view text) {
     double value = std::strtod(copy.c_str(), &end_ptr);
     if (end_ptr != copy.c_str() + copy.size() || std::count(copy.begin(), copy.end(), '.') > 1)
         return bad("malformed number");
-    double bytes = std::ldexp(value, shift);
+    double bytes = decimal ? value * std::pow(1000.0, power) : std::ldexp(value, 10 * power);
     if (bytes >= 0x1p64) return bad("too large");
     if (bytes < 1) return bad("must be at least one byte");
-    if (shift == 0 && number.find('.') != std::string_view::npos) return bad("bytes must be whole");
+    if (power == 0 && number.find('.') != std::string_view::npos) return bad("bytes must be whole");
     return static_cast<std::uint64_t>(std::llround(bytes));
 }
 

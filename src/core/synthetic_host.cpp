@@ -93,8 +93,9 @@ Result<Topology> synthetic_topology(std::string_view spec) {
         }
         for (int c = 0; c < s.cores; ++c) {
             for (int thread = 0; thread < s.smt; ++thread) {
+                // One L3 cache per node: its cores share it.
                 t.cpus.push_back(Cpu{.id = cpu_id, .online = true, .core = n * s.cores + c,
-                                     .package = n / nodes_per_socket, .die = std::nullopt, .node = n});
+                                     .package = n / nodes_per_socket, .die = std::nullopt, .node = n, .l3 = n});
                 node.cpus.insert(cpu_id++);
             }
         }
@@ -102,7 +103,7 @@ Result<Topology> synthetic_topology(std::string_view spec) {
     }
     t.allowed_cpus = t.online_cpus();
     t.allowed_nodes = t.all_nodes();
-    return t;
+    return checked_topology(std::move(t), fmt::format("host {}", spec));
 }
 
 }  // namespace affine

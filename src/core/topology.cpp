@@ -11,7 +11,7 @@ namespace affine {
 
 bool operator==(const Cpu& a, const Cpu& b) {
     return a.id == b.id && a.online == b.online && a.core == b.core && a.package == b.package &&
-           a.die == b.die && a.node == b.node;
+           a.die == b.die && a.node == b.node && a.l3 == b.l3;
 }
 
 bool operator==(const Node& a, const Node& b) {
@@ -67,7 +67,7 @@ CpuSet Topology::cpus_of(const NodeSet& wanted) const {
 NodeSet Topology::nodes_of(const CpuSet& wanted) const {
     NodeSet s;
     for (const auto& c : cpus)
-        if (wanted.contains(c.id)) s.insert(c.node);
+        if (c.node >= 0 && wanted.contains(c.id)) s.insert(c.node);
     return s;
 }
 
@@ -99,6 +99,58 @@ Result<void> check_cpus_usable(const Topology& host, const CpuSet& cpus) {
         return failure(fmt::format("CPU {} is offline (online: {})", to_list(offline), to_list(host.online_cpus())),
                        EINVAL);
     return {};
+}
+
+Result<Topology> checked_topology(Topology t, std::string_view what, ErrorKind kind) {
+    auto bad = [&](const std::string& where, const std::string& why) {
+        return std::unexpected(Error{kind, fmt::format("{}: {}: {}", what, where, why), 0});
+    };
+    auto in_range = [](int id) { return id >= 0 && id <= max_id; };
+    const std::string allowed = fmt::format("ids are 0 to {}", max_id);
+    std::ranges::sort(t.cpus, {}, &Cpu::id);
+    std::ranges::sort(t.nodes, {}, &Node::id);
+    for (std::size_t i = 0; i < t.cpus.size(); ++i) {
+        const Cpu& c = t.cpus[i];
+        std::string where = fmt::format("CPU {}", c.id);
+        if (!in_range(c.id)) return bad(where, fmt::format("id out of range ({})", allowed));
+        if (i > 0 && t.cpus[i - 1].id == c.id) return bad(where, "listed twice");
+        for (auto [name, value] : {std::pair{"core", c.core}, {"package", c.package}})
+            if (value != -1 && !in_range(value))
+                return bad(where, fmt::format("{} {} out of range ({}, or -1 when unknown)", name, value, allowed));
+        for (auto [name, value] : {std::pair{"die", c.die}, {"l3", c.l3}})
+            if (value && !in_range(*value))
+                return bad(where, fmt::format("{} {} out of range ({})", name, *value, allowed));
+    }
+    for (std::size_t i = 0; i < t.nodes.size(); ++i) {
+        std::string where = fmt::format("node {}", t.nodes[i].id);
+        if (!in_range(t.nodes[i].id)) return bad(where, fmt::format("id out of range ({})", allowed));
+        if (i > 0 && t.nodes[i - 1].id == t.nodes[i].id) return bad(where, "listed twice");
+    }
+    // The two views of CPU-to-node must agree, or plans would be built on sand.
+    for (const Cpu& c : t.cpus) {
+        if (c.node == -1 && !c.online) continue;  // an offline CPU the kernel no longer places
+        const Node* node = t.node(c.node);
+        if (node == nullptr)
+            return bad(fmt::format("CPU {}", c.id), fmt::format("its node {} is not a node of the host (nodes: {})", c.node,
+                                                              t.nodes.empty() ? "none" : to_list(t.all_nodes())));
+        if (!node->cpus.contains(c.id))
+            return bad(fmt::format("node {}.cpus", node->id),
+                       fmt::format("does not list CPU {}, whose node is {}", c.id, c.node));
+    }
+    for (const Node& node : t.nodes) {
+        for (int cpu : node.cpus) {
+            const Cpu* c = t.cpu(cpu);
+            if (c == nullptr || c->node != node.id)
+                return bad(fmt::format("node {}.cpus", node.id),
+                           fmt::format("lists CPU {}, which is not one of its CPUs", cpu));
+        }
+        for (const auto& [to, d] : node.distances) {
+            if (t.node(to) == nullptr)
+                return bad(fmt::format("node {}.distances", node.id), fmt::format("names unknown node {}", to));
+            if (d < 0) return bad(fmt::format("node {}.distances", node.id), fmt::format("negative distance {}", d));
+        }
+    }
+    return t;
 }
 
 int Topology::cpu_id_limit() const { return cpus.empty() ? 0 : cpus.back().id + 1; }

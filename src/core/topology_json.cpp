@@ -1,7 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <set>
+#include <limits>
 
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
@@ -24,19 +24,18 @@ public:
         if (!json.contains("nodes") || !json["nodes"].is_array()) return bad("top level", "missing array \"nodes\"");
         Topology t;
         t.source = source_;
-        std::set<int> cpu_ids;
         for (std::size_t i = 0; i < json["cpus"].size(); ++i) {
             const Json& c = json["cpus"][i];
             std::string where = fmt::format("cpus[{}]", i);
             if (!c.is_object()) return bad(where, "expected an object");
             Cpu cpu;
-            auto id = integer(c, "id", where, 0, max_id);
+            auto id = integer(c, "id", where);
             if (!id) return std::unexpected(id.error());
-            auto node = integer(c, "node", where, -1, max_id);  // -1: an offline CPU of unknown node
+            auto node = integer(c, "node", where, -1);  // -1: an offline CPU of unknown node
             if (!node) return std::unexpected(node.error());
-            auto core = integer(c, "core", where, -1, std::numeric_limits<int>::max());
+            auto core = integer(c, "core", where, -1);
             if (!core) return std::unexpected(core.error());
-            auto package = integer(c, "package", where, -1, std::numeric_limits<int>::max());
+            auto package = integer(c, "package", where, -1);
             if (!package) return std::unexpected(package.error());
             if (!c.contains("online") || !c["online"].is_boolean()) return bad(where, "missing boolean \"online\"");
             cpu.id = static_cast<int>(*id);
@@ -44,30 +43,29 @@ public:
             cpu.core = static_cast<int>(*core);
             cpu.package = static_cast<int>(*package);
             cpu.online = c["online"].get<bool>();
-            if (c.contains("die") && !c["die"].is_null()) {
-                auto die = integer(c, "die", where, 0, max_id);
-                if (!die) return std::unexpected(die.error());
-                cpu.die = static_cast<int>(*die);
+            for (auto [key, field] : {std::pair{"die", &cpu.die}, {"l3", &cpu.l3}}) {
+                if (!c.contains(key) || c[key].is_null()) continue;
+                auto value = integer(c, key, where);
+                if (!value) return std::unexpected(value.error());
+                *field = static_cast<int>(*value);
             }
-            if (!cpu_ids.insert(cpu.id).second) return bad(where, fmt::format("CPU {} listed twice", cpu.id));
             t.cpus.push_back(cpu);
         }
-        std::ranges::sort(t.cpus, {}, &Cpu::id);
         for (std::size_t i = 0; i < json["nodes"].size(); ++i) {
             const Json& n = json["nodes"][i];
             std::string where = fmt::format("nodes[{}]", i);
             if (!n.is_object()) return bad(where, "expected an object");
             Node node;
-            auto id = integer(n, "id", where, 0, max_id);
+            auto id = integer(n, "id", where);
             if (!id) return std::unexpected(id.error());
             node.id = static_cast<int>(*id);
             if (!n.contains("cpus")) return bad(where, "missing field \"cpus\"");
             auto cpus = id_array<CpuTag>(n["cpus"], where + ".cpus");
             if (!cpus) return std::unexpected(cpus.error());
             node.cpus = *cpus;
-            auto total = integer(n, "memory_total_bytes", where);
+            auto total = integer(n, "memory_total_bytes", where, 0, std::numeric_limits<std::int64_t>::max());
             if (!total) return std::unexpected(total.error());
-            auto free = integer(n, "memory_free_bytes", where);
+            auto free = integer(n, "memory_free_bytes", where, 0, std::numeric_limits<std::int64_t>::max());
             if (!free) return std::unexpected(free.error());
             if (*free > *total) return bad(where, "memory_free_bytes exceeds memory_total_bytes");
             node.memory_total_bytes = static_cast<std::uint64_t>(*total);
@@ -82,31 +80,11 @@ public:
                 if (!d) return std::unexpected(d.error());
                 node.distances[*to] = static_cast<int>(*d);
             }
-            if (t.node(node.id) != nullptr) return bad(where, fmt::format("node {} listed twice", node.id));
             t.nodes.push_back(std::move(node));
-            std::ranges::sort(t.nodes, {}, &Node::id);
         }
-        // The two views of CPU-to-node must agree, or plans would be built on sand.
-        for (const Cpu& cpu : t.cpus) {
-            if (cpu.node < 0 && !cpu.online) continue;
-            const Node* node = t.node(cpu.node);
-            if (node == nullptr)
-                return bad(fmt::format("CPU {}", cpu.id), fmt::format("its node {} is not in \"nodes\"", cpu.node));
-            if (!node->cpus.contains(cpu.id))
-                return bad(fmt::format("node {}.cpus", node->id),
-                           fmt::format("does not list CPU {}, whose node is {}", cpu.id, cpu.node));
-        }
-        for (const Node& node : t.nodes) {
-            for (int cpu : node.cpus) {
-                const Cpu* c = t.cpu(cpu);
-                if (c == nullptr || c->node != node.id)
-                    return bad(fmt::format("node {}.cpus", node.id),
-                               fmt::format("lists CPU {}, which is not one of its CPUs in \"cpus\"", cpu));
-            }
-            for (const auto& [to, d] : node.distances)
-                if (t.node(to) == nullptr)
-                    return bad(fmt::format("node {}.distances", node.id), fmt::format("names unknown node {}", to));
-        }
+        auto checked = checked_topology(std::move(t), "host file " + source_);
+        if (!checked) return std::unexpected(checked.error());
+        t = std::move(*checked);
         t.allowed_cpus = t.online_cpus();
         t.allowed_nodes = t.all_nodes();
         if (json.contains("allowed_cpus")) {
@@ -134,7 +112,7 @@ Json topology_json(const Topology& topology) {
     Json cpus = Json::array();
     for (const Cpu& c : topology.cpus) {
         cpus.push_back({{"id", c.id}, {"online", c.online}, {"node", c.node}, {"core", c.core},
-                        {"package", c.package}, {"die", optional_json(c.die)}});
+                        {"package", c.package}, {"die", optional_json(c.die)}, {"l3", optional_json(c.l3)}});
     }
     Json nodes = Json::array();
     for (const Node& n : topology.nodes) {

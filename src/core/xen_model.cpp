@@ -92,6 +92,11 @@ NodeSet XenHost::online_nodes() const {
     return nodes;
 }
 
+void set_pool_cpus(XenHost& host, const CpuSet& cpus) {
+    host.pool_cpus = cpus & host.topology.online_cpus();
+    for (Domain& d : host.domains) update_node_affinity(host, d);
+}
+
 NodeSet every_node() { return NodeSet::range(0, max_numnodes - 1); }
 
 XenHost make_xen_host(Topology topology) {

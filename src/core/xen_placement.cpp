@@ -4,14 +4,19 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
+#include <numeric>
 #include <vector>
+
+#include "natural.hpp"
 
 namespace affine::xen {
 
 std::map<int, int> vcpu_load_per_node(const XenHost& host, std::optional<int> except_domid) {
-    const Topology& t = host.topology;
-    std::map<int, double> share;
+    using detail::Natural;
+    // A vCPU whose mask has s CPUs, c of them on node n, counts c/s on n. The shares
+    // are summed exactly: per mask size, the CPUs on each node; then all over one
+    // common denominator, the lcm of the mask sizes.
+    std::map<std::uint32_t, std::map<int, std::uint64_t>> on_node_by_size;
     int counted = 0;
     for (const Domain& d : host.domains) {
         if (except_domid && d.domid == *except_domid) continue;
@@ -19,34 +24,47 @@ std::map<int, int> vcpu_load_per_node(const XenHost& host, std::optional<int> ex
             CpuSet mask = effective_soft(host, v);
             if (mask.empty()) mask = effective_hard(host, v);
             if (mask.empty()) continue;  // cannot run in the pool: no load anywhere
-            const double size = static_cast<double>(mask.count());
-            for (const Node& n : t.nodes) {
-                auto on_node = (mask & n.cpus).count();
-                if (on_node > 0) share[n.id] += static_cast<double>(on_node) / size;
-            }
+            auto& on_node = on_node_by_size[static_cast<std::uint32_t>(mask.count())];
+            for (const Node& n : host.topology.nodes)
+                if (auto c = (mask & n.cpus).count(); c > 0) on_node[n.id] += static_cast<std::uint64_t>(c);
             ++counted;
         }
     }
-    // Largest remainder. The shares are sums of fractions; a share meant to be a
-    // whole number may come out a hair below it, hence the tolerance.
-    constexpr double tolerance = 1e-9;
+    Natural denominator(1);
+    for (const auto& [size, on_node] : on_node_by_size) {
+        std::uint32_t rest = 0;
+        (void)denominator.divided_by(size, rest);
+        denominator = denominator.times(size / std::gcd(size, rest));
+    }
+    std::map<int, Natural> share;  // numerators over `denominator`
+    for (const auto& [size, on_node] : on_node_by_size) {
+        std::uint32_t rest = 0;
+        Natural unit = denominator.divided_by(size, rest);
+        for (const auto& [node, cpus] : on_node) share[node] += unit.times(cpus);
+    }
+    // Largest remainder: the whole vCPUs of each share, then one vCPU at a time to the
+    // largest remainders, ties to the lowest node id.
     std::map<int, int> load;
     struct Remainder {
         int node;
-        double value;
+        Natural value;
     };
     std::vector<Remainder> remainders;
     int given = 0;
-    for (const auto& [node, s] : share) {
-        int whole = static_cast<int>(std::floor(s + tolerance));
-        load[node] = whole;
-        given += whole;
-        remainders.push_back({node, std::max(0.0, s - whole)});
+    for (const auto& [node, numerator] : share) {
+        int low = 0;  // the largest whole <= numerator / denominator (at most `counted`)
+        for (int high = counted; low < high;) {
+            int mid = (low + high + 1) / 2;
+            if (denominator.times(static_cast<std::uint64_t>(mid)) <= numerator) low = mid;
+            else high = mid - 1;
+        }
+        load[node] = low;
+        given += low;
+        Natural rest = numerator;
+        rest -= denominator.times(static_cast<std::uint64_t>(low));
+        remainders.push_back({node, std::move(rest)});
     }
-    std::ranges::stable_sort(remainders, [&](const Remainder& a, const Remainder& b) {
-        if (std::abs(a.value - b.value) > tolerance) return a.value > b.value;
-        return a.node < b.node;
-    });
+    std::ranges::stable_sort(remainders, [](const Remainder& a, const Remainder& b) { return a.value > b.value; });
     for (std::size_t i = 0; given < counted && i < remainders.size(); ++i, ++given) ++load[remainders[i].node];
     std::erase_if(load, [](const auto& entry) { return entry.second == 0; });
     return load;
@@ -87,6 +105,16 @@ Result<PlacementRequest> xen_placement_request(const Domain& domain, const std::
         for (const auto& [node, bytes] : domain_memory)
             if (bytes > 0) r.resident_bytes_per_node[node] = bytes;
     return r;
+}
+
+Result<DomainPlacement> domain_placement(const Plan& plan) {
+    if (plan.outcome == PlanOutcome::refused) return usage_error("the plan was refused: " + plan.fallback);
+    DomainPlacement d;
+    d.hard_cpus = plan.hard_cpus;
+    d.soft_cpus = plan.soft_cpus;
+    if (plan.outcome == PlanOutcome::placed && plan.policy == PlacementPolicy::prio_mem_only)
+        for (const auto& [node, bytes] : plan.memory_bytes_per_node) d.node_affinity.insert(node);
+    return d;
 }
 
 XenPlacementActions xen_placement_actions(const Plan& plan, const Domain& domain, const CpuSet& every_cpu) {

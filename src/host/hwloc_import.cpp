@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "affine/host.hpp"
+#include "affine/size.hpp"
 
 namespace affine {
 namespace detail {
@@ -28,6 +29,7 @@ struct HwlocLibrary {
     decltype(&::hwloc_get_obj_by_depth) get_obj_by_depth = nullptr;
     decltype(&::hwloc_bitmap_first) bitmap_first = nullptr;
     decltype(&::hwloc_bitmap_next) bitmap_next = nullptr;
+    decltype(&::hwloc_bitmap_last) bitmap_last = nullptr;
     decltype(&::hwloc_topology_get_complete_cpuset) get_complete_cpuset = nullptr;
     decltype(&::hwloc_topology_get_allowed_cpuset) get_allowed_cpuset = nullptr;
     decltype(&::hwloc_topology_get_allowed_nodeset) get_allowed_nodeset = nullptr;
@@ -57,6 +59,7 @@ const HwlocLibrary* hwloc_library() {
         bind(lib.get_obj_by_depth, "hwloc_get_obj_by_depth");
         bind(lib.bitmap_first, "hwloc_bitmap_first");
         bind(lib.bitmap_next, "hwloc_bitmap_next");
+        bind(lib.bitmap_last, "hwloc_bitmap_last");
         bind(lib.get_complete_cpuset, "hwloc_topology_get_complete_cpuset");
         bind(lib.get_allowed_cpuset, "hwloc_topology_get_allowed_cpuset");
         bind(lib.get_allowed_nodeset, "hwloc_topology_get_allowed_nodeset");
@@ -101,16 +104,21 @@ int local_node_of(hwloc_obj_t pu) {
     return -1;
 }
 
+// An id beyond affine's range ends the set here; checked_topology refuses the
+// object that carries it, and the set's last id says which one.
 CpuSet cpuset_of(const HwlocLibrary& lib, hwloc_const_bitmap_t bitmap) {
     CpuSet set;
     if (bitmap == nullptr) return set;
-    for (int id = lib.bitmap_first(bitmap); id >= 0; id = lib.bitmap_next(bitmap, id)) set.insert(id);
+    for (int id = lib.bitmap_first(bitmap); id != -1; id = lib.bitmap_next(bitmap, id)) {
+        if (!valid_id(id)) break;
+        set.insert(id);
+    }
     return set;
 }
 
 }  // namespace
 
-Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
+Result<Topology> topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
     const HwlocLibrary& lib = *hwloc_library();  // loaded: the caller holds a topology
     Topology t;
     t.source = source;
@@ -135,28 +143,36 @@ Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
         hwloc_obj_t package = ancestor_of(pu, HWLOC_OBJ_PACKAGE);
         cpu.package = package != nullptr ? os_or_logical(package) : 0;
         if (hwloc_obj_t die = ancestor_of(pu, HWLOC_OBJ_DIE)) cpu.die = os_or_logical(die);
+        if (hwloc_obj_t l3 = ancestor_of(pu, HWLOC_OBJ_L3CACHE)) cpu.l3 = static_cast<int>(l3->logical_index);
         cpu.node = local_node_of(pu);
-        if (auto n = std::ranges::find(t.nodes, cpu.node, &Node::id); n != t.nodes.end()) n->cpus.insert(cpu.id);
+        if (auto n = std::ranges::find(t.nodes, cpu.node, &Node::id); n != t.nodes.end() && valid_id(cpu.id))
+            n->cpus.insert(cpu.id);
         t.cpus.push_back(cpu);
     }
     // Offline CPUs are in the complete cpuset only; hwloc does not know their node.
     CpuSet online;
-    for (const Cpu& c : t.cpus) online.insert(c.id);
+    for (const Cpu& c : t.cpus)
+        if (valid_id(c.id)) online.insert(c.id);
     for (int id : cpuset_of(lib, lib.get_complete_cpuset(topo)) - online)
         t.cpus.push_back(Cpu{.id = id, .online = false, .core = -1, .package = -1, .die = std::nullopt, .node = -1});
+    if (int last = lib.bitmap_last(lib.get_complete_cpuset(topo)); last != -1 && !valid_id(last))
+        t.cpus.push_back(Cpu{.id = last, .online = false, .core = -1, .package = -1, .die = std::nullopt, .node = -1});
     std::ranges::sort(t.cpus, {}, &Cpu::id);
 
-    // Cores numbered by their lowest CPU, like the Linux reader and lscpu.
-    std::map<int, int> renumber;
-    std::map<int, int> lowest_cpu_of_core;
-    for (const Cpu& c : t.cpus)
-        if (c.core >= 0 && !lowest_cpu_of_core.contains(c.core)) lowest_cpu_of_core[c.core] = c.id;
-    std::map<int, int> by_lowest;
-    for (auto [core, cpu] : lowest_cpu_of_core) by_lowest[cpu] = core;
-    int next = 0;
-    for (auto [cpu, core] : by_lowest) renumber[core] = next++;
-    for (Cpu& c : t.cpus)
-        if (c.core >= 0) c.core = renumber[c.core];
+    // Cores and L3 caches numbered by their lowest CPU, like the Linux reader and lscpu.
+    auto number_by_lowest_cpu = [&](auto get) {
+        std::map<int, int> lowest_cpu_of;  // hwloc's logical index -> lowest CPU
+        for (Cpu& c : t.cpus)
+            if (auto key = get(c); key && *key >= 0) lowest_cpu_of.try_emplace(*key, c.id);
+        std::map<int, int> by_lowest;
+        for (auto [key, cpu] : lowest_cpu_of) by_lowest[cpu] = key;
+        std::map<int, int> renumber;
+        for (int next = 0; auto [cpu, key] : by_lowest) renumber[key] = next++;
+        for (Cpu& c : t.cpus)
+            if (auto key = get(c); key && *key >= 0) *key = renumber[*key];
+    };
+    number_by_lowest_cpu([](Cpu& c) { return &c.core; });
+    number_by_lowest_cpu([](Cpu& c) { return c.l3 ? &*c.l3 : nullptr; });
 
     for (Node& n : t.nodes)
         for (const Node& m : t.nodes) n.distances[m.id] = n.id == m.id ? 10 : 20;
@@ -175,7 +191,39 @@ Topology topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
     }
     t.allowed_cpus = cpuset_of(lib, lib.get_allowed_cpuset(topo));
     t.allowed_nodes = NodeSet::from_words(cpuset_of(lib, lib.get_allowed_nodeset(topo)).words());
-    return t;
+    return checked_topology(std::move(t), source);
+}
+
+// hwloc reads "memory=64GB" as 64 * 10^9 bytes and has no "64G": sizes in a
+// synthetic description are read by affine's own parser (one rule for every
+// input) and handed to hwloc in bytes.
+Result<std::string> sizes_in_bytes(std::string_view description) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < description.size()) {
+        std::size_t at = std::string_view::npos;
+        std::size_t key_len = 0;
+        for (std::string_view key : {"memory=", "size="}) {
+            // An attribute starts after "(" or a space inside the parentheses.
+            for (auto i = description.find(key, pos); i != std::string_view::npos; i = description.find(key, i + 1))
+                if (i > 0 && (description[i - 1] == '(' || description[i - 1] == ' ') && i < at) {
+                    at = i;
+                    key_len = key.size();
+                    break;
+                }
+        }
+        if (at == std::string_view::npos) break;
+        auto value_at = at + key_len;
+        auto end = description.find_first_of(" )", value_at);
+        if (end == std::string_view::npos) end = description.size();
+        auto bytes = parse_size(description.substr(value_at, end - value_at));
+        if (!bytes) return usage_error(fmt::format("hwloc:{}: {}", description, bytes.error().message));
+        out += description.substr(pos, value_at - pos);
+        out += std::to_string(*bytes);
+        pos = end;
+    }
+    out += description.substr(pos);
+    return out;
 }
 
 }  // namespace detail
@@ -189,8 +237,14 @@ Result<Topology> hwloc_topology(std::string_view what) {
     std::unique_ptr<struct hwloc_topology, decltype(lib->topology_destroy)> topo(raw, lib->topology_destroy);
     std::string arg(what);
     bool is_xml = arg.ends_with(".xml") || arg.find('/') != std::string::npos;
+    std::string loaded = arg;  // what hwloc reads: a synthetic description's sizes in bytes
+    if (!is_xml) {
+        auto in_bytes = detail::sizes_in_bytes(arg);
+        if (!in_bytes) return std::unexpected(in_bytes.error());
+        loaded = std::move(*in_bytes);
+    }
     int rc = is_xml ? lib->topology_set_xml(topo.get(), arg.c_str())
-                    : lib->topology_set_synthetic(topo.get(), arg.c_str());
+                    : lib->topology_set_synthetic(topo.get(), loaded.c_str());
     if (rc != 0)
         return usage_error(is_xml ? fmt::format("hwloc cannot read XML file {}", arg)
                                   : fmt::format("hwloc rejects synthetic description \"{}\" "

@@ -7,13 +7,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <map>
 
 #include "../core/json.hpp"
 #include "affine/set_grammar.hpp"
 #include "procfs.hpp"
 #include "settle.hpp"
-#include "state_file.hpp"
+#include "../state/state_file.hpp"
 
 namespace affine {
 
@@ -72,7 +73,7 @@ Result<std::vector<JournalEntry>> read_journal(const std::string& path, const st
         JournalEntry e;
         auto tid = in.integer(t, "tid", where, 1, std::numeric_limits<int>::max());
         if (!tid) return std::unexpected(tid.error());
-        auto start = in.integer(t, "start_time", where);
+        auto start = in.integer(t, "start_time", where, 0, std::numeric_limits<std::int64_t>::max());
         if (!start) return std::unexpected(start.error());
         auto name = in.string(t, "name", where, "");
         if (!name) return std::unexpected(name.error());

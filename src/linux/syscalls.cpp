@@ -1,6 +1,10 @@
 #include "syscalls.hpp"
 
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
 #include <numaif.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -83,6 +87,19 @@ public:
         long r = ::syscall(SYS_migrate_pages, pid, node_mask_bits + 1, old_words.data(), new_words.data());
         if (r < 0) return std::unexpected(errno);
         return r;
+    }
+
+    SysResult<void> bind_proc_connector() override {
+        int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+        if (fd < 0) return std::unexpected(errno);
+        sockaddr_nl address{};
+        address.nl_family = AF_NETLINK;
+        address.nl_groups = CN_IDX_PROC;
+        int r = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        int err = errno;
+        ::close(fd);
+        if (r < 0) return std::unexpected(err);
+        return {};
     }
 
     int exec(const std::vector<std::string>& argv) override {

@@ -47,6 +47,10 @@ public:
     // migrate_pages(pid, old, new): the number of pages that could not be moved.
     virtual SysResult<long> migrate_pages(int pid, const NodeSet& from, const NodeSet& to) = 0;
 
+    // Opens a NETLINK_CONNECTOR socket, binds it to the proc connector's multicast
+    // group (process events) and closes it: a permission probe, nothing is received.
+    virtual SysResult<void> bind_proc_connector() = 0;
+
     // execvp: returns only on failure, with the errno.
     virtual int exec(const std::vector<std::string>& argv) = 0;
 

@@ -48,6 +48,7 @@ struct CpuFacts {
     std::optional<int> package;
     std::optional<int> die;
     std::optional<int> core_key;  // lowest CPU of the CPUs sharing this one's core
+    std::optional<int> l3_key;    // lowest CPU of the CPUs sharing this one's L3 cache
 };
 
 CpuFacts read_cpu_facts(const SysFs& fs, int cpu) {
@@ -62,6 +63,15 @@ CpuFacts read_cpu_facts(const SysFs& fs, int cpu) {
                 break;
             }
         }
+    }
+    // cache/indexN: the level-3 cache (unified) and the CPUs that share it, as hwloc reads it.
+    std::string caches = fmt::format("/sys/devices/system/cpu/cpu{}/cache", cpu);
+    for (const auto& index : fs.list(caches)) {
+        if (!index.starts_with("index")) continue;
+        auto level = fs.read(caches + "/" + index + "/level");
+        if (!level || to_int(*level) != 3) continue;
+        if (auto shared = fs.read(caches + "/" + index + "/shared_cpu_list"))
+            if (auto set = parse_id_list(*shared); set && !set->empty()) facts.l3_key = *set->first();
     }
     return facts;
 }
@@ -81,13 +91,17 @@ Result<Topology> read_linux_topology(const std::string& root) {
 
     // Cores: each distinct set of SMT siblings is one core, numbered by lowest CPU.
     std::map<int, CpuFacts> facts;
-    std::map<int, int> core_number;
+    // L3 caches the same way: each distinct set of sharing CPUs is one.
+    std::map<int, int> core_number, l3_number;
     for (int id : *present) {
         facts[id] = online->contains(id) ? read_cpu_facts(fs, id) : CpuFacts{};
         if (facts[id].core_key) core_number.emplace(*facts[id].core_key, 0);
+        if (facts[id].l3_key) l3_number.emplace(*facts[id].l3_key, 0);
     }
-    int next_core = 0;
-    for (auto& [key, number] : core_number) number = next_core++;
+    for (auto* numbers : {&core_number, &l3_number}) {
+        int next = 0;
+        for (auto& [key, number] : *numbers) number = next++;
+    }
 
     std::map<int, int> node_of_cpu;
     auto node_online = read_list(fs, "/sys/devices/system/node/online");
@@ -149,7 +163,8 @@ Result<Topology> read_linux_topology(const std::string& root) {
                              .core = f.core_key ? core_number[*f.core_key] : -1,
                              .package = f.package.value_or(-1),
                              .die = f.die,
-                             .node = node_of_cpu.contains(id) ? node_of_cpu[id] : -1});
+                             .node = node_of_cpu.contains(id) ? node_of_cpu[id] : -1,
+                             .l3 = f.l3_key ? std::optional(l3_number[*f.l3_key]) : std::nullopt});
     }
 
     t.allowed_cpus = *online;
@@ -163,7 +178,8 @@ Result<Topology> read_linux_topology(const std::string& root) {
     if (auto v = fs.read("/proc/sys/kernel/numa_balancing")) {
         if (auto n = to_int(*v)) t.numa_balancing = *n != 0;
     }
-    return t;
+    return checked_topology(std::move(t), root == "/" ? "sysfs" : fmt::format("sysfs under {}", root),
+                            ErrorKind::failed);
 }
 
 }  // namespace affine

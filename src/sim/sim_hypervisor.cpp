@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "../core/json.hpp"
 
@@ -66,6 +67,56 @@ Result<DomainMemory> SimHypervisor::memory_per_node() {
     return out;
 }
 
+Result<std::map<int, std::string>> SimHypervisor::domain_names() {
+    std::map<int, std::string> names;
+    for (const Domain& d : host_.domains)
+        if (!d.name.empty()) names[d.domid] = d.name;
+    return names;
+}
+
+Result<int> SimHypervisor::create_domain(const NewDomain& domain) {
+    if (!domain.name.empty())
+        for (const Domain& other : host_.domains)
+            if (other.name == domain.name)
+                return failure(fmt::format("domain {} is already named \"{}\"", other.domid, domain.name), EEXIST);
+    auto domid = xen::create_domain(host_, domain.max_vcpus, domain.allocated_vcpus);
+    if (!domid) return domid;
+    // A step that fails leaves no half-built domain behind.
+    auto undo = [&](Error e) -> Result<int> {
+        (void)xen::destroy_domain(host_, *domid);
+        return std::unexpected(std::move(e));
+    };
+    host_.domain(*domid)->name = domain.name;
+    if (domain.node_affinity) {
+        auto set = xen::set_node_affinity(host_, *domid, *domain.node_affinity);
+        if (!set) return undo(set.error());
+    }
+    for (std::size_t v = 0; v < domain.vcpu_hard.size() && v < domain.vcpu_soft.size(); ++v) {
+        auto set = xen::set_vcpu_affinity(host_, *domid, static_cast<int>(v), domain.vcpu_hard[v],
+                                          domain.vcpu_soft[v], AffinityFlags::hard | AffinityFlags::soft);
+        if (!set) return undo(set.error());
+    }
+    auto placed = allocate_pages(host_, *domid, domain.memory_bytes / page_bytes);
+    if (!placed) return undo(placed.error());
+    return domid;
+}
+
+Result<void> SimHypervisor::destroy_domain(int domid) { return xen::destroy_domain(host_, domid); }
+
+Result<void> SimHypervisor::set_pool_cpus(const CpuSet& cpus) {
+    xen::set_pool_cpus(host_, cpus);
+    return {};
+}
+
+Result<void> SimHypervisor::set_temporarily_pinned(int domid, int vcpu, bool pinned) {
+    Domain* d = host_.domain(domid);
+    if (d == nullptr) return no_domain(domid);
+    Vcpu* v = d->vcpu(vcpu);
+    if (v == nullptr) return failure(fmt::format("domain {} has no vCPU {}", domid, vcpu), ESRCH);
+    v->temporarily_pinned = pinned;
+    return {};
+}
+
 Result<void> SimHypervisor::commit() { return state_.write(sim_state_json(host_) + "\n"); }
 
 std::string sim_state_json(const XenHost& host) {
@@ -84,6 +135,7 @@ std::string sim_state_json(const XenHost& host) {
                            {"node_affinity_auto", d.node_affinity_mode == NodeAffinityMode::automatic},
                            {"pages_per_node", detail::per_node_json(d.pages_per_node)},
                            {"last_alloc_node", d.last_alloc_node}});
+        if (!d.name.empty()) domains.back()["name"] = d.name;
     }
     Json out;
     out["format"] = state_format;
@@ -162,6 +214,9 @@ Result<XenHost> sim_state_from_json(std::string_view text, const std::string& so
         auto last = in.integer_or(dj, "last_alloc_node", where, -1, -1, detail::JsonReader::max_id);
         if (!last) return std::unexpected(last.error());
         d.last_alloc_node = static_cast<int>(*last);
+        auto name = in.string(dj, "name", where, "");
+        if (!name) return std::unexpected(name.error());
+        d.name = *name;
         if (host.domain(d.domid) != nullptr) return in.bad(where, fmt::format("domain {} listed twice", d.domid));
         host.domains.push_back(std::move(d));
     }
@@ -196,6 +251,7 @@ Result<XenHost> initial_sim_host(Topology topology, int dom0_vcpus, std::uint64_
     XenHost host = make_xen_host(std::move(topology));
     auto dom0 = create_domain(host, dom0_vcpus, dom0_vcpus, 0);
     if (!dom0) return std::unexpected(dom0.error());
+    host.domain(0)->name = "Domain-0";
     auto placed = allocate_pages(host, 0, dom0_memory / page_bytes);
     if (!placed) return std::unexpected(placed.error());
     return host;

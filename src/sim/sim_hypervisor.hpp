@@ -5,13 +5,13 @@
 #include <memory>
 #include <string>
 
-#include "../linux/state_file.hpp"
+#include "../state/state_file.hpp"
 #include "../xen/hypervisor.hpp"
 #include "affine/xen_model.hpp"
 
 namespace affine::xen {
 
-class SimHypervisor final : public Hypervisor {
+class SimHypervisor final : public Hypervisor, public SimulationControl {
 public:
     // `state` is the state file, locked: it stays locked while this object lives,
     // so that commands on one simulated host run one after the other.
@@ -32,11 +32,19 @@ public:
     Result<void> set_node_affinity(int domid, const NodeSet& nodes) override;
     std::optional<NodeAffinityMode> node_affinity_mode(int domid) override;
     Result<DomainMemory> memory_per_node() override;
+    // The names kept in the state (dom0 is "Domain-0", as xen-init-dom0 names it).
+    Result<std::map<int, std::string>> domain_names() override;
     // Writes the state file (atomically, under the lock taken when it was opened).
     Result<void> commit() override;
 
-    // The state itself, for the simulation-only commands (sim-create-domain, ...).
-    XenHost& state() { return host_; }
+    SimulationControl* simulation() override { return this; }
+
+    Result<int> create_domain(const NewDomain& domain) override;
+    Result<void> destroy_domain(int domid) override;
+    Result<void> set_pool_cpus(const CpuSet& cpus) override;
+    Result<void> set_temporarily_pinned(int domid, int vcpu, bool pinned) override;
+
+    [[nodiscard]] const XenHost& state() const { return host_; }
 
 private:
     XenHost host_;

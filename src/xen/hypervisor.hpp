@@ -1,6 +1,8 @@
-// One interface for "a Xen hypervisor": the real one through libxenctrl (loaded at
-// run time) or the simulated host (src/sim/). The `affine xen` commands are written
-// once against it.
+// One interface for "a Xen hypervisor", two implementations: the real one through
+// libxenctrl (loaded at run time, xenctrl_backend.cpp) and the simulated host
+// (src/sim/). The `affine xen` commands are written once against it; the factory
+// that picks one by `--host` is open_hypervisor (src/host/hypervisor_source.hpp).
+// Nothing here knows the simulator: it implements this interface, not the reverse.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,8 @@
 #include "affine/xen_model.hpp"
 
 namespace affine::xen {
+
+class SimulationControl;
 
 struct DomainInfo {
     int domid = 0;
@@ -55,60 +59,72 @@ public:
     virtual std::optional<NodeAffinityMode> node_affinity_mode(int domid) = 0;
     // Every domain's memory per node (the NUMA dump, debug key 'u').
     virtual Result<DomainMemory> memory_per_node() = 0;
+    // Every domain's name by domid (xl's names). The real host reads xenstore
+    // (domain_names.cpp): failure when xenstored cannot be reached.
+    virtual Result<std::map<int, std::string>> domain_names();
     // Makes the changes made so far last (the simulated host writes its state file).
     virtual Result<void> commit() { return {}; }
+    // The changes only a simulated host can make (the `xen sim-*` commands), or
+    // nullptr for a real hypervisor.
+    virtual SimulationControl* simulation() { return nullptr; }
 };
 
-// The hypervisor named by `--host`: "" or "xen" the real one (libxenctrl), or
-// "sim:FILE" a simulated host whose state is FILE (made by `affine xen sim-init`).
-Result<std::unique_ptr<Hypervisor>> open_hypervisor(std::string_view spec);
+// A domain to create on a simulated host.
+struct NewDomain {
+    int max_vcpus = 1;
+    int allocated_vcpus = 0;            // allocated now (as xc_domain_create: none)
+    std::optional<NodeSet> node_affinity;  // explicit, set before the memory is populated
+    std::uint64_t memory_bytes = 0;     // populated by the model's allocator
+    std::string name;                   // "" for none; a name in use gives EEXIST
+    // Hard and soft masks of vCPUs 0, 1, ... (allocated ones), set before the memory
+    // is populated, as libxl builds a domain; vCPUs past the lists keep every CPU.
+    std::vector<CpuSet> vcpu_hard;
+    std::vector<CpuSet> vcpu_soft;
+};
 
-// The real hypervisor. Failure with one line when libxenctrl cannot be loaded or
+// What a simulated host can do beyond a hypervisor's calls: make the situations the
+// tests need (domains, cpupool CPUs, a temporary pinning). Each change is made on
+// the model (xen_model.hpp) with its rules; Hypervisor::commit() makes it last.
+class SimulationControl {
+public:
+    virtual ~SimulationControl() = default;
+    // The new domain's domid (the lowest free one).
+    virtual Result<int> create_domain(const NewDomain& domain) = 0;
+    virtual Result<void> destroy_domain(int domid) = 0;
+    // The CPUs of cpupool 0 (offline CPUs are dropped); auto node affinities follow.
+    virtual Result<void> set_pool_cpus(const CpuSet& cpus) = 0;
+    // Marks a vCPU as pinned by the hypervisor (changes then give EBUSY) or not.
+    virtual Result<void> set_temporarily_pinned(int domid, int vcpu, bool pinned) = 0;
+};
+
+// The real hypervisor (xenctrl_backend.cpp). Failure with one line when libxenctrl cannot be loaded or
 // this is not dom0 of a Xen host.
 Result<std::unique_ptr<Hypervisor>> open_xenctrl();
 
-// Whether libxenctrl can be loaded here, and which file: "libxenctrl.so.4.17" or
-// nullopt. Does not open the hypervisor.
-std::optional<std::string> loadable_xenctrl();
-
-// Parses the hypervisor's NUMA dump (the console text after debug key 'u'): the
-// last "Memory location of each domain:" block, pages converted to bytes. One pass.
-DomainMemory parse_numa_dump(std::string_view console);
+// What this affine knows of libxenctrl, for `affine --version`: the soname of the
+// Xen release whose headers it was built against (the only library it loads) and
+// whether that library can be loaded here. Loads and unloads the library; does not
+// open the hypervisor.
+struct XenctrlFacts {
+    std::string built_for;  // "libxenctrl.so.4.17"; "" when built without Xen support
+    bool loadable = false;
+    std::string why_not;    // when not loadable: why, in one line
+};
+XenctrlFacts xenctrl_facts();
 
 // What affine knows of the host and its domains, read through `hv`: a model to
-// reason with (placement, auto-mode inference). Reads live state.
+// reason with (placement, auto-mode inference). Each domain's node affinity mode
+// says whether it was read or inferred (node_affinity_mode). Reads live state.
 Result<XenHost> snapshot(Hypervisor& hv);
 
-// The same masks set on several vCPUs of a domain, one XEN_DOMCTL_setvcpuaffinity
-// each, in order. A domain is never left half changed: when a vCPU is refused, the
-// vCPUs already changed get their masks of `before` (the domain as it was read
-// before the batch) back, with HARD|SOFT|FORCE, and the batch stops.
-struct VcpuBatch {
-    struct Changed {
-        int vcpu = 0;
-        EffectiveAffinity effective;  // what the hypervisor handed back
-    };
-    std::vector<Changed> changed;  // all of them when the batch succeeded
-    // When a vCPU was refused: which, the hypervisor's error, and what became of the
-    // vCPUs changed before it.
-    std::optional<int> refused_vcpu;
-    Error error;
-    CpuSet restored;      // vCPU ids given their previous masks back
-    CpuSet not_restored;  // vCPU ids that keep the new masks (the restore was refused)
-
-    [[nodiscard]] bool ok() const { return !refused_vcpu; }
+// Whether a domain's node affinity is automatic, and how that is known: the
+// hypervisor's word when it has one, else inferred: the node affinity equals what
+// the auto rule gives for the current vCPU masks (an explicit affinity equal to it
+// cannot be told apart).
+struct KnownMode {
+    NodeAffinityMode mode = NodeAffinityMode::automatic;
+    ModeSource source = ModeSource::hypervisor;
 };
-VcpuBatch set_vcpus_affinity(Hypervisor& hv, const Domain& before, const std::vector<int>& vcpus, const CpuSet& hard,
-                             const CpuSet& soft, AffinityFlags flags);
-
-// Gives the vCPUs `vcpus` of `before.domid` their masks of `before` back (HARD|SOFT|
-// FORCE, one call each): the undo of a batch that succeeded but whose next step
-// failed. Fills `restored` and `not_restored` of `batch`.
-void restore_vcpus(Hypervisor& hv, const Domain& before, const CpuSet& vcpus, VcpuBatch& batch);
-
-// Whether a domain's node affinity is automatic: the hypervisor's word when it has
-// one, else inferred: the node affinity equals what the auto rule gives for the
-// current vCPU masks (an explicit affinity equal to it cannot be told apart).
-NodeAffinityMode node_affinity_mode(Hypervisor& hv, const XenHost& host, const Domain& domain);
+KnownMode node_affinity_mode(Hypervisor& hv, const XenHost& host, const Domain& domain);
 
 }  // namespace affine::xen

@@ -1,7 +1,10 @@
 // The real hypervisor through libxenctrl, loaded with dlopen at run time: the
 // binary never links it, so it runs unchanged on hosts without Xen. Types and
 // prototypes come from the libxen-dev headers (xenctrl.h needs GNU extensions:
-// this file is compiled as gnu++23).
+// this file is compiled as gnu++23). Struct layouts change between Xen releases,
+// so only the library of the release the headers describe is loaded
+// (AFFINE_XENCTRL_SONAME, from the same package's xencontrol.pc), and only on a
+// hypervisor of that release.
 #include <dlfcn.h>
 #include <fmt/format.h>
 
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "hypervisor.hpp"
+#include "numa_dump.hpp"
 
 #if AFFINE_HAVE_XENCTRL_H
 #include <xenctrl.h>
@@ -21,21 +25,22 @@ namespace affine::xen {
 #if AFFINE_HAVE_XENCTRL_H
 namespace {
 
-// Tried in order: the version the headers describe first, then other 4.x.
-constexpr const char* library_names[] = {
-    "libxenctrl.so.4.17", "libxenctrl.so.4.18", "libxenctrl.so.4.19", "libxenctrl.so.4.20", "libxenctrl.so.4.21",
-    "libxenctrl.so.4.16", "libxenctrl.so.4.15", "libxenctrl.so.4.14", "libxenctrl.so"};
+constexpr std::string_view built_for = AFFINE_XENCTRL_SONAME;
 
 struct Library {
     void* handle = nullptr;
-    std::string name;
+    std::string error;  // dlerror() when not loaded
 };
 
 Library load_library() {
-    for (const char* name : library_names)
-        if (void* h = dlopen(name, RTLD_NOW | RTLD_LOCAL)) return {h, name};
-    return {};
+    if (built_for.empty()) return {nullptr, "the Xen release of the headers is unknown (no xencontrol.pc)"};
+    if (void* h = dlopen(std::string(built_for).c_str(), RTLD_NOW | RTLD_LOCAL)) return {h, {}};
+    const char* why = dlerror();
+    return {nullptr, why != nullptr ? why : "dlopen failed"};
 }
+
+// "4.17" of "libxenctrl.so.4.17".
+std::string_view release_of(std::string_view soname) { return soname.substr(soname.rfind(".so.") + 4); }
 
 // libxenctrl logs every failed call to stderr unless given a logger; affine reports
 // errors itself, in one line.
@@ -47,7 +52,7 @@ xentoollog_logger quiet_logger{quiet_message, nullptr, quiet_destroy};
     X(xc_interface_open) X(xc_interface_close) X(xc_get_cpumap_size) X(xc_get_nodemap_size) X(xc_get_max_cpus) \
     X(xc_physinfo) X(xc_cputopoinfo) X(xc_numainfo) X(xc_domain_getinfolist) X(xc_vcpu_getaffinity)           \
     X(xc_vcpu_setaffinity) X(xc_domain_node_getaffinity) X(xc_domain_node_setaffinity) X(xc_send_debug_keys)  \
-    X(xc_readconsolering) X(xc_cpupool_getinfo) X(xc_cpupool_infofree)
+    X(xc_readconsolering) X(xc_cpupool_getinfo) X(xc_cpupool_infofree) X(xc_version)
 
 struct Api {
 #define AFFINE_XC_MEMBER(f) decltype(&::f) f = nullptr;
@@ -144,7 +149,7 @@ public:
         }
         t.allowed_cpus = t.online_cpus();
         t.allowed_nodes = t.all_nodes();
-        return t;
+        return checked_topology(std::move(t), "Xen topology", ErrorKind::failed);
     }
 
     Result<int> cpu_id_limit() override {
@@ -249,20 +254,30 @@ private:
 
 }  // namespace
 
-std::optional<std::string> loadable_xenctrl() {
+XenctrlFacts xenctrl_facts() {
+    XenctrlFacts facts;
+    facts.built_for = std::string(built_for);
     Library lib = load_library();
-    if (lib.handle == nullptr) return std::nullopt;
+    if (lib.handle == nullptr) {
+        facts.why_not = built_for.empty() ? lib.error : fmt::format("{} is not installed here", built_for);
+        return facts;
+    }
     dlclose(lib.handle);
-    return lib.name;
+    facts.loadable = true;
+    return facts;
 }
 
 Result<std::unique_ptr<Hypervisor>> open_xenctrl() {
     Library lib = load_library();
     if (lib.handle == nullptr)
-        return failure("affine xen needs dom0 of a Xen host: libxenctrl (libxenctrl.so.4.*) is not installed here",
+        return failure(built_for.empty()
+                           ? fmt::format("affine xen is not available: {}", lib.error)
+                           : fmt::format("affine xen needs dom0 of a Xen {} host: {} is not installed here (this "
+                                         "affine was built for Xen {} and loads no other release)",
+                                         release_of(built_for), built_for, release_of(built_for)),
                        ENOENT);
     // The library stays loaded for the life of the process.
-    auto api = bind_api(lib.handle, lib.name);
+    auto api = bind_api(lib.handle, std::string(built_for));
     if (!api) return std::unexpected(api.error());
     xc_interface* xch = api->xc_interface_open(&quiet_logger, &quiet_logger, 0);
     if (xch == nullptr) {
@@ -272,12 +287,27 @@ Result<std::unique_ptr<Hypervisor>> open_xenctrl() {
                                    std::strerror(code)),
                        code);
     }
+    // The tools and the hypervisor of one release go together (the domctl and sysctl
+    // interfaces change): refuse another release's hypervisor in one line rather
+    // than fail call by call.
+    int version = api->xc_version(xch, XENVER_version, nullptr);
+    std::string running = fmt::format("{}.{}", version >> 16, version & 0xffff);
+    if (version < 0 || running != release_of(built_for)) {
+        api->xc_interface_close(xch);
+        return failure(fmt::format("this hypervisor is Xen {}, but affine was built for Xen {} ({}): rebuild "
+                                   "affine against this release's libxen-dev",
+                                   version < 0 ? std::string("of unknown version") : running,
+                                   release_of(built_for), built_for),
+                       ENOTSUP);
+    }
     return std::make_unique<XenctrlHypervisor>(*api, xch);
 }
 
 #else  // built without the libxen-dev headers
 
-std::optional<std::string> loadable_xenctrl() { return std::nullopt; }
+XenctrlFacts xenctrl_facts() {
+    return {"", false, "this affine was built without Xen support (no xenctrl.h)"};
+}
 
 Result<std::unique_ptr<Hypervisor>> open_xenctrl() {
     return failure("affine xen needs dom0 of a Xen host: this affine was built without Xen support (no xenctrl.h)",

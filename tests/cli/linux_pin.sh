@@ -13,7 +13,7 @@ sleep 0.2
 check_eq pin-last-cpu-inside "$last" "$(last_cpu "$pid")"
 json=$("$affine" show "$pid" --json)
 check_has show-json-affinity "$(echo "$json" | tr -d ' \n')" "\"affinity\":[$last]"
-check_has show-json-memory "$json" '"memory_bytes_per_node": {'
+check_has show-json-memory "$json" '"memory_bytes_per_node":{'
 check_has show-text "$("$affine" show "$pid")" "affinity $last, last ran on CPU $last"
 
 # Every thread of a process, against one that keeps starting and ending threads.

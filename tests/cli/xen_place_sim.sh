@@ -98,7 +98,9 @@ expect_status bad-policy 2 x place "$dom" --policy fastest
 expect_contains bad-policy-message "unknown placement policy \"fastest\"" "$err"
 expect_status bad-exclude 2 x place "$dom" --exclude 7
 expect_contains bad-exclude-message "--exclude" "$err"
-expect_status bad-domid 2 x place dom1
+expect_status unknown-name 1 x place dom1
+expect_contains unknown-name-says "no domain is named \"dom1\"" "$err"
+expect_status bad-domid 2 x place 40000
 empty=$(x sim-create-domain --vcpus 2 --memory 64M)
 expect_status no-vcpus 1 x place "$empty"
 expect_contains no-vcpus-message "no allocated vCPU" "$err"

@@ -42,7 +42,7 @@ x vcpu-pin 0 0 - - 2> /dev/null; [ $? = 2 ] || fail "nothing to change not a usa
 
 # A domain with node affinity node 1 gets its memory there.
 dom=$(x sim-create-domain --vcpus 2 --memory 128M --node-affinity 1) || fail "sim-create-domain"
-x numastat "$dom" --json | grep -q '"1": 134217728' || fail "memory not on node 1"
+x numastat "$dom" --json | grep -q '"1":134217728' || fail "memory not on node 1"
 x sim-destroy-domain "$dom" || fail "sim-destroy-domain"
 x show "$dom" 2> /dev/null; [ $? = 1 ] || fail "destroyed domain still shown"
 
@@ -53,7 +53,18 @@ if [ ! -e /dev/xen/privcmd ]; then
     [ "$(wc -l <<< "$err")" = 1 ] || fail "more than one line: $err"
     grep -q "needs dom0 of a Xen host" <<< "$err" || fail "unclear: $err"
 fi
-"$affine" --version | grep -q "^Xen: " || fail "--version has no Xen line"
+"$affine" --version | grep -q "^libxenctrl: " || fail "--version has no libxenctrl line"
+# --version names the one libxenctrl this build loads (the release of its headers).
+if [ -e /usr/include/xenctrl.h ] && pkg-config --exists xencontrol 2>/dev/null; then
+    release=$(pkg-config --modversion xencontrol | cut -d. -f1,2)
+    "$affine" --version | grep -q "libxenctrl.so.$release" || fail "--version does not name libxenctrl.so.$release"
+fi
+
+# Simulation commands on a real hypervisor: a usage error that says what they are.
+err=$("$affine" xen sim-create-domain --vcpus 1 2>&1)
+rc=$?
+[ $rc = 2 ] || fail "sim-create-domain on a real host: exit $rc, not 2"
+grep -q "is a simulation command" <<< "$err" || fail "sim-create-domain on a real host: $err"
 
 [ "$failures" = 0 ] && echo "xen_sim: all checks passed"
 exit $((failures > 0))

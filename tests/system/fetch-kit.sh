@@ -9,6 +9,13 @@
 #   DIR/vmlinuz   -> the kernel image
 #   DIR/modules/  -> the unpacked lib/modules tree (DIR/modules/<version>/...)
 #   DIR/xen.elf   -> the plain multiboot ELF of Xen (QEMU cannot load the .gz)
+#   DIR/toolstack/ -> Xen's own toolstack unpacked in one tree (xl, xenstored,
+#                    xenconsoled, xen-init-dom0, xenstore-*, their libraries), for
+#                    the dom0 of the toolstack tests
+#   DIR/guest-vmlinux.gz -> the kernel as a gzipped ELF, the PV guests' kernel:
+#                    the image's xz payload unpacked once here, because libxenguest
+#                    unpacks gzip much faster than xz under TCG (xl create 11 s
+#                    instead of 25 s)
 # Idempotent: packages already downloaded and unpacked are kept.
 set -euo pipefail
 
@@ -16,6 +23,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 kit=${1:-${AFFINE_KIT_DIR:-$repo/build/kit}}
 xen_pkg=xen-hypervisor-4.17-amd64
+# Xen's toolstack and the libraries it loads (libxenmisc holds libxenctrl,
+# libxenguest, libxenlight and libxlutil).
+toolstack_pkgs=(xen-utils-4.17 xen-utils-common xenstore-utils libxenmisc4.17 libxenstore4 libxencall1
+    libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxentoollog1 libxendevicemodel1 libxenhypfs1
+    libxentoolcore1 libyajl2)
 
 log() { echo "fetch-kit: $*" >&2; }
 
@@ -92,6 +104,36 @@ unpack() {
     basename "$deb" > "$dest/.unpacked-from"
 }
 
+# Unpack several DEBs into one tree DEST, once for a given set of files.
+unpack_all() {
+    local dest=$1 deb stamp
+    shift
+    stamp=$(for deb in "$@"; do basename "$deb"; done | sort)
+    if [ -f "$dest/.unpacked-from" ] && [ "$(cat "$dest/.unpacked-from")" = "$stamp" ]; then
+        return 0
+    fi
+    log "unpacking the toolstack ($# packages)"
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    for deb in "$@"; do dpkg-deb -x "$deb" "$dest"; done
+    echo "$stamp" > "$dest/.unpacked-from"
+}
+
+# The kernel image's xz payload (a bzImage holds the compressed ELF after its
+# set-up code) unpacked and gzipped: OUT from IMAGE, when older than it.
+guest_kernel() {
+    local image=$1 out=$2 offset
+    [ -s "$out" ] && [ "$out" -nt "$image" ] && return 0
+    offset=$(LC_ALL=C grep -abo -m1 $'\xfd7zXZ' "$image" | head -n1 | cut -d: -f1 || true)
+    [ -n "$offset" ] || { log "no xz payload in $image"; exit 1; }
+    log "unpacking the kernel's payload for PV guests"
+    # xz stops after the stream: tail may then die of SIGPIPE, which is fine.
+    { tail -c +"$((offset + 1))" "$image" || true; } | xz -dc --single-stream | gzip -9 > "$out.tmp"
+    [ "$(gzip -dc "$out.tmp" | head -c 4 | od -An -c | tr -d ' ')" = '177ELF' ] ||
+        { log "the kernel's payload is not an ELF"; exit 1; }
+    mv "$out.tmp" "$out"
+}
+
 main() {
     mkdir -p "$kit/debs"
     local kpkg kdeb xdeb vmlinuz xengz
@@ -113,10 +155,17 @@ main() {
         zcat "$xengz" > "$kit/xen.elf.tmp" && mv "$kit/xen.elf.tmp" "$kit/xen.elf"
     fi
 
+    local debs=() p
+    for p in "${toolstack_pkgs[@]}"; do debs+=("$(download "$p")"); done
+    unpack_all "$kit/toolstack" "${debs[@]}"
+    guest_kernel "$(readlink -f "$kit/vmlinuz")" "$kit/guest-vmlinux.gz"
+
     echo "kit:     $kit"
     echo "kernel:  $(basename "$kdeb") -> vmlinuz = $(readlink "$kit/vmlinuz")"
     echo "modules: $(ls "$kit/modules")"
     echo "xen:     $(basename "$xdeb") -> xen.elf ($(basename "$xengz"))"
+    echo "tools:   ${#debs[@]} packages -> toolstack/ (xl: $(ls "$kit/toolstack/usr/lib/xen-4.17/bin/xl"))"
+    echo "guest:   guest-vmlinux.gz"
 }
 
 main "$@"

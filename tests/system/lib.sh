@@ -4,9 +4,10 @@
 # serial console. Source it from bash scripts that use `set -euo pipefail`.
 #
 # Functions (see each for details):
-#   make_initramfs OUT INIT_SCRIPT [--bin PATH]... [--file SRC:DEST]... [--modules xen|MOD,MOD]
+#   make_initramfs OUT INIT_SCRIPT [--bin PATH]... [--file SRC:DEST]... [--modules xen|MOD,MOD] [--toolstack]
+#   make_guest_ramdisk OUT
 #   boot_linux TOPOLOGY INITRAMFS LOG [EXTRA_KERNEL_ARGS]
-#   boot_xen INITRAMFS LOG [EXTRA_DOM0_ARGS]
+#   boot_xen INITRAMFS LOG [EXTRA_DOM0_ARGS]   (layout: $AFFINE_XEN_LAYOUT)
 #   check_results LOG [NAME]
 #   extract_blob LOG NAME OUT
 #   topology_list / topology_describe TOPOLOGY
@@ -16,17 +17,18 @@
 # Environment:
 #   AFFINE_KIT_DIR       kit from fetch-kit.sh (default <repo>/build/kit)
 #   AFFINE_SYSTEM_WORK   logs and initramfs images (default <repo>/build/system)
-#   AFFINE_BOOT_TIMEOUT  seconds before a Linux guest is killed (default 180)
-#   AFFINE_XEN_BOOT_TIMEOUT  the same for Xen (default 300)
+#   AFFINE_BOOT_TIMEOUT  seconds before a Linux guest is killed (default 300)
+#   AFFINE_XEN_BOOT_TIMEOUT  the same for Xen (default 600)
 #   AFFINE_XEN_ARGS      extra options for the Xen command line
+#   AFFINE_XEN_LAYOUT    the Xen host: numa2 (default) or numa4 (see boot_xen)
 #   AFFINE_QEMU          QEMU binary (default qemu-system-x86_64)
 
 AFFINE_SYSTEM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 AFFINE_REPO_DIR=$(cd "$AFFINE_SYSTEM_DIR/../.." && pwd)
 : "${AFFINE_KIT_DIR:=$AFFINE_REPO_DIR/build/kit}"
 : "${AFFINE_SYSTEM_WORK:=$AFFINE_REPO_DIR/build/system}"
-: "${AFFINE_BOOT_TIMEOUT:=180}"
-: "${AFFINE_XEN_BOOT_TIMEOUT:=300}"
+: "${AFFINE_BOOT_TIMEOUT:=300}"
+: "${AFFINE_XEN_BOOT_TIMEOUT:=600}"
 : "${AFFINE_QEMU:=qemu-system-x86_64}"
 
 # Oracles independent of affine, present in every guest. hwloc-calc and
@@ -37,6 +39,13 @@ AFFINE_ORACLE_BINS=(numactl migratepages lstopo-no-graphics hwloc-calc)
 # evtchn, gntdev, and xenfs for /proc/xen. Others the Debian kernel has
 # built in (xenbus, balloon, sys-hypervisor) need nothing.
 AFFINE_XEN_MODULES=(xen-privcmd xen-evtchn xen-gntdev xenfs)
+
+# Xen's own toolstack in dom0 (make_initramfs --toolstack), from the kit's
+# toolstack/ tree: the C xenstored, xen-init-dom0 (names dom0 in xenstore),
+# xenconsoled (guest consoles to files), xl and the xenstore-* tools. xl needs
+# gntalloc too.
+AFFINE_TOOLSTACK_BINS=(xl xenstored xen-init-dom0 xenconsoled)
+AFFINE_TOOLSTACK_MODULES=(xen-gntalloc)
 
 _affine_log() { echo "system: $*" >&2; }
 _affine_die() { echo "system: error: $*" >&2; exit 1; }
@@ -77,7 +86,7 @@ _affine_add_binary() {
     strip --strip-debug "$root/bin/$(basename "$bin")" 2>/dev/null || true
     # ldd fails on static binaries ("not a dynamic executable"): nothing to add.
     local out
-    out=$(ldd "$bin" 2>/dev/null) || return 0
+    out=$(LD_LIBRARY_PATH=${_affine_lib_path:-} ldd "$bin" 2>/dev/null) || return 0
     while IFS= read -r line; do
         line=${line#"${line%%[![:space:]]*}"}
         case $line in
@@ -172,6 +181,26 @@ if [ -f /etc/affine-xen ]; then
     mount -t xenfs xenfs /proc/xen ||
         echo "AFFINE-FAIL init-xenfs: mount -t xenfs failed"
 fi
+if [ -f /etc/affine-xen-toolstack ]; then
+    # Xen's toolstack without systemd: xenstored (it daemonizes), wait until it
+    # answers, name dom0 in it, then the console daemon for the guests.
+    mkdir -p /run /dev/pts /dev/shm
+    mount -t tmpfs tmpfs /run
+    mount -t devpts devpts /dev/pts
+    mkdir -p /run/xen /run/xenstored /var/log/xen/console /var/lib/xen
+    XENSTORED_ROOTDIR=/run/xenstored xenstored --pid-file /run/xen/xenstored.pid ||
+        echo "AFFINE-FAIL init-xenstored: xenstored did not start"
+    i=0
+    until xenstore-read -s / > /dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && { echo "AFFINE-FAIL init-xenstored: no answer after 20 s"; break; }
+        sleep 0.2
+    done
+    xen-init-dom0 > /dev/null || echo "AFFINE-FAIL init-xen-init-dom0: exit $?"
+    xenconsoled --pid-file=/run/xen/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console ||
+        echo "AFFINE-FAIL init-xenconsoled: exit $?"
+    echo "AFFINE-TOOLSTACK-UP t=$(cut -d' ' -f1 /proc/uptime)"
+fi
 echo "AFFINE-BOOTED kernel=$(uname -r) cpus=$(cat /sys/devices/system/cpu/online) nodes=$(cat /sys/devices/system/node/online 2>/dev/null)"
 ( . /lib/affine-check.sh; . /scenario.sh )
 rc=$?
@@ -183,7 +212,52 @@ INIT
     chmod 0755 "$1"
 }
 
-# make_initramfs OUT INIT_SCRIPT [--bin PATH]... [--file SRC:DEST]... [--modules xen|MOD,MOD]
+# The toolstack into ROOT: its programs with their libraries (the kit's, not
+# the build machine's), xl.conf, /var/run as a link to /run (xl and xenstored
+# use both), and libgcc_s: glibc loads it at run time for pthread_cancel, and
+# without it xl aborts (exit 134) after creating a domain.
+_affine_add_toolstack() {
+    local root=$1 ts=$AFFINE_KIT_DIR/toolstack b
+    [ -x "$ts/usr/lib/xen-4.17/bin/xl" ] ||
+        _affine_die "$ts has no xl; run tests/system/fetch-kit.sh first"
+    local _affine_lib_path=$ts/usr/lib/x86_64-linux-gnu
+    for b in "${AFFINE_TOOLSTACK_BINS[@]}"; do
+        _affine_add_binary "$root" "$ts/usr/lib/xen-4.17/bin/$b"
+    done
+    for b in "$ts"/usr/bin/xenstore*; do
+        [ "$(basename "$b")" = xenstore-control ] && continue
+        if [ -L "$b" ]; then
+            ln -sf "$(basename "$(readlink "$b")")" "$root/bin/$(basename "$b")"
+        else
+            _affine_add_binary "$root" "$b"
+        fi
+    done
+    # affine dlopens these two: not in any ldd listing.
+    for b in libxenctrl.so.4.17 libxenstore.so.4; do
+        install -D -m 0755 "$(readlink -f "$ts/usr/lib/x86_64-linux-gnu/$b")" "$root/lib/x86_64-linux-gnu/$b"
+    done
+    install -D -m 0755 "$(readlink -f /usr/lib/x86_64-linux-gnu/libgcc_s.so.1)" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
+    install -D -m 0644 "$ts/etc/xen/xl.conf" "$root/etc/xen/xl.conf"
+    mkdir -p "$root/var/lib/xen" "$root/var/log/xen" "$root/var/lock"
+    ln -sfn /run "$root/var/run"
+    : > "$root/etc/affine-xen-toolstack"
+}
+
+# make_guest_ramdisk OUT: the ramdisk of the test's PV guests: /init is
+# guest-init.c (prints GUEST-UP on the guest's console, then sleeps), and
+# /dev/console, which the kernel opens for it.
+make_guest_ramdisk() {
+    local out=$1 root
+    root=$(mktemp -d)
+    mkdir -p "$root/dev"
+    cc -Os -static -nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables -Wl,--build-id=none -s \
+        -o "$root/init" "$AFFINE_SYSTEM_DIR/guest-init.c" || _affine_die "cannot build the guests' init (cc)"
+    mknod -m 600 "$root/dev/console" c 5 1 2> /dev/null || true
+    (cd "$root" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) | gzip -9 > "$out"
+    rm -rf "$root"
+}
+
+# make_initramfs OUT INIT_SCRIPT [--bin PATH]... [--file SRC:DEST]... [--modules xen|MOD,MOD] [--toolstack]
 #   OUT          the gzip'd newc cpio to write
 #   INIT_SCRIPT  the scenario (busybox sh), run by /init after the prelude
 #                with /lib/affine-check.sh sourced
@@ -193,14 +267,20 @@ INIT
 #   --modules xen    the Xen dom0 modules (loaded by /init, and xenfs
 #                mounted at /proc/xen); other values are comma-separated
 #                module names loaded by /init with their dependencies
+#   --toolstack  Xen's toolstack (xenstored, xl, ...) from the kit, started
+#                by /init before the scenario; implies --modules xen; the
+#                Linux oracles are left out (give it before --bin)
 make_initramfs() {
     [ $# -ge 2 ] || _affine_die "usage: make_initramfs OUT INIT_SCRIPT [--bin PATH]... [--file SRC:DEST]... [--modules xen]"
     local out=$1 script=$2 root bb applet b spec src dest m moddir
     shift 2
     [ -f "$script" ] || _affine_die "no such scenario script: $script"
-    local bins=("${AFFINE_ORACLE_BINS[@]}") files=() modules=() xen=0
+    local bins=("${AFFINE_ORACLE_BINS[@]}") files=() modules=() xen=0 toolstack=0
     while [ $# -gt 0 ]; do
         case $1 in
+        # xl is the oracle there; the Linux oracles would only make the image
+        # bigger (dom0 hangs at boot with one of ~25 MB).
+        --toolstack) toolstack=1; bins=(); shift ;;
         --bin) bins+=("$2"); shift 2 ;;
         --file) files+=("$2"); shift 2 ;;
         --modules)
@@ -235,6 +315,10 @@ make_initramfs() {
         rm -f "$root/bin/$(basename "$b")"
         _affine_add_binary "$root" "$b"
     done
+    if [ "$toolstack" = 1 ]; then
+        _affine_add_toolstack "$root"
+        modules+=("${AFFINE_XEN_MODULES[@]}" "${AFFINE_TOOLSTACK_MODULES[@]}"); xen=1
+    fi
     for spec in "${files[@]}"; do
         src=${spec%%:*}
         dest=${spec#*:}
@@ -258,23 +342,29 @@ make_initramfs() {
     mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 
     mkdir -p "$(dirname "$out")"
-    (cd "$root" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 > "$out"
+    # A toolstack image carries a guest kernel and is near the size dom0 boots
+    # with: compress it harder.
+    local level=-1
+    [ "$toolstack" = 0 ] || level=-9
+    (cd "$root" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) | gzip "$level" > "$out"
 }
 
 # ------------------------------------------------------------ topologies
 
 # All topologies, for listing and documentation.
 topology_list() {
-    echo numa2 numa4 memless sparse
+    echo numa2 numa2x1 numa4 memless sparse dies
 }
 
 # topology_describe TOPOLOGY: one line of what the guest sees.
 topology_describe() {
     case $1 in
     numa2) echo "2 nodes x 2 CPUs (2 sockets), 512M each, distance 21" ;;
+    numa2x1) echo "2 nodes x 1 CPU (2 sockets), 512M each, distance 21" ;;
     numa4) echo "4 nodes, CPUs 0-1/2-3/4-5/none (3 sockets), 256M each, asymmetric distances" ;;
     memless) echo "3 nodes, CPUs 0-1/2-3/4-5 (3 sockets), 512M/0/512M: node 1 has CPUs but no memory" ;;
     sparse) echo "nodes possible 0-2, online 0 and 2: node 0 CPUs 0-1 + 512M, node 2 512M without CPUs; CPUs 2-5 possible, not present" ;;
+    dies) echo "2 sockets x 2 dies x 1 core x 2 threads = CPUs 0-7, one L3 per die, a node per socket, 512M each" ;;
     *) return 1 ;;
     esac
 }
@@ -297,6 +387,14 @@ _affine_topology_args() {
         _affine_qemu_topo+=(-m 1024 -smp 4,sockets=2,cores=2,threads=1)
         _mem 0 512M; _node 0 0-1 m0
         _mem 1 512M; _node 1 2-3 m1
+        _dist 0 1 21
+        ;;
+    numa2x1)
+        # node 0: CPU 0, 512M | node 1: CPU 1, 512M (the soft-affinity guest:
+        # a busy preferred CPU and one idle neighbour)
+        _affine_qemu_topo+=(-m 1024 -smp 2,sockets=2,cores=1,threads=1)
+        _mem 0 512M; _node 0 0 m0
+        _mem 1 512M; _node 1 1 m1
         _dist 0 1 21
         ;;
     numa4)
@@ -350,6 +448,19 @@ _affine_topology_args() {
         _mem 2 512M; _node 2 4-5 m2
         _dist 0 1 21; _dist 0 2 31; _dist 1 2 21
         ;;
+    dies)
+        # SMT, several dies per package and split L3s. Linux reads dies from
+        # CPUID leaf 0x1f, which it consults on Intel CPUs only, hence the
+        # vendor (QEMU's -cpu max is otherwise AMD-like under TCG and warns that
+        # it has no hyperthreading); QEMU 7.2 describes one L3 per die in leaf 4,
+        # so Linux shows two L3s per package (cpu*/cache/index3) and die_id 0-1
+        # in each. A core per die keeps the guest at 8 vCPUs (TCG).
+        #   node 0: socket 0, CPUs 0-3, 512M | node 1: socket 1, CPUs 4-7, 512M
+        _affine_qemu_topo+=(-cpu max,vendor=GenuineIntel -m 1024 -smp 8,sockets=2,dies=2,cores=1,threads=2)
+        _mem 0 512M; _node 0 0-3 m0
+        _mem 1 512M; _node 1 4-7 m1
+        _dist 0 1 21
+        ;;
     *)
         unset -f _mem _node _dist
         _affine_die "unknown topology '$t' (known: $(topology_list))" ;;
@@ -392,11 +503,16 @@ boot_linux() {
 }
 
 # boot_xen INITRAMFS LOG [EXTRA_DOM0_ARGS]
-# Boot Xen 4.17 with the kit's Debian kernel as dom0 on 2 NUMA nodes:
-#   node 0: pCPUs 0-1 (socket 0), 512M | node 1: pCPUs 2-3 (socket 1), 512M
-#   distance 21; dom0 gets 256M and 4 vCPUs (dom0 itself sees one node).
-# Extra Xen options may come from $AFFINE_XEN_ARGS.
-# Sets AFFINE_LAST_BOOT_SECONDS.
+# Boot Xen 4.17 with the kit's Debian kernel as dom0. The host is
+# $AFFINE_XEN_LAYOUT:
+#   numa2 (default)  node 0: pCPUs 0-1 (socket 0), 512M | node 1: pCPUs 2-3
+#                    (socket 1), 512M; distance 21; dom0 256M, 4 vCPUs
+#   numa4            4 nodes of 1 pCPU (a socket each) and 768M; distances
+#                    0-1 and 2-3 21, others 31; dom0 512M (room for PV guests
+#                    and the toolstack)
+#   numa4u           as numa4 with unequal memory: 1280M, 512M, 768M, 512M
+# (dom0 itself sees one node.) Extra Xen options may come from
+# $AFFINE_XEN_ARGS. Sets AFFINE_LAST_BOOT_SECONDS.
 #
 # Why these options:
 # - -cpu SandyBridge with smap=0 smep=0: with newer CPU models dom0 dies at
@@ -407,19 +523,34 @@ boot_linux() {
 #   (about 95 s down to about 35 s). None of it matters for affinity tests.
 boot_xen() {
     [ $# -ge 2 ] || _affine_die "usage: boot_xen INITRAMFS LOG [EXTRA_DOM0_ARGS]"
-    local initrd=$1 log=$2 extra=${3:-} kernel
+    local initrd=$1 log=$2 extra=${3:-} kernel dom0_mem layout=() sizes=() i
     _affine_kit_check
     kernel=$(readlink -f "$AFFINE_KIT_DIR/vmlinuz")
     # -initrd takes "module args,module": QEMU splits on commas, so neither
     # path may contain one.
     case "$kernel$initrd" in *,*) _affine_die "paths must not contain ',': $kernel $initrd" ;; esac
+    case ${AFFINE_XEN_LAYOUT:-numa2} in
+    numa2)
+        dom0_mem=256M
+        layout=(-m 1024 -smp 4,sockets=2,cores=2,threads=1
+            -object memory-backend-ram,id=m0,size=512M -numa node,nodeid=0,cpus=0-1,memdev=m0
+            -object memory-backend-ram,id=m1,size=512M -numa node,nodeid=1,cpus=2-3,memdev=m1
+            -numa dist,src=0,dst=1,val=21) ;;
+    numa4 | numa4u)
+        dom0_mem=512M,max:512M
+        if [ "$AFFINE_XEN_LAYOUT" = numa4 ]; then sizes=(768 768 768 768); else sizes=(1280 512 768 512); fi
+        layout=(-m $((sizes[0] + sizes[1] + sizes[2] + sizes[3])) -smp 4,sockets=4,cores=1,threads=1)
+        for i in 0 1 2 3; do
+            layout+=(-object "memory-backend-ram,id=m$i,size=${sizes[i]}M" -numa "node,nodeid=$i,cpus=$i,memdev=m$i")
+        done
+        layout+=(-numa dist,src=0,dst=1,val=21 -numa dist,src=0,dst=2,val=31 -numa dist,src=0,dst=3,val=31
+            -numa dist,src=1,dst=2,val=31 -numa dist,src=1,dst=3,val=31 -numa dist,src=2,dst=3,val=21) ;;
+    *) _affine_die "AFFINE_XEN_LAYOUT: unknown layout $AFFINE_XEN_LAYOUT (numa2, numa4, numa4u)" ;;
+    esac
     AFFINE_BOOT_TIMEOUT=$AFFINE_XEN_BOOT_TIMEOUT _affine_run_qemu xen "$log" \
-        -cpu SandyBridge -m 1024 -smp 4,sockets=2,cores=2,threads=1 \
-        -object memory-backend-ram,id=m0,size=512M -numa node,nodeid=0,cpus=0-1,memdev=m0 \
-        -object memory-backend-ram,id=m1,size=512M -numa node,nodeid=1,cpus=2-3,memdev=m1 \
-        -numa dist,src=0,dst=1,val=21 \
+        -cpu SandyBridge "${layout[@]}" \
         -kernel "$AFFINE_KIT_DIR/xen.elf" \
-        -append "console=com1 com1=115200 dom0_mem=256M noreboot smap=0 smep=0 bootscrub=0 xpti=false spec-ctrl=no ${AFFINE_XEN_ARGS:-}" \
+        -append "console=com1 com1=115200 dom0_mem=$dom0_mem noreboot smap=0 smep=0 bootscrub=0 xpti=false spec-ctrl=no ${AFFINE_XEN_ARGS:-}" \
         -initrd "$kernel console=hvc0 quiet panic=-1 mitigations=off $extra,$initrd"
 }
 

@@ -6,8 +6,11 @@
 #include <random>
 
 #include "affine/host.hpp"
+#include "affine/launch_policy.hpp"
 #include "affine/placement.hpp"
 #include "affine/set_grammar.hpp"
+#include "affine/xen_placement.hpp"
+#include "placement_oracle.hpp"
 
 namespace affine {
 namespace {
@@ -253,7 +256,7 @@ TEST(Placement, CpuLessNodesTakeMemoryOnlyWhenNeeded) {
     EXPECT_EQ(mem_only.nodes, (NodeSet{1}));
     EXPECT_EQ(mem_only.affinity, AffinityKind::none);
     EXPECT_TRUE(mem_only.hard_cpus.empty());
-    auto domain = domain_placement(mem_only);
+    auto domain = xen::domain_placement(mem_only);
     ASSERT_TRUE(domain);
     EXPECT_EQ(domain->node_affinity, (NodeSet{1}));
 }
@@ -287,7 +290,7 @@ TEST(Placement, Policies) {
     EXPECT_EQ(linux_soft->mode, MemPolicy::preferred);
     EXPECT_EQ(linux_soft->cpus, soft.cpus);
     EXPECT_EQ(linux_soft->nodes, soft.nodes);
-    auto xen_soft = domain_placement(soft);
+    auto xen_soft = xen::domain_placement(soft);
     ASSERT_TRUE(xen_soft);
     EXPECT_EQ(xen_soft->soft_cpus, soft.cpus);
     EXPECT_EQ(xen_soft->hard_cpus, CpuSet::range(0, 6));
@@ -471,14 +474,15 @@ TEST(PlacementOracle, ExactSearchEqualsExhaustiveOnHostsUpTo8Nodes) {
                 }
             }
             if (!fast) {  // every CPU reserved: the oracle must refuse as well
-                EXPECT_FALSE(plan_exhaustive(h.host, r));
+                EXPECT_FALSE(oracle::best_plan(h.host, r));
                 break;
             }
-            auto oracle = plan_exhaustive(h.host, r);
+            auto oracle = oracle::best_plan(h.host, r);
             ASSERT_TRUE(oracle);
             ASSERT_EQ(fast->outcome, oracle->outcome) << "round " << round;
             ASSERT_EQ(fast->nodes, oracle->nodes) << "round " << round << ": " << plan_to_json(*fast);
-            EXPECT_EQ(fast->memory_bytes_per_node, oracle->memory_bytes_per_node);
+            EXPECT_EQ(fast->memory_bytes_per_node, oracle->memory_bytes_per_node) << "round " << round;
+            EXPECT_EQ(fast->vcpus_per_node, oracle->vcpus_per_node) << "round " << round;
             check_properties(h.host, *fast, r);
             multi_node += fast->fits() && fast->nodes.count() > 1 ? 1 : 0;
             apply_to_host_state(h.host, *fast);  // sequential: the next request sees this one
@@ -496,18 +500,22 @@ TEST(PlacementOracle, PolynomialSearchFitsAndMostlyMatchesTheOracle) {
         for (const PlacementRequest& r : h.requests) {
             auto greedy = plan_placement(h.host, r, PlanOptions{.exact_node_limit = 0});
             if (!greedy) break;
-            auto oracle = plan_exhaustive(h.host, r);
+            auto oracle = oracle::best_plan(h.host, r);
             ASSERT_TRUE(oracle);
             ASSERT_EQ(greedy->outcome, oracle->outcome);  // it fits whenever anything fits
             check_properties(h.host, *greedy, r);
-            if (oracle->fits()) {
+            if (oracle->outcome == PlanOutcome::placed) {
                 ++compared;
                 equal += greedy->nodes == oracle->nodes ? 1 : 0;
                 if (oracle->nodes.count() <= 2) {
                     EXPECT_EQ(greedy->nodes, oracle->nodes);  // exact for 1-2 nodes
                 }
             }
-            apply_to_host_state(h.host, *oracle);
+            Plan chosen;  // the oracle's plan, as the host state sees a plan
+            chosen.outcome = oracle->outcome;
+            chosen.memory_bytes_per_node = oracle->memory_bytes_per_node;
+            chosen.vcpus_per_node = oracle->vcpus_per_node;
+            apply_to_host_state(h.host, chosen);
         }
     }
     RecordProperty("greedy_equals_oracle_percent", std::to_string(100 * equal / std::max(compared, 1)));

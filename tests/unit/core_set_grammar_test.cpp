@@ -59,20 +59,20 @@ TEST(SetGrammar, NodeSets) {
 
 TEST(SetGrammar, ErrorsNameTheColumn) {
     EXPECT_EQ(error_of("0-3,x"), "bad CPU list \"0-3,x\": expected a number, a range, \"all\", "
-                                 "\"node:N\" or \"nodes:A-B\" at column 5");
+                                 "or node:N, core:N, socket:N, die:N, l3:N at column 5");
     EXPECT_EQ(error_of(""), "bad CPU list \"\": it is empty");
     EXPECT_EQ(error_of("5-2"), "bad CPU list \"5-2\": range 5-2 at column 1 runs backwards");
     EXPECT_EQ(error_of("0-"), "bad CPU list \"0-\": expected a number at column 3");
     EXPECT_EQ(error_of("1,,2"), "bad CPU list \"1,,2\": expected a number, a range, \"all\", "
-                                "\"node:N\" or \"nodes:A-B\" at column 3");
+                                "or node:N, core:N, socket:N, die:N, l3:N at column 3");
     EXPECT_EQ(error_of("x"), "bad CPU list \"x\": expected a number, a range, \"all\", "
-                             "\"node:N\" or \"nodes:A-B\" at column 1");
+                             "or node:N, core:N, socket:N, die:N, l3:N at column 1");
     EXPECT_EQ(error_of("0x"), "bad CPU list \"0x\": expected a hex digit at column 3");
     EXPECT_EQ(error_of("0-8:0"), "bad CPU list \"0-8:0\": stride 0 at column 5 (use 1 or more)");
     EXPECT_EQ(error_of("^"), "bad CPU list \"^\": expected a number, a range, \"all\", "
-                             "\"node:N\" or \"nodes:A-B\" at column 2");
+                             "or node:N, core:N, socket:N, die:N, l3:N at column 2");
     EXPECT_EQ(error_of("0,^"), "bad CPU list \"0,^\": expected a number, a range, \"all\", "
-                               "\"node:N\" or \"nodes:A-B\" at column 4");
+                               "or node:N, core:N, socket:N, die:N, l3:N at column 4");
     EXPECT_EQ(error_of("^3"), "bad CPU list \"^3\": \"^\" at column 1 removes from nothing; "
                               "start with a set, e.g. all,^3");
     EXPECT_EQ(error_of("0,^0"), "bad CPU list \"0,^0\": the set is empty");
@@ -87,6 +87,52 @@ TEST(SetGrammar, ErrorsNameTheColumn) {
     EXPECT_EQ(error_of("0xg"), "bad CPU list \"0xg\": expected a hex digit at column 3");
     EXPECT_EQ(error_of("0xff,ff"), "bad CPU list \"0xff,ff\": expected 8 hex digits in the last group, at column 6");
     EXPECT_EQ(error_of("1 2"), "bad CPU list \"1 2\": expected \",\" or the end at column 2");
+}
+
+// Location terms index hwloc's logical order. On this synthetic host (4 nodes of 2
+// cores x 2 threads, one socket per node, one L3 per node) that is CPU order.
+TEST(SetGrammar, LocationTerms) {
+    EXPECT_EQ(cpus("core:0"), (CpuSet{0, 1}));
+    EXPECT_EQ(cpus("core:1-2"), (CpuSet{2, 3, 4, 5}));
+    EXPECT_EQ(cpus("cores:0-7:4"), (CpuSet{0, 1, 8, 9}));
+    EXPECT_EQ(cpus("socket:1"), CpuSet::range(4, 7));
+    EXPECT_EQ(cpus("package:1"), CpuSet::range(4, 7));
+    EXPECT_EQ(cpus("sockets:2-3"), CpuSet::range(8, 15));
+    EXPECT_EQ(cpus("l3:3"), CpuSet::range(12, 15));
+    EXPECT_EQ(cpus("socket:0,^core:1"), (CpuSet{0, 1}));
+    EXPECT_EQ(cpus("all,^l3:0-2"), CpuSet::range(12, 15));
+    EXPECT_EQ(error_of("core:8"), "bad CPU list \"core:8\": core 8 at column 6 does not exist (cores: 0-7)");
+    EXPECT_EQ(error_of("socket:0-4"),
+              "bad CPU list \"socket:0-4\": socket 4 at column 8 does not exist (sockets: 0-3)");
+    EXPECT_EQ(error_of("die:0"),
+              "bad CPU list \"die:0\": die 0 at column 5 does not exist (this host shows no dies (one per "
+              "package, or none))");
+    auto nodes = parse_node_set("socket:1,core:5", host());
+    ASSERT_TRUE(nodes) << nodes.error().message;
+    EXPECT_EQ(*nodes, (NodeSet{1, 2}));
+}
+
+// CPU ids that alternate between packages, SMT siblings numbered last (as on many
+// two-socket servers): core:1 is the second core of the first package, as hwloc-calc
+// has it, not the core of CPU 1.
+TEST(SetGrammar, LocationTermsFollowTopologyOrder) {
+    Topology t;
+    for (int id = 0; id < 8; ++id) {
+        int package = id % 2;
+        int core = id % 4;  // CPU 4+k is the SMT sibling of CPU k
+        t.cpus.push_back(Cpu{.id = id, .online = true, .core = core, .package = package, .die = 0,
+                             .node = package, .l3 = package});
+    }
+    t.nodes = {Node{.id = 0, .cpus = {0, 2, 4, 6}, .distances = {{0, 10}, {1, 21}}},
+               Node{.id = 1, .cpus = {1, 3, 5, 7}, .distances = {{0, 21}, {1, 10}}}};
+    auto checked = checked_topology(t, "test");
+    ASSERT_TRUE(checked) << checked.error().message;
+    auto set = [&](std::string_view text) { return parse_cpu_set(text, *checked).value_or(CpuSet{}); };
+    EXPECT_EQ(set("core:0"), (CpuSet{0, 4}));
+    EXPECT_EQ(set("core:1"), (CpuSet{2, 6}));
+    EXPECT_EQ(set("core:2"), (CpuSet{1, 5}));
+    EXPECT_EQ(set("socket:1"), (CpuSet{1, 3, 5, 7}));
+    EXPECT_EQ(set("l3:0"), (CpuSet{0, 2, 4, 6}));
 }
 
 TEST(SetGrammar, ClassicMask) {

@@ -11,13 +11,19 @@ TEST(Size, Parses) {
     EXPECT_EQ(*parse_size("512m"), 512ULL << 20);
     EXPECT_EQ(*parse_size("1.5G"), 3ULL << 29);
     EXPECT_EQ(*parse_size("64GiB"), 64ULL << 30);
-    EXPECT_EQ(*parse_size("2KB"), 2048U);
+    EXPECT_EQ(*parse_size("2KiB"), 2048U);
+    EXPECT_EQ(*parse_size("2k"), 2048U);
+    // KB, MB, GB, TB: decimal, as hwloc reads them (numa:1(memory=64GB)).
+    EXPECT_EQ(*parse_size("2KB"), 2000U);
+    EXPECT_EQ(*parse_size("64GB"), 64'000'000'000ULL);
+    EXPECT_EQ(*parse_size("1.5TB"), 1'500'000'000'000ULL);
     EXPECT_EQ(*parse_size("1073741824"), 1ULL << 30);
     EXPECT_EQ(*parse_size("1T"), 1ULL << 40);
 }
 
 TEST(Size, Refuses) {
-    for (const char* bad : {"", "G", "4X", "4Gx", "0", "0G", "1.5", "1..5G", "99999999P", "-1G"}) {
+    for (const char* bad : {"", "G", "4X", "4Gx", "0", "0G", "1.5", "1..5G", "99999999P", "-1G", "4Gb", "4GiBs",
+                            "4gib", "4G B", "0.0001K"}) {
         auto r = parse_size(bad);
         EXPECT_FALSE(r) << bad;
         if (!r) {

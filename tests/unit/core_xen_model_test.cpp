@@ -31,6 +31,18 @@ TEST(XenModel, NewDomainStartsWithEveryCpuAndAutoNodes) {
     EXPECT_EQ(d.node_affinity_mode, NodeAffinityMode::automatic);
 }
 
+TEST(XenModel, PoolChangeMovesAutoNodeAffinityOnly) {
+    XenHost host = two_nodes();
+    ASSERT_TRUE(create_domain(host, 2, 2, 1));
+    ASSERT_TRUE(set_node_affinity(host, 1, NodeSet{1}));
+    set_pool_cpus(host, CpuSet{2, 3, 9});  // CPU 9 does not exist: dropped
+    EXPECT_EQ(host.pool_cpus, (CpuSet{2, 3}));
+    EXPECT_EQ(host.domain(0)->node_affinity, NodeSet{1});  // auto: follows the pool
+    set_pool_cpus(host, CpuSet{0});
+    EXPECT_EQ(host.domain(0)->node_affinity, NodeSet{0});
+    EXPECT_EQ(host.domain(1)->node_affinity, NodeSet{1});  // explicit: kept
+}
+
 TEST(XenModel, HardIsReturnedIntersectedWithThePool) {
     XenHost host = two_nodes();
     auto r = set_vcpu_affinity(host, 0, 0, CpuSet::range(0, 7), {}, HARD);

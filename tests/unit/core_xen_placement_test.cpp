@@ -36,6 +36,21 @@ void soft_pin(XenHost& host, int domid, const CpuSet& soft) {
         ASSERT_TRUE(set_vcpu_affinity(host, domid, v.id, {}, soft, SOFT));
 }
 
+// Two shares whose remainders differ by 7e-10: 9750/39001 + 9751/39003 on node 0
+// (remainder just below 1/2) and the rest on node 1 (just above). The exact sum
+// gives the second vCPU to node 1; doubles compared with a tolerance called it a
+// tie and gave it to node 0.
+TEST(XenLoad, SharesAreSummedExactly) {
+    auto topology = synthetic_topology("nodes=2,cores=32768,mem=1G");  // node 1 from CPU 32768
+    ASSERT_TRUE(topology) << topology.error().message;
+    XenHost host = make_xen_host(std::move(*topology));
+    ASSERT_TRUE(create_domain(host, 2, 2, 1));
+    Domain& d = *host.domain(1);
+    d.vcpus[0].hard = d.vcpus[0].soft = CpuSet::range(32768 - 9750, 32768 - 9750 + 39001 - 1);
+    d.vcpus[1].hard = d.vcpus[1].soft = CpuSet::range(32768 - 9751, 32768 - 9751 + 39003 - 1);
+    EXPECT_EQ(vcpu_load_per_node(host), (std::map<int, int>{{1, 2}}));
+}
+
 TEST(XenVcpuLoad, UnpinnedVcpusSpreadOverTheNodesOfTheirMask) {
     XenHost host = two_nodes();
     EXPECT_EQ(vcpu_load_per_node(host), (std::map<int, int>{{0, 2}, {1, 2}}));

@@ -71,6 +71,11 @@ public:
         migrations.emplace_back(target, from, to);
         return migrate ? migrate(target, from, to) : 0;
     }
+    int proc_connector_errno = 0;  // what bind_proc_connector fails with (0: it works)
+    SysResult<void> bind_proc_connector() override {
+        if (proc_connector_errno != 0) return std::unexpected(proc_connector_errno);
+        return {};
+    }
     int exec(const std::vector<std::string>& argv) override {
         execs.push_back(argv);
         return exec_errno;
@@ -127,7 +132,7 @@ public:
     void add_task(int pid, int tid, const std::string& comm = "worker", unsigned long flags = 0x400000,
                   unsigned long long start = 1000, int cpu = 0, unsigned uid = 1000) const {
         std::string stat = fmt::format("{} ({}) S 1 {} {} 0 -1 {} 0 0 0 0 0 0 0 0 20 0 1 0 {} 100 10 0 0 0 0 0 0 0 0 0 "
-                                       "0 0 0 17 {} 0 0 0 0 0",
+                                       "0 0 0 0 17 {} 0 0 0 0 0",
                                        tid, comm, pid, pid, flags, start, cpu);
         std::string status = fmt::format("Name:\t{}\nTgid:\t{}\nPid:\t{}\nUid:\t{}\t{}\t{}\t{}\nMems_allowed_list:\t0-1\n",
                                          comm, pid, tid, uid, uid, uid, uid);

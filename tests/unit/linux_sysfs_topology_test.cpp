@@ -5,6 +5,7 @@
 #include <hwloc.h>
 
 #include <cstdlib>
+#include <fmt/format.h>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -38,10 +39,11 @@ Topology by_hwloc(const std::string& name) {
     hwloc_topology_init(&topo);
     hwloc_topology_set_flags(topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
     EXPECT_EQ(hwloc_topology_load(topo), 0);
-    Topology t = detail::topology_from_hwloc(topo, name);
+    auto t = detail::topology_from_hwloc(topo, name);
+    EXPECT_TRUE(t) << (t ? "" : t.error().message);
     hwloc_topology_destroy(topo);
     ::unsetenv("HWLOC_FSROOT");
-    return t;
+    return t.value_or(Topology{});
 }
 
 class CapturedHost : public testing::TestWithParam<std::string> {};
@@ -58,6 +60,8 @@ TEST_P(CapturedHost, AgreesWithHwloc) {
         EXPECT_EQ(n->memory_total_bytes, hn.memory_total_bytes) << "node " << hn.id;
         EXPECT_EQ(n->distances, hn.distances) << "node " << hn.id;
     }
+    for (Level level : {Level::core, Level::package, Level::die, Level::l3})
+        EXPECT_EQ(t.groups(level), h.groups(level)) << "level " << static_cast<int>(level);
     EXPECT_EQ(t.online_cpus(), h.online_cpus());
     EXPECT_EQ(t.all_cpus(), h.all_cpus());  // hwloc's complete cpuset holds offline CPUs too
     for (const Cpu& hc : h.cpus) {
@@ -67,6 +71,7 @@ TEST_P(CapturedHost, AgreesWithHwloc) {
         EXPECT_EQ(c->core, hc.core) << "CPU " << hc.id;
         EXPECT_EQ(c->package, hc.package) << "CPU " << hc.id;
         EXPECT_EQ(c->node, hc.node) << "CPU " << hc.id;
+        EXPECT_EQ(c->l3, hc.l3) << "CPU " << hc.id;
     }
 }
 
@@ -117,7 +122,59 @@ TEST_P(CapturedHost, MatchesExpectedJson) {
     EXPECT_EQ(*back, t);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, CapturedHost, testing::Values("numa2", "numa4", "memless", "sparse"));
+// The location terms name what hwloc names by the same logical index (hwloc-calc's
+// core:N without --physical), read by hwloc from the same tree.
+TEST_P(CapturedHost, LocationTermsAgreeWithHwloc) {
+    Topology t = ours(GetParam());
+    ::setenv("HWLOC_FSROOT", (fixtures + GetParam()).c_str(), 1);
+    hwloc_topology_t topo = nullptr;
+    hwloc_topology_init(&topo);
+    ASSERT_EQ(hwloc_topology_load(topo), 0);
+    ::unsetenv("HWLOC_FSROOT");
+    for (auto [type, term] : {std::pair{HWLOC_OBJ_CORE, "core"}, {HWLOC_OBJ_PACKAGE, "socket"},
+                              {HWLOC_OBJ_PACKAGE, "package"}, {HWLOC_OBJ_DIE, "die"}, {HWLOC_OBJ_L3CACHE, "l3"}}) {
+        int count = hwloc_get_nbobjs_by_type(topo, type);
+        for (int i = 0; i < count; ++i) {
+            hwloc_obj_t obj = hwloc_get_obj_by_type(topo, type, static_cast<unsigned>(i));
+            CpuSet expected;
+            for (int id = hwloc_bitmap_first(obj->cpuset); id >= 0; id = hwloc_bitmap_next(obj->cpuset, id))
+                expected.insert(id);
+            std::string text = fmt::format("{}:{}", term, i);
+            auto got = parse_cpu_set(text, t);
+            ASSERT_TRUE(got) << text << ": " << got.error().message;
+            EXPECT_EQ(*got, expected) << text;
+        }
+        // One past the last is refused, naming how many there are.
+        EXPECT_FALSE(parse_cpu_set(fmt::format("{}:{}", term, count), t)) << term << ":" << count;
+    }
+    hwloc_topology_destroy(topo);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, CapturedHost, testing::Values("numa2", "numa4", "memless", "sparse", "dies"));
+
+// CPU ids that alternate between packages (hwloc's synthetic indexes=): hwloc's
+// core:1 is the second core of package 0, and so is affine's.
+TEST(HwlocHost, LocationTermsFollowHwlocsOrder) {
+    const char* description = "pack:2 l3:1 core:2 pu:2(indexes=0,4,2,6,1,5,3,7)";
+    auto t = hwloc_topology(description);
+    ASSERT_TRUE(t) << t.error().message;
+    hwloc_topology_t topo = nullptr;
+    hwloc_topology_init(&topo);
+    hwloc_topology_set_synthetic(topo, description);
+    ASSERT_EQ(hwloc_topology_load(topo), 0);
+    for (auto [type, term] : {std::pair{HWLOC_OBJ_CORE, "core"}, {HWLOC_OBJ_PACKAGE, "socket"},
+                              {HWLOC_OBJ_L3CACHE, "l3"}}) {
+        for (int i = 0; i < hwloc_get_nbobjs_by_type(topo, type); ++i) {
+            hwloc_obj_t obj = hwloc_get_obj_by_type(topo, type, static_cast<unsigned>(i));
+            CpuSet expected;
+            for (int id = hwloc_bitmap_first(obj->cpuset); id >= 0; id = hwloc_bitmap_next(obj->cpuset, id))
+                expected.insert(id);
+            EXPECT_EQ(parse_cpu_set(fmt::format("{}:{}", term, i), *t).value_or(CpuSet{}), expected) << term << i;
+        }
+    }
+    hwloc_topology_destroy(topo);
+    EXPECT_EQ(*parse_cpu_set("core:1", *t), (CpuSet{2, 6}));
+}
 
 TEST(CapturedHost, FeaturesOfEachTree) {
     Topology numa4 = ours("numa4");
@@ -132,6 +189,13 @@ TEST(CapturedHost, FeaturesOfEachTree) {
     Topology sparse = ours("sparse");
     EXPECT_EQ(sparse.all_nodes(), (NodeSet{0, 2}));
     EXPECT_EQ(sparse.distance(0, 2), 31);
+    // SMT, two dies per package, an L3 per die (QEMU 7.2: -smp 8,sockets=2,dies=2,cores=1,threads=2).
+    Topology dies = ours("dies");
+    EXPECT_EQ(dies.cpu(3)->die, 1);
+    EXPECT_EQ(dies.cpu(3)->core, dies.cpu(2)->core);
+    EXPECT_EQ(dies.cpu(5)->l3, 2);
+    EXPECT_EQ(dies.groups(Level::die).size(), 4U);
+    EXPECT_EQ(dies.groups(Level::l3)[3], (CpuSet{6, 7}));
 }
 
 }  // namespace

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "affine/host.hpp"
+#include "host/hypervisor_source.hpp"
 #include "sim/sim_hypervisor.hpp"
 #include "xen/hypervisor.hpp"
+#include "xen/numa_dump.hpp"
 
 namespace affine::xen {
 namespace {

@@ -103,6 +103,33 @@ check_status run-place-excludes-manual 2 affine run --place --memory 1M --cpus 0
 check_status run-place-too-big 1 affine run --place --memory 64G -- true
 check_contains run-place-too-big-message "$out" "not placed"
 
+# --- numad -w through a link named numad (as libvirt runs /usr/bin/numad): the
+# planner's nodes on the live host, in numad's list syntax; measured load moves it
+ln -s "$(command -v affine)" /bin/numad
+# "0-1,3" -> "0,1,3"
+expand_list() { echo "$1" | tr ',' '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done | tr '\n' ',' | sed 's/,$//'; }
+planned_nodes() { affine place "$@" --json | sed -n 's/.*"nodes":\[\([0-9,]*\)\].*/\1/p'; }
+check_status numad-w-one-node 0 numad -w 2:128
+idle_answer=$out
+check_eq numad-w-is-the-plan "$(planned_nodes --vcpus 2 --memory 128M)" "$(expand_list "$idle_answer")"
+check_status numad-w-two-nodes 0 numad -w 2:512
+check_eq numad-w-two-nodes-is-the-plan "$(planned_nodes --vcpus 2 --memory 512M)" "$(expand_list "$out")"
+check_contains numad-w-two-nodes-range "$out" "-"
+check_status numad-w-more-than-host 0 numad -w 2:4096
+check_eq numad-w-more-than-host-every-node 0-3 "$(numad -w 2:4096 2>/dev/null)"
+hog_cpus=$(affine calc "node:$idle_answer")
+affine run --cpus "$hog_cpus" -- sh -c 'while :; do :; done' &
+hog1=$!
+affine run --cpus "$hog_cpus" -- sh -c 'while :; do :; done' &
+hog2=$!
+usleep 500000
+check_status numad-w-busy-node 0 numad -w 2:128
+check_ne numad-w-avoids-busy-node "$idle_answer" "$out"
+check_eq numad-w-busy-still-one-node 1 "$(expand_list "$out" | tr ',' '\n' | wc -l)"
+kill "$hog1" "$hog2"
+check_status numad-p-refused 2 numad -p 1
+check_contains numad-p-names-rule "$out" "[[rule]]"
+
 # --- migrate: pages move from node 0 to node 1
 start_touch 32 --cpus 0-1
 check_pages migrate-before-on-node0 "$toucher" 0 8192

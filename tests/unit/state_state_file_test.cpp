@@ -1,4 +1,4 @@
-#include "linux/state_file.hpp"
+#include "state/state_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

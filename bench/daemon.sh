@@ -1,0 +1,23 @@
+#!/bin/bash
+# Benchmark: the affine daemon's soft affinity in a QEMU guest with 2 nodes of 1
+# CPU each (the system test's kit): a CPU-bound job's share under contention and
+# its share of time on its home node uncontended, with no affinity, hard and soft
+# affinity; the time from contention to widening and from quiet to home; the
+# daemon's CPU time per minute idle, with 5,000 unmanaged processes and with 1,000
+# managed threads. Prints figures. Takes about 6 minutes.
+#
+# Usage: bench/daemon.sh [AFFINE] [HELPERS_DIR]
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+affine=$(readlink -f "${1:-$here/../build/affine}")
+helpers=$(readlink -f "${2:-$here/../build/tests/helpers}")
+: "${AFFINE_BOOT_TIMEOUT:=900}"
+export AFFINE_BOOT_TIMEOUT
+# shellcheck source=../tests/system/lib.sh
+. "$here/../tests/system/lib.sh"
+run_linux_scenario bench-daemon numa2x1 "$here/guest/daemon.sh" \
+    --bin "$affine" --bin "$helpers/many_threads" --bin "$helpers/many_processes" \
+    --file "$here/../tests/system/guest/linux-common.sh:/lib/linux-common.sh" > /dev/null ||
+    { cat "$AFFINE_SYSTEM_WORK/bench-daemon.log"; exit 1; }
+tr -d '\r' < "$AFFINE_SYSTEM_WORK/bench-daemon.log" | grep -a '^BENCH ' | sed 's/^BENCH //' |
+    awk '{ printf "%-45s %s\n", $1, $2 }'

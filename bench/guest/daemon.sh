@@ -1,0 +1,103 @@
+# Benchmark guest (busybox sh) for bench/daemon.sh: soft vs hard vs no affinity on
+# 2 nodes of 1 CPU each, the daemon's reaction times and its overhead. Prints
+# "BENCH key value" lines; figures, not assertions.
+. /lib/linux-common.sh
+
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+uptime_s() { awk '{print $1}' /proc/uptime; }
+share() {
+    _a=$(cpu_ticks "$1"); _t0=$(uptime_s)
+    sleep "$2"
+    _b=$(cpu_ticks "$1"); _t1=$(uptime_s)
+    awk -v a="$_a" -v b="$_b" -v t0="$_t0" -v t1="$_t1" 'BEGIN { printf "%.2f", (b - a) / 100 / (t1 - t0) }'
+}
+# home_share PID SECONDS: share of 20 samples a second on CPU 0 (node 0).
+home_share() {
+    _n=0; _home=0; _end=$(($2 * 20))
+    while [ "$_n" -lt "$_end" ]; do
+        [ "$(last_cpu "$1")" = 0 ] && _home=$((_home + 1))
+        _n=$((_n + 1))
+        usleep 50000
+    done
+    awk -v h="$_home" -v n="$_n" 'BEGIN { printf "%.2f", h / n }'
+}
+# until_mask PID LIST: seconds until the task's mask is LIST (polled every 20 ms).
+until_mask() {
+    _t0=$(uptime_s)
+    _i=0
+    while [ "$(cpus_allowed "$1")" != "$2" ]; do
+        _i=$((_i + 1)); [ "$_i" -lt 1500 ] || { echo timeout; return; }
+        usleep 20000
+    done
+    awk -v t0="$_t0" -v t1="$(uptime_s)" 'BEGIN { printf "%.2f", t1 - t0 }'
+}
+spin_job() { sh -c 'while :; do :; done' & }
+
+affine daemon > /tmp/daemon.log 2>&1 &
+daemon=$!
+until affine daemon status > /dev/null 2>&1; do usleep 100000; done
+
+# --- soft vs hard vs none: share under contention (hog pinned to CPU 0) and the
+# share of time on the home node uncontended.
+for mode in none hard soft; do
+    case $mode in
+    none) spin_job; job=$! ;;
+    hard) spin_job; job=$!; affine pin 0 $job > /dev/null ;;
+    soft) affine run --soft 0 -- sh -c 'while :; do :; done' > /dev/null 2>&1 & job=$! ;;
+    esac
+    sh -c 'while :; do :; done' & hog=$!
+    affine pin 0 $hog > /dev/null
+    sleep 3
+    echo "BENCH $mode.contended_share $(share $job 6)"
+    kill $hog
+    sleep 5
+    echo "BENCH $mode.uncontended_home_share $(home_share $job 6)"
+    echo "BENCH $mode.uncontended_share $(share $job 3)"
+    kill $job
+    sleep 1
+done
+
+# --- reaction: contention to widening, quiet to home (three rounds)
+affine run --soft 0 -- sh -c 'while :; do :; done' > /dev/null 2>&1 &
+job=$!
+sleep 2
+for round in 1 2 3; do
+    sh -c 'while :; do :; done' & hog=$!
+    affine pin 0 $hog > /dev/null
+    echo "BENCH reaction.widen_s.$round $(until_mask $job 0-1)"
+    sleep 2
+    kill $hog
+    echo "BENCH reaction.home_s.$round $(until_mask $job 0)"
+    sleep 35   # past flap_window, so each round starts without back-off
+done
+kill $job
+
+# --- overhead: the daemon's CPU time per minute
+window=30
+idle_before=$(cpu_ticks $daemon)
+sleep $window
+echo "BENCH overhead.idle_cpu_s_per_min $(awk -v t="$(($(cpu_ticks $daemon) - idle_before))" -v w=$window 'BEGIN { printf "%.3f", t / 100 * 60 / w }')"
+
+many_processes 5000 > /tmp/procs.log 2>&1 &
+procs=$!
+wait_for /tmp/procs.log ready
+echo "BENCH overhead.processes $(ls -d /proc/[0-9]* | wc -l)"
+before=$(cpu_ticks $daemon)
+sleep $window
+echo "BENCH overhead.5000_unmanaged_cpu_s_per_min $(awk -v t="$(($(cpu_ticks $daemon) - before))" -v w=$window 'BEGIN { printf "%.3f", t / 100 * 60 / w }')"
+kill $procs
+
+sleep 2
+
+many_threads 1000 > /tmp/threads.log 2>&1 &
+threads=$!
+wait_for /tmp/threads.log ready
+affine pin --soft 0 --all-threads $threads > /dev/null
+echo "BENCH overhead.managed_threads $(affine daemon status --json | grep -c '"tid"')"
+before=$(cpu_ticks $daemon)
+sleep $window
+echo "BENCH overhead.1000_managed_cpu_s_per_min $(awk -v t="$(($(cpu_ticks $daemon) - before))" -v w=$window 'BEGIN { printf "%.3f", t / 100 * 60 / w }')"
+kill $threads
+kill -TERM $daemon
+wait $daemon
+pass bench-done

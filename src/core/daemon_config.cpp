@@ -1,0 +1,207 @@
+// The daemon's configuration: TOML through toml++ (one configuration for the whole
+// program: core/toml.hpp), checked key by key with the line of each error.
+#include "toml.hpp"
+
+#include "daemon_config.hpp"
+#include "placement_rules_toml.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include "affine/set_grammar.hpp"
+#include "affine/size.hpp"
+
+namespace affine {
+
+std::string_view to_string(OnStop on_stop) { return on_stop == OnStop::restore ? "restore" : "leave"; }
+
+Result<Millis> parse_duration(std::string_view text) {
+    auto bad = [&] {
+        return usage_error(fmt::format("bad duration \"{}\": expected a number and a unit, as 500ms, 2s, 1.5s or 1m",
+                                       text));
+    };
+    std::size_t unit_at = 0;
+    while (unit_at < text.size() && (std::isdigit(static_cast<unsigned char>(text[unit_at])) != 0 || text[unit_at] == '.'))
+        ++unit_at;
+    if (unit_at == 0) return bad();
+    double value = 0;
+    auto number = text.substr(0, unit_at);
+    auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (ec != std::errc() || ptr != number.data() + number.size()) return bad();
+    std::string_view unit = text.substr(unit_at);
+    double ms = 0;
+    if (unit == "ms") ms = value;
+    else if (unit == "s") ms = value * 1000;
+    else if (unit == "m") ms = value * 60000;
+    else return bad();
+    if (!std::isfinite(ms) || ms > 1e9) return bad();
+    return Millis{static_cast<long long>(std::llround(ms))};
+}
+
+std::string format_duration(Millis ms) {
+    if (ms.count() % 60000 == 0 && ms.count() != 0) return fmt::format("{}m", ms.count() / 60000);
+    if (ms.count() % 1000 == 0 && ms.count() != 0) return fmt::format("{}s", ms.count() / 1000);
+    return fmt::format("{}ms", ms.count());
+}
+
+namespace {
+
+// Reads one table's keys, each once, and says where a bad one is.
+class TableReader {
+public:
+    TableReader(const toml::table& table, const std::string& source, std::string where)
+        : table_(table), source_(source), where_(std::move(where)) {}
+
+    std::unexpected<Error> error_at(const toml::node& node, const std::string& message) const {
+        return usage_error(fmt::format("{}:{}: {}", source_, node.source().begin.line, message));
+    }
+    std::unexpected<Error> error_here(const std::string& message) const {
+        return usage_error(fmt::format("{}:{}: {}", source_, table_.source().begin.line, message));
+    }
+
+    const toml::node* take(std::string_view key) {
+        seen_.insert(std::string(key));
+        return table_.get(key);
+    }
+
+    Result<std::optional<std::string>> string(std::string_view key) {
+        const toml::node* n = take(key);
+        if (n == nullptr) return std::nullopt;
+        if (auto s = n->value<std::string>()) return *s;
+        return error_at(*n, fmt::format("{}{} must be a string", where_, key));
+    }
+    Result<std::optional<double>> number(std::string_view key, double min, double max) {
+        const toml::node* n = take(key);
+        if (n == nullptr) return std::nullopt;
+        auto v = n->value<double>();
+        if (!v) return error_at(*n, fmt::format("{}{} must be a number", where_, key));
+        if (!(*v >= min && *v <= max))
+            return error_at(*n, fmt::format("{}{} = {} is out of range ({} to {})", where_, key, *v, min, max));
+        return *v;
+    }
+    Result<std::optional<long long>> integer(std::string_view key, long long min, long long max) {
+        const toml::node* n = take(key);
+        if (n == nullptr) return std::nullopt;
+        if (!n->is_integer()) return error_at(*n, fmt::format("{}{} must be an integer", where_, key));
+        long long v = *n->value<long long>();
+        if (v < min || v > max)
+            return error_at(*n, fmt::format("{}{} = {} is out of range ({} to {})", where_, key, v, min, max));
+        return v;
+    }
+    Result<std::optional<Millis>> duration(std::string_view key, Millis min, Millis max) {
+        auto text = string(key);
+        if (!text) return std::unexpected(text.error());
+        if (!*text) return std::nullopt;
+        const toml::node& n = *table_.get(key);
+        auto d = parse_duration(**text);
+        if (!d) return error_at(n, fmt::format("{}{}: {}", where_, key, d.error().message));
+        if (*d < min || *d > max)
+            return error_at(n, fmt::format("{}{} = \"{}\" is out of range ({} to {})", where_, key, **text,
+                                           format_duration(min), format_duration(max)));
+        return *d;
+    }
+    Result<std::optional<CpuSet>> cpus(std::string_view key, const Topology& host) {
+        auto text = string(key);
+        if (!text) return std::unexpected(text.error());
+        if (!*text || (*text)->empty()) return std::nullopt;
+        auto set = parse_cpu_set(**text, host);
+        if (!set) return error_at(*table_.get(key), fmt::format("{}{}: {}", where_, key, set.error().message));
+        return *set;
+    }
+    // Every key not taken is unknown: a typo must not pass as a default.
+    Result<void> no_other_keys(std::string_view allowed) const {
+        for (const auto& [key, node] : table_)
+            if (!seen_.contains(std::string(key.str())))
+                return error_at(node, fmt::format("unknown key {}{} (known: {})", where_, key.str(), allowed));
+        return {};
+    }
+
+private:
+    const toml::table& table_;
+    const std::string& source_;
+    std::string where_;
+    std::set<std::string> seen_;
+};
+
+#define AFFINE_TRY(var, expr)                                   \
+    auto var = (expr);                                          \
+    if (!var) return std::unexpected(std::move(var.error()))
+
+Result<void> read_tuning(TableReader& r, SoftAffinityTuning& t) {
+    const Millis ms{1};
+    const Millis hour{3600 * 1000};
+    AFFINE_TRY(wait, r.number("wait_threshold", 0.01, 1.0));
+    if (*wait) t.wait_threshold = **wait;
+    AFFINE_TRY(widen, r.duration("widen_after", Millis{0}, hour));
+    if (*widen) t.widen_after = **widen;
+    AFFINE_TRY(idle, r.number("idle_threshold", 0.01, 1.0));
+    if (*idle) t.idle_threshold = **idle;
+    AFFINE_TRY(room, r.number("return_room", 0.01, 1.0));
+    if (*room) t.return_room = **room;
+    AFFINE_TRY(narrow, r.duration("narrow_after", ms, hour));
+    if (*narrow) t.narrow_after = **narrow;
+    AFFINE_TRY(dwell, r.duration("min_dwell", Millis{0}, hour));
+    if (*dwell) t.min_dwell = **dwell;
+    AFFINE_TRY(window, r.duration("flap_window", Millis{0}, hour));
+    if (*window) t.flap_window = **window;
+    AFFINE_TRY(backoff, r.duration("max_backoff", ms, hour));
+    if (*backoff) t.max_backoff = **backoff;
+    return r.no_other_keys("wait_threshold, widen_after, idle_threshold, return_room, narrow_after, min_dwell, "
+                           "flap_window, max_backoff");
+}
+
+}  // namespace
+
+Result<DaemonConfig> parse_daemon_config(std::string_view text, const std::string& source, const Topology& host) {
+    DaemonConfig config;
+    config.source = source;
+    toml::parse_result parsed = toml::parse(text, source);
+    if (!parsed) {
+        const auto& e = parsed.error();
+        return usage_error(fmt::format("{}:{}: {}", source, e.source().begin.line, e.description()));
+    }
+    const toml::table& root = parsed.table();
+    TableReader r(root, source, "");
+    AFFINE_TRY(interval, r.duration("interval", Millis{100}, Millis{60000}));
+    if (*interval) config.interval = **interval;
+    AFFINE_TRY(on_stop, r.string("on_stop"));
+    if (*on_stop) {
+        if (**on_stop == "restore") config.on_stop = OnStop::restore;
+        else if (**on_stop == "leave") config.on_stop = OnStop::leave;
+        else return r.error_at(*root.get("on_stop"), fmt::format("on_stop = \"{}\": expected \"restore\" or \"leave\"",
+                                                                 **on_stop));
+    }
+    AFFINE_TRY(reserved, r.cpus("reserved_cpus", host));
+    if (*reserved) {
+        if ((host.online_cpus() - **reserved).empty())
+            return r.error_at(*root.get("reserved_cpus"), "reserved_cpus leaves no online CPU for managed threads");
+        config.reserved_cpus = **reserved;
+    }
+    AFFINE_TRY(housekeeping, r.cpus("housekeeping_cpus", host));
+    if (*housekeeping) config.housekeeping_cpus = **housekeeping;
+    AFFINE_TRY(max_request, r.integer("max_request_bytes", 1024, 1 << 24));
+    if (*max_request) config.max_request_bytes = static_cast<std::size_t>(**max_request);
+
+    if (const toml::node* soft = r.take("soft_affinity")) {
+        const toml::table* table = soft->as_table();
+        if (table == nullptr) return r.error_at(*soft, "soft_affinity must be a table ([soft_affinity])");
+        TableReader tr(*table, source, "soft_affinity.");
+        if (auto t = read_tuning(tr, config.tuning); !t) return std::unexpected(t.error());
+    }
+    // The placement rules and exclusions have one reader, shared with their tests.
+    for (std::string_view key : detail::placement_rule_keys) r.take(key);
+    auto rules = detail::placement_rules_from_toml(root, source);
+    if (!rules) return std::unexpected(rules.error());
+    config.rules = std::move(*rules);
+    if (auto other = r.no_other_keys("interval, on_stop, reserved_cpus, housekeeping_cpus, max_request_bytes, "
+                                     "[soft_affinity], [[rule]], exclude_comm, exclude_cgroup, exclude_uid");
+        !other)
+        return std::unexpected(other.error());
+    return config;
+}
+
+}  // namespace affine

@@ -1,0 +1,242 @@
+// The control protocol's messages and the kernel's permission rule. Pure.
+#include "daemon_protocol.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+
+#include "affine/set_grammar.hpp"
+
+namespace affine::protocol {
+
+using detail::Json;
+
+namespace {
+
+std::string_view op_name(Op op) {
+    switch (op) {
+    case Op::set_soft: return "set-soft";
+    case Op::status: return "status";
+    case Op::show: return "show";
+    case Op::reload: return "reload";
+    }
+    return "?";
+}
+
+Result<std::vector<int>> read_ids(const Json& j) {
+    if (!j.contains("ids") || !j["ids"].is_array() || j["ids"].empty())
+        return usage_error("\"ids\" must be a non-empty array of process or thread ids");
+    std::vector<int> ids;
+    for (const auto& v : j["ids"]) {
+        if (!v.is_number_integer() || v.get<long long>() <= 0 || v.get<long long>() > 0x3fffffff)
+            return usage_error(fmt::format("\"ids\": {} is not a process or thread id", v.dump()));
+        ids.push_back(v.get<int>());
+    }
+    return ids;
+}
+
+Result<bool> read_flag(const Json& j, const char* key) {
+    if (!j.contains(key)) return false;
+    if (!j[key].is_boolean()) return usage_error(fmt::format("\"{}\" must be true or false", key));
+    return j[key].get<bool>();
+}
+
+CpuSet cpus_or_empty(const Json& j, const char* key) {
+    if (!j.contains(key) || !j[key].is_string()) return {};
+    auto s = parse_id_list(j[key].get<std::string>());
+    return s ? *s : CpuSet{};
+}
+
+std::string string_or(const Json& j, const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Result<Request> parse_request(std::string_view line, std::size_t max_bytes) {
+    if (line.size() > max_bytes)
+        return usage_error(fmt::format("request longer than {} bytes", max_bytes));
+    Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded()) return usage_error("request is not JSON");
+    if (!j.is_object()) return usage_error("request is not a JSON object");
+    if (!j.contains("op") || !j["op"].is_string()) return usage_error("request has no \"op\"");
+    std::string op = j["op"].get<std::string>();
+    Request r;
+    if (op == "status") {
+        r.op = Op::status;
+    } else if (op == "reload") {
+        r.op = Op::reload;
+    } else if (op == "show") {
+        r.op = Op::show;
+        auto ids = read_ids(j);
+        if (!ids) return std::unexpected(ids.error());
+        r.ids = std::move(*ids);
+    } else if (op == "set-soft") {
+        r.op = Op::set_soft;
+        auto ids = read_ids(j);
+        if (!ids) return std::unexpected(ids.error());
+        r.ids = std::move(*ids);
+        auto all = read_flag(j, "all_threads");
+        if (!all) return std::unexpected(all.error());
+        r.all_threads = *all;
+        auto children = read_flag(j, "children");
+        if (!children) return std::unexpected(children.error());
+        r.children = *children;
+        if (!j.contains("cpus") || !j["cpus"].is_string())
+            return usage_error("\"cpus\" must be a CPU list (\"0-3\") or \"all\"");
+        std::string cpus = j["cpus"].get<std::string>();
+        if (cpus != "all") {
+            auto set = parse_id_list(cpus);
+            if (!set || set->empty()) return usage_error(fmt::format("\"cpus\": \"{}\" is not a CPU list", cpus));
+            r.cpus = *set;
+        }
+    } else {
+        return usage_error(fmt::format("unknown op \"{}\" (known: set-soft, status, show, reload)", op));
+    }
+    return r;
+}
+
+std::string format_request(const Request& r) {
+    Json j;
+    j["op"] = op_name(r.op);
+    if (r.op == Op::set_soft || r.op == Op::show) j["ids"] = r.ids;
+    if (r.op == Op::set_soft) {
+        j["all_threads"] = r.all_threads;
+        j["children"] = r.children;
+        j["cpus"] = r.cpus ? to_list(*r.cpus) : std::string("all");
+    }
+    return j.dump();
+}
+
+Result<void> may_set_affinity(const PeerCredentials& peer, const TaskOwner& owner, int tid) {
+    if (peer.cap_sys_nice) return {};
+    if (peer.uid == owner.real_uid || peer.uid == owner.effective_uid) return {};
+    return failure(fmt::format("uid {} may not change the affinity of tid {}, which belongs to uid {}: the kernel "
+                               "allows it to the same uid or with CAP_SYS_NICE",
+                               peer.uid, tid, owner.real_uid),
+                   EPERM);
+}
+
+Json to_json(const WorkloadStatus& w) {
+    Json j;
+    j["pid"] = w.pid;
+    j["command"] = w.command;
+    j["uid"] = w.uid;
+    j["soft"] = to_list(w.soft);
+    j["all_threads"] = w.all_threads;
+    j["children"] = w.children;
+    j["origin"] = w.origin;
+    j["since"] = w.since;
+    Json threads = Json::array();
+    for (const auto& t : w.threads)
+        threads.push_back({{"tid", t.tid},
+                           {"name", t.name},
+                           {"hard", to_list(t.hard)},
+                           {"soft", to_list(t.soft)},
+                           {"applied", to_list(t.applied)},
+                           {"state", t.state},
+                           {"since", t.since},
+                           {"why", t.why}});
+    j["threads"] = std::move(threads);
+    j["memory_bytes_per_node"] = detail::per_node_json(w.memory_bytes_per_node);
+    return j;
+}
+
+Result<WorkloadStatus> workload_from_json(const Json& j) {
+    try {
+        WorkloadStatus w;
+        w.pid = j.at("pid").get<int>();
+        w.command = string_or(j, "command");
+        w.uid = j.value("uid", 0U);
+        w.soft = cpus_or_empty(j, "soft");
+        w.all_threads = j.value("all_threads", false);
+        w.children = j.value("children", false);
+        w.origin = string_or(j, "origin");
+        w.since = j.value("since", 0.0);
+        for (const auto& t : j.at("threads")) {
+            ThreadStatus s;
+            s.tid = t.at("tid").get<int>();
+            s.name = string_or(t, "name");
+            s.hard = cpus_or_empty(t, "hard");
+            s.soft = cpus_or_empty(t, "soft");
+            s.applied = cpus_or_empty(t, "applied");
+            s.state = string_or(t, "state");
+            s.since = t.value("since", 0.0);
+            s.why = string_or(t, "why");
+            w.threads.push_back(std::move(s));
+        }
+        if (j.contains("memory_bytes_per_node"))
+            for (const auto& [node, bytes] : j["memory_bytes_per_node"].items())
+                w.memory_bytes_per_node[std::stoi(node)] = bytes.get<std::uint64_t>();
+        return w;
+    } catch (const std::exception& e) {
+        return failure(fmt::format("the daemon sent a workload this affine cannot read: {}", e.what()));
+    }
+}
+
+Json to_json(const DaemonStatus& s) {
+    Json j;
+    j["daemon_pid"] = s.daemon_pid;
+    j["config"] = s.config;
+    j["interval_seconds"] = s.interval_seconds;
+    j["on_stop"] = s.on_stop;
+    Json workloads = Json::array();
+    for (const auto& w : s.workloads) workloads.push_back(to_json(w));
+    j["workloads"] = std::move(workloads);
+    Json releases = Json::array();
+    for (const auto& r : s.releases)
+        releases.push_back({{"pid", r.pid}, {"tid", r.tid}, {"when", r.when}, {"reason", r.reason}});
+    j["releases"] = std::move(releases);
+    return j;
+}
+
+Result<DaemonStatus> daemon_status_from_json(const Json& j) {
+    try {
+        DaemonStatus s;
+        s.daemon_pid = j.value("daemon_pid", 0);
+        s.config = string_or(j, "config");
+        s.interval_seconds = j.value("interval_seconds", 0.0);
+        s.on_stop = string_or(j, "on_stop");
+        for (const auto& w : j.at("workloads")) {
+            auto ws = workload_from_json(w);
+            if (!ws) return std::unexpected(ws.error());
+            s.workloads.push_back(std::move(*ws));
+        }
+        if (j.contains("releases"))
+            for (const auto& r : j["releases"])
+                s.releases.push_back({r.value("pid", 0), r.value("tid", 0), r.value("when", 0.0), string_or(r, "reason")});
+        return s;
+    } catch (const std::exception& e) {
+        return failure(fmt::format("the daemon sent a status this affine cannot read: {}", e.what()));
+    }
+}
+
+std::string ok_response(Json body) {
+    Json j = Json::object();
+    j["ok"] = true;
+    for (auto& [k, v] : body.items()) j[k] = v;
+    return j.dump();
+}
+
+std::string error_response(const Error& error) {
+    Json j;
+    j["ok"] = false;
+    j["kind"] = error.kind == ErrorKind::usage ? "usage" : "failed";
+    j["error"] = error.message;
+    if (error.code != 0) j["errno"] = error.code;
+    return j.dump();
+}
+
+Result<Json> parse_response(std::string_view line) {
+    Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean())
+        return failure("the daemon's answer is not a response line");
+    if (j["ok"].get<bool>()) return j;
+    Error e;
+    e.kind = string_or(j, "kind") == "usage" ? ErrorKind::usage : ErrorKind::failed;
+    e.message = string_or(j, "error");
+    e.code = j.value("errno", 0);
+    return std::unexpected(e);
+}
+
+}  // namespace affine::protocol

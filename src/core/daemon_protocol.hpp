@@ -1,0 +1,118 @@
+// The daemon's control protocol: one JSON object per line each way, over a unix
+// socket. Requests, responses, the status of managed workloads, and the kernel's
+// rule for who may change a thread's affinity. Pure: no I/O.
+//
+//   {"op":"set-soft","ids":[4312],"all_threads":true,"cpus":"0-3","children":false}
+//   {"op":"set-soft","ids":[4312],"cpus":"all"}          remove the preference
+//   {"op":"status"}   {"op":"show","ids":[4312]}   {"op":"reload"}
+//
+// Every response has "ok"; a refusal has "error" (one line) and "kind" ("usage" or
+// "failed").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "affine/error.hpp"
+#include "affine/id_set.hpp"
+#include "json.hpp"
+
+namespace affine::protocol {
+
+enum class Op { set_soft, status, show, reload };
+
+struct Request {
+    Op op = Op::status;
+    std::vector<int> ids;            // set-soft, show: pids or tids
+    bool all_threads = false;        // set-soft: every thread of each process, also later ones
+    bool children = false;           // set-soft: also processes they start (as run --soft)
+    std::optional<CpuSet> cpus;      // set-soft: the soft CPUs; nullopt for "all" (no preference)
+};
+
+// Parses one request line (without its newline). Usage errors: longer than
+// `max_bytes`, not JSON, not an object, an unknown op, a field of the wrong type,
+// ids that are not positive, a CPU list that does not parse.
+Result<Request> parse_request(std::string_view line, std::size_t max_bytes);
+// The line a client sends (no newline).
+std::string format_request(const Request& request);
+
+// Who is asking, from the socket's peer credentials (SO_PEERCRED) and the peer's
+// effective capabilities (/proc/PID/status CapEff), read by the daemon's edge.
+struct PeerCredentials {
+    int pid = 0;
+    unsigned uid = 0;           // effective uid at connect time
+    unsigned gid = 0;
+    bool cap_sys_nice = false;
+};
+
+// The owner of a target thread (/proc/TID/status Uid: real, effective).
+struct TaskOwner {
+    unsigned real_uid = 0;
+    unsigned effective_uid = 0;
+};
+
+// The kernel's rule for sched_setaffinity (kernel/sched/syscalls.c, check_same_owner):
+// the caller's euid equals the target's real or effective uid, or the caller has
+// CAP_SYS_NICE. Failed error (EPERM) saying what would allow it.
+Result<void> may_set_affinity(const PeerCredentials& peer, const TaskOwner& owner, int tid);
+
+// One managed thread as `status` and `show` report it.
+struct ThreadStatus {
+    int tid = 0;
+    std::string name;
+    CpuSet hard;
+    CpuSet soft;
+    CpuSet applied;
+    std::string state;            // "home", "widened", "no-preference"
+    double since = 0;             // unix time of the last change
+    std::string why;
+};
+
+// One managed workload (a request): a process and the threads the daemon manages.
+struct WorkloadStatus {
+    int pid = 0;
+    std::string command;
+    unsigned uid = 0;
+    CpuSet soft;
+    bool all_threads = false;
+    bool children = false;
+    std::string origin;           // who asked, and how
+    double since = 0;             // unix time the request was made
+    std::vector<ThreadStatus> threads;
+    std::map<int, std::uint64_t> memory_bytes_per_node;
+};
+
+// A release: the daemon stopped managing a thread because someone else changed it.
+struct ReleaseEvent {
+    int pid = 0;
+    int tid = 0;
+    double when = 0;
+    std::string reason;
+};
+
+struct DaemonStatus {
+    int daemon_pid = 0;
+    std::string config;           // the configuration file in use
+    double interval_seconds = 0;
+    std::string on_stop;
+    std::vector<WorkloadStatus> workloads;
+    std::vector<ReleaseEvent> releases;   // the most recent releases
+};
+
+detail::Json to_json(const DaemonStatus& status);
+Result<DaemonStatus> daemon_status_from_json(const detail::Json& json);
+detail::Json to_json(const WorkloadStatus& workload);
+Result<WorkloadStatus> workload_from_json(const detail::Json& json);
+
+// Response lines (no newline).
+std::string ok_response(detail::Json body = detail::Json::object());
+std::string error_response(const Error& error);
+// A response line back into its body, or the error it carries (usage or failed as
+// the daemon said); a line that is not a response is a failed error.
+Result<detail::Json> parse_response(std::string_view line);
+
+}  // namespace affine::protocol

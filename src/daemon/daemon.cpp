@@ -1,0 +1,224 @@
+// The daemon's loop: signals (signalfd), the interval (timerfd) and the control
+// socket in one poll; each interval reads the kernel's accounting and lets the
+// manager decide. Every decision is one log line with its reason.
+#include "daemon.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include "affine/host.hpp"
+#include "affine/set_grammar.hpp"
+#include "control_server.hpp"
+#include "kernel_accounting.hpp"
+#include "request_handler.hpp"
+#include "soft_manager.hpp"
+#include "state_dir.hpp"
+#include "systemd_notify.hpp"
+
+namespace affine::daemon {
+namespace {
+
+Clock clock_now() {
+    using namespace std::chrono;
+    return {duration_cast<Millis>(steady_clock::now().time_since_epoch()),
+            duration<double>(system_clock::now().time_since_epoch()).count()};
+}
+
+// One line per event on stderr: journald timestamps it under systemd; elsewhere
+// the line starts with the wall-clock time.
+void log_line(const std::string& line) {
+    static const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
+    if (journald) {
+        fmt::print(stderr, "{}\n", line);
+    } else {
+        using namespace std::chrono;
+        auto now = system_clock::now();
+        std::time_t t = system_clock::to_time_t(now);
+        std::tm tm{};
+        ::localtime_r(&t, &tm);
+        auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+        fmt::print(stderr, "{:02}:{:02}:{:02}.{:03} affine daemon: {}\n", tm.tm_hour, tm.tm_min, tm.tm_sec, ms, line);
+    }
+    std::fflush(stderr);
+}
+
+void arm_timer(int fd, Millis interval) {
+    itimerspec spec{};
+    spec.it_interval.tv_sec = interval.count() / 1000;
+    spec.it_interval.tv_nsec = (interval.count() % 1000) * 1000000;
+    spec.it_value = spec.it_interval;
+    ::timerfd_settime(fd, 0, &spec, nullptr);
+}
+
+std::string status_line(const SoftManager& m) {
+    return fmt::format("managing {} thread{} of {} workload{}, {} widened", m.thread_count(),
+                       m.thread_count() == 1 ? "" : "s", m.workload_count(), m.workload_count() == 1 ? "" : "s",
+                       m.widened_count());
+}
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    [[nodiscard]] int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+Result<DaemonConfig> load_daemon_config(const std::string& path, bool must_exist, const Topology& host) {
+    auto text = read_file_nofollow(path);
+    if (!text) return std::unexpected(text.error());
+    if (!*text) {
+        if (must_exist) return failure(fmt::format("configuration file {} does not exist", path), ENOENT);
+        DaemonConfig defaults;
+        defaults.source = fmt::format("defaults ({} does not exist)", path);
+        return defaults;
+    }
+    return parse_daemon_config(**text, path, host);
+}
+
+Result<void> run_daemon(const DaemonOptions& options) {
+    std::string dir = state_dir_path(options.state_dir);
+    if (auto prepared = prepare_state_dir(dir); !prepared) return prepared;
+    auto lock = InstanceLock::acquire(dir);
+    if (!lock) return std::unexpected(lock.error());
+
+    auto host = read_linux_topology("/");
+    if (!host) return std::unexpected(host.error());
+    auto loaded = load_daemon_config(options.config_path, options.config_given, *host);
+    if (!loaded) return std::unexpected(loaded.error());
+    DaemonConfig config = std::move(*loaded);
+
+    linux_backend::SysFs fs("/");
+    linux_backend::Syscalls& sys = linux_backend::real_syscalls();
+    if (!config.housekeeping_cpus.empty())
+        if (auto pinned = sys.set_affinity(0, config.housekeeping_cpus); !pinned)
+            return failure(fmt::format("pin the daemon to its housekeeping CPUs {}: {}",
+                                       to_list(config.housekeeping_cpus), std::strerror(pinned.error())),
+                           pinned.error());
+    linux_backend::Env env{fs, sys, *host};
+    SoftManager manager(env, JournalFile(journal_path(dir)), log_line);
+    manager.configure(config.reserved_cpus, config.tuning);
+
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+    ::sigprocmask(SIG_BLOCK, &signals, nullptr);
+    Fd signal_fd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+    Fd timer_fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (signal_fd.get() < 0 || timer_fd.get() < 0) return failure(fmt::format("signalfd/timerfd: {}", std::strerror(errno)), errno);
+
+    SystemdNotifier systemd;
+    if (!systemd.problem().empty()) log_line(fmt::format("warning: {}", systemd.problem()));
+
+    if (auto recovered = manager.recover(clock_now()); !recovered) return recovered;
+    auto server = ControlServer::listen(socket_path(dir), config.max_request_bytes);
+    if (!server) return std::unexpected(server.error());
+
+    auto reload = [&]() -> Result<void> {
+        systemd.notify("RELOADING=1");
+        auto fresh = load_daemon_config(options.config_path, options.config_given, *host);
+        if (!fresh) {
+            log_line(fmt::format("reload refused: {}; the running configuration stays", fresh.error().message));
+            systemd.notify("READY=1\nSTATUS=" + status_line(manager) + " (last reload refused)");
+            return failure(fmt::format("reload refused: {}; the running configuration stays", fresh.error().message));
+        }
+        bool new_interval = fresh->interval != config.interval;
+        config = std::move(*fresh);
+        manager.configure(config.reserved_cpus, config.tuning);
+        server->set_max_request_bytes(config.max_request_bytes);
+        if (new_interval) arm_timer(timer_fd.get(), config.interval);
+        log_line(fmt::format("configuration reloaded from {}", config.source));
+        systemd.notify("READY=1\nSTATUS=" + status_line(manager));
+        return {};
+    };
+    RequestContext context{manager, config, ::getpid(), ::geteuid(), clock_now, reload};
+
+    // The first reconcile: every journalled thread checked (recover), the accounting
+    // read once so the first interval has something to compare with.
+    auto previous_times = read_cpu_times(fs);
+    manager.tick(clock_now(), CpuLoad{});
+    arm_timer(timer_fd.get(), config.interval);
+    log_line(fmt::format("ready: state {}, configuration {}, interval {}, on_stop {}{}; {}", dir, config.source,
+                         format_duration(config.interval), to_string(config.on_stop),
+                         config.reserved_cpus.empty() ? "" : fmt::format(", reserved CPUs {}", to_list(config.reserved_cpus)),
+                         status_line(manager)));
+    if (!config.rules.rules.empty())
+        log_line(fmt::format("{} placement rule{} parsed; this version places only what is asked for through the "
+                             "socket",
+                             config.rules.rules.size(), config.rules.rules.size() == 1 ? "" : "s"));
+    std::string last_status = status_line(manager);
+    systemd.notify("READY=1\nSTATUS=" + last_status);
+    auto last_watchdog = std::chrono::steady_clock::now();
+
+    bool running = true;
+    std::vector<pollfd> fds;
+    while (running) {
+        fds.clear();
+        fds.push_back({signal_fd.get(), POLLIN, 0});
+        fds.push_back({timer_fd.get(), POLLIN, 0});
+        server->add_poll_fds(fds);
+        int timeout = -1;
+        if (systemd.watchdog())
+            timeout = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(*systemd.watchdog() / 3).count());
+        if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR)
+            return failure(fmt::format("poll: {}", std::strerror(errno)), errno);
+        if (systemd.watchdog() && std::chrono::steady_clock::now() - last_watchdog >= *systemd.watchdog() / 3) {
+            systemd.notify("WATCHDOG=1");
+            last_watchdog = std::chrono::steady_clock::now();
+        }
+        if ((fds[0].revents & POLLIN) != 0) {
+            signalfd_siginfo info{};
+            while (::read(signal_fd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+                if (info.ssi_signo == SIGHUP) {
+                    log_line("SIGHUP: reloading the configuration");
+                    (void)reload();
+                } else {
+                    log_line(fmt::format("{}: stopping", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"));
+                    running = false;
+                }
+            }
+        }
+        if (!running) break;
+        if ((fds[1].revents & POLLIN) != 0) {
+            std::uint64_t expirations = 0;
+            (void)::read(timer_fd.get(), &expirations, sizeof expirations);
+            auto times = read_cpu_times(fs);
+            CpuLoad load = times && previous_times ? cpu_load_between(*previous_times, *times) : CpuLoad{};
+            previous_times = times;
+            manager.tick(clock_now(), load);
+            if (std::string s = status_line(manager); s != last_status) {
+                systemd.notify("STATUS=" + s);
+                last_status = s;
+            }
+        }
+        server->serve(fds, [&](std::string_view line, const protocol::PeerCredentials& peer) {
+            return handle_request(line, peer, context);
+        });
+    }
+    systemd.notify("STOPPING=1");
+    server->close_and_unlink();
+    manager.stop(config.on_stop, clock_now());
+    return {};
+}
+
+}  // namespace affine::daemon

@@ -1,0 +1,93 @@
+#include "kernel_accounting.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace affine::daemon {
+namespace {
+
+// The unsigned numbers of `line`, separated by spaces.
+std::vector<std::uint64_t> numbers(std::string_view line) {
+    std::vector<std::uint64_t> out;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && line[i] == ' ') ++i;
+        std::uint64_t v = 0;
+        auto [p, ec] = std::from_chars(line.data() + i, line.data() + line.size(), v);
+        if (ec != std::errc()) break;
+        out.push_back(v);
+        i = static_cast<std::size_t>(p - line.data());
+    }
+    return out;
+}
+
+}  // namespace
+
+CpuTimes parse_cpu_times(std::string_view text) {
+    CpuTimes times;
+    while (!text.empty()) {
+        auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        if (!line.starts_with("cpu") || line.size() < 4 || line[3] < '0' || line[3] > '9') continue;
+        int cpu = 0;
+        auto [p, ec] = std::from_chars(line.data() + 3, line.data() + line.size(), cpu);
+        if (ec != std::errc() || cpu < 0 || cpu > 1 << 20) continue;
+        auto v = numbers(line.substr(static_cast<std::size_t>(p - line.data())));
+        if (v.size() < 4) continue;
+        auto at = [&](std::size_t i) { return i < v.size() ? v[i] : 0; };
+        CpuTimes::Times t;
+        t.busy = at(0) + at(1) + at(2) + at(5) + at(6) + at(7);
+        t.total = t.busy + at(3) + at(4);
+        if (static_cast<std::size_t>(cpu) >= times.cpus.size()) times.cpus.resize(static_cast<std::size_t>(cpu) + 1);
+        times.cpus[static_cast<std::size_t>(cpu)] = t;
+    }
+    return times;
+}
+
+std::optional<CpuTimes> read_cpu_times(const linux_backend::SysFs& fs) {
+    auto text = fs.read("/proc/stat");
+    if (!text) return std::nullopt;
+    return parse_cpu_times(*text);
+}
+
+CpuLoad cpu_load_between(const CpuTimes& before, const CpuTimes& after) {
+    CpuLoad load;
+    load.busy.assign(after.cpus.size(), -1.0);
+    for (std::size_t c = 0; c < after.cpus.size() && c < before.cpus.size(); ++c) {
+        const auto& a = after.cpus[c];
+        const auto& b = before.cpus[c];
+        if (!a || !b || a->total <= b->total || a->busy < b->busy) continue;
+        load.busy[c] = std::clamp(static_cast<double>(a->busy - b->busy) / static_cast<double>(a->total - b->total),
+                                  0.0, 1.0);
+    }
+    return load;
+}
+
+std::optional<ThreadTimes> parse_schedstat(std::string_view text) {
+    auto v = numbers(text);
+    if (v.size() < 2) return std::nullopt;
+    return ThreadTimes{v[0], v[1]};
+}
+
+std::optional<ThreadTimes> read_thread_times(const linux_backend::SysFs& fs, int pid, int tid) {
+    auto text = fs.read(fmt::format("/proc/{}/task/{}/schedstat", pid, tid));
+    if (!text) return std::nullopt;
+    return parse_schedstat(*text);
+}
+
+ThreadSample thread_sample_between(const ThreadTimes& before, const ThreadTimes& after, Millis interval,
+                                   std::optional<int> last_cpu) {
+    ThreadSample s;
+    s.interval = interval;
+    s.last_cpu = last_cpu;
+    double ns = static_cast<double>(std::max<long long>(interval.count(), 1)) * 1e6;
+    if (after.run_ns >= before.run_ns) s.run_share = std::clamp(static_cast<double>(after.run_ns - before.run_ns) / ns, 0.0, 1.0);
+    if (after.wait_ns >= before.wait_ns)
+        s.wait_share = std::clamp(static_cast<double>(after.wait_ns - before.wait_ns) / ns, 0.0, 1.0);
+    return s;
+}
+
+}  // namespace affine::daemon

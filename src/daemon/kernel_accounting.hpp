@@ -1,0 +1,45 @@
+// What the kernel accounts that the soft-affinity engine reads: busy time per CPU
+// (/proc/stat) and, per thread, time on a CPU and time waiting to run
+// (/proc/PID/task/TID/schedstat). Reads go through the SysFs seam.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "affine/soft_affinity.hpp"
+#include "linux/sysfs.hpp"
+
+namespace affine::daemon {
+
+// Cumulative busy and total time per CPU, in the kernel's ticks (index = CPU id).
+struct CpuTimes {
+    struct Times {
+        std::uint64_t busy = 0;
+        std::uint64_t total = 0;
+    };
+    std::vector<std::optional<Times>> cpus;
+};
+
+// Parses /proc/stat: busy = user + nice + system + irq + softirq + steal, total adds
+// idle and iowait.
+CpuTimes parse_cpu_times(std::string_view proc_stat);
+std::optional<CpuTimes> read_cpu_times(const linux_backend::SysFs& fs);
+// Busy share per CPU between two readings; a CPU missing from either (offline) is
+// unknown (-1, which counts as busy).
+CpuLoad cpu_load_between(const CpuTimes& before, const CpuTimes& after);
+
+// Cumulative nanoseconds on a CPU and waiting on a run queue.
+struct ThreadTimes {
+    std::uint64_t run_ns = 0;
+    std::uint64_t wait_ns = 0;
+};
+std::optional<ThreadTimes> parse_schedstat(std::string_view text);
+std::optional<ThreadTimes> read_thread_times(const linux_backend::SysFs& fs, int pid, int tid);
+
+// The shares of `interval` between two readings (clamped to 0..1).
+ThreadSample thread_sample_between(const ThreadTimes& before, const ThreadTimes& after, Millis interval,
+                                   std::optional<int> last_cpu);
+
+}  // namespace affine::daemon

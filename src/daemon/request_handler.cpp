@@ -1,0 +1,51 @@
+#include "request_handler.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+
+namespace affine::daemon {
+
+protocol::DaemonStatus daemon_status(const RequestContext& c) {
+    protocol::DaemonStatus s;
+    s.daemon_pid = c.daemon_pid;
+    s.config = c.config.source;
+    s.interval_seconds = static_cast<double>(c.config.interval.count()) / 1000.0;
+    s.on_stop = std::string(to_string(c.config.on_stop));
+    s.workloads = c.manager.status(true);
+    s.releases.assign(c.manager.releases().begin(), c.manager.releases().end());
+    return s;
+}
+
+std::string handle_request(std::string_view line, const protocol::PeerCredentials& peer, RequestContext& c) {
+    auto request = protocol::parse_request(line, c.config.max_request_bytes);
+    if (!request) return protocol::error_response(request.error());
+    switch (request->op) {
+    case protocol::Op::status:
+        return protocol::ok_response({{"status", protocol::to_json(daemon_status(c))}});
+    case protocol::Op::show: {
+        detail::Json found = detail::Json::array();
+        for (int id : request->ids)
+            if (auto w = c.manager.show(id)) found.push_back(protocol::to_json(*w));
+        return protocol::ok_response({{"workloads", std::move(found)}});
+    }
+    case protocol::Op::reload: {
+        if (peer.uid != 0 && peer.uid != c.daemon_uid)
+            return protocol::error_response(Error{
+                ErrorKind::failed,
+                fmt::format("uid {} may not reload the daemon's configuration (root or uid {} may)", peer.uid,
+                            c.daemon_uid),
+                EPERM});
+        if (auto r = c.reload(); !r) return protocol::error_response(r.error());
+        return protocol::ok_response({{"config", c.config.source}});
+    }
+    case protocol::Op::set_soft: {
+        auto r = c.manager.set_soft(*request, peer, c.clock());
+        if (!r) return protocol::error_response(r.error());
+        return protocol::ok_response(std::move(*r));
+    }
+    }
+    return protocol::error_response(Error{ErrorKind::usage, "unknown request", 0});
+}
+
+}  // namespace affine::daemon

@@ -1,0 +1,601 @@
+#include "soft_manager.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+
+#include "affine/set_grammar.hpp"
+
+namespace affine::daemon {
+
+using linux_backend::read_task_stat;
+using linux_backend::TaskStat;
+
+namespace {
+
+constexpr std::size_t max_release_events = 64;
+
+std::optional<protocol::TaskOwner> read_owner(const linux_backend::SysFs& fs, int tid) {
+    auto status = linux_backend::read_task_status(fs, tid);
+    if (!status) return std::nullopt;
+    auto uids = linux_backend::status_field(*status, "Uid");
+    if (!uids) return std::nullopt;
+    protocol::TaskOwner owner;
+    unsigned values[2] = {0, 0};
+    const char* p = uids->data();
+    const char* end = p + uids->size();
+    for (unsigned& v : values) {
+        while (p < end && (*p == ' ' || *p == '\t')) ++p;
+        auto [next, ec] = std::from_chars(p, end, v);
+        if (ec != std::errc()) return std::nullopt;
+        p = next;
+    }
+    owner.real_uid = values[0];
+    owner.effective_uid = values[1];
+    return owner;
+}
+
+std::string task_name(const Workload& w, const ManagedThread& t) {
+    return t.tid == w.pid ? fmt::format("pid {} ({})", w.pid, w.command)
+                          : fmt::format("tid {} ({}) of pid {}", t.tid, t.name, w.pid);
+}
+
+}  // namespace
+
+SoftManager::SoftManager(const linux_backend::Env& env, JournalFile journal, Log log)
+    : env_(env), journal_(std::move(journal)), log_(std::move(log)) {}
+
+void SoftManager::configure(const CpuSet& reserved, const SoftAffinityTuning& tuning) {
+    if (reserved != reserved_) rehome_ = !workloads_.empty();
+    reserved_ = reserved;
+    tuning_ = tuning;
+}
+
+CpuSet SoftManager::hard_of(const CpuSet& original) const {
+    CpuSet usable = original & env_.host.online_cpus();
+    CpuSet hard = usable - reserved_;
+    return hard.empty() ? usable : hard;
+}
+
+std::optional<ManagedThread> SoftManager::take_thread(Workload& w, int tid, const Clock& now, std::string* refusal) {
+    auto st = read_task_stat(env_.fs, tid);
+    if (!st) return std::nullopt;
+    if ((st->flags & linux_backend::pf_kthread) != 0 || (st->flags & linux_backend::pf_no_setaffinity) != 0) {
+        if (refusal != nullptr) *refusal = fmt::format("tid {} ({}) is a kernel thread; the daemon manages user threads only",
+                                                       tid, st->comm);
+        return std::nullopt;
+    }
+    auto mask = env_.sys.get_affinity(tid);
+    if (!mask) {
+        if (refusal != nullptr && mask.error() != ESRCH)
+            *refusal = linux_backend::explain_affinity_error(env_, tid, CpuSet{}, mask.error());
+        return std::nullopt;
+    }
+    ManagedThread t;
+    t.tid = tid;
+    t.start_time = st->start_time;
+    t.name = st->comm;
+    t.kernel_mask = *mask;
+    t.original = *mask;
+    // A thread started by a managed thread inherited the daemon's mask: what it
+    // would have had is its creator's original mask.
+    for (const auto& [other_tid, other] : w.threads)
+        if (other.kernel_mask == *mask) {
+            t.original = other.original;
+            break;
+        }
+    t.engine = start_soft_thread(env_.host, hard_of(t.original), w.soft, now.mono);
+    t.changed_at = now.wall;
+    return t;
+}
+
+void SoftManager::take_new_threads(Workload& w, const Clock& now, std::vector<Change>& changes) {
+    std::vector<int> tids;
+    if (w.all_threads) tids = linux_backend::list_threads(env_.fs, w.pid);
+    else tids.assign(w.named.begin(), w.named.end());
+    for (int tid : tids) {
+        if (w.threads.contains(tid)) continue;
+        auto st = read_task_stat(env_.fs, tid);
+        if (!st || w.released.contains({tid, st->start_time})) continue;
+        auto t = take_thread(w, tid, now, nullptr);
+        if (!t) continue;
+        if (t->engine.applied != t->kernel_mask)
+            changes.push_back({w.pid, tid, t->engine.applied,
+                               fmt::format("take {}: CPUs {} -> {}: {}", task_name(w, *t), to_list(t->kernel_mask),
+                                           to_list(t->engine.applied), t->engine.why)});
+        w.threads.emplace(tid, std::move(*t));
+    }
+}
+
+void SoftManager::take_children(Workload& w, const Clock& now, std::vector<Change>& changes) {
+    for (int tid : linux_backend::list_threads(env_.fs, w.pid)) {
+        auto text = env_.fs.read(fmt::format("/proc/{}/task/{}/children", w.pid, tid));
+        if (!text) continue;
+        const char* p = text->data();
+        const char* end = p + text->size();
+        while (p < end) {
+            int child = 0;
+            auto [next, ec] = std::from_chars(p, end, child);
+            if (ec != std::errc()) {
+                ++p;
+                continue;
+            }
+            p = next;
+            if (child <= 0 || workloads_.contains(child)) continue;
+            auto st = read_task_stat(env_.fs, child);
+            auto owner = read_owner(env_.fs, child);
+            if (!st || !owner) continue;
+            protocol::PeerCredentials requester{0, w.requester_uid, 0, w.requester_cap_sys_nice};
+            if (!protocol::may_set_affinity(requester, *owner, child)) continue;  // e.g. a setuid program
+            Workload c;
+            c.pid = child;
+            c.start_time = st->start_time;
+            c.command = st->comm;
+            c.uid = owner->real_uid;
+            c.soft = w.soft;
+            c.all_threads = true;
+            c.children = true;
+            c.origin = fmt::format("started by pid {}", w.pid);
+            c.since = now.wall;
+            c.requester_uid = w.requester_uid;
+            c.requester_cap_sys_nice = w.requester_cap_sys_nice;
+            log_(fmt::format("pid {} ({}) started by managed pid {}: soft CPUs {}", child, c.command, w.pid,
+                             to_list(c.soft)));
+            take_new_threads(c, now, changes);
+            workloads_.emplace(child, std::move(c));
+        }
+    }
+}
+
+void SoftManager::release(Workload& w, ManagedThread& t, const std::string& reason, const Clock& now) {
+    std::string line = fmt::format("release {}: {}", task_name(w, t), reason);
+    log_(line);
+    releases_.push_back({w.pid, t.tid, now.wall, line});
+    while (releases_.size() > max_release_events) releases_.pop_front();
+    w.released.insert({t.tid, t.start_time});
+}
+
+Journal SoftManager::journal_with(const std::vector<Change>& changes) const {
+    Journal j;
+    for (const auto& [pid, w] : workloads_) {
+        JournalWorkload jw;
+        jw.pid = w.pid;
+        jw.start_time = w.start_time;
+        jw.command = w.command;
+        jw.uid = w.uid;
+        jw.soft = w.soft;
+        jw.all_threads = w.all_threads;
+        jw.children = w.children;
+        jw.named_tids.assign(w.named.begin(), w.named.end());
+        jw.origin = w.origin;
+        jw.since = w.since;
+        jw.requester_uid = w.requester_uid;
+        jw.requester_cap_sys_nice = w.requester_cap_sys_nice;
+        for (const auto& [tid, t] : w.threads) {
+            JournalThread jt{t.tid, t.start_time, t.original, t.engine.hard, t.kernel_mask, std::nullopt};
+            for (const auto& c : changes)
+                if (c.tid == tid && c.pid == pid) {
+                    jt.previous = t.kernel_mask;
+                    jt.applied = c.to;
+                }
+            jw.threads.push_back(std::move(jt));
+        }
+        j.workloads.push_back(std::move(jw));
+    }
+    return j;
+}
+
+bool SoftManager::save() {
+    if (auto s = journal_.save(journal_with({})); !s) {
+        log_(fmt::format("error: cannot write the journal: {}", s.error().message));
+        return false;
+    }
+    return true;
+}
+
+bool SoftManager::commit(std::vector<Change>& changes, const Clock& now) {
+    if (changes.empty()) return true;
+    // Nothing changes unless the journal says so first.
+    if (auto s = journal_.save(journal_with(changes)); !s) {
+        log_(fmt::format("error: cannot write the journal, so {} change{} not made: {}", changes.size(),
+                         changes.size() == 1 ? " is" : "s are", s.error().message));
+        // The engine's view must follow the kernel's: re-home at the next tick.
+        for (const auto& c : changes)
+            if (auto w = workloads_.find(c.pid); w != workloads_.end())
+                if (auto t = w->second.threads.find(c.tid); t != w->second.threads.end())
+                    t->second.engine = start_soft_thread(env_.host, t->second.engine.hard, w->second.soft, now.mono);
+        changes.clear();
+        return false;
+    }
+    for (const auto& c : changes) {
+        auto w = workloads_.find(c.pid);
+        if (w == workloads_.end()) continue;
+        auto it = w->second.threads.find(c.tid);
+        if (it == w->second.threads.end()) continue;
+        ManagedThread& t = it->second;
+        auto set = env_.sys.set_affinity(c.tid, c.to);
+        if (!set) {
+            if (set.error() != ESRCH)
+                release(w->second, t,
+                        fmt::format("the kernel refused CPUs {}: {}", to_list(c.to),
+                                    linux_backend::explain_affinity_error(env_, c.tid, c.to, set.error())),
+                        now);
+            w->second.threads.erase(it);
+            continue;
+        }
+        auto back = env_.sys.get_affinity(c.tid);
+        if (!back) {
+            w->second.threads.erase(it);
+            continue;
+        }
+        t.kernel_mask = *back;
+        t.changed_at = now.wall;
+        if (*back != c.to) {
+            release(w->second, t,
+                    fmt::format("set CPUs {} but the kernel holds {} (its cpuset or the online CPUs changed)",
+                                to_list(c.to), to_list(*back)),
+                    now);
+            w->second.threads.erase(it);
+            continue;
+        }
+        log_(c.line);
+    }
+    changes.clear();
+    save();
+    return true;
+}
+
+Result<void> SoftManager::recover(const Clock& now) {
+    auto loaded = journal_.load();
+    if (!loaded) return std::unexpected(loaded.error());
+    if (!loaded->set_aside.empty()) log_(fmt::format("warning: {}", loaded->set_aside));
+    std::vector<Change> changes;
+    int taken = 0;
+    int ended = 0;
+    for (const auto& jw : loaded->journal.workloads) {
+        auto st = read_task_stat(env_.fs, jw.pid);
+        if (!st || st->start_time != jw.start_time) {
+            ++ended;
+            log_(fmt::format("pid {} ({}) ended while the daemon was not running: its request ends", jw.pid,
+                             jw.command));
+            continue;
+        }
+        Workload w;
+        w.pid = jw.pid;
+        w.start_time = jw.start_time;
+        w.command = st->comm;
+        w.uid = jw.uid;
+        w.soft = jw.soft;
+        w.all_threads = jw.all_threads;
+        w.children = jw.children;
+        w.named.insert(jw.named_tids.begin(), jw.named_tids.end());
+        w.origin = jw.origin;
+        w.since = jw.since;
+        w.requester_uid = jw.requester_uid;
+        w.requester_cap_sys_nice = jw.requester_cap_sys_nice;
+        for (const auto& jt : jw.threads) {
+            auto ts = read_task_stat(env_.fs, jt.tid);
+            if (!ts || ts->start_time != jt.start_time) continue;  // exited, or the tid is another task now
+            auto mask = env_.sys.get_affinity(jt.tid);
+            if (!mask) continue;
+            ManagedThread t;
+            t.tid = jt.tid;
+            t.start_time = jt.start_time;
+            t.name = ts->comm;
+            t.original = jt.original;
+            t.kernel_mask = *mask;
+            t.changed_at = now.wall;
+            bool ours = *mask == jt.applied || (jt.previous && *mask == *jt.previous);
+            if (!ours) {
+                release(w, t,
+                        fmt::format("its mask changed to CPUs {} while the daemon was not running (it had set {})",
+                                    to_list(*mask), to_list(jt.applied)),
+                        now);
+                continue;
+            }
+            // A widened thread stays widened: the engine narrows it when home has room.
+            t.engine = resume_soft_thread(env_.host, hard_of(t.original), w.soft, *mask, now.mono);
+            if (t.engine.applied != *mask)
+                changes.push_back({w.pid, t.tid, t.engine.applied,
+                                   fmt::format("take up {} again: CPUs {} -> {}: {}", task_name(w, t), to_list(*mask),
+                                               to_list(t.engine.applied), t.engine.why)});
+            w.threads.emplace(t.tid, std::move(t));
+        }
+        ++taken;
+        workloads_.emplace(w.pid, std::move(w));
+    }
+    if (taken + ended > 0)
+        log_(fmt::format("journal {}: {} request{} taken up again, {} ended", journal_.path(), taken,
+                         taken == 1 ? "" : "s", ended));
+    commit(changes, now);
+    if (!save()) return failure(fmt::format("cannot write the journal {}", journal_.path()));
+    return {};
+}
+
+Result<void> SoftManager::remove_soft(int pid, int id, bool whole_process, const Clock& now) {
+    auto w = workloads_.find(pid);
+    if (w == workloads_.end()) return {};
+    std::vector<Change> changes;
+    std::vector<int> tids;
+    bool whole = whole_process || w->second.all_threads || (w->second.named.size() <= 1 && w->second.named.contains(id));
+    for (auto& [tid, t] : w->second.threads)
+        if (whole || tid == id) {
+            tids.push_back(tid);
+            if (t.kernel_mask != t.original)
+                changes.push_back({pid, tid, t.original,
+                                   fmt::format("restore {}: soft affinity removed; CPUs {} -> {}",
+                                               task_name(w->second, t), to_list(t.kernel_mask), to_list(t.original))});
+        }
+    if (!commit(changes, now))
+        return failure(fmt::format("pid {}: nothing changed: the journal {} cannot be written", pid, journal_.path()));
+    w = workloads_.find(pid);
+    if (w == workloads_.end()) return {};
+    if (whole) {
+        workloads_.erase(w);
+    } else {
+        for (int tid : tids) w->second.threads.erase(tid);
+        w->second.named.erase(id);
+        if (w->second.named.empty()) workloads_.erase(w);
+    }
+    if (!save()) return failure(fmt::format("cannot write the journal {}", journal_.path()));
+    return {};
+}
+
+Result<detail::Json> SoftManager::set_soft(const protocol::Request& r, const protocol::PeerCredentials& peer,
+                                           const Clock& now) {
+    if (r.cpus) {
+        if (auto usable = check_cpus_usable(env_.host, *r.cpus); !usable) return std::unexpected(usable.error());
+    }
+    // Check every task first: a refused one changes nothing.
+    struct Target {
+        int id;
+        int pid;
+        TaskStat process;
+        protocol::TaskOwner owner;
+    };
+    std::vector<Target> targets;
+    for (int id : r.ids) {
+        auto pid = linux_backend::thread_group_of(env_.fs, id);
+        auto st = pid ? read_task_stat(env_.fs, *pid) : std::nullopt;
+        auto owner = read_owner(env_.fs, id);
+        if (!pid || !st || !owner) return failure(fmt::format("no process or thread {}", id), ESRCH);
+        if ((st->flags & linux_backend::pf_kthread) != 0)
+            return failure(fmt::format("pid {} ({}) is a kernel thread; the daemon manages user threads only", id,
+                                       st->comm),
+                           EINVAL);
+        if (*pid == 1 || *pid == env_.sys.self_pid())
+            return failure(fmt::format("pid {} ({}): the daemon never manages {}", *pid, st->comm,
+                                       *pid == 1 ? "pid 1" : "itself"),
+                           EPERM);
+        if (auto allowed = protocol::may_set_affinity(peer, *owner, id); !allowed)
+            return std::unexpected(allowed.error());
+        targets.push_back({id, *pid, *st, *owner});
+    }
+    detail::Json answer = detail::Json::array();
+    for (const auto& target : targets) {
+        if (!r.cpus) {
+            if (auto removed = remove_soft(target.pid, target.id, r.all_threads, now);
+                !removed)
+                return std::unexpected(removed.error());
+            log_(fmt::format("soft affinity of {} {} removed by uid {}", target.id == target.pid ? "pid" : "tid",
+                             target.id, peer.uid));
+            continue;
+        }
+        auto it = workloads_.find(target.pid);
+        if (it != workloads_.end() && it->second.start_time != target.process.start_time) {
+            workloads_.erase(it);  // a recycled pid: the old request ended with its process
+            it = workloads_.end();
+        }
+        if (it == workloads_.end()) {
+            Workload w;
+            w.pid = target.pid;
+            w.start_time = target.process.start_time;
+            w.command = target.process.comm;
+            w.uid = target.owner.real_uid;
+            w.since = now.wall;
+            w.requester_uid = peer.uid;
+            w.requester_cap_sys_nice = peer.cap_sys_nice;
+            it = workloads_.emplace(target.pid, std::move(w)).first;
+        }
+        Workload& w = it->second;
+        std::vector<Change> changes;
+        bool soft_changed = w.soft != *r.cpus;
+        w.soft = *r.cpus;
+        w.all_threads = w.all_threads || r.all_threads;
+        w.children = w.children || r.children;
+        if (!w.all_threads) w.named.insert(target.id);
+        w.origin = fmt::format("{} by uid {} (pid {})", r.children ? "run --soft" : "pin --soft", peer.uid, peer.pid);
+        // Asking again takes back what was released.
+        std::erase_if(w.released, [&](const auto& key) { return w.all_threads || key.first == target.id; });
+        if (soft_changed)
+            for (auto& [tid, t] : w.threads) {
+                t.engine = start_soft_thread(env_.host, hard_of(t.original), w.soft, now.mono);
+                if (t.engine.applied != t.kernel_mask)
+                    changes.push_back({w.pid, tid, t.engine.applied,
+                                       fmt::format("soft CPUs of {} now {}: CPUs {} -> {}", task_name(w, t),
+                                                   to_list(w.soft), to_list(t.kernel_mask), to_list(t.engine.applied))});
+            }
+        std::string refusal;
+        if (!w.all_threads && !w.threads.contains(target.id)) {
+            auto t = take_thread(w, target.id, now, &refusal);
+            if (!t) {
+                w.named.erase(target.id);
+                if (w.threads.empty() && w.named.empty()) workloads_.erase(target.pid);
+                return failure(refusal.empty() ? fmt::format("no process or thread {}", target.id) : refusal);
+            }
+            if (t->engine.applied != t->kernel_mask)
+                changes.push_back({w.pid, t->tid, t->engine.applied,
+                                   fmt::format("take {}: CPUs {} -> {}: {}", task_name(w, *t), to_list(t->kernel_mask),
+                                               to_list(t->engine.applied), t->engine.why)});
+            w.threads.emplace(t->tid, std::move(*t));
+        } else {
+            take_new_threads(w, now, changes);
+        }
+        log_(fmt::format("soft CPUs {} for {} {} ({}) asked by uid {} (pid {}){}", to_list(w.soft),
+                         target.id == target.pid ? "pid" : "tid", target.id, w.command, peer.uid, peer.pid,
+                         w.all_threads ? ", every thread" : ""));
+        if (!commit(changes, now)) {
+            workloads_.erase(target.pid);
+            return failure(fmt::format("pid {}: nothing changed: the journal {} cannot be written (see the daemon's "
+                                       "log)",
+                                       target.pid, journal_.path()));
+        }
+        if (auto done = workloads_.find(target.pid); done != workloads_.end()) {
+            if (done->second.threads.empty()) {
+                workloads_.erase(done);
+                save();
+                return failure(fmt::format("pid {}: no thread could be taken", target.pid));
+            }
+            answer.push_back(protocol::to_json(status_of(done->second, false)));
+        }
+    }
+    save();
+    detail::Json body;
+    body["workloads"] = std::move(answer);
+    return body;
+}
+
+void SoftManager::tick(const Clock& now, const CpuLoad& load) {
+    CapacityBook book(load, env_.host.online_cpus() - reserved_);
+    std::vector<Change> changes;
+    bool dirty = false;
+    std::vector<int> pids;
+    for (const auto& [pid, w] : workloads_) pids.push_back(pid);
+    for (int pid : pids) {
+        auto wit = workloads_.find(pid);
+        if (wit == workloads_.end()) continue;
+        Workload& w = wit->second;
+        auto st = read_task_stat(env_.fs, pid);
+        if (!st || st->start_time != w.start_time) {
+            log_(fmt::format("pid {} ({}) exited: its soft-affinity request ends", pid, w.command));
+            workloads_.erase(wit);
+            dirty = true;
+            continue;
+        }
+        w.command = st->comm;  // it may have executed another program since
+        if (w.all_threads) take_new_threads(w, now, changes);
+        if (w.children) take_children(w, now, changes);
+        for (auto it = w.threads.begin(); it != w.threads.end();) {
+            ManagedThread& t = it->second;
+            auto ts = read_task_stat(env_.fs, t.tid);
+            auto mask = ts && ts->start_time == t.start_time ? env_.sys.get_affinity(t.tid)
+                                                             : linux_backend::SysResult<CpuSet>(std::unexpected(ESRCH));
+            if (!mask) {  // exited
+                it = w.threads.erase(it);
+                dirty = true;
+                continue;
+            }
+            if (*mask != t.kernel_mask) {
+                release(w, t,
+                        fmt::format("its mask was changed to CPUs {} by someone else (the daemon had set {}); left as "
+                                    "it is",
+                                    to_list(*mask), to_list(t.kernel_mask)),
+                        now);
+                it = w.threads.erase(it);
+                dirty = true;
+                continue;
+            }
+            t.name = ts->comm;
+            if (rehome_) t.engine = start_soft_thread(env_.host, hard_of(t.original), w.soft, now.mono);
+            auto times = read_thread_times(env_.fs, pid, t.tid);
+            bool changed = false;
+            if (t.times && times && now.mono > t.times_at) {
+                ThreadSample s = thread_sample_between(*t.times, *times, now.mono - t.times_at, ts->processor);
+                SoftDecision d = decide_soft_affinity(t.engine, s, book, env_.host, now.mono, tuning_);
+                if (d.action != SoftAction::keep) {
+                    changes.push_back({pid, t.tid, d.to,
+                                       fmt::format("{} {}: CPUs {} -> {}: {}", to_string(d.action), task_name(w, t),
+                                                   to_list(t.kernel_mask), to_list(d.to), d.reason)});
+                    changed = true;
+                }
+            }
+            // The engine restarted (new reserved CPUs, a change the journal refused):
+            // the kernel follows it.
+            if (!changed && t.engine.applied != t.kernel_mask)
+                changes.push_back({pid, t.tid, t.engine.applied,
+                                   fmt::format("re-home {}: CPUs {} -> {}: {}", task_name(w, t), to_list(t.kernel_mask),
+                                               to_list(t.engine.applied), t.engine.why)});
+            t.times = times;
+            t.times_at = now.mono;
+            ++it;
+        }
+        if (w.threads.empty() && (!w.all_threads || !w.released.empty())) {
+            log_(fmt::format("pid {} ({}): no thread left to manage; its request ends", pid, w.command));
+            workloads_.erase(pid);
+            dirty = true;
+        }
+    }
+    rehome_ = false;
+    if (!changes.empty()) commit(changes, now);
+    else if (dirty) save();
+}
+
+void SoftManager::stop(OnStop on_stop, const Clock& now) {
+    std::vector<Change> changes;
+    if (on_stop == OnStop::restore) {
+        for (auto& [pid, w] : workloads_)
+            for (auto& [tid, t] : w.threads) {
+                auto mask = env_.sys.get_affinity(tid);
+                if (!mask || *mask != t.kernel_mask || t.kernel_mask == t.original) continue;
+                changes.push_back({pid, tid, t.original,
+                                   fmt::format("restore {}: CPUs {} -> {} (stopping)", task_name(w, t),
+                                               to_list(t.kernel_mask), to_list(t.original))});
+            }
+    }
+    std::size_t n = changes.size();
+    commit(changes, now);
+    save();
+    log_(on_stop == OnStop::restore
+             ? fmt::format("stopping: {} thread{} restored; {} request{} kept in the journal", n, n == 1 ? "" : "s",
+                           workloads_.size(), workloads_.size() == 1 ? "" : "s")
+             : fmt::format("stopping: masks left as they are (on_stop = \"leave\"); {} request{} kept in the journal",
+                           workloads_.size(), workloads_.size() == 1 ? "" : "s"));
+}
+
+protocol::WorkloadStatus SoftManager::status_of(const Workload& w, bool with_memory) const {
+    protocol::WorkloadStatus s;
+    s.pid = w.pid;
+    s.command = w.command;
+    s.uid = w.uid;
+    s.soft = w.soft;
+    s.all_threads = w.all_threads;
+    s.children = w.children;
+    s.origin = w.origin;
+    s.since = w.since;
+    for (const auto& [tid, t] : w.threads)
+        s.threads.push_back({tid, t.name, t.engine.hard, w.soft, t.kernel_mask, std::string(to_string(t.engine.state)),
+                             t.changed_at, t.engine.why});
+    if (with_memory)
+        if (auto maps = env_.fs.read(fmt::format("/proc/{}/numa_maps", w.pid)))
+            s.memory_bytes_per_node = linux_backend::bytes_per_node(linux_backend::parse_numa_maps(*maps));
+    return s;
+}
+
+std::vector<protocol::WorkloadStatus> SoftManager::status(bool with_memory) const {
+    std::vector<protocol::WorkloadStatus> out;
+    for (const auto& [pid, w] : workloads_) out.push_back(status_of(w, with_memory));
+    return out;
+}
+
+std::optional<protocol::WorkloadStatus> SoftManager::show(int id) const {
+    auto pid = linux_backend::thread_group_of(env_.fs, id);
+    if (auto w = workloads_.find(pid.value_or(id)); w != workloads_.end()) return status_of(w->second, true);
+    return std::nullopt;
+}
+
+std::size_t SoftManager::thread_count() const {
+    std::size_t n = 0;
+    for (const auto& [pid, w] : workloads_) n += w.threads.size();
+    return n;
+}
+
+std::size_t SoftManager::widened_count() const {
+    std::size_t n = 0;
+    for (const auto& [pid, w] : workloads_)
+        for (const auto& [tid, t] : w.threads) n += t.engine.state == SoftState::widened ? 1 : 0;
+    return n;
+}
+
+}  // namespace affine::daemon

@@ -1,0 +1,130 @@
+// The workloads the daemon manages and what it does to their threads: take them
+// when asked, feed the engine every interval, apply its decisions journal-first,
+// release a thread someone else changed, give back what it took when it stops,
+// and take everything up again from the journal after a restart.
+//
+// Workloads come from requests (the control socket today; placement rules and
+// process events are further sources that call the same add/remove entry points).
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "../core/daemon_config.hpp"
+#include "../core/daemon_protocol.hpp"
+#include "affine/soft_affinity.hpp"
+#include "journal.hpp"
+#include "kernel_accounting.hpp"
+#include "linux/procfs.hpp"
+
+namespace affine::daemon {
+
+// Now, on the monotonic clock (decisions) and the wall clock (what users read).
+struct Clock {
+    Millis mono{0};
+    double wall = 0;
+};
+
+struct ManagedThread {
+    int tid = 0;
+    unsigned long long start_time = 0;
+    std::string name;
+    CpuSet original;     // its mask when taken
+    CpuSet kernel_mask;  // what the kernel held after the daemon's last change (read back)
+    SoftThread engine;
+    double changed_at = 0;
+    std::optional<ThreadTimes> times;  // the last accounting read, at times_at
+    Millis times_at{0};
+};
+
+struct Workload {
+    int pid = 0;
+    unsigned long long start_time = 0;
+    std::string command;
+    unsigned uid = 0;
+    CpuSet soft;
+    bool all_threads = false;
+    bool children = false;
+    std::set<int> named;  // without all_threads: the threads asked for
+    std::string origin;
+    double since = 0;
+    unsigned requester_uid = 0;
+    bool requester_cap_sys_nice = false;
+    std::map<int, ManagedThread> threads;
+    std::set<std::pair<int, unsigned long long>> released;  // never taken again
+};
+
+using Log = std::function<void(const std::string& line)>;
+
+class SoftManager {
+public:
+    SoftManager(const linux_backend::Env& env, JournalFile journal, Log log);
+
+    // Reserved CPUs and tuning (at start and on reload); a change of reserved CPUs
+    // re-homes every thread at the next tick.
+    void configure(const CpuSet& reserved, const SoftAffinityTuning& tuning);
+
+    // Takes up every journalled request whose process still exists; a thread whose
+    // mask is neither of the daemon's journalled masks is released. Fails only when
+    // the journal cannot be read or written.
+    Result<void> recover(const Clock& now);
+
+    // Sets (cpus) or removes (no cpus: "all") the soft affinity of the request's
+    // tasks, after checking the peer's right over each of them. Returns the
+    // workloads as they stand.
+    Result<detail::Json> set_soft(const protocol::Request& request, const protocol::PeerCredentials& peer,
+                                  const Clock& now);
+
+    // One interval: notices exits, new threads and children, foreign changes
+    // (released), reads the accounting, decides and applies.
+    void tick(const Clock& now, const CpuLoad& load);
+
+    // A clean stop: restores every thread it changed (OnStop::restore) or leaves
+    // them; the requests stay in the journal either way.
+    void stop(OnStop on_stop, const Clock& now);
+
+    [[nodiscard]] std::vector<protocol::WorkloadStatus> status(bool with_memory) const;
+    // The workload holding pid or tid `id`, nullopt when none.
+    [[nodiscard]] std::optional<protocol::WorkloadStatus> show(int id) const;
+    [[nodiscard]] const std::deque<protocol::ReleaseEvent>& releases() const { return releases_; }
+    [[nodiscard]] std::size_t thread_count() const;
+    [[nodiscard]] std::size_t widened_count() const;
+    [[nodiscard]] std::size_t workload_count() const { return workloads_.size(); }
+
+private:
+    struct Change {
+        int pid = 0;
+        int tid = 0;
+        CpuSet to;
+        std::string line;  // what to log once applied
+    };
+
+    CpuSet hard_of(const CpuSet& original) const;
+    std::optional<ManagedThread> take_thread(Workload& w, int tid, const Clock& now, std::string* refusal);
+    void take_new_threads(Workload& w, const Clock& now, std::vector<Change>& changes);
+    void take_children(Workload& w, const Clock& now, std::vector<Change>& changes);
+    void release(Workload& w, ManagedThread& t, const std::string& reason, const Clock& now);
+    Journal journal_with(const std::vector<Change>& changes) const;
+    // Journals the changes, then makes them and reads each mask back; false (and
+    // nothing changed) when the journal cannot be written.
+    bool commit(std::vector<Change>& changes, const Clock& now);
+    bool save();
+    Result<void> remove_soft(int pid, int id, bool whole_process, const Clock& now);
+    protocol::WorkloadStatus status_of(const Workload& w, bool with_memory) const;
+
+    linux_backend::Env env_;
+    JournalFile journal_;
+    Log log_;
+    CpuSet reserved_;
+    SoftAffinityTuning tuning_;
+    bool rehome_ = false;
+    std::map<int, Workload> workloads_;  // by pid
+    std::deque<protocol::ReleaseEvent> releases_;
+};
+
+}  // namespace affine::daemon

@@ -1,0 +1,151 @@
+#include "state_dir.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace affine::daemon {
+namespace {
+
+std::string parent_of(const std::string& path) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::unexpected<Error> sys_failure(const std::string& what, int err) {
+    return failure(fmt::format("{}: {}", what, std::strerror(err)), err);
+}
+
+}  // namespace
+
+std::string state_dir_path(const std::string& option) {
+    if (!option.empty()) return option;
+    const char* env = std::getenv("AFFINE_STATE_DIR");
+    return env != nullptr && *env != '\0' ? env : "/run/affine";
+}
+
+std::string lock_path(const std::string& dir) { return dir + "/daemon.lock"; }
+std::string journal_path(const std::string& dir) { return dir + "/soft-affinity.json"; }
+std::string socket_path(const std::string& dir) { return dir + "/daemon.sock"; }
+
+Result<void> prepare_state_dir(const std::string& dir) {
+    struct stat st{};
+    if (::lstat(dir.c_str(), &st) != 0) {
+        if (errno != ENOENT) return sys_failure(fmt::format("state directory {}", dir), errno);
+        if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+            return sys_failure(fmt::format("create the state directory {}", dir), errno);
+        if (::lstat(dir.c_str(), &st) != 0) return sys_failure(fmt::format("state directory {}", dir), errno);
+    }
+    if (S_ISLNK(st.st_mode)) return failure(fmt::format("state directory {} is a symlink; refusing it", dir), ELOOP);
+    if (!S_ISDIR(st.st_mode)) return failure(fmt::format("state directory {} is not a directory", dir), ENOTDIR);
+    if (st.st_uid != ::geteuid())
+        return failure(fmt::format("state directory {} belongs to uid {}, not to this daemon's uid {}", dir, st.st_uid,
+                                   ::geteuid()),
+                       EPERM);
+    if ((st.st_mode & 0022) != 0)
+        return failure(fmt::format("state directory {} is writable by others (mode {:o}); make it 0755", dir,
+                                   st.st_mode & 07777),
+                       EPERM);
+    return {};
+}
+
+Result<InstanceLock> InstanceLock::acquire(const std::string& dir) {
+    std::string path = lock_path(dir);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return sys_failure(fmt::format("open the lock {}", path), errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char buf[32] = {};
+        ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+        ::close(fd);
+        std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "?";
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+        if (err == EWOULDBLOCK)
+            return failure(fmt::format("another affine daemon runs on this host (pid {}, lock {})", holder, path),
+                           EBUSY);
+        return sys_failure(fmt::format("lock {}", path), err);
+    }
+    std::string pid = fmt::format("{}\n", ::getpid());
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+        int err = errno;
+        ::close(fd);
+        return sys_failure(fmt::format("write {}", path), err);
+    }
+    return InstanceLock(fd);
+}
+
+InstanceLock::~InstanceLock() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+Result<void> write_file_atomically(const std::string& path, const std::string& text) {
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+        return failure(fmt::format("{} is a symlink; refusing to write through it", path), ELOOP);
+    std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return sys_failure(fmt::format("write {}", tmp), errno);
+    std::size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return sys_failure(fmt::format("write {}", tmp), err);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return sys_failure(fmt::format("sync {}", tmp), err);
+    }
+    if (::close(fd) != 0) return sys_failure(fmt::format("close {}", tmp), errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return sys_failure(fmt::format("rename {} to {}", tmp, path), err);
+    }
+    int dfd = ::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+    return {};
+}
+
+Result<std::optional<std::string>> read_file_nofollow(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        if (errno == ELOOP) return failure(fmt::format("{} is a symlink; refusing to read it", path), ELOOP);
+        return sys_failure(fmt::format("read {}", path), errno);
+    }
+    std::string text;
+    char buf[65536];
+    while (true) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            ::close(fd);
+            return sys_failure(fmt::format("read {}", path), err);
+        }
+        if (n == 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
+}
+
+}  // namespace affine::daemon

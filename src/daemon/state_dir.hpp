@@ -1,0 +1,44 @@
+// The daemon's state directory (/run/affine by default): the instance lock, the
+// journal, the control socket. Files in it are written atomically (temporary file,
+// fsync, rename, fsync of the directory), mode 0600, and never through a symlink.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "affine/error.hpp"
+
+namespace affine::daemon {
+
+// --state-dir, else $AFFINE_STATE_DIR, else /run/affine.
+std::string state_dir_path(const std::string& option);
+
+// The paths of the daemon's files in `dir`.
+std::string lock_path(const std::string& dir);     // daemon.lock: flock'ed while a daemon runs
+std::string journal_path(const std::string& dir);  // soft-affinity.json
+std::string socket_path(const std::string& dir);   // daemon.sock
+
+// Creates `dir` (mode 0755, so unprivileged clients reach the socket) when missing;
+// refuses a path that is a symlink or not a directory, or that another user owns.
+Result<void> prepare_state_dir(const std::string& dir);
+
+// The instance lock: held for the daemon's life (the file descriptor stays open).
+class InstanceLock {
+public:
+    // Takes the lock without waiting; failed error naming the pid that holds it.
+    static Result<InstanceLock> acquire(const std::string& dir);
+    InstanceLock(InstanceLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+    InstanceLock& operator=(InstanceLock&&) = delete;
+    ~InstanceLock();
+
+private:
+    explicit InstanceLock(int fd) : fd_(fd) {}
+    int fd_ = -1;
+};
+
+// Writes `text` to `path` atomically, mode 0600, not following a symlink at `path`.
+Result<void> write_file_atomically(const std::string& path, const std::string& text);
+// Reads `path` without following a symlink; nullopt when it does not exist.
+Result<std::optional<std::string>> read_file_nofollow(const std::string& path);
+
+}  // namespace affine::daemon

@@ -1,0 +1,115 @@
+#include "create.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "affine/set_grammar.hpp"
+
+extern char** environ;
+
+namespace affine::xen {
+
+Result<CreateLock> CreateLock::acquire(const std::string& path) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int code = errno;
+        return failure(fmt::format("lock {}: {}", path, std::strerror(code)), code);
+    }
+    while (::flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        int code = errno;
+        ::close(fd);
+        return failure(fmt::format("lock {}: {}", path, std::strerror(code)), code);
+    }
+    return CreateLock(fd);
+}
+
+CreateLock::~CreateLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
+}
+
+std::string create_lock_path(std::string_view host_spec) {
+    if (host_spec.starts_with("sim:")) return fmt::format("{}.create-lock", host_spec.substr(4));
+    // The real host.
+    const char* dir = std::getenv("AFFINE_RUN_DIR");
+    return fmt::format("{}/xen-create.lock", dir != nullptr && *dir != '\0' ? dir : "/run/affine");
+}
+
+std::string xl_binary() {
+    const char* xl = std::getenv("AFFINE_XL");
+    return xl != nullptr && *xl != '\0' ? xl : "xl";
+}
+
+Result<int> run_program(const std::vector<std::string>& argv) {
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::fflush(stdout);
+    pid_t pid = 0;
+    int rc = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ);
+    if (rc != 0) return failure(fmt::format("cannot run {}: {}", argv[0], std::strerror(rc)), rc);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno == EINTR) continue;
+        int code = errno;
+        return failure(fmt::format("waiting for {}: {}", argv[0], std::strerror(code)), code);
+    }
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+std::string shell_command_line(const std::vector<std::string>& argv) {
+    std::string out;
+    for (const std::string& a : argv) {
+        if (!out.empty()) out += ' ';
+        const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                             "0123456789_-./=:,+@%") == std::string::npos;
+        if (plain) {
+            out += a;
+            continue;
+        }
+        out += '\'';
+        for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        out += '\'';
+    }
+    return out;
+}
+
+Result<int> sim_xl_create(Hypervisor& hv, const XlDomain& domain) {
+    SimulationControl* sim = hv.simulation();
+    if (sim == nullptr) return failure("building a domain without xl needs a simulated host");
+    auto topology = hv.topology();
+    if (!topology) return std::unexpected(topology.error());
+    NewDomain d;
+    d.max_vcpus = domain.max_vcpus;
+    d.allocated_vcpus = domain.max_vcpus;
+    d.memory_bytes = domain.memory_mib << 20;
+    d.name = domain.name;
+    d.vcpu_hard.assign(static_cast<std::size_t>(domain.max_vcpus), topology->all_cpus());
+    d.vcpu_soft = d.vcpu_hard;
+    if (domain.cpus) {
+        auto masks = resolve_xl_cpus(*domain.cpus, domain.max_vcpus, *topology, "cpus");
+        if (!masks) return std::unexpected(masks.error());
+        d.vcpu_hard = *masks;
+    }
+    if (domain.cpus_soft) {
+        auto masks = resolve_xl_cpus(*domain.cpus_soft, domain.max_vcpus, *topology, "cpus_soft");
+        if (!masks) return std::unexpected(masks.error());
+        d.vcpu_soft = *masks;
+    }
+    return sim->create_domain(d);
+}
+
+}  // namespace affine::xen

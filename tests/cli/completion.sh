@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The bash completion (completions/affine.bash) offers commands, options from
+# --help, process ids, CPU and node terms, and policies: simulated as bash calls it.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../completions/affine.bash"
+
+# complete_line WORDS...: runs the completion function with the cursor on the last
+# word (bash's COMP_WORDS, with "=" split off as COMP_WORDBREAKS does); the
+# candidates are in $candidates, one a line.
+complete_line() {
+    COMP_WORDS=("$AFFINE" "$@")
+    COMP_CWORD=$(($# ))
+    COMPREPLY=()
+    _affine
+    candidates=$(printf '%s\n' "${COMPREPLY[@]}")
+}
+has() { if grep -qxF -- "$2" <<<"$candidates"; then pass "$1"; else fail "$1" "no '$2' in: $(tr '\n' ' ' <<<"$candidates")"; fi; }
+lacks() { if grep -qxF -- "$2" <<<"$candidates"; then fail "$1" "'$2' offered"; else pass "$1"; fi; }
+
+expect_eq "complete -F _affine affine is registered" "complete -F _affine affine" "$(complete -p affine)"
+
+complete_line ""
+has "commands" "topo"
+has "commands include xen" "xen"
+complete_line "pl"
+expect_eq "a prefix completes to the one command" "place" "$candidates"
+
+complete_line topo --
+has "topo options from --help" "--host"
+has "topo --json" "--json"
+has "topo --pretty" "--pretty"
+complete_line show 1 --m
+expect_eq "show --mask" "--mask" "$candidates"
+
+complete_line topo --json "=" ""
+expect_eq "--json= values" "$(printf 'compact\npretty')" "$candidates"
+
+complete_line show ""
+has "show completes pids: our own" "$$"
+has "show completes pids: pid 1" "1"
+
+complete_line pin ""
+has "pin's first argument is a CPU term: all" "all"
+has "pin's first argument: node:0" "node:0"
+has "pin's first argument: CPU 0" "0"
+lacks "pin's first argument is not a pid" "$$"
+complete_line pin "0-1,no"
+has "the last term of a set completes" "0-1,node:0"
+complete_line pin "all,^no"
+has "a negated term completes" "all,^node:0"
+complete_line pin "all,^so"
+has "location terms complete" "all,^socket:"
+complete_line pin "co"
+has "core: completes" "core:"
+complete_line pin 0 ""
+has "pin's second argument is a pid" "$$"
+
+complete_line migrate "$$" ""
+has "migrate's second argument is a node" "0"
+lacks "migrate's second argument is not a node: term" "node:0"
+
+complete_line place --policy ""
+expect_eq "policies" "$(printf 'best-effort\nbest-effort-hard\nprio-mem-only\nany')" "$candidates"
+complete_line run --mem-policy i
+expect_eq "memory policies" "interleave" "$candidates"
+complete_line calc 0 --to ""
+has "calc --to" "json"
+complete_line show 1 --to ""
+lacks "show --to has no json" "json"
+
+complete_line xen ""
+has "xen subcommands" "vcpu-pin"
+complete_line xen vcpu-pin --
+has "xen subcommand options" "--force"
+complete_line xen --host ""
+has "xen --host" "sim:"
+finish

@@ -1,0 +1,121 @@
+#!/bin/bash
+# affine daemon on this machine, with a private state directory, managing only
+# processes this test starts: systemd readiness, one instance, pin/run --soft,
+# status and show, a release, bad requests, reload, SIGTERM and kill -9. ~10 s.
+set -u
+. "$(dirname "$0")/linux_lib.bash" "$@"
+
+state=$(mktemp -d)
+export AFFINE_STATE_DIR=$state/run   # never the host's /run/affine
+conf=$state/daemon.conf
+printf 'interval = "200ms"\n' > "$conf"
+daemon_pid=
+stop_daemon() {
+    if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2> /dev/null || true; wait "$daemon_pid" 2> /dev/null || true; fi
+    daemon_pid=
+}
+trap 'stop_daemon; cleanup; rm -rf "$state"' EXIT
+
+# Without a daemon: exit 1 and how to start one.
+start sleep 60
+check_status pin-soft-without-daemon 1 "$affine" pin --soft 0 "$pid"
+check_has pin-soft-without-daemon-says-how "$out" "no affine daemon runs"
+check_has pin-soft-without-daemon-says-how "$out" "systemctl start affine"
+check_status run-soft-without-daemon 1 "$affine" run --soft 0 -- true
+check_status daemon-status-without-daemon 1 "$affine" daemon status
+
+# A bad configuration is refused with its line.
+printf 'interval = "200ms"\non_stop = "sometimes"\n' > "$state/bad.conf"
+check_status daemon-bad-config 2 "$affine" daemon --config "$state/bad.conf"
+check_has daemon-bad-config-line "$out" "bad.conf:2: on_stop = \"sometimes\""
+
+# READY=1 over $NOTIFY_SOCKET once it has reconciled (libsystemd's sd_notify).
+notify=$state/notify.sock
+python3 - "$notify" > "$state/notify.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+try:
+    while True:
+        msg = s.recv(4096).decode()
+        print(msg.replace("\n", " "), flush=True)
+        if "READY=1" in msg:
+            break
+except socket.timeout:
+    pass
+PY
+listener=$!
+for _ in $(seq 50); do [ -S "$notify" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$notify "$affine" daemon --config "$conf" > "$state/daemon.log" 2>&1 &
+daemon_pid=$!
+wait "$listener"
+check_has daemon-ready-notified "$(cat "$state/notify.log")" "READY=1"
+check_has daemon-status-notified "$(cat "$state/notify.log")" "STATUS=managing 0 threads"
+check_status daemon-one-instance 1 "$affine" daemon --config "$conf"
+check_has daemon-one-instance-says "$out" "another affine daemon runs on this host (pid $daemon_pid"
+check_eq state-dir-mode 755 "$(stat -c %a "$AFFINE_STATE_DIR")"
+check_eq socket-mode 666 "$(stat -c %a "$AFFINE_STATE_DIR/daemon.sock")"
+
+# pin --soft: home on CPU 0 (this machine's CPUs are one node: CPU 0 is the soft set).
+before=$(cpus_allowed "$pid")
+check_status pin-soft 0 "$affine" pin --soft 0 "$pid"
+check_has pin-soft-output "$out" "soft CPUs 0"
+check_eq pin-soft-applied 0 "$(cpus_allowed "$pid")"
+check_eq journal-mode 600 "$(stat -c %a "$AFFINE_STATE_DIR/soft-affinity.json")"
+check_status daemon-status 0 "$affine" daemon status
+check_has daemon-status-lists "$out" "pid $pid (sleep)"
+check_status daemon-status-json 0 "$affine" daemon status --json
+check_eq daemon-status-json-applied '"0"' "$(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["workloads"][0]["threads"][0]["applied"]))' <<< "$out")"
+check_status show-asks-daemon 0 "$affine" show "$pid"
+check_has show-soft "$out" "soft affinity (managed by the affine daemon)"
+
+# Someone else changes the mask: released, left as set.
+taskset -p 2 "$pid" > /dev/null
+sleep 0.8
+check_eq released-left-alone 1 "$(cpus_allowed "$pid")"
+check_has released-logged "$(cat "$state/daemon.log")" "release pid $pid (sleep): its mask was changed to CPUs 1 by someone else"
+check_status released-in-status 0 "$affine" daemon status
+check_has released-in-status "$out" "recent releases:"
+
+# Bad requests on the socket, straight.
+sock=$AFFINE_STATE_DIR/daemon.sock
+check_has socket-not-json "$("$helpers/unix_request" "$sock" '{"op":')" '"error":"request is not JSON"'
+check_has socket-unknown-op "$("$helpers/unix_request" "$sock" '{"op":"kill"}')" 'unknown op'
+check_has socket-oversized "$("$helpers/unix_request" "$sock" --bytes 200000)" 'request longer than 65536 bytes'
+check_has socket-survives "$("$helpers/unix_request" "$sock" '{"op":"status"}')" '"ok":true'
+
+# Reload: a bad file is refused and the running configuration stays.
+printf 'interval = "1s"\nbogus = 1\n' > "$conf"
+check_status reload-bad 1 "$affine" daemon reload
+check_has reload-bad-line "$out" "daemon.conf:2: unknown key bogus"
+printf 'interval = "250ms"\n' > "$conf"
+check_status reload-good 0 "$affine" daemon reload
+kill -HUP "$daemon_pid"
+sleep 0.3
+check_has reload-sighup "$(cat "$state/daemon.log")" "SIGHUP: reloading"
+
+# run --soft: the command starts already managed (it waited for the daemon).
+out=$("$affine" run --soft 1 -- grep Cpus_allowed_list /proc/self/status 2>&1)
+check_has run-soft-mask "$out" "Cpus_allowed_list:	1"
+check_has run-soft-says "$out" "soft CPUs 1 through the daemon"
+
+# kill -9 and a new start: the request is taken up again.
+start sleep 60
+"$affine" pin --soft 1 "$pid" > /dev/null
+kill -KILL "$daemon_pid"; wait "$daemon_pid" 2> /dev/null
+"$affine" daemon --config "$conf" >> "$state/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 50); do "$affine" daemon status > /dev/null 2>&1 && break; sleep 0.1; done
+check_status restart-takes-up 0 "$affine" daemon status
+check_has restart-takes-up "$out" "pid $pid (sleep)"
+check_eq restart-keeps-mask 1 "$(cpus_allowed "$pid")"
+
+# SIGTERM restores what it changed.
+kill -TERM "$daemon_pid"
+rc=0; wait "$daemon_pid" || rc=$?
+daemon_pid=
+check_eq sigterm-exit 0 "$rc"
+check_eq sigterm-restores "$before" "$(cpus_allowed "$pid")"
+check_has sigterm-logged "$(cat "$state/daemon.log")" "stopping: 1 thread restored"
+finish

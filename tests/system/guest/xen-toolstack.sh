@@ -1,0 +1,236 @@
+# dom0 scenario of test-xen-toolstack.sh (busybox sh): Xen 4.17 with its real
+# toolstack (xenstored, xl) on 4 nodes of 1 pCPU. Every `affine xen` command is
+# checked against xl's own view: `xl info -n`, `xl list [-n]`, `xl vcpu-list`,
+# and the hypervisor's NUMA dump read with `xl debug-keys u` + `xl dmesg`.
+# Guests are PV (TCG has no VMX), with the kernel of the kit and a busybox
+# ramdisk; each `xl create` costs 10-15 s here.
+
+NCPUS=$(xl info | awk '/^nr_cpus/ {print $3}')
+ALL_CPUS=$(seq -s' ' 0 $((NCPUS - 1)))
+GIB=$((1 << 30))
+
+now() { cut -d' ' -f1 /proc/uptime; }
+
+# mkcfg NAME [LINES...]: a PV guest configuration in /tmp/NAME.cfg.
+mkcfg() {
+    _n=$1
+    shift
+    {
+        echo "# test guest $_n"
+        echo "name = \"$_n\""
+        echo 'type = "pv"'
+        echo 'kernel = "/guest/vmlinux.gz"'
+        echo 'ramdisk = "/guest/initrd.gz"'
+        echo 'extra = "console=hvc0 quiet"'
+        echo "memory = ${MEM:-128}"
+        echo 'vcpus = 1'
+        echo 'on_poweroff = "destroy"'
+        for _l in "$@"; do echo "$_l"; done
+    } > "/tmp/$_n.cfg"
+}
+
+# norm MASK: a CPU list as "0 1 3": xl's "all" is every CPU; ids past the host's
+# CPUs (bits a stored mask may carry) are dropped.
+norm() {
+    [ "$1" = all ] && { echo "$ALL_CPUS"; return; }
+    echo "$1" | tr ',' '\n' | awk -v n="$NCPUS" -F- '
+        NF == 1 && $1 != "" { if ($1 < n) printf "%s%d", s++ ? " " : "", $1 }
+        NF == 2 { for (i = $1; i <= $2 && i < n; i++) printf "%s%d", s++ ? " " : "", i }
+        END { print "" }'
+}
+
+# xl's view of a domain's vCPU masks: "VCPU:HARD/SOFT ..." (normalized).
+xl_masks() {
+    xl vcpu-list "$1" | awk 'NR > 1 {print $3, $(NF-2), $NF}' | while read -r v h s; do
+        printf '%s:%s/%s ' "$v" "$(norm "$h" | tr ' ' ,)" "$(norm "$s" | tr ' ' ,)"
+    done
+}
+# affine's view of the same, from `affine xen show DOM` (text).
+affine_masks() {
+    affine xen show "$1" | awk '$1 ~ /^[0-9]+$/ {print $1, $2, $3}' | while read -r v h s; do
+        printf '%s:%s/%s ' "$v" "$(norm "$h" | tr ' ' ,)" "$(norm "$s" | tr ' ' ,)"
+    done
+}
+
+# The hypervisor's NUMA dump through xl: "node:pages ..." of domain DOMID
+# (nodes with pages only).
+xl_memory() {
+    xl dmesg -c > /dev/null
+    xl debug-keys u
+    xl dmesg | tr -d '\r' | awk -v d="$1" '
+        /Memory location of each domain/ { inside = 1; next }
+        inside && ($0 ~ "Domain " d " \\(total" || $0 ~ " d" d " \\(total") { mine = 1; next }
+        inside && /\(total/ { mine = 0 }
+        mine && /Node [0-9]+:/ { n = $(NF-1); sub(":", "", n); if ($NF > 0) printf "%s:%s ", n, $NF }'
+    echo
+}
+# affine's view: `affine xen numastat DOM --json`, in pages; its exit status
+# and stderr instead when it fails.
+affine_memory() {
+    affine xen numastat "$1" --json > /tmp/numastat.json 2> /tmp/numastat.err ||
+        { echo "affine exited $?: $(cat /tmp/numastat.err)"; return; }
+    tr -d ' \n' < /tmp/numastat.json | awk '{
+        i = index($0, "\"memory_bytes_per_node\":{"); s = substr($0, i + 25); s = substr(s, 1, index(s, "}") - 1)
+        n = split(s, kv, ","); for (k = 1; k <= n; k++) { split(kv[k], p, ":"); gsub("\"", "", p[1])
+            if (p[2] > 0) printf "%s:%d ", p[1], p[2] / 4096 } print "" }'
+}
+# The node that holds at least 99% of a domain's memory (xl's view), or "split".
+xl_memory_node() {
+    xl_memory "$1" | tr ' ' '\n' | awk -F: 'NF == 2 {t += $2; p[$1] = $2}
+        END { for (n in p) if (p[n] * 100 >= t * 99) { print n; exit } print "split" }'
+}
+domid_of() { xl domid "$1" 2> /dev/null; }
+# xl list -n: the "NODE Affinity" column of a domain.
+xl_node_affinity() { xl list -n "$1" | awk 'NR == 2 {print $NF}'; }
+# The nodes `affine xen create` printed as its plan.
+plan_nodes() { awk '$1 == "nodes" {print $2; exit}' "$1"; }
+
+create_xl() { # LOG ARGS...: xl create, its output to /tmp/LOG.xl
+    _l=$1
+    shift
+    xl create "$@" > "/tmp/$_l.xl" 2>&1
+    _rc=$?
+    echo "xl create $* -> $_rc (t=$(now))"
+    return $_rc
+}
+
+# ------------------------------------------------------------- the toolstack
+check_contains toolstack-xl-info "$(xl info)" "xen_major"
+check_eq toolstack-nodes 4 "$(xl info | awk '/^nr_nodes/ {print $3}')"
+check_contains toolstack-dom0-named "$(xl list)" "Domain-0"
+
+# ------------------------------------------------------------- topo vs xl info -n
+# cpu_topology: "cpu: core socket node"; numa_info: "node: memsize memfree distances".
+xl info -n > /tmp/info.txt
+xl_cpu_nodes=$(awk '/^cpu_topology/ {f = 1; next} f && /^ *[0-9]+:/ {printf "%s%s", s++ ? " " : "", $4} f && /^numa_info/ {exit}' /tmp/info.txt)
+xl_node_mem=$(awk '/^numa_info/ {f = 1; next} f && /^ *[0-9]+:/ {printf "%s%s", s++ ? " " : "", $2} f && !/^ *[0-9]+:/ && !/node:/ {f = 0}' /tmp/info.txt)
+xl_distances=$(awk '/^numa_info/ {f = 1; next} f && /^ *[0-9]+:/ {printf "%s%s", s++ ? " " : "", $4} f && !/^ *[0-9]+:/ && !/node:/ {f = 0}' /tmp/info.txt)
+affine xen topo --json | tr -d ' \n' > /tmp/topo.json
+aff_cpu_nodes=$(sed 's/.*"cpus":\[\(.*\)\],"nodes".*/\1/' /tmp/topo.json | grep -o '"node":[0-9]*' | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')
+check_eq topo-cpu-nodes-match-xl "$xl_cpu_nodes" "$aff_cpu_nodes"
+aff_node_mem=$(grep -o '"memory_total_bytes":[0-9]*' /tmp/topo.json | cut -d: -f2 | awk '{printf "%s%d", s++ ? " " : "", $1 / 1048576}')
+check_eq topo-node-memory-matches-xl "$xl_node_mem" "$aff_node_mem"
+aff_distances=$(grep -o '"distances":{[^}]*}' /tmp/topo.json | sed 's/"distances":{//; s/}//; s/"[0-9]*"://g' | tr '\n' ' ' | sed 's/ $//')
+check_eq topo-distances-match-xl "$xl_distances" "$aff_distances"
+# Free memory moves a little (scrubbing, dom0): within 4 MiB per node.
+xl_free=$(awk '/^numa_info/ {f = 1; next} f && /^ *[0-9]+:/ {printf "%s%s", s++ ? " " : "", $3} f && !/^ *[0-9]+:/ && !/node:/ {f = 0}' /tmp/info.txt)
+aff_free=$(affine xen topo | awk '$1 ~ /^[0-9]+$/ {print $4}' | tr '\n' ' ')
+aff_free_mib=$(affine xen topo --json | tr -d ' \n' | grep -o '"memory_free_bytes":[0-9]*' | cut -d: -f2 | awk '{printf "%s%d", s++ ? " " : "", $1 / 1048576}')
+ok=$(echo "$xl_free|$aff_free_mib" | awk -F'|' '{n = split($1, a, " "); split($2, b, " "); for (i = 1; i <= n; i++) if (a[i] - b[i] > 4 || b[i] - a[i] > 4) {print "no"; exit} print "yes"}')
+check_eq topo-free-memory-matches-xl yes "$ok"
+[ "$ok" = yes ] || echo "free: xl $xl_free / affine $aff_free_mib ($aff_free)"
+
+# ------------------------------------------------------------- domains vs xl list
+xl_domains=$(xl list | awk 'NR > 1 {printf "%s%s:%s:%s", s++ ? " " : "", $2, $4, $3}')
+aff_domains=$(affine xen domains | awk 'NR > 1 {m = $3; printf "%s%s:%s:%s", s++ ? " " : "", $1, $2, m}')
+echo "xl list: $xl_domains / affine: $aff_domains"
+check_eq domains-ids-and-vcpus-match-xl "$(echo "$xl_domains" | tr ' ' '\n' | cut -d: -f1-2 | tr '\n' ' ')" \
+    "$(echo "$aff_domains" | tr ' ' '\n' | cut -d: -f1-2 | tr '\n' ' ')"
+check_eq dom0-by-name-is-domid-0 "$(affine xen show 0)" "$(affine xen show Domain-0)"
+check_eq dom0-masks-match-xl "$(xl_masks 0)" "$(affine_masks Domain-0)"
+check_eq dom0-memory-matches-xl "$(xl_memory 0)" "$(affine_memory 0)"
+
+# ------------------------------------------------------------- a domain made by xl itself
+mkcfg gx
+create_xl gx /tmp/gx.cfg && pass xl-create-gx || fail xl-create-gx "$(cat /tmp/gx.xl)"
+gx=$(domid_of gx)
+check_eq name-resolves-like-xl "$gx" "$(affine xen show gx --json | tr -d ' \n' | sed 's/^{"domid":\([0-9]*\),.*/\1/')"
+check_eq gx-masks-match-xl "$(xl_masks gx)" "$(affine_masks gx)"
+check_eq gx-memory-matches-xl "$(xl_memory "$gx")" "$(affine_memory gx)"
+# libxl's own placement sets the node affinity explicitly (xc_domain_node_setaffinity):
+# vCPU pinning does not move it afterwards, as the checks below see.
+check_eq gx-node-affinity-matches-xl "$(xl_node_affinity gx)" "$(affine xen node-affinity gx | awk '{print $5}')"
+gx_nodes=$(xl_node_affinity gx)
+# vcpu-pin by name: soft to node 2, then hard to CPU 3; xl reads the same masks.
+check_cmd pin-soft-node2 affine xen vcpu-pin gx all all node:2
+check_eq pin-soft-node2-xl-sees-it "0:$(norm all | tr ' ' ,)/2 " "$(xl_masks gx)"
+check_eq pin-soft-node2-xl-node-affinity-kept "$gx_nodes" "$(xl_node_affinity gx)"
+check_eq pin-soft-node2-node-affinity-matches-xl "$(xl_node_affinity gx)" \
+    "$(affine xen node-affinity gx | awk '{print $5}')"
+check_cmd pin-hard-3 affine xen vcpu-pin gx 0 3 -
+check_eq pin-hard-3-xl-sees-it "0:3/2 " "$(xl_masks gx)"
+# node-affinity explicit, then back to auto; xl list -n is the reader.
+check_cmd node-affinity-explicit-1 affine xen node-affinity gx 1
+check_eq node-affinity-explicit-1-xl 1 "$(xl_node_affinity gx)"
+check_cmd node-affinity-auto affine xen node-affinity gx all
+check_eq node-affinity-auto-xl 3 "$(xl_node_affinity gx)"
+# place: best-effort on the least loaded node with memory; the masks xl reads
+# are the plan's; the memory stays where libxl put it (Xen never moves it).
+check_cmd vcpu-pin-reset affine xen vcpu-pin gx all all all
+affine xen place gx > /tmp/place.out 2> /tmp/place.err
+check_eq place-gx-exit 0 "$?"
+placed=$(plan_nodes /tmp/place.out)
+check_eq place-gx-xl-soft "0:$(norm all | tr ' ' ,)/$placed " "$(xl_masks gx)"
+check_eq place-gx-memory-unchanged-xl "$(xl_memory "$gx")" "$(affine_memory gx)"
+xl destroy gx
+
+# ------------------------------------------------------------- affine xen create
+# Two creations at once: the lock makes the second plan on what the first took,
+# so the two land on different nodes (without it both would see the same state
+# and choose the same node).
+mkcfg ga
+mkcfg gb
+affine xen create /tmp/ga.cfg > /tmp/ga.out 2> /tmp/ga.err &
+pa=$!
+affine xen create /tmp/gb.cfg > /tmp/gb.out 2> /tmp/gb.err &
+pb=$!
+wait $pa
+ra=$?
+wait $pb
+rb=$?
+echo "affine xen create ga -> $ra, gb -> $rb (t=$(now))"
+check_eq create-ga-exit 0 "$ra"
+check_eq create-gb-exit 0 "$rb"
+[ "$ra" = 0 ] || cat /tmp/ga.out /tmp/ga.err
+[ "$rb" = 0 ] || cat /tmp/gb.out /tmp/gb.err
+na=$(plan_nodes /tmp/ga.out)
+nb=$(plan_nodes /tmp/gb.out)
+check_ne create-concurrent-different-nodes "$na" "$nb"
+check_contains create-ga-xl-command "$(cat /tmp/ga.out)" "xl command: xl create /tmp/ga.cfg 'cpus_soft=\"$na\"'"
+check_eq create-ga-memory-on-plan-xl "$na" "$(xl_memory_node "$(domid_of ga)")"
+check_eq create-gb-memory-on-plan-xl "$nb" "$(xl_memory_node "$(domid_of gb)")"
+check_eq create-ga-soft-xl "0:$(norm all | tr ' ' ,)/$na " "$(xl_masks ga)"
+check_contains create-ga-says-where-planned "$(cat /tmp/ga.out)" "memory is where planned"
+check_eq create-ga-read-back-matches-xl "$(xl_memory "$(domid_of ga)")" "$(affine_memory ga)"
+xl destroy ga
+xl destroy gb
+
+# A hard cpus= the user gave is a limit the plan honours (libxl's own placement
+# ignores it and puts the memory on another node).
+mkcfg gh 'cpus = "0"'
+affine xen create /tmp/gh.cfg > /tmp/gh.out 2> /tmp/gh.err
+check_eq create-hard-exit 0 "$?"
+check_eq create-hard-plan-node0 0 "$(plan_nodes /tmp/gh.out)"
+check_eq create-hard-xl-masks "0:0/0 " "$(xl_masks gh)"
+check_eq create-hard-memory-node0-xl 0 "$(xl_memory_node "$(domid_of gh)")"
+xl destroy gh
+
+# Refusals: more memory than the host has free, and a hard limit whose node
+# cannot hold it; nothing is created.
+MEM=2600 mkcfg gbig
+affine xen create /tmp/gbig.cfg > /tmp/gbig.out 2> /tmp/gbig.err
+check_eq create-refused-exit 1 "$?"
+check_contains create-refused-reason "$(cat /tmp/gbig.err)" "not created"
+check_not_contains create-refused-no-xl-run "$(cat /tmp/gbig.out)" "created domain"
+check_not_contains create-refused-no-domain "$(xl list)" "gbig"
+MEM=900 mkcfg ghbig 'cpus = "node:1"'
+affine xen create /tmp/ghbig.cfg > /tmp/ghbig.out 2> /tmp/ghbig.err
+check_eq create-refused-hard-limit-exit 1 "$?"
+check_not_contains create-refused-hard-limit-no-domain "$(xl list)" "ghbig"
+
+# xl's own failure is passed through with its exit status: a kernel that does
+# not exist.
+mkcfg gbad 'kernel = "/guest/no-such-kernel"'
+xl create /tmp/gbad.cfg > /tmp/gbad.xl 2>&1
+xl_rc=$?
+affine xen create /tmp/gbad.cfg > /tmp/gbad.out 2> /tmp/gbad.err
+check_eq create-xl-failure-exit-is-xls "$xl_rc" "$?"
+check_ne create-xl-failure-is-failure 0 "$xl_rc"
+check_contains create-xl-failure-says-so "$(cat /tmp/gbad.err)" "exited with status $xl_rc"
+check_not_contains create-xl-failure-no-domain "$(xl list)" "gbad"
+
+# Names: an unknown one is refused (ESRCH, exit 1) naming what exists.
+affine xen show nosuch > /dev/null 2> /tmp/nosuch.err
+check_eq name-unknown-exit 1 "$?"
+check_contains name-unknown-says-which "$(cat /tmp/nosuch.err)" "no domain is named \"nosuch\" (domains: Domain-0)"
+echo "scenario end (t=$(now))"

@@ -1,0 +1,129 @@
+#include <gtest/gtest.h>
+
+#include "core/process_tracker.hpp"
+
+namespace affine::detail {
+namespace {
+
+using namespace std::chrono_literals;
+
+TrackerClock::time_point at(std::chrono::milliseconds ms) { return TrackerClock::time_point{} + 1h + ms; }
+
+TEST(ProcessTracker, FirstScanMarksEveryProcess) {
+    ProcessTracker t;
+    EXPECT_TRUE(t.scan_due(at(0ms)));
+    t.on_scan({1, 20, 300}, at(0ms));
+    EXPECT_EQ(t.take_due(at(0ms)), (std::vector<int>{1, 20, 300}));
+    EXPECT_TRUE(t.take_due(at(1ms)).empty());
+}
+
+TEST(ProcessTracker, EventsMarkOnlyWhatChanged) {
+    ProcessTracker t;
+    t.set_events_available(true);
+    t.on_scan({1, 20}, at(0ms));
+    for (int pid : t.take_due(at(0ms))) t.examined(pid, 100 + pid, Interest::none, at(0ms));
+
+    t.on_fork(41);
+    t.on_exec(20);
+    EXPECT_EQ(t.take_due(at(10ms)), (std::vector<int>{20, 41}));
+    EXPECT_FALSE(t.scan_due(at(10ms)));  // events arrive: no scan before its period
+    EXPECT_TRUE(t.scan_due(at(10'000ms)));
+}
+
+TEST(ProcessTracker, ShortLivedChildrenCostNothing) {
+    ProcessTracker t;
+    t.set_events_available(true);
+    t.on_scan({1}, at(0ms));
+    (void)t.take_due(at(0ms));
+    t.on_fork(50);
+    t.on_exit(50);
+    EXPECT_TRUE(t.take_due(at(5ms)).empty());
+    EXPECT_EQ(t.take_exited(), (std::vector<ProcessKey>{{50, 0}}));
+}
+
+TEST(ProcessTracker, ExitReportsTheExaminedIdentity) {
+    ProcessTracker t;
+    t.set_events_available(true);
+    t.on_scan({7}, at(0ms));
+    (void)t.take_due(at(0ms));
+    t.examined(7, 1234, Interest::managed, at(0ms));
+    t.on_exit(7);
+    EXPECT_EQ(t.take_exited(), (std::vector<ProcessKey>{{7, 1234}}));
+    EXPECT_FALSE(t.interest(7));
+}
+
+TEST(ProcessTracker, LostEventsAreCaughtUpByAScan) {
+    ProcessTracker t;
+    t.set_events_available(true);
+    t.on_scan({1, 7, 8}, at(0ms));
+    for (int pid : t.take_due(at(0ms))) t.examined(pid, 1000 + pid, Interest::managed, at(0ms));
+
+    // Under load the socket overflowed: 8 exited and 9 started, and no event said so.
+    t.on_events_lost();
+    EXPECT_TRUE(t.scan_due(at(100ms)));
+    t.on_scan({1, 7, 9}, at(100ms));
+    EXPECT_FALSE(t.scan_due(at(101ms)));
+    EXPECT_EQ(t.take_exited(), (std::vector<ProcessKey>{{8, 1008}}));
+    EXPECT_EQ(t.take_due(at(100ms)), (std::vector<int>{9}));
+}
+
+TEST(ProcessTracker, ReusedPidSeenOnlyByItsStartTime) {
+    ProcessTracker t;
+    t.set_events_available(true);
+    t.on_scan({7}, at(0ms));
+    (void)t.take_due(at(0ms));
+    t.examined(7, 1000, Interest::managed, at(0ms));
+    // Lost events hid both the exit of 7 and the start of a new 7; an exec of the new
+    // one (or a refresh) gets it examined, and the start time tells it apart.
+    t.on_exec(7);
+    EXPECT_EQ(t.take_due(at(10ms)), (std::vector<int>{7}));
+    t.examined(7, 2000, Interest::none, at(10ms));
+    EXPECT_EQ(t.take_exited(), (std::vector<ProcessKey>{{7, 1000}}));
+    EXPECT_EQ(t.interest(7), Interest::none);
+}
+
+TEST(ProcessTracker, WithoutEventsScansOftenerAndStillFindsEverything) {
+    TrackerOptions options;
+    options.scan_period_without_events = 1000ms;
+    ProcessTracker t(options);
+    t.set_events_available(false);
+    t.on_scan({1}, at(0ms));
+    (void)t.take_due(at(0ms));
+    EXPECT_FALSE(t.scan_due(at(999ms)));
+    EXPECT_TRUE(t.scan_due(at(1000ms)));
+    t.on_scan({1, 2}, at(1000ms));
+    EXPECT_EQ(t.take_due(at(1000ms)), (std::vector<int>{2}));
+}
+
+TEST(ProcessTracker, WatchedProcessesAreLookedAtAgainFullRefreshCoversTheRest) {
+    TrackerOptions options;
+    options.watch_period = 2000ms;
+    options.full_refresh = 60'000ms;
+    ProcessTracker t(options);
+    t.set_events_available(true);
+    t.on_scan({1, 2, 3}, at(0ms));
+    (void)t.take_due(at(0ms));
+    t.examined(1, 11, Interest::none, at(0ms));
+    t.examined(2, 12, Interest::watched, at(0ms));
+    t.examined(3, 13, Interest::managed, at(0ms));
+    EXPECT_TRUE(t.take_due(at(1999ms)).empty());
+    EXPECT_EQ(t.take_due(at(2000ms)), (std::vector<int>{2}));
+    t.examined(2, 12, Interest::watched, at(2000ms));
+    // A cgroup move or a uid change sends no event: the full refresh sees it.
+    EXPECT_EQ(t.take_due(at(60'000ms)), (std::vector<int>{1, 2, 3}));
+}
+
+TEST(ProcessTracker, ManyProcessesFewLooks) {
+    ProcessTracker t;
+    t.set_events_available(true);
+    std::vector<int> pids;
+    for (int pid = 1; pid <= 5000; ++pid) pids.push_back(pid);
+    t.on_scan(pids, at(0ms));
+    for (int pid : t.take_due(at(0ms))) t.examined(pid, 1, Interest::none, at(0ms));
+    t.on_exec(4000);
+    EXPECT_EQ(t.take_due(at(500ms)).size(), 1U);
+    EXPECT_EQ(t.size(), 5000U);
+}
+
+}  // namespace
+}  // namespace affine::detail
