@@ -23,7 +23,7 @@ flags=(-std=c++2b -stdlib=libc++ -O1 -g -fsanitize=fuzzer-no-link,address,undefi
 # parsers of outside input; the rest of the library has none and is not built here.
 cd "$src"
 sources=(fuzz/parsers_fuzz.cpp src/core/*.cpp src/linux/procfs.cpp src/linux/sysfs.cpp
-         src/xen/numa_dump.cpp src/xen/domain_names.cpp src/sim/sim_hypervisor.cpp)
+         src/xen/numa_dump.cpp src/xen/domain_names.cpp src/sim/sim_hypervisor.cpp src/state/state_file.cpp)
 objects=()
 newest_header=$(find include src -name '*.hpp' -printf '%T@\n' | sort -n | tail -n 1)
 for s in "${sources[@]}"; do

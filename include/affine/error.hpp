@@ -3,6 +3,7 @@
 
 #include <expected>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace affine {
@@ -32,16 +33,33 @@ inline std::unexpected<Error> failure(std::string message, int code = 0) {
     return std::unexpected(Error{ErrorKind::failed, std::move(message), code});
 }
 
-// The one exception type: thrown only at the top of the command line, from an Error.
+// The one exception type: thrown only at the top of the command line, from an Error,
+// and caught by the command line's run(), which prints it and sets the exit status.
 struct CommandError {
     Error error;
 };
 
-// Returns the value of `result`, or throws its error as a CommandError (front ends only).
+// Front ends only: the value of `result`, or its error thrown as a CommandError.
+// With `context`, the message becomes "context: message".
 template <typename T>
 T value_or_throw(Result<T> result) {
     if (!result) throw CommandError{std::move(result.error())};
     return std::move(*result);
 }
+inline void value_or_throw(Result<void> result) {
+    if (!result) throw CommandError{std::move(result.error())};
+}
+template <typename T>
+T value_or_throw(Result<T> result, std::string_view context) {
+    if (!result) {
+        Error e = std::move(result.error());
+        e.message = std::string(context) + ": " + e.message;
+        throw CommandError{std::move(e)};
+    }
+    return std::move(*result);
+}
+
+// Front ends only: throws a fresh error, made with usage_error() or failure().
+[[noreturn]] inline void throw_error(std::unexpected<Error> error) { throw CommandError{std::move(error).error()}; }
 
 }  // namespace affine

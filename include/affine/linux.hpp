@@ -212,7 +212,9 @@ std::string default_shield_state_file();
 // pid 1 is among them, so tasks started later inherit the shield. Before changing
 // anything it journals every task's previous mask (with its start time, so a
 // recycled tid is never restored) to the state file, fsync'ed and renamed into
-// place. Fails when a shield is already active. Changes live system state.
+// place. Fails when a shield is already active, or while another shield is being
+// set up: the journal's lock (STATE.lock, flock) is held until the shield is
+// complete. Changes live system state.
 Result<ShieldReport> shield_cpus(const ShieldOptions& options);
 
 struct UndoReport {
@@ -229,6 +231,7 @@ struct UndoReport {
 
 // Restores every journalled task that still exists to its previous mask, then
 // removes the state file. Idempotent: without a state file there is nothing to do.
+// Waits for a shield being set up (its lock) and then undoes all of it.
 // Works after an interrupted shield_cpus, since the journal precedes all changes.
 Result<UndoReport> undo_shield(const std::string& state_file);
 

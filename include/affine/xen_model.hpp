@@ -101,7 +101,8 @@ XenHost make_xen_host(Topology topology);
 // max_vcpus or max_vcpus < 1.
 Result<int> create_domain(XenHost& host, int max_vcpus, int allocated, std::optional<int> domid = std::nullopt);
 
-// Removes a domain and frees its pages. ESRCH when it does not exist.
+// Removes a domain and frees its pages. ESRCH when it does not exist, EINVAL for
+// domain 0 (the control domain, which Xen does not let itself destroy).
 Result<void> destroy_domain(XenHost& host, int domid);
 
 // XEN_DOMCTL_setvcpuaffinity. Errors, as Xen gives them: ESRCH no such domain;

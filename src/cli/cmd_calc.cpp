@@ -18,11 +18,13 @@ Command calc_command() {
                 auto opt = std::make_shared<Options>();
                 sub.add_option("SET", opt->sets, "sets in the grammar (0-3,8, node:1, all,^0, 0xff); several are joined")
                     ->required();
-                sub.add_option("--to", opt->to, "output form")
-                    ->check(CLI::IsMember({"list", "hex", "kernel", "json"}));
+                sub.add_option("--to", opt->to, "output form: list (default), hex, kernel or json");
                 sub.add_flag("--nodes", opt->nodes, "print the nodes the CPU set touches");
                 add_host_option(sub, opt->host);
                 return [opt] {
+                    if (opt->to != "list" && opt->to != "hex" && opt->to != "kernel" && opt->to != "json")
+                        throw_error(usage_error(fmt::format(
+                            "calc --to: bad output form \"{}\": expected list, hex, kernel or json", opt->to)));
                     Topology t = load_host_or_throw(opt->host);
                     CpuSet cpus;
                     for (const auto& text : opt->sets) cpus |= value_or_throw(parse_cpu_set(text, t));

@@ -16,7 +16,7 @@ namespace {
 // command, not leave libvirt a truncated list.
 void write_or_throw(const std::string& text) {
     if (std::fputs(text.c_str(), stdout) == EOF || std::fflush(stdout) != 0 || std::ferror(stdout))
-        throw CommandError{failure("numad: write error on standard output").error()};
+        throw_error(failure("numad: write error on standard output"));
 }
 
 int numad(const std::vector<std::string>& args) {

@@ -31,6 +31,9 @@ bool print_pin(const PinReport& r, ThreadScope scope) {
     for (const auto& o : r.threads)
         if (o.result == PinResult::failed) fmt::print(stderr, "affine: tid {}: {}\n", o.tid, o.error);
     if (failed > 0) fmt::print(stderr, "affine: pid {}: {} of {} threads failed\n", r.pid, failed, pinned + failed);
+    if (pinned == 0 && failed == 0)
+        fmt::print(stderr, "affine: pin pid {} to CPUs {}: the process exited before any of its threads was pinned\n",
+                   r.pid, to_list(r.cpus));
     if (!r.settled)
         fmt::print(stderr, "affine: pid {}: threads with the old mask kept appearing through {} listings; threads "
                            "started since may have the old mask\n", r.pid, r.rounds);
@@ -40,11 +43,11 @@ bool print_pin(const PinReport& r, ThreadScope scope) {
 // pin --soft CPUS PID...: every positional argument is a task.
 template <typename Options>
 int pin_soft(const Options& opt, const Topology& host) {
-    if (opt.migrate) throw CommandError{Error{ErrorKind::usage, "--migrate cannot be combined with --soft", 0}};
+    if (opt.migrate) throw_error(usage_error("--migrate cannot be combined with --soft"));
     std::vector<int> ids;
     if (!opt.cpus.empty()) ids.push_back(parse_task_id_or_throw(opt.cpus));
     for (const auto& text : opt.ids) ids.push_back(parse_task_id_or_throw(text));
-    if (ids.empty()) throw CommandError{Error{ErrorKind::usage, "pin --soft needs at least one PID or TID", 0}};
+    if (ids.empty()) throw_error(usage_error("pin --soft needs at least one PID or TID"));
     auto cpus = parse_soft_cpus_or_throw(opt.soft, host);
     auto workloads = request_soft_affinity(ids, cpus, opt.all_threads, false);
     if (!cpus) {
@@ -79,7 +82,7 @@ Command pin_command() {
                     Topology host = load_host_or_throw("live");
                     if (self->count("--soft") > 0) return pin_soft(*opt, host);
                     if (opt->cpus.empty() || opt->ids.empty())
-                        throw CommandError{Error{ErrorKind::usage, "pin needs CPUS and at least one PID", 0}};
+                        throw_error(usage_error("pin needs CPUS and at least one PID"));
                     CpuSet cpus = value_or_throw(parse_cpu_set(opt->cpus, host));
                     std::vector<int> ids;
                     for (const auto& text : opt->ids) ids.push_back(parse_task_id_or_throw(text));

@@ -46,22 +46,19 @@ void print_host_state(const PlacementHost& host) {
 
 std::vector<PlacementRequest> read_requests(const std::string& path, PlacementPolicy default_policy) {
     std::ifstream in(path);
-    if (!in) throw CommandError{Error{ErrorKind::usage, fmt::format("--requests {}: cannot open the file", path), 0}};
+    if (!in) throw_error(usage_error(fmt::format("--requests {}: cannot open the file", path)));
     std::vector<PlacementRequest> requests;
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
         auto first = line.find_first_not_of(" \t\r");
         if (first == std::string::npos || line[first] == '#') continue;
-        auto parsed = placement_request_from_json(line, default_policy);
-        if (!parsed) {
-            parsed.error().message = fmt::format("{} line {}: {}", path, number, parsed.error().message);
-            throw CommandError{parsed.error()};
-        }
-        if (parsed->name.empty()) parsed->name = fmt::format("request {}", number);
-        requests.push_back(std::move(*parsed));
+        PlacementRequest parsed = value_or_throw(placement_request_from_json(line, default_policy),
+                                                 fmt::format("{} line {}", path, number));
+        if (parsed.name.empty()) parsed.name = fmt::format("request {}", number);
+        requests.push_back(std::move(parsed));
     }
     if (requests.empty())
-        throw CommandError{Error{ErrorKind::usage, fmt::format("--requests {}: no request in the file", path), 0}};
+        throw_error(usage_error(fmt::format("--requests {}: no request in the file", path)));
     return requests;
 }
 
@@ -74,8 +71,7 @@ int place(const Options& opt, const CLI::App& sub) {
     if (batch) {
         for (const char* single : {"--vcpus", "--memory", "--cores"})
             if (sub.count(single) > 0)
-                throw CommandError{Error{ErrorKind::usage,
-                                         fmt::format("{} cannot be combined with --requests (give it per line)", single), 0}};
+                throw_error(usage_error(fmt::format("{} cannot be combined with --requests (give it per line)", single)));
         requests = read_requests(opt.requests, policy);
     } else {
         requests.push_back(single_placement_request(opt.vcpus, opt.memory, opt.cores, policy));
@@ -108,15 +104,10 @@ int place(const Options& opt, const CLI::App& sub) {
 }  // namespace
 
 PlacementRequest single_placement_request(int vcpus, const std::string& memory, bool cores, PlacementPolicy policy) {
-    if (memory.empty()) throw CommandError{Error{ErrorKind::usage, "--memory SIZE is required", 0}};
+    if (memory.empty()) throw_error(usage_error("--memory SIZE is required"));
     PlacementRequest r;
     r.vcpus = vcpus;
-    auto bytes = parse_size(memory);
-    if (!bytes) {
-        bytes.error().message = "--memory: " + bytes.error().message;
-        throw CommandError{bytes.error()};
-    }
-    r.memory_bytes = *bytes;
+    r.memory_bytes = value_or_throw(parse_size(memory), "--memory");
     r.unit = cores ? VcpuUnit::core : VcpuUnit::cpu;
     r.policy = policy;
     return r;
@@ -124,14 +115,7 @@ PlacementRequest single_placement_request(int vcpus, const std::string& memory, 
 
 PlacementHost placement_host_or_throw(Topology topology, const std::string& exclude) {
     CpuSet reserved;
-    if (!exclude.empty()) {
-        auto excluded = parse_cpu_set(exclude, topology);
-        if (!excluded) {
-            excluded.error().message = "--exclude: " + excluded.error().message;
-            throw CommandError{excluded.error()};
-        }
-        reserved = *excluded;
-    }
+    if (!exclude.empty()) reserved = value_or_throw(parse_cpu_set(exclude, topology), "--exclude");
     return make_placement_host(std::move(topology), reserved);
 }
 
@@ -139,7 +123,8 @@ Command place_command() {
     return {"place", "plan the nodes, CPUs and memory of a VM or process (NUMA placement)",
             [](CLI::App& sub) -> Action {
                 auto opt = std::make_shared<Options>();
-                sub.add_option("--vcpus", opt->vcpus, "vCPUs (or threads) to place (default 1)");
+                add_number_option(sub, "--vcpus", opt->vcpus, "vCPUs (or threads) to place (default 1)", 1,
+                                  max_vcpus_argument);
                 sub.add_option("--memory", opt->memory, "memory to place: 4G, 512M, or bytes");
                 sub.add_flag("--cores", opt->cores, "every vCPU needs a whole physical core");
                 sub.add_option("--policy", opt->policy,

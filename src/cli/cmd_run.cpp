@@ -19,7 +19,6 @@ struct Options {
     std::string nodes;
     std::string mode = "auto";
     bool verbose = false;
-    std::vector<std::string> command;
     // --place
     bool place = false;
     std::string memory;
@@ -42,10 +41,10 @@ void take_self_soft(const CpuSet& cpus) {
 LaunchPolicy soft_launch_policy(const Options& opt, const CLI::App& sub) {
     for (const char* other : {"--cpus", "--place"})
         if (sub.count(other) > 0)
-            throw CommandError{Error{ErrorKind::usage, fmt::format("{} cannot be combined with --soft", other), 0}};
+            throw_error(usage_error(fmt::format("{} cannot be combined with --soft", other)));
     Topology host = load_host_or_throw("live");
     auto cpus = parse_soft_cpus_or_throw(opt.soft, host);
-    if (!cpus) throw CommandError{Error{ErrorKind::usage, "run --soft needs CPUs (\"all\" is no preference: run without --soft)", 0}};
+    if (!cpus) throw_error(usage_error("run --soft needs CPUs (\"all\" is no preference: run without --soft)"));
     LaunchPolicy policy;
     policy.mode = sub.count("--mem-policy") > 0 ? value_or_throw(parse_mem_policy(opt.mode)) : MemPolicy::preferred;
     if (!opt.nodes.empty()) policy.nodes = value_or_throw(parse_node_set(opt.nodes, host));
@@ -62,15 +61,14 @@ LaunchPolicy soft_launch_policy(const Options& opt, const CLI::App& sub) {
 LaunchPolicy placed_launch_policy(const Options& opt, const CLI::App& sub) {
     for (const char* manual : {"--cpus", "--nodes", "--mem-policy"})
         if (sub.count(manual) > 0)
-            throw CommandError{Error{ErrorKind::usage, fmt::format("{} cannot be combined with --place (the plan "
-                                                                   "chooses the CPUs, nodes and memory policy)",
-                                                                   manual),
-                                     0}};
+            throw_error(usage_error(fmt::format("{} cannot be combined with --place (the plan chooses the CPUs, "
+                                                "nodes and memory policy)",
+                                                manual)));
     PlacementPolicy policy = value_or_throw(parse_placement_policy(opt.policy));
     PlacementRequest request = single_placement_request(opt.vcpus, opt.memory, opt.cores, policy);
     PlacementHost host = placement_host_or_throw(load_host_or_throw("live"), opt.exclude);
     Plan plan = value_or_throw(plan_placement(host, request));
-    if (plan.outcome == PlanOutcome::refused) throw CommandError{Error{ErrorKind::failed, "not placed: " + plan.fallback, 0}};
+    if (plan.outcome == PlanOutcome::refused) throw_error(failure("not placed: " + plan.fallback));
     if (plan.outcome == PlanOutcome::fallback) fmt::print(stderr, "affine: no node set fits: {}\n", plan.fallback);
     else
         fmt::print(stderr, "affine: placed {} ({}) on node{} {}\n", format_size(request.memory_bytes),
@@ -106,7 +104,7 @@ int run(const Options& opt, const CLI::App& sub) {
     } else {
         for (const char* placing : {"--memory", "--vcpus", "--cores", "--policy", "--exclude"})
             if (sub.count(placing) > 0)
-                throw CommandError{Error{ErrorKind::usage, fmt::format("{} needs --place", placing), 0}};
+                throw_error(usage_error(fmt::format("{} needs --place", placing)));
         Topology host = load_host_or_throw("live");
         if (!opt.cpus.empty()) policy.cpus = value_or_throw(parse_cpu_set(opt.cpus, host));
         if (!opt.nodes.empty()) policy.nodes = value_or_throw(parse_node_set(opt.nodes, host));
@@ -119,7 +117,8 @@ int run(const Options& opt, const CLI::App& sub) {
         fmt::print(stderr, "affine: CPUs {}, memory policy {}{}\n", to_list(a.cpus), a.kernel_mode,
                    a.nodes.empty() ? "" : fmt::format(" on nodes {}", to_list(a.nodes)));
     }
-    ExecFailure f = exec_with_policy(policy, opt.command);
+    flush_output_or_throw();
+    ExecFailure f = exec_with_policy(policy, command_words());
     fmt::print(stderr, "affine: {}\n", f.error.message);
     return f.exit_status;
 }
@@ -127,7 +126,8 @@ int run(const Options& opt, const CLI::App& sub) {
 }  // namespace
 
 Command run_command() {
-    return {"run", "run a command with CPUs and a memory policy it inherits", [](CLI::App& sub) -> Action {
+    return {"run", "run a command with CPUs and a memory policy it inherits (affine run [OPTIONS] COMMAND...)",
+            [](CLI::App& sub) -> Action {
                 auto opt = std::make_shared<Options>();
                 sub.add_option("--cpus", opt->cpus, "CPUs it may run on");
                 sub.add_option("--nodes", opt->nodes, "nodes its memory comes from");
@@ -140,16 +140,23 @@ Command run_command() {
                 sub.add_flag("--place", opt->place,
                              "plan the placement on this host (as affine place) and launch on it");
                 sub.add_option("--memory", opt->memory, "with --place: memory the command will use (4G, 512M)");
-                sub.add_option("--vcpus", opt->vcpus, "with --place: threads to give CPUs to (default 1)");
+                add_number_option(sub, "--vcpus", opt->vcpus, "with --place: threads to give CPUs to (default 1)", 1,
+                                  max_vcpus_argument);
                 sub.add_flag("--cores", opt->cores, "with --place: a whole physical core per thread");
                 sub.add_option("--policy", opt->policy,
                                "with --place: best-effort (default), best-effort-hard, prio-mem-only, any");
                 sub.add_option("--exclude", opt->exclude, "with --place: CPUs never to use");
                 sub.add_flag("-v,--verbose", opt->verbose, "print the policy read back before executing");
-                sub.add_option("COMMAND", opt->command, "the command and its arguments (after --)")->required();
                 CLI::App* self = &sub;
-                return [opt, self]() -> int { return run(*opt, *self); };
-            }};
+                return [opt, self]() -> int {
+                    if (command_words().empty())
+                        throw_error(usage_error("run needs a command: affine run [OPTIONS] [--] COMMAND [ARGS...]"));
+                    return run(*opt, *self);
+                };
+            },
+            // The first word that is not one of run's options starts the command:
+            // `affine run --cpus 0 ls -l` runs `ls -l` (as taskset and numactl do).
+            CommandWords::after_options};
 }
 
 }  // namespace affine::cli

@@ -45,7 +45,6 @@ Command shield_command() {
     return {"shield", "move every other task off CPUS (journalled; --undo restores)", [](CLI::App& sub) -> Action {
                 struct Options {
                     std::string cpus;
-                    std::vector<std::string> command;
                     bool kthreads = false;
                     bool exec = false;
                     bool undo = false;
@@ -53,17 +52,16 @@ Command shield_command() {
                 };
                 auto opt = std::make_shared<Options>();
                 sub.add_option("CPUS", opt->cpus, "CPUs to shield");
-                sub.add_option("COMMAND", opt->command, "with --exec: the command to run, after --");
                 sub.add_flag("--kthreads", opt->kthreads, "also move kernel threads that may move");
                 sub.add_flag("--exec", opt->exec, "then run COMMAND on the shielded CPUs: shield CPUS --exec -- CMD...");
                 sub.add_flag("--undo", opt->undo, "restore every task's previous mask from the journal");
                 sub.add_option("--state", opt->state,
                                "journal file (default $AFFINE_STATE_DIR/shield.json or /run/affine/shield.json)");
                 return [opt]() -> int {
-                    const std::vector<std::string>& command = opt->command;
+                    const std::vector<std::string>& command = command_words();
                     if (opt->undo) {
                         if (!opt->cpus.empty() || !command.empty() || opt->exec || opt->kthreads)
-                            throw CommandError{Error{ErrorKind::usage, "--undo takes no CPUs or other options", 0}};
+                            throw_error(usage_error("--undo takes no CPUs or other options"));
                         UndoReport u = value_or_throw(undo_shield(opt->state));
                         if (u.nothing_to_undo) {
                             fmt::print("no shield to undo ({} does not exist)\n", u.state_file);
@@ -79,13 +77,13 @@ Command shield_command() {
                         return u.failures.empty() ? 0 : 1;
                     }
                     if (opt->cpus.empty())
-                        throw CommandError{Error{ErrorKind::usage, "shield needs CPUS (or --undo)", 0}};
+                        throw_error(usage_error("shield needs CPUS (or --undo)"));
                     if (!command.empty() && !opt->exec)
-                        throw CommandError{Error{ErrorKind::usage,
-                                                 fmt::format("unexpected argument \"{}\"; to run a command use "
-                                                             "--exec -- COMMAND...", command.front()), 0}};
+                        throw_error(usage_error(fmt::format("unexpected argument \"{}\"; to run a command use "
+                                                            "--exec -- COMMAND...",
+                                                            command.front())));
                     if (opt->exec && command.empty())
-                        throw CommandError{Error{ErrorKind::usage, "--exec needs a command: shield CPUS --exec -- CMD...", 0}};
+                        throw_error(usage_error("--exec needs a command: shield CPUS --exec -- CMD..."));
                     Topology host = load_host_or_throw("live");
                     ShieldOptions options;
                     options.cpus = value_or_throw(parse_cpu_set(opt->cpus, host));
@@ -95,11 +93,13 @@ Command shield_command() {
                     if (!opt->exec) return status;
                     LaunchPolicy policy;
                     policy.cpus = options.cpus;
+                    flush_output_or_throw();  // the report, before COMMAND replaces affine
                     ExecFailure f = exec_with_policy(policy, command);
                     fmt::print(stderr, "affine: {}\n", f.error.message);
                     return f.exit_status;
                 };
-            }};
+            },
+            CommandWords::after_dashes};
 }
 
 }  // namespace affine::cli

@@ -136,12 +136,18 @@ Command show_command() {
                                                                      : to_list(m));
                         return 0;
                     }
+                    std::vector<int> ids;
+                    for (const auto& text : opt->ids) ids.push_back(parse_task_id_or_throw(text));
+                    // Every process that can be read is shown; one that cannot (it
+                    // exited, it is not ours) gets an error line and exit status 1.
                     std::vector<ProcessPlacement> all;
-                    for (const auto& text : opt->ids) {
-                        int id = parse_task_id_or_throw(text);
-                        all.push_back(value_or_throw(read_process_placement(
-                            id, opt->threads ? ThreadSelection::all : ThreadSelection::named)));
+                    std::vector<Error> errors;
+                    for (int id : ids) {
+                        auto p = read_process_placement(id, opt->threads ? ThreadSelection::all : ThreadSelection::named);
+                        if (p) all.push_back(std::move(*p));
+                        else errors.push_back(p.error());
                     }
+                    if (ids.size() == 1 && !errors.empty()) throw_error(std::unexpected(errors.front()));
                     auto soft = soft_affinity_of(all);
                     auto with_soft = [&](const ProcessPlacement& p) {
                         detail::Json j = placement_json(p);
@@ -150,7 +156,7 @@ Command show_command() {
                         return j;
                     };
                     if (opt->json) {
-                        if (all.size() == 1) {
+                        if (ids.size() == 1) {
                             print_json(with_soft(all.front()));
                         } else {
                             detail::Json a = detail::Json::array();
@@ -166,7 +172,10 @@ Command show_command() {
                             }
                         }
                     }
-                    return 0;
+                    if (errors.empty()) return 0;
+                    flush_output_or_throw();  // what was found first, then what was not
+                    for (const auto& e : errors) fmt::print(stderr, "affine: {}\n", e.message);
+                    return 1;
                 };
             }};
 }

@@ -28,8 +28,8 @@ Command xen_command() {
             [](CLI::App& app) -> Action {
                 auto options = std::make_shared<XenOptions>();
                 auto chosen = std::make_shared<Action>();
-                app.require_subcommand(1);
                 app.fallthrough();
+                app.require_subcommand(1, 1);  // `affine xen` alone: "xen needs a command"
                 app.add_option("--host", options->host,
                                "the hypervisor: xen (this host's, the default) or sim:STATEFILE (a simulated host)");
                 for (const XenSubcommand& s : xen_subcommand_table()) {

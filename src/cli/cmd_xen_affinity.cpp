@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <charconv>
 
+#include "../core/integer.hpp"
 #include "affine/set_grammar.hpp"
 #include "json_output.hpp"
 #include "xen_cli.hpp"
@@ -30,7 +30,7 @@ int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
     const std::string what = fmt::format("xen vcpu-pin domain {}", domid);
     Topology t = or_throw(hv.topology(), what);
     if (req.hard == "-" && req.soft == "-")
-        throw CommandError{usage_error("xen vcpu-pin: nothing to change: HARD and SOFT are both \"-\"").error()};
+        throw_error(usage_error("xen vcpu-pin: nothing to change: HARD and SOFT are both \"-\""));
     // The hypervisor's own (stored) state of the domain: the library's model of it
     // answers why a call was refused and what to restore.
     XenHost host = or_throw(snapshot(hv), what);
@@ -45,15 +45,12 @@ int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
     if (req.vcpu == "all") {
         for (const Vcpu& v : d.vcpus) targets.push_back(v.id);
         if (targets.empty())
-            throw CommandError{failure(fmt::format("{}: the domain has no allocated vCPU", what), ESRCH).error()};
+            throw_error(failure(fmt::format("{}: the domain has no allocated vCPU", what), ESRCH));
     } else {
-        int v = -1;
-        auto [ptr, ec] = std::from_chars(req.vcpu.data(), req.vcpu.data() + req.vcpu.size(), v);
-        if (ec != std::errc{} || ptr != req.vcpu.data() + req.vcpu.size() || v < 0)
-            throw CommandError{
-                usage_error(fmt::format("xen vcpu-pin: bad vCPU \"{}\": expected a vCPU number or all", req.vcpu))
-                    .error()};
-        targets.push_back(v);
+        auto v = detail::parse_integer<int>(req.vcpu);
+        if (!v || *v < 0)
+            throw_error(usage_error(fmt::format("xen vcpu-pin: bad vCPU \"{}\": expected a vCPU number or all", req.vcpu)));
+        targets.push_back(*v);
     }
 
     ChangedVcpus changed = or_throw(apply_vcpu_affinity(hv, host, d, targets, hard, soft, req.force), what);

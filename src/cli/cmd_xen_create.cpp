@@ -51,7 +51,7 @@ bool print_read_back(Hypervisor& hv, const std::string& name, const Plan* plan) 
     int domid = or_throw(resolve_domain(hv, name), fmt::format("xen create: reading back domain {}", name));
     XenHost host = or_throw(snapshot(hv), "xen create: reading back");
     const Domain* d = host.domain(domid);
-    if (d == nullptr) throw CommandError{failure(fmt::format("xen create: domain {} ({}) is gone", name, domid), ESRCH).error()};
+    if (d == nullptr) throw_error(failure(fmt::format("xen create: domain {} ({}) is gone", name, domid), ESRCH));
     DomainMemory memory = or_throw(hv.memory_per_node(), "xen create: NUMA dump");
     const auto& mem = memory[domid];
     fmt::print("created domain {}: domid {}\n", name, domid);

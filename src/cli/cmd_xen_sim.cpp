@@ -50,7 +50,8 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
              sub.add_option("STATEFILE", opt->state, "the state file to write")->required();
              sub.add_option("--from", opt->from, "the host: a host JSON file or a spec, as for `affine topo --host`")
                  ->required();
-             sub.add_option("--dom0-vcpus", opt->vcpus, "dom0's vCPUs (default: one per online CPU)");
+             add_number_option(sub, "--dom0-vcpus", opt->vcpus, "dom0's vCPUs (default: one per online CPU)", 1,
+                               max_vcpus_argument);
              sub.add_option("--dom0-memory", opt->memory, "dom0's memory, placed by the allocator (default 0)");
              return [opt] {
                  Topology t = value_or_throw(load_host(opt->from));
@@ -75,8 +76,9 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
                  std::string nodes;
              };
              auto opt = std::make_shared<Options>();
-             sub.add_option("--vcpus", opt->vcpus, "max_vcpus")->required();
-             sub.add_option("--allocated", opt->allocated, "vCPUs allocated now (default 0)");
+             add_number_option(sub, "--vcpus", opt->vcpus, "max_vcpus", 1, max_vcpus_argument)->required();
+             add_number_option(sub, "--allocated", opt->allocated, "vCPUs allocated now (default 0)", 0,
+                               max_vcpus_argument);
              sub.add_option("--memory", opt->memory, "memory to populate (default 0)");
              sub.add_option("--node-affinity", opt->nodes, "explicit node affinity, set before the memory");
              sub.add_option("--name", opt->name, "the domain's name (as xl's name=)");
@@ -117,7 +119,7 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
              };
              auto opt = std::make_shared<Options>();
              sub.add_option("DOM", opt->domain, "domid or name")->required();
-             sub.add_option("VCPU", opt->vcpu, "vCPU")->required();
+             add_number_option(sub, "VCPU", opt->vcpu, "vCPU", 0, max_vcpus_argument)->required();
              sub.add_option("STATE", opt->state, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
              return on_simulation(xen, "sim-temporary-pin", [opt](Hypervisor& hv, SimulationControl& sim) {
                  throw_if_error(sim.set_temporarily_pinned(parse_domid(hv, opt->domain), opt->vcpu, opt->state == "on"));

@@ -18,11 +18,24 @@ namespace affine::cli {
 // What a subcommand does once its arguments are parsed: returns the exit status.
 using Action = std::function<int()>;
 
+// Where the words of a command to run begin (run, shield --exec). They are given to
+// the command as they are, never parsed: no option of affine is read among them,
+// and an empty word or one such as "[a,b]" reaches the command unchanged.
+enum class CommandWords {
+    none,
+    after_options,  // at the first word that is not an option (or after "--"): run
+    after_dashes,   // after "--" only: shield CPUS --exec -- COMMAND...
+};
+
 struct Command {
     std::string_view name;
     std::string_view summary;
     std::function<Action(CLI::App& sub)> define;
+    CommandWords words = CommandWords::none;
 };
+
+// The words of the command to run, for a Command with CommandWords (empty if none).
+const std::vector<std::string>& command_words();
 
 // A command with its own grammar (numad's getopt options): it parses the words after
 // its name itself, and runs also when the program is invoked under its name (a link).
@@ -36,12 +49,29 @@ struct RawCommand {
 const std::vector<Command>& command_table();
 const std::vector<RawCommand>& raw_command_table();
 
-// Runs the command line; prints "affine: <message>" for errors and returns the exit
-// status (0 done, 1 failed, 2 usage error).
+// Runs the command line and returns the exit status (0 done, 1 failed, 2 usage
+// error). Every error, whatever its kind (CommandError, a parse error, a write error
+// on stdout, an exception from a library), ends as one "affine: <message>" line on
+// stderr; nothing escapes.
 int run(int argc, char** argv);
 
-// Shared option: --host SPEC (live, a host file, a synthetic spec, hwloc:...).
+// Shared option: --host SPEC (live, a host file, a captured root, a synthetic spec,
+// hwloc:...).
 void add_host_option(CLI::App& sub, std::string& spec);
+
+// An integer option or argument, read by the one number parser (core/integer.hpp):
+// anything but a whole number from `min` to `max` is a usage error naming it.
+CLI::Option* add_number_option(CLI::App& sub, const std::string& name, int& target, const std::string& help,
+                               int min, int max);
+
+// The most vCPUs (or threads) an option takes, as placement request lines allow.
+inline constexpr int max_vcpus_argument = 1 << 20;
+
+// Flushes standard output; throws CommandError "write error: ..." (exit 1) when the
+// output could not be written. run() calls it after every command; a command calls
+// it itself before it executes another program in its place.
+void flush_output_or_throw();
+
 // The host named by --host; throws CommandError when it cannot be loaded.
 Topology load_host_or_throw(const std::string& spec);
 

@@ -2,22 +2,18 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
+#include <limits>
 #include <map>
 
+#include "../core/integer.hpp"
 #include "affine/error.hpp"
 #include "affine/set_grammar.hpp"
 
 namespace affine::cli {
 
 int parse_task_id_or_throw(const std::string& text) {
-    int id = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc{} || ptr != text.data() + text.size() || id <= 0)
-        throw CommandError{Error{ErrorKind::usage,
-                                 fmt::format("bad process id \"{}\": expected a positive number (a PID or TID)", text),
-                                 0}};
-    return id;
+    // Any positive id is well formed; one the kernel does not have is "no such task".
+    return value_or_throw(detail::parse_integer_in<int>(text, "process id", 1, std::numeric_limits<int>::max()));
 }
 
 void print_migration(const MigrationReport& r) {

@@ -50,7 +50,7 @@ std::uint64_t bytes_on(const std::map<int, std::uint64_t>& per_node, const NodeS
 
 const Domain& domain_or_throw(const XenHost& host, int domid) {
     const Domain* d = host.domain(domid);
-    if (d == nullptr) throw CommandError{failure(fmt::format("domain {} does not exist", domid), ESRCH).error()};
+    if (d == nullptr) throw_error(failure(fmt::format("domain {} does not exist", domid), ESRCH));
     return *d;
 }
 

@@ -1,13 +1,20 @@
-// JSON building blocks shared by every `--json` output (nlohmann::json, internal).
+// JSON building blocks shared by every `--json` output and every reader of JSON
+// files (nlohmann::json, internal).
 #pragma once
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <map>
+#include <optional>
+#include <string>
 
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
 #include "affine/topology.hpp"
+#include "integer.hpp"
 
 namespace affine::detail {
 
@@ -28,6 +35,102 @@ Json per_node_json(const std::map<int, Value>& values) {
     for (const auto& [node, v] : values) o[std::to_string(node)] = v;
     return o;
 }
+
+// Reading JSON that came from outside (host files, state files, request lines):
+// every field is checked for presence, type and range before it is used, so that
+// no nlohmann exception and no wrapped number escapes, and a problem is a usage
+// error "<source>: <where>: <why>" naming the field's JSON path.
+class JsonReader {
+public:
+    // `source`: what is being read, as messages name it ("host file h.json").
+    explicit JsonReader(std::string source) : source_(std::move(source)) {}
+
+    [[nodiscard]] std::unexpected<Error> bad(const std::string& where, const std::string& why) const {
+        return usage_error(fmt::format("{}: {}: {}", source_, where, why));
+    }
+
+    // obj[key]: an integer from `min` to `max`; missing is an error.
+    [[nodiscard]] Result<std::int64_t> integer(const Json& obj, const std::string& key, const std::string& where,
+                                               std::int64_t min = 0,
+                                               std::int64_t max = std::numeric_limits<int>::max()) const {
+        if (!obj.is_object() || !obj.contains(key)) return bad(where, fmt::format("missing field \"{}\"", key));
+        return integer_value(obj.at(key), where + "." + key, min, max);
+    }
+    // The same, `fallback` when the field is missing.
+    [[nodiscard]] Result<std::int64_t> integer_or(const Json& obj, const std::string& key, const std::string& where,
+                                                  std::int64_t fallback, std::int64_t min,
+                                                  std::int64_t max = std::numeric_limits<std::int64_t>::max()) const {
+        if (!obj.is_object() || !obj.contains(key)) return fallback;
+        return integer_value(obj.at(key), where + "." + key, min, max);
+    }
+    [[nodiscard]] Result<std::int64_t> integer_value(const Json& v, const std::string& where, std::int64_t min,
+                                                     std::int64_t max) const {
+        if (!v.is_number_integer()) return bad(where, "expected an integer");
+        if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max))
+            return bad(where, fmt::format("must be at most {}", max));
+        auto value = v.get<std::int64_t>();
+        if (value < min) return bad(where, fmt::format("must be at least {}", min));
+        if (value > max) return bad(where, fmt::format("must be at most {}", max));
+        return value;
+    }
+
+    // obj[key]: true or false; `fallback` when missing (no fallback: an error).
+    [[nodiscard]] Result<bool> boolean(const Json& obj, const std::string& key, const std::string& where,
+                                       std::optional<bool> fallback = std::nullopt) const {
+        if (!obj.is_object() || !obj.contains(key)) {
+            if (fallback) return *fallback;
+            return bad(where, fmt::format("missing boolean \"{}\"", key));
+        }
+        if (!obj.at(key).is_boolean()) return bad(where + "." + key, "expected true or false");
+        return obj.at(key).get<bool>();
+    }
+
+    // obj[key]: a string; `fallback` when missing (no fallback: an error).
+    [[nodiscard]] Result<std::string> string(const Json& obj, const std::string& key, const std::string& where,
+                                             std::optional<std::string> fallback = std::nullopt) const {
+        if (!obj.is_object() || !obj.contains(key)) {
+            if (fallback) return *fallback;
+            return bad(where, fmt::format("missing string \"{}\"", key));
+        }
+        if (!obj.at(key).is_string()) return bad(where + "." + key, "expected a string");
+        return obj.at(key).get<std::string>();
+    }
+
+    // obj[key]: an array; missing or another type is an error.
+    [[nodiscard]] Result<const Json*> array(const Json& obj, const std::string& key, const std::string& where) const {
+        if (!obj.is_object() || !obj.contains(key) || !obj.at(key).is_array())
+            return bad(where, fmt::format("missing array \"{}\"", key));
+        return &obj.at(key);
+    }
+
+    // A set of ids: an array of integers from 0 to max_id (id_set.hpp).
+    template <typename Tag>
+    [[nodiscard]] Result<IdSet<Tag>> id_array(const Json& v, const std::string& where) const {
+        if (!v.is_array()) return bad(where, "expected an array of integers");
+        IdSet<Tag> set;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            auto id = integer_value(v[i], fmt::format("{}[{}]", where, i), 0, max_id);
+            if (!id) return bad(fmt::format("{}[{}]", where, i), fmt::format("expected an id from 0 to {}", max_id));
+            set.insert(static_cast<int>(*id));
+        }
+        return set;
+    }
+    template <typename Tag>
+    [[nodiscard]] Result<IdSet<Tag>> id_array(const Json& obj, const std::string& key, const std::string& where) const {
+        if (!obj.is_object() || !obj.contains(key)) return bad(where, fmt::format("missing field \"{}\"", key));
+        return id_array<Tag>(obj.at(key), where + "." + key);
+    }
+
+    // An object key that names an id, as in {"3": ...}: digits only, 0 to max_id.
+    [[nodiscard]] Result<int> id_key(const std::string& key, const std::string& where) const {
+        auto id = parse_integer<int>(key);
+        if (!id || *id < 0 || *id > max_id) return bad(where, fmt::format("key \"{}\" is not an id", key));
+        return *id;
+    }
+
+private:
+    std::string source_;
+};
 
 Json topology_json(const Topology& topology);
 Result<Topology> topology_from_json_value(const Json& json, const std::string& source);

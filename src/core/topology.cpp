@@ -125,6 +125,8 @@ Result<Topology> checked_topology(Topology t, std::string_view what, ErrorKind k
         std::string where = fmt::format("node {}", t.nodes[i].id);
         if (!in_range(t.nodes[i].id)) return bad(where, fmt::format("id out of range ({})", allowed));
         if (i > 0 && t.nodes[i - 1].id == t.nodes[i].id) return bad(where, "listed twice");
+        for (const auto& [to, distance] : t.nodes[i].distances)
+            if (!in_range(to)) return bad(where, fmt::format("distance to node {}: id out of range ({})", to, allowed));
     }
     // The two views of CPU-to-node must agree, or plans would be built on sand.
     for (const Cpu& c : t.cpus) {

@@ -1,7 +1,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
 
 #include "affine/host.hpp"
@@ -15,37 +14,9 @@ namespace {
 Json optional_json(const std::optional<int>& v) { return v ? Json(*v) : Json(nullptr); }
 
 // Reading a host file: every problem is reported with the JSON path of the field.
-class HostFileReader {
+class HostFileReader : JsonReader {
 public:
-    explicit HostFileReader(std::string source) : source_(std::move(source)) {}
-
-    std::unexpected<Error> bad(const std::string& where, const std::string& why) const {
-        return usage_error(fmt::format("host file {}: {}: {}", source_, where, why));
-    }
-
-    Result<std::int64_t> integer(const Json& obj, const std::string& key, const std::string& where,
-                                 std::int64_t min = 0,
-                                 std::int64_t max = std::numeric_limits<int>::max()) const {
-        if (!obj.contains(key)) return bad(where, fmt::format("missing field \"{}\"", key));
-        const Json& v = obj.at(key);
-        if (!v.is_number_integer()) return bad(where + "." + key, "expected an integer");
-        auto value = v.get<std::int64_t>();
-        if (value < min) return bad(where + "." + key, fmt::format("must be at least {}", min));
-        if (value > max) return bad(where + "." + key, fmt::format("must be at most {}", max));
-        return value;
-    }
-
-    template <typename Tag>
-    Result<IdSet<Tag>> id_array(const Json& v, const std::string& where) const {
-        if (!v.is_array()) return bad(where, "expected an array of integers");
-        IdSet<Tag> set;
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            if (!v[i].is_number_integer() || v[i].get<std::int64_t>() < 0 || v[i].get<std::int64_t>() > max_id)
-                return bad(fmt::format("{}[{}]", where, i), fmt::format("expected an id from 0 to {}", max_id));
-            set.insert(v[i].get<int>());
-        }
-        return set;
-    }
+    explicit HostFileReader(std::string source) : JsonReader("host file " + source), source_(std::move(source)) {}
 
     Result<Topology> read(const Json& json) const {
         if (!json.is_object()) return bad("top level", "expected an object");
@@ -102,14 +73,13 @@ public:
             if (!n.contains("distances") || !n["distances"].is_object())
                 return bad(where, "missing object \"distances\"");
             for (const auto& [key, value] : n["distances"].items()) {
-                int to = 0;
-                auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), to);
-                if (ec != std::errc{} || ptr != key.data() + key.size() || to < 0)
-                    return bad(where + ".distances", fmt::format("key \"{}\" is not a node id", key));
-                if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
-                    value.get<std::int64_t>() > std::numeric_limits<int>::max())
-                    return bad(fmt::format("{}.distances.{}", where, key), "expected a non-negative integer");
-                node.distances[to] = value.get<int>();
+                // Any node number here; checked_topology says which are out of range.
+                auto to = parse_integer<int>(key);
+                if (!to || *to < 0) return bad(where + ".distances", fmt::format("key \"{}\" is not a node id", key));
+                auto d = integer_value(value, fmt::format("{}.distances.{}", where, key), 0,
+                                       std::numeric_limits<int>::max());
+                if (!d) return std::unexpected(d.error());
+                node.distances[*to] = static_cast<int>(*d);
             }
             t.nodes.push_back(std::move(node));
         }

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "affine/set_grammar.hpp"
+#include "affine/size.hpp"
 
 namespace affine::xen {
 namespace {
@@ -131,6 +132,9 @@ Result<int> create_domain(XenHost& host, int max_vcpus, int allocated, std::opti
 
 Result<void> destroy_domain(XenHost& host, int domid) {
     Domain* d = host.domain(domid);
+    // Xen refuses to destroy the domain making the call (XEN_DOMCTL_destroydomain
+    // from dom0 on dom0): the host would lose its control domain.
+    if (domid == 0) return xen_error(EINVAL, "domain 0 is the control domain (dom0): it cannot be destroyed");
     if (d == nullptr) return xen_error(ESRCH, fmt::format("domain {} does not exist", domid));
     for (const auto& [node, pages] : d->pages_per_node)
         for (Node& n : host.topology.nodes)
@@ -233,7 +237,8 @@ Result<std::map<int, std::uint64_t>> allocate_pages(XenHost& host, int domid, st
         total_free += free_pages[n];
     }
     if (pages > total_free)
-        return xen_error(ENOMEM, fmt::format("{} pages wanted, {} free on the host", pages, total_free));
+        return xen_error(ENOMEM, fmt::format("{} of memory wanted, {} free on the host",
+                                             format_size(pages * page_bytes), format_size(total_free * page_bytes)));
     std::map<int, std::uint64_t> placed;
     const NodeSet affinity = d->node_affinity & host.online_nodes();
     for (std::uint64_t p = 0; p < pages; ++p) {

@@ -210,6 +210,7 @@ Result<PinReport> pin_threads(const Env& env, int pid, const CpuSet& cpus, Threa
 
 Result<BindReport> bind_task(const Env& env, int pid, const CpuSet& mask) {
     if (mask.empty()) return failure("mask 0 names no CPU: a zero mask always fails", EINVAL);
+    if (!env.fs.exists(task_dir(pid))) return no_such_task(pid);
     BindReport r;
     r.pid = pid;
     CpuSet existing = mask & env.host.all_cpus();

@@ -50,6 +50,17 @@ Result<std::map<int, std::uint64_t>> pages_per_node(const Env& env, int pid) {
     return pages;
 }
 
+// Gone, or a zombie: its memory is released and its numa_maps reads empty.
+bool has_exited(const Env& env, int pid) {
+    auto st = read_task_stat(env.fs, pid);
+    return !st || st->state == 'Z' || st->state == 'X';
+}
+
+std::unexpected<Error> exited_meanwhile(int pid, const NodeSet& to) {
+    return failure(fmt::format("move the pages of pid {} to node {}: the process exited meanwhile", pid, to_list(to)),
+                   ESRCH);
+}
+
 }  // namespace
 
 Result<AppliedPolicy> apply_launch_policy(const Env& env, const LaunchPolicy& policy) {
@@ -146,6 +157,10 @@ Result<MigrationReport> migrate_process_memory(const Env& env, int pid, const No
         return usage_error(fmt::format("node {} has no memory, so no page can move there (nodes with memory: {})",
                                        to_list(memoryless), to_list(env.host.nodes_with_memory())));
     if (!env.fs.exists(task_dir(pid))) return failure(fmt::format("no such process: {}", pid), ESRCH);
+    if (has_exited(env, pid))
+        return failure(fmt::format("pid {} has exited (its parent has not reaped it yet): it has no memory to move",
+                                   pid),
+                       ESRCH);
     NodeSet allowed = read_allowed_nodes(env, pid);
     NodeSet outside = to - allowed;
     if (!outside.empty())
@@ -164,6 +179,7 @@ Result<MigrationReport> migrate_process_memory(const Env& env, int pid, const No
     report.pages_before = *before;
     if (!report.from.empty()) {
         auto r = env.sys.migrate_pages(pid, report.from, to);
+        if (!r && has_exited(env, pid)) return exited_meanwhile(pid, to);
         if (!r) {
             std::string why = r.error() == EPERM   ? explain_permission(env, pid)
                               : r.error() == ESRCH ? fmt::format("no such process: {}", pid)
@@ -173,6 +189,8 @@ Result<MigrationReport> migrate_process_memory(const Env& env, int pid, const No
         report.pages_not_moved = *r;
     }
     auto after = pages_per_node(env, pid);
+    // An exited process's numa_maps reads empty: that is no table of pages moved.
+    if (has_exited(env, pid)) return exited_meanwhile(pid, to);
     if (!after) return std::unexpected(after.error());
     report.pages_after = *after;
     return report;

@@ -1,21 +1,20 @@
 // Shielding CPUs: move every other task that may move off them, journalled so that
 // --undo restores each task's previous mask, even after an interrupted shield.
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <map>
 
 #include "../core/json.hpp"
 #include "affine/set_grammar.hpp"
 #include "procfs.hpp"
 #include "settle.hpp"
+#include "../state/state_file.hpp"
 
 namespace affine {
 
@@ -42,25 +41,8 @@ struct JournalEntry {
     CpuSet before;
 };
 
-std::string parent_dir(const std::string& path) {
-    auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-Result<void> make_dirs(const std::string& dir) {
-    if (dir.empty() || dir == "/" || dir == ".") return {};
-    struct stat st{};
-    if (::stat(dir.c_str(), &st) == 0) return {};
-    if (auto parent = make_dirs(parent_dir(dir)); !parent) return parent;
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-        return failure(fmt::format("create {}: {}", dir, std::strerror(errno)), errno);
-    return {};
-}
-
-// Writes the journal to a temporary file, fsyncs it, renames it into place and
-// fsyncs the directory: the state file is either the old or the new journal.
-Result<void> write_journal(const std::string& path, const CpuSet& cpus, const std::vector<JournalEntry>& entries) {
+// The journal's text: every task with its mask before the shield changed it.
+std::string journal_text(const CpuSet& cpus, const std::vector<JournalEntry>& entries) {
     detail::Json j;
     j["cpus"] = to_list(cpus);
     j["created"] = static_cast<long long>(std::time(nullptr));
@@ -68,50 +50,42 @@ Result<void> write_journal(const std::string& path, const CpuSet& cpus, const st
     for (const auto& e : entries)
         tasks.push_back({{"tid", e.tid}, {"start_time", e.start_time}, {"name", e.name}, {"mask", to_list(e.before)}});
     j["tasks"] = std::move(tasks);
-    std::string text = j.dump(1) + "\n";
+    return j.dump(1) + "\n";
+}
 
-    if (auto dirs = make_dirs(parent_dir(path)); !dirs) return dirs;
-    std::string tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return failure(fmt::format("write the shield journal {}: {}", tmp, std::strerror(errno)), errno);
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            return failure(fmt::format("write the shield journal {}: {}", tmp, std::strerror(err)), err);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0)
-        return failure(fmt::format("sync the shield journal {}: {}", tmp, std::strerror(errno)), errno);
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-        return failure(fmt::format("rename {} to {}: {}", tmp, path, std::strerror(errno)), errno);
-    int dfd = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+// The journal is written atomically (the old or the new one, also after a crash).
+Result<void> write_journal(StateFile& state, const CpuSet& cpus, const std::vector<JournalEntry>& entries) {
+    auto w = state.write(journal_text(cpus, entries));
+    if (!w) return failure("write the shield journal: " + w.error().message, w.error().code);
     return {};
 }
 
 Result<std::vector<JournalEntry>> read_journal(const std::string& path, const std::string& text) {
+    const detail::JsonReader in(fmt::format("{} (a shield journal)", path));
+    auto j = detail::Json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return failure(fmt::format("{} is not a shield journal", path));
+    auto tasks = in.array(j, "tasks", "top level");
+    if (!tasks) return std::unexpected(tasks.error());
     std::vector<JournalEntry> entries;
-    try {
-        auto j = detail::Json::parse(text);
-        for (const auto& t : j.at("tasks")) {
-            JournalEntry e;
-            e.tid = t.at("tid").get<int>();
-            e.start_time = t.at("start_time").get<unsigned long long>();
-            e.name = t.value("name", "");
-            auto mask = parse_id_list(t.at("mask").get<std::string>());
-            if (!mask) return failure(fmt::format("{}: bad mask for tid {}", path, e.tid));
-            e.before = *mask;
-            entries.push_back(std::move(e));
-        }
-    } catch (const std::exception& ex) {
-        return failure(fmt::format("{} is not a shield journal: {}", path, ex.what()));
+    for (std::size_t i = 0; i < (*tasks)->size(); ++i) {
+        const detail::Json& t = (**tasks)[i];
+        std::string where = fmt::format("tasks[{}]", i);
+        JournalEntry e;
+        auto tid = in.integer(t, "tid", where, 1, std::numeric_limits<int>::max());
+        if (!tid) return std::unexpected(tid.error());
+        auto start = in.integer(t, "start_time", where, 0, std::numeric_limits<std::int64_t>::max());
+        if (!start) return std::unexpected(start.error());
+        auto name = in.string(t, "name", where, "");
+        if (!name) return std::unexpected(name.error());
+        auto mask_text = in.string(t, "mask", where);
+        if (!mask_text) return std::unexpected(mask_text.error());
+        auto mask = parse_id_list(*mask_text);
+        if (!mask) return in.bad(where + ".mask", mask.error().message);
+        e.tid = static_cast<int>(*tid);
+        e.start_time = static_cast<unsigned long long>(*start);
+        e.name = *name;
+        e.before = *mask;
+        entries.push_back(std::move(e));
     }
     return entries;
 }
@@ -127,7 +101,19 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
     ShieldReport report;
     report.cpus = cpus;
     report.state_file = options.state_file.empty() ? default_shield_state_file() : options.state_file;
-    if (::access(report.state_file.c_str(), F_OK) == 0)
+    // The lock is held until the shield is complete: a second shield started
+    // meanwhile is refused instead of journalling over this one.
+    auto state = StateFile::lock(report.state_file, LockWait::fail_if_held, ParentDirs::create);
+    if (!state) {
+        Error e = state.error();
+        e.message = e.code == EWOULDBLOCK
+                        ? fmt::format("another affine shield is running (it holds the lock {}.lock)", report.state_file)
+                        : "shield journal: " + e.message;
+        return std::unexpected(e);
+    }
+    auto existing = state->read();
+    if (!existing) return failure("shield journal: " + existing.error().message, existing.error().code);
+    if (*existing)
         return failure(fmt::format("a shield is already active (state file {}); run affine shield --undo first",
                                    report.state_file),
                        EEXIST);
@@ -194,7 +180,7 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
         if (to_move.empty()) return done;
         for (const auto& [entry, target] : to_move) journal.push_back(entry);
         // The journal holds every task before any of them changes.
-        if (auto w = write_journal(report.state_file, cpus, journal); !w) return std::unexpected(w.error());
+        if (auto w = write_journal(*state, cpus, journal); !w) return std::unexpected(w.error());
         for (const auto& [entry, target] : to_move) {
             ShieldTaskOutcome o;
             o.tid = entry.tid;
@@ -224,7 +210,7 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
     if (!settling) return std::unexpected(settling.error());
     report.settled = settling->settled;
     if (journal.empty())
-        if (auto w = write_journal(report.state_file, cpus, journal); !w) return std::unexpected(w.error());
+        if (auto w = write_journal(*state, cpus, journal); !w) return std::unexpected(w.error());
     std::ranges::sort(report.tasks, {}, &ShieldTaskOutcome::tid);
     return report;
 }
@@ -232,19 +218,20 @@ Result<ShieldReport> shield_cpus(const Env& env, const ShieldOptions& options) {
 Result<UndoReport> undo_shield(const Env& env, const std::string& state_file) {
     UndoReport report;
     report.state_file = state_file.empty() ? default_shield_state_file() : state_file;
-    int fd = ::open(report.state_file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) {
-            report.nothing_to_undo = true;
-            return report;
-        }
-        return failure(fmt::format("read {}: {}", report.state_file, std::strerror(errno)), errno);
+    // Waits for a shield still being set up, then undoes all of it.
+    auto state = StateFile::lock(report.state_file, LockWait::wait);
+    if (!state && state.error().code == ENOENT) {  // not even its directory exists
+        report.nothing_to_undo = true;
+        return report;
     }
-    std::string text;
-    char buf[65536];
-    ssize_t n = 0;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
-    ::close(fd);
+    if (!state) return failure("shield journal: " + state.error().message, state.error().code);
+    auto contents = state->read();
+    if (!contents) return failure("shield journal: " + contents.error().message, contents.error().code);
+    if (!*contents) {
+        report.nothing_to_undo = true;
+        return report;
+    }
+    const std::string& text = **contents;
     auto journal = read_journal(report.state_file, text);
     if (!journal) return std::unexpected(journal.error());
     CpuSet online = env.host.online_cpus();
@@ -277,8 +264,8 @@ Result<UndoReport> undo_shield(const Env& env, const std::string& state_file) {
         }
     }
     // Keep the journal while something could not be restored, so --undo can retry.
-    if (report.failures.empty() && ::unlink(report.state_file.c_str()) != 0 && errno != ENOENT)
-        return failure(fmt::format("remove {}: {}", report.state_file, std::strerror(errno)), errno);
+    if (report.failures.empty())
+        if (auto removed = state->remove(); !removed) return std::unexpected(removed.error());
     return report;
 }
 

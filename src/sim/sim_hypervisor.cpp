@@ -1,14 +1,10 @@
 #include "sim_hypervisor.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <limits>
 
 #include "../core/json.hpp"
 
@@ -21,23 +17,6 @@ constexpr std::string_view state_format = "affine-xen-sim 1";
 
 std::unexpected<Error> no_domain(int domid) {
     return failure(fmt::format("domain {} does not exist", domid), ESRCH);
-}
-
-template <typename Tag>
-Result<IdSet<Tag>> id_set(const Json& obj, const char* key, const std::string& where, const std::string& source) {
-    auto bad = [&](const std::string& why) {
-        return usage_error(fmt::format("sim state {}: {}.{}: {}", source, where, key, why));
-    };
-    if (!obj.contains(key)) return bad("missing");
-    const Json& v = obj.at(key);
-    if (!v.is_array()) return bad("expected an array of integers");
-    IdSet<Tag> set;
-    for (const Json& id : v) {
-        if (!id.is_number_integer() || !valid_id(id.get<std::int64_t>()))
-            return bad(fmt::format("expected ids from 0 to {}", max_id));
-        set.insert(id.get<int>());
-    }
-    return set;
 }
 
 }  // namespace
@@ -138,7 +117,7 @@ Result<void> SimHypervisor::set_temporarily_pinned(int domid, int vcpu, bool pin
     return {};
 }
 
-Result<void> SimHypervisor::commit() { return write_sim_state(host_, path_); }
+Result<void> SimHypervisor::commit() { return state_.write(sim_state_json(host_) + "\n"); }
 
 std::string sim_state_json(const XenHost& host) {
     Json domains = Json::array();
@@ -167,87 +146,78 @@ std::string sim_state_json(const XenHost& host) {
 }
 
 Result<XenHost> sim_state_from_json(std::string_view text, const std::string& source) {
-    auto bad = [&](const std::string& why) { return usage_error(fmt::format("sim state {}: {}", source, why)); };
-    // An optional boolean: `fallback` when absent, an error when of another type.
-    auto flag = [&](const Json& obj, const char* key, bool fallback, const std::string& where) -> Result<bool> {
-        if (!obj.contains(key)) return fallback;
-        if (!obj[key].is_boolean()) return bad(fmt::format("{}.{}: expected true or false", where, key));
-        return obj[key].get<bool>();
-    };
+    const detail::JsonReader in("sim state " + source);
     Json json = Json::parse(text, nullptr, false);
-    if (json.is_discarded() || !json.is_object()) return bad("not a JSON object");
-    if (!json.contains("format") || json["format"] != state_format)
-        return bad(fmt::format("not a simulated Xen host (expected \"format\": \"{}\"; make one with "
-                               "`affine xen sim-init`)",
-                               state_format));
-    if (!json.contains("host")) return bad("missing \"host\"");
+    if (json.is_discarded() || !json.is_object()) return in.bad("top level", "not a JSON object");
+    auto format = in.string(json, "format", "top level", "");
+    if (!format || *format != state_format)
+        return in.bad("top level", fmt::format("not a simulated Xen host (expected \"format\": \"{}\"; make one "
+                                               "with `affine xen sim-init`)",
+                                               state_format));
+    if (!json.contains("host")) return in.bad("top level", "missing \"host\"");
     auto topology = detail::topology_from_json_value(json["host"], source);
     if (!topology) return std::unexpected(topology.error());
     XenHost host = make_xen_host(std::move(*topology));
-    auto pool = id_set<CpuTag>(json, "pool_cpus", "top level", source);
+    auto pool = in.id_array<CpuTag>(json, "pool_cpus", "top level");
     if (!pool) return std::unexpected(pool.error());
     host.pool_cpus = *pool;
-    if (!json.contains("domains") || !json["domains"].is_array()) return bad("missing array \"domains\"");
-    for (std::size_t i = 0; i < json["domains"].size(); ++i) {
-        const Json& dj = json["domains"][i];
+    auto domains = in.array(json, "domains", "top level");
+    if (!domains) return std::unexpected(domains.error());
+    for (std::size_t i = 0; i < (*domains)->size(); ++i) {
+        const Json& dj = (**domains)[i];
         std::string where = fmt::format("domains[{}]", i);
-        if (!dj.is_object() || !dj.contains("domid") || !dj["domid"].is_number_integer() ||
-            !dj.contains("max_vcpus") || !dj["max_vcpus"].is_number_integer() || !dj.contains("vcpus") ||
-            !dj["vcpus"].is_array())
-            return bad(where + ": needs integer domid, max_vcpus and an array vcpus");
         Domain d;
-        if (!valid_id(dj["domid"].get<std::int64_t>()) || !valid_id(dj["max_vcpus"].get<std::int64_t>()))
-            return bad(where + ": domid and max_vcpus must be from 0 to " + std::to_string(max_id));
-        d.domid = dj["domid"].get<int>();
-        d.max_vcpus = dj["max_vcpus"].get<int>();
-        for (std::size_t k = 0; k < dj["vcpus"].size(); ++k) {
-            const Json& vj = dj["vcpus"][k];
+        auto domid = in.integer(dj, "domid", where, 0, 0x7fef);
+        if (!domid) return std::unexpected(domid.error());
+        auto max_vcpus = in.integer(dj, "max_vcpus", where, 1, max_id);
+        if (!max_vcpus) return std::unexpected(max_vcpus.error());
+        auto vcpus = in.array(dj, "vcpus", where);
+        if (!vcpus) return std::unexpected(vcpus.error());
+        d.domid = static_cast<int>(*domid);
+        d.max_vcpus = static_cast<int>(*max_vcpus);
+        for (std::size_t k = 0; k < (*vcpus)->size(); ++k) {
+            const Json& vj = (**vcpus)[k];
             std::string vwhere = fmt::format("{}.vcpus[{}]", where, k);
-            if (!vj.is_object() || !vj.contains("id") || !vj["id"].is_number_integer())
-                return bad(vwhere + ": needs an integer id");
             Vcpu v;
-            if (vj["id"].get<std::int64_t>() < 0 || vj["id"].get<std::int64_t>() >= d.max_vcpus)
-                return bad(vwhere + ": id not below max_vcpus");
-            v.id = vj["id"].get<int>();
-            auto hard = id_set<CpuTag>(vj, "hard", vwhere, source);
+            auto id = in.integer(vj, "id", vwhere, 0, d.max_vcpus - 1);
+            if (!id) return std::unexpected(id.error());
+            v.id = static_cast<int>(*id);
+            auto hard = in.id_array<CpuTag>(vj, "hard", vwhere);
             if (!hard) return std::unexpected(hard.error());
-            auto soft = id_set<CpuTag>(vj, "soft", vwhere, source);
+            auto soft = in.id_array<CpuTag>(vj, "soft", vwhere);
             if (!soft) return std::unexpected(soft.error());
+            auto pinned = in.boolean(vj, "temporarily_pinned", vwhere, false);
+            if (!pinned) return std::unexpected(pinned.error());
             v.hard = *hard;
             v.soft = *soft;
-            auto pinned = flag(vj, "temporarily_pinned", false, vwhere);
-            if (!pinned) return std::unexpected(pinned.error());
             v.temporarily_pinned = *pinned;
             d.vcpus.push_back(std::move(v));
         }
         std::ranges::sort(d.vcpus, {}, &Vcpu::id);
-        auto nodes = id_set<NodeTag>(dj, "node_affinity", where, source);
+        auto nodes = in.id_array<NodeTag>(dj, "node_affinity", where);
         if (!nodes) return std::unexpected(nodes.error());
         d.node_affinity = *nodes;
-        auto automatic = flag(dj, "node_affinity_auto", true, where);
-        if (!automatic) return std::unexpected(automatic.error());
-        d.node_affinity_mode = *automatic ? NodeAffinityMode::automatic : NodeAffinityMode::explicit_nodes;
-        if (dj.contains("pages_per_node") && dj["pages_per_node"].is_object()) {
+        auto is_auto = in.boolean(dj, "node_affinity_auto", where, true);
+        if (!is_auto) return std::unexpected(is_auto.error());
+        d.node_affinity_mode = *is_auto ? NodeAffinityMode::automatic : NodeAffinityMode::explicit_nodes;
+        if (dj.contains("pages_per_node")) {
+            if (!dj["pages_per_node"].is_object()) return in.bad(where + ".pages_per_node", "expected an object");
             for (const auto& [key, value] : dj["pages_per_node"].items()) {
-                int node = -1;
-                auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), node);
-                if (ec != std::errc{} || end != key.data() + key.size() || !valid_id(node))
-                    return bad(fmt::format("{}.pages_per_node: key \"{}\" is not a node id", where, key));
-                if (!value.is_number_unsigned())
-                    return bad(where + ".pages_per_node: expected non-negative integers");
-                d.pages_per_node[node] = value.get<std::uint64_t>();
+                auto node = in.id_key(key, where + ".pages_per_node");
+                if (!node) return std::unexpected(node.error());
+                auto pages = in.integer_value(value, where + ".pages_per_node." + key, 0,
+                                              std::numeric_limits<std::int64_t>::max() / page_bytes);
+                if (!pages) return std::unexpected(pages.error());
+                d.pages_per_node[*node] = static_cast<std::uint64_t>(*pages);
             }
         }
-        d.last_alloc_node = -1;
-        if (dj.contains("last_alloc_node")) {
-            const Json& last = dj["last_alloc_node"];
-            if (!last.is_number_integer() || (last.get<std::int64_t>() != -1 && !valid_id(last.get<std::int64_t>())))
-                return bad(where + ".last_alloc_node: expected a node id or -1");
-            d.last_alloc_node = last.get<int>();
-        }
-        if (dj.contains("name") && !dj["name"].is_string()) return bad(where + ".name: expected a string");
-        d.name = dj.value("name", "");
-        if (host.domain(d.domid) != nullptr) return bad(fmt::format("domain {} listed twice", d.domid));
+        auto last = in.integer_or(dj, "last_alloc_node", where, -1, -1, max_id);
+        if (!last) return std::unexpected(last.error());
+        d.last_alloc_node = static_cast<int>(*last);
+        auto name = in.string(dj, "name", where, "");
+        if (!name) return std::unexpected(name.error());
+        d.name = *name;
+        if (host.domain(d.domid) != nullptr) return in.bad(where, fmt::format("domain {} listed twice", d.domid));
         host.domains.push_back(std::move(d));
     }
     std::ranges::sort(host.domains, {}, &Domain::domid);
@@ -255,32 +225,26 @@ Result<XenHost> sim_state_from_json(std::string_view text, const std::string& so
 }
 
 Result<void> write_sim_state(const XenHost& host, const std::string& path) {
-    std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        if (!out) return failure(fmt::format("write {}: {}", tmp, std::strerror(errno)), errno);
-        out << sim_state_json(host) << '\n';
-        if (!out.flush()) return failure(fmt::format("write {}: {}", tmp, std::strerror(errno)), errno);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        int code = errno;
-        std::remove(tmp.c_str());
-        return failure(fmt::format("rename {} to {}: {}", tmp, path, std::strerror(code)), code);
-    }
-    return {};
+    auto state = StateFile::lock(path, LockWait::wait);
+    if (!state) return std::unexpected(state.error());
+    return state->write(sim_state_json(host) + "\n");
 }
 
 Result<std::unique_ptr<Hypervisor>> open_sim_hypervisor(const std::string& path) {
-    std::ifstream in(path);
-    if (!in)
+    auto make_first = [&](const std::string& why) {
         return usage_error(fmt::format("--host sim:{}: {} (make the state file first: "
                                        "affine xen sim-init {} --from SPEC)",
-                                       path, std::strerror(errno), path));
-    std::stringstream text;
-    text << in.rdbuf();
-    auto host = sim_state_from_json(text.str(), path);
+                                       path, why, path));
+    };
+    auto state = StateFile::lock(path, LockWait::wait);
+    if (!state && state.error().code == ENOENT) return make_first(std::strerror(ENOENT));
+    if (!state) return std::unexpected(state.error());
+    auto text = state->read();
+    if (!text) return std::unexpected(text.error());
+    if (!*text) return make_first(std::strerror(ENOENT));
+    auto host = sim_state_from_json(**text, path);
     if (!host) return std::unexpected(host.error());
-    return std::make_unique<SimHypervisor>(std::move(*host), path);
+    return std::make_unique<SimHypervisor>(std::move(*host), std::move(*state));
 }
 
 Result<XenHost> initial_sim_host(Topology topology, int dom0_vcpus, std::uint64_t dom0_memory) {

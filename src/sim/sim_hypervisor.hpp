@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "../state/state_file.hpp"
 #include "../xen/hypervisor.hpp"
 #include "affine/xen_model.hpp"
 
@@ -12,9 +13,11 @@ namespace affine::xen {
 
 class SimHypervisor final : public Hypervisor, public SimulationControl {
 public:
-    SimHypervisor(XenHost host, std::string path) : host_(std::move(host)), path_(std::move(path)) {}
+    // `state` is the state file, locked: it stays locked while this object lives,
+    // so that commands on one simulated host run one after the other.
+    SimHypervisor(XenHost host, StateFile state) : host_(std::move(host)), state_(std::move(state)) {}
 
-    [[nodiscard]] std::string name() const override { return "sim:" + path_; }
+    [[nodiscard]] std::string name() const override { return "sim:" + state_.path(); }
     Result<Topology> topology() override { return host_.topology; }
     Result<int> cpu_id_limit() override { return host_.cpu_id_limit(); }
     Result<int> node_id_limit() override { return max_numnodes; }
@@ -31,7 +34,7 @@ public:
     Result<DomainMemory> memory_per_node() override;
     // The names kept in the state (dom0 is "Domain-0", as xen-init-dom0 names it).
     Result<std::map<int, std::string>> domain_names() override;
-    // Writes the state file (atomically: a temporary file renamed over it).
+    // Writes the state file (atomically, under the lock taken when it was opened).
     Result<void> commit() override;
 
     SimulationControl* simulation() override { return this; }
@@ -45,11 +48,13 @@ public:
 
 private:
     XenHost host_;
-    std::string path_;
+    StateFile state_;
 };
 
-// Opens the simulated host whose state is in `path`. Usage error when the file does
-// not exist (it is made by `affine xen sim-init`) or is not a state file.
+// Opens the simulated host whose state is in `path`, holding its lock (waiting for
+// another command on it to finish) until the returned object is destroyed: a
+// command reads, changes and writes the state as one step. Usage error when the
+// file does not exist (it is made by `affine xen sim-init`) or is not a state file.
 Result<std::unique_ptr<Hypervisor>> open_sim_hypervisor(const std::string& path);
 
 // A fresh simulated host on `topology`: dom0 with `dom0_vcpus` vCPUs (hard = soft =
@@ -60,7 +65,7 @@ Result<XenHost> initial_sim_host(Topology topology, int dom0_vcpus, std::uint64_
 std::string sim_state_json(const XenHost& host);
 Result<XenHost> sim_state_from_json(std::string_view text, const std::string& source);
 
-// Writes a state file (atomically).
+// Writes a state file (atomically, under its lock).
 Result<void> write_sim_state(const XenHost& host, const std::string& path);
 
 }  // namespace affine::xen

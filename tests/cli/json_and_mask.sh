@@ -33,7 +33,7 @@ check_json "xen show" "$AFFINE" xen --host "sim:$state" show 0
 check_json "xen numastat" "$AFFINE" xen --host "sim:$state" numastat
 
 expect_status "--json=yaml is refused" 2 "$AFFINE" topo --json=yaml
-expect_contains "the error is one line naming the option" "affine: --json" "$err"
+expect_contains "the error is one line naming the option" "affine: topo: --json: yaml" "$err"
 expect_status "show --json PID: the PID is not taken for a style" 0 "$AFFINE" show --json $$
 expect_contains "show --json PID prints the PID" "\"pid\":$$" "$out"
 

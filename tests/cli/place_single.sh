@@ -61,7 +61,7 @@ contains refused "NOT PLACED"
 
 # Usage errors: exit 2 with a message naming the problem.
 check vcpus-zero 2 "$affine" place --vcpus 0 --memory 1G --host "$host"
-contains vcpus-zero "vcpus must be at least 1"
+contains vcpus-zero "bad --vcpus \"0\": expected a whole number from 1 to"
 check bad-size 2 "$affine" place --vcpus 1 --memory 12Q --host "$host"
 contains bad-size "--memory"
 check bad-policy 2 "$affine" place --vcpus 1 --memory 1G --policy fastest --host "$host"

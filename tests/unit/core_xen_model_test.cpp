@@ -179,10 +179,14 @@ TEST(XenModel, MemoryFollowsNodeAffinity) {
     EXPECT_EQ(allocation_order(host, *host.domain(1))[0], 1);
     auto spill = allocate_pages(host, 1, 6);
     EXPECT_EQ(*spill, (std::map<int, std::uint64_t>{{0, 2}, {1, 4}}));
-    EXPECT_EQ(allocate_pages(host, 1, 1ULL << 40).error().code, ENOMEM);
+    auto too_much = allocate_pages(host, 1, 1ULL << 40);
+    EXPECT_EQ(too_much.error().code, ENOMEM);
+    EXPECT_NE(too_much.error().message.find("4P of memory wanted"), std::string::npos) << too_much.error().message;
     // Destroying gives the memory back.
     ASSERT_TRUE(destroy_domain(host, 2));
     EXPECT_EQ(destroy_domain(host, 2).error().code, ESRCH);
+    EXPECT_EQ(destroy_domain(host, 0).error().code, EINVAL);  // dom0 stays
+    EXPECT_NE(host.domain(0), nullptr);
 }
 
 TEST(XenModel, FreshDomainWithoutVcpusKeepsEveryNode) {

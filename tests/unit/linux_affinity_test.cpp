@@ -336,6 +336,10 @@ TEST_F(LinuxPin, BindAsInTheArticle) {
     ASSERT_TRUE(two);
     EXPECT_EQ(two->before, (CpuSet{0, 1, 2, 3}));
     EXPECT_EQ(two->after, CpuSet{1});
+    auto missing = bind_task(env, 999999, CpuSet{0});  // never existed: not "it exited"
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, ESRCH);
+    EXPECT_EQ(missing.error().message, "no such task: 999999 (no /proc/999999)");
     sys.inject.insert({{"set_affinity", 50}, EPERM});
     auto denied = bind_task(env, 50, CpuSet{0});
     ASSERT_FALSE(denied);

@@ -123,6 +123,11 @@ public:
         std::ofstream(full) << text;
     }
 
+    [[nodiscard]] std::string read(const std::string& path) const {
+        std::ifstream in(root_ / path.substr(1));
+        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    }
+
     // A thread `tid` of process `pid`, visible both as /proc/PID/task/TID and /proc/TID.
     void add_task(int pid, int tid, const std::string& comm = "worker", unsigned long flags = 0x400000,
                   unsigned long long start = 1000, int cpu = 0, unsigned uid = 1000) const {

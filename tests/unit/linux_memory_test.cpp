@@ -127,6 +127,26 @@ TEST_F(LinuxRun, MigrateMovesOnlyPagesOutsideTheTargets) {
     EXPECT_EQ(r->pages_not_moved, 2);
 }
 
+TEST_F(LinuxRun, MigrateOfAProcessThatExitsMidWaySaysSo) {
+    tree.add_task(300, 300, "db");
+    tree.write("/proc/300/numa_maps", "1000 default anon=10 N0=10 kernelpagesize_kB=4\n");
+    sys.migrate = [&](int, const NodeSet&, const NodeSet&) {
+        // It exits while its pages move: a zombie, whose numa_maps reads empty.
+        std::string stat = tree.read("/proc/300/stat");
+        stat.replace(stat.find(") S ") + 2, 1, "Z");
+        tree.write("/proc/300/stat", stat);
+        tree.write("/proc/300/numa_maps", "");
+        return 0L;
+    };
+    auto r = migrate_process_memory(env, 300, NodeSet{1});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ESRCH);
+    EXPECT_EQ(r.error().message, "move the pages of pid 300 to node 1: the process exited meanwhile");
+    auto zombie = migrate_process_memory(env, 300, NodeSet{1});
+    ASSERT_FALSE(zombie);
+    EXPECT_NE(zombie.error().message.find("pid 300 has exited"), std::string::npos) << zombie.error().message;
+}
+
 TEST_F(LinuxRun, MigrateRefusals) {
     tree.add_task(300, 300, "db", 0x400000, 1, 0, 0);
     tree.write("/proc/300/numa_maps", "1000 default anon=10 N0=10 kernelpagesize_kB=4\n");

@@ -81,6 +81,31 @@ TEST_F(LinuxShield, MovesUserTasksJournalsFirstAndUndoes) {
     EXPECT_TRUE(twice->nothing_to_undo);
 }
 
+TEST_F(LinuxShield, SecondShieldWhileTheFirstRunsIsRefusedAndLosesNothing) {
+    // While the first shield reads the tasks' masks (before it has journalled
+    // anything), a second one starts on another CPU.
+    std::optional<Result<ShieldReport>> second;
+    bool started = false;
+    sys.on_get = [&](int) {
+        if (started) return;
+        started = true;
+        second = shield_cpus(env, {CpuSet{2}, false, state});
+    };
+    auto first = shield_cpus(env, {CpuSet{3}, false, state});
+    ASSERT_TRUE(first) << first.error().message;
+    ASSERT_TRUE(second.has_value());
+    ASSERT_FALSE(*second);
+    EXPECT_NE(second->error().message.find("another affine shield is running"), std::string::npos)
+        << second->error().message;
+    EXPECT_EQ(sys.masks[41], CpuSet{2});  // the second one changed nothing
+    // The first one's journal is whole: undo restores every task it moved.
+    sys.on_get = nullptr;
+    auto u = undo_shield(env, state);
+    ASSERT_TRUE(u) << u.error().message;
+    EXPECT_EQ(u->restored, 3);
+    EXPECT_EQ(sys.masks[41], (CpuSet{2, 3}));
+}
+
 TEST_F(LinuxShield, TaskForkedByOneNotYetMovedIsCaughtLater) {
     // A fork that started before sshd was moved completes during the quiet
     // period, with sshd's old mask.

@@ -98,9 +98,9 @@ TEST(SimState, BadFieldsAreUsageErrors) {
     EXPECT_EQ(with("\"node_affinity_auto\": true", "\"node_affinity_auto\": \"yes\""),
               "sim state s.json: domains[0].node_affinity_auto: expected true or false");
     EXPECT_EQ(with("\"pages_per_node\": {\n    \"0\"", "\"pages_per_node\": {\n    \"x\""),
-              "sim state s.json: domains[0].pages_per_node: key \"x\" is not a node id");
+              "sim state s.json: domains[0].pages_per_node: key \"x\" is not an id");
     EXPECT_EQ(with("\"domid\": 0", "\"domid\": 4294967296"),
-              "sim state s.json: domains[0]: domid and max_vcpus must be from 0 to 1048575");
+              "sim state s.json: domains[0].domid: must be at most 32751");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "affine/host.hpp"
 #include "sim/sim_hypervisor.hpp"
+#include "state/state_file.hpp"
 #include "xen/apply.hpp"
 #include "xen/explain.hpp"
 
@@ -20,8 +21,11 @@ namespace {
 struct Sim {
     std::filesystem::path path =
         std::filesystem::temp_directory_path() / fmt::format("affine-apply-{}.json", getpid());
-    SimHypervisor hv{make_host(), path.string()};
-    ~Sim() { std::filesystem::remove(path); }
+    SimHypervisor hv{make_host(), *StateFile::lock(path.string(), LockWait::fail_if_held)};
+    ~Sim() {
+        std::filesystem::remove(path);
+        std::filesystem::remove(path.string() + ".lock");
+    }
 
     static XenHost make_host() {
         XenHost host = *initial_sim_host(*synthetic_topology("nodes=2,cores=2,mem=1G"), 4, 0);

@@ -79,13 +79,21 @@ TEST(SimHost, BehavesAsTheModelBehindTheInterface) {
     EXPECT_EQ((*hv)->vcpu_affinity(0, 5).error().code, EINVAL);
     EXPECT_EQ((*hv)->set_node_affinity(0, NodeSet{4}).error().code, EINVAL);
     ASSERT_TRUE((*hv)->commit());
+    // An open simulated host holds its state file's lock: commands on it take turns.
+    auto other = StateFile::lock(path.string(), LockWait::fail_if_held);
+    ASSERT_FALSE(other);
+    EXPECT_EQ(other.error().code, EWOULDBLOCK);
+    hv->reset();
+    EXPECT_TRUE(StateFile::lock(path.string(), LockWait::fail_if_held));
     auto again = open_hypervisor("sim:" + path.string());
     EXPECT_EQ((*again)->vcpu_affinity(0, 0)->soft, (CpuSet{2, 3}));
     auto snap = snapshot(**again);
     ASSERT_TRUE(snap);
     EXPECT_EQ(snap->domain(0)->vcpus.size(), 2U);
+    again->reset();
     std::filesystem::remove(path);
     EXPECT_EQ(open_hypervisor("sim:" + path.string()).error().kind, ErrorKind::usage);
+    std::filesystem::remove(path.string() + ".lock");
     EXPECT_EQ(open_hypervisor("bogus").error().kind, ErrorKind::usage);
 }
 
