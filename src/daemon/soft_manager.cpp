@@ -20,29 +20,17 @@ constexpr std::size_t max_release_events = 64;
 std::optional<protocol::TaskOwner> read_owner(const linux_backend::SysFs& fs, int tid) {
     auto status = linux_backend::read_task_status(fs, tid);
     if (!status) return std::nullopt;
-    auto uids = linux_backend::status_field(*status, "Uid");
+    auto uids = linux_backend::status_uids(*status);
     if (!uids) return std::nullopt;
-    protocol::TaskOwner owner;
-    unsigned values[2] = {0, 0};
-    const char* p = uids->data();
-    const char* end = p + uids->size();
-    for (unsigned& v : values) {
-        while (p < end && (*p == ' ' || *p == '\t')) ++p;
-        auto [next, ec] = std::from_chars(p, end, v);
-        if (ec != std::errc()) return std::nullopt;
-        p = next;
-    }
-    owner.real_uid = values[0];
-    owner.effective_uid = values[1];
-    return owner;
+    return protocol::TaskOwner{uids->real, uids->effective};
 }
+
+}  // namespace
 
 std::string task_name(const Workload& w, const ManagedThread& t) {
     return t.tid == w.pid ? fmt::format("pid {} ({})", w.pid, w.command)
                           : fmt::format("tid {} ({}) of pid {}", t.tid, t.name, w.pid);
 }
-
-}  // namespace
 
 SoftManager::SoftManager(const linux_backend::Env& env, JournalFile journal, Log log)
     : env_(env), journal_(std::move(journal)), log_(std::move(log)) {}
@@ -155,163 +143,6 @@ void SoftManager::release(Workload& w, ManagedThread& t, const std::string& reas
     releases_.push_back({w.pid, t.tid, now.wall, line});
     while (releases_.size() > max_release_events) releases_.pop_front();
     w.released.insert({t.tid, t.start_time});
-}
-
-Journal SoftManager::journal_with(const std::vector<Change>& changes) const {
-    Journal j;
-    for (const auto& [pid, w] : workloads_) {
-        JournalWorkload jw;
-        jw.pid = w.pid;
-        jw.start_time = w.start_time;
-        jw.command = w.command;
-        jw.uid = w.uid;
-        jw.soft = w.soft;
-        jw.all_threads = w.all_threads;
-        jw.children = w.children;
-        jw.named_tids.assign(w.named.begin(), w.named.end());
-        jw.origin = w.origin;
-        jw.since = w.since;
-        jw.requester_uid = w.requester_uid;
-        jw.requester_cap_sys_nice = w.requester_cap_sys_nice;
-        for (const auto& [tid, t] : w.threads) {
-            JournalThread jt{t.tid, t.start_time, t.original, t.engine.hard, t.kernel_mask, std::nullopt};
-            for (const auto& c : changes)
-                if (c.tid == tid && c.pid == pid) {
-                    jt.previous = t.kernel_mask;
-                    jt.applied = c.to;
-                }
-            jw.threads.push_back(std::move(jt));
-        }
-        j.workloads.push_back(std::move(jw));
-    }
-    return j;
-}
-
-bool SoftManager::save() {
-    if (auto s = journal_.save(journal_with({})); !s) {
-        log_(fmt::format("error: cannot write the journal: {}", s.error().message));
-        return false;
-    }
-    return true;
-}
-
-bool SoftManager::commit(std::vector<Change>& changes, const Clock& now) {
-    if (changes.empty()) return true;
-    // Nothing changes unless the journal says so first.
-    if (auto s = journal_.save(journal_with(changes)); !s) {
-        log_(fmt::format("error: cannot write the journal, so {} change{} not made: {}", changes.size(),
-                         changes.size() == 1 ? " is" : "s are", s.error().message));
-        // The engine's view must follow the kernel's: re-home at the next tick.
-        for (const auto& c : changes)
-            if (auto w = workloads_.find(c.pid); w != workloads_.end())
-                if (auto t = w->second.threads.find(c.tid); t != w->second.threads.end())
-                    t->second.engine = start_soft_thread(env_.host, t->second.engine.hard, w->second.soft, now.mono);
-        changes.clear();
-        return false;
-    }
-    for (const auto& c : changes) {
-        auto w = workloads_.find(c.pid);
-        if (w == workloads_.end()) continue;
-        auto it = w->second.threads.find(c.tid);
-        if (it == w->second.threads.end()) continue;
-        ManagedThread& t = it->second;
-        auto set = env_.sys.set_affinity(c.tid, c.to);
-        if (!set) {
-            if (set.error() != ESRCH)
-                release(w->second, t,
-                        fmt::format("the kernel refused CPUs {}: {}", to_list(c.to),
-                                    linux_backend::explain_affinity_error(env_, c.tid, c.to, set.error())),
-                        now);
-            w->second.threads.erase(it);
-            continue;
-        }
-        auto back = env_.sys.get_affinity(c.tid);
-        if (!back) {
-            w->second.threads.erase(it);
-            continue;
-        }
-        t.kernel_mask = *back;
-        t.changed_at = now.wall;
-        if (*back != c.to) {
-            release(w->second, t,
-                    fmt::format("set CPUs {} but the kernel holds {} (its cpuset or the online CPUs changed)",
-                                to_list(c.to), to_list(*back)),
-                    now);
-            w->second.threads.erase(it);
-            continue;
-        }
-        log_(c.line);
-    }
-    changes.clear();
-    save();
-    return true;
-}
-
-Result<void> SoftManager::recover(const Clock& now) {
-    auto loaded = journal_.load();
-    if (!loaded) return std::unexpected(loaded.error());
-    if (!loaded->set_aside.empty()) log_(fmt::format("warning: {}", loaded->set_aside));
-    std::vector<Change> changes;
-    int taken = 0;
-    int ended = 0;
-    for (const auto& jw : loaded->journal.workloads) {
-        auto st = read_task_stat(env_.fs, jw.pid);
-        if (!st || st->start_time != jw.start_time) {
-            ++ended;
-            log_(fmt::format("pid {} ({}) ended while the daemon was not running: its request ends", jw.pid,
-                             jw.command));
-            continue;
-        }
-        Workload w;
-        w.pid = jw.pid;
-        w.start_time = jw.start_time;
-        w.command = st->comm;
-        w.uid = jw.uid;
-        w.soft = jw.soft;
-        w.all_threads = jw.all_threads;
-        w.children = jw.children;
-        w.named.insert(jw.named_tids.begin(), jw.named_tids.end());
-        w.origin = jw.origin;
-        w.since = jw.since;
-        w.requester_uid = jw.requester_uid;
-        w.requester_cap_sys_nice = jw.requester_cap_sys_nice;
-        for (const auto& jt : jw.threads) {
-            auto ts = read_task_stat(env_.fs, jt.tid);
-            if (!ts || ts->start_time != jt.start_time) continue;  // exited, or the tid is another task now
-            auto mask = env_.sys.get_affinity(jt.tid);
-            if (!mask) continue;
-            ManagedThread t;
-            t.tid = jt.tid;
-            t.start_time = jt.start_time;
-            t.name = ts->comm;
-            t.original = jt.original;
-            t.kernel_mask = *mask;
-            t.changed_at = now.wall;
-            bool ours = *mask == jt.applied || (jt.previous && *mask == *jt.previous);
-            if (!ours) {
-                release(w, t,
-                        fmt::format("its mask changed to CPUs {} while the daemon was not running (it had set {})",
-                                    to_list(*mask), to_list(jt.applied)),
-                        now);
-                continue;
-            }
-            // A widened thread stays widened: the engine narrows it when home has room.
-            t.engine = resume_soft_thread(env_.host, hard_of(t.original), w.soft, *mask, now.mono);
-            if (t.engine.applied != *mask)
-                changes.push_back({w.pid, t.tid, t.engine.applied,
-                                   fmt::format("take up {} again: CPUs {} -> {}: {}", task_name(w, t), to_list(*mask),
-                                               to_list(t.engine.applied), t.engine.why)});
-            w.threads.emplace(t.tid, std::move(t));
-        }
-        ++taken;
-        workloads_.emplace(w.pid, std::move(w));
-    }
-    if (taken + ended > 0)
-        log_(fmt::format("journal {}: {} request{} taken up again, {} ended", journal_.path(), taken,
-                         taken == 1 ? "" : "s", ended));
-    commit(changes, now);
-    if (!save()) return failure(fmt::format("cannot write the journal {}", journal_.path()));
-    return {};
 }
 
 Result<void> SoftManager::remove_soft(int pid, int id, bool whole_process, const Clock& now) {
@@ -552,50 +383,6 @@ void SoftManager::stop(OnStop on_stop, const Clock& now) {
                            workloads_.size(), workloads_.size() == 1 ? "" : "s")
              : fmt::format("stopping: masks left as they are (on_stop = \"leave\"); {} request{} kept in the journal",
                            workloads_.size(), workloads_.size() == 1 ? "" : "s"));
-}
-
-protocol::WorkloadStatus SoftManager::status_of(const Workload& w, bool with_memory) const {
-    protocol::WorkloadStatus s;
-    s.pid = w.pid;
-    s.command = w.command;
-    s.uid = w.uid;
-    s.soft = w.soft;
-    s.all_threads = w.all_threads;
-    s.children = w.children;
-    s.origin = w.origin;
-    s.since = w.since;
-    for (const auto& [tid, t] : w.threads)
-        s.threads.push_back({tid, t.name, t.engine.hard, w.soft, t.kernel_mask, std::string(to_string(t.engine.state)),
-                             t.changed_at, t.engine.why});
-    if (with_memory)
-        if (auto maps = env_.fs.read(fmt::format("/proc/{}/numa_maps", w.pid)))
-            s.memory_bytes_per_node = linux_backend::bytes_per_node(linux_backend::parse_numa_maps(*maps));
-    return s;
-}
-
-std::vector<protocol::WorkloadStatus> SoftManager::status(bool with_memory) const {
-    std::vector<protocol::WorkloadStatus> out;
-    for (const auto& [pid, w] : workloads_) out.push_back(status_of(w, with_memory));
-    return out;
-}
-
-std::optional<protocol::WorkloadStatus> SoftManager::show(int id) const {
-    auto pid = linux_backend::thread_group_of(env_.fs, id);
-    if (auto w = workloads_.find(pid.value_or(id)); w != workloads_.end()) return status_of(w->second, true);
-    return std::nullopt;
-}
-
-std::size_t SoftManager::thread_count() const {
-    std::size_t n = 0;
-    for (const auto& [pid, w] : workloads_) n += w.threads.size();
-    return n;
-}
-
-std::size_t SoftManager::widened_count() const {
-    std::size_t n = 0;
-    for (const auto& [pid, w] : workloads_)
-        for (const auto& [tid, t] : w.threads) n += t.engine.state == SoftState::widened ? 1 : 0;
-    return n;
 }
 
 }  // namespace affine::daemon

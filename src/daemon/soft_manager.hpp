@@ -61,6 +61,9 @@ struct Workload {
 
 using Log = std::function<void(const std::string& line)>;
 
+// "pid 12 (cmd)" or "tid 13 (name) of pid 12", as log lines name a thread.
+std::string task_name(const Workload& w, const ManagedThread& t);
+
 class SoftManager {
 public:
     SoftManager(const linux_backend::Env& env, JournalFile journal, Log log);

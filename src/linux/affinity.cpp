@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
@@ -41,11 +40,7 @@ Result<ProcessPlacement> read_process_placement(const Env& env, int id, ThreadSe
     auto status = read_task_status(env.fs, p.pid);
     if (!status) return no_such_task(p.pid);
     p.command = status_field(*status, "Name").value_or("");
-    if (auto uid = status_field(*status, "Uid")) {
-        unsigned v = 0;
-        auto [ptr, ec] = std::from_chars(uid->data(), uid->data() + uid->size(), v);
-        if (ec == std::errc{}) p.uid = v;
-    }
+    if (auto uids = status_uids(*status)) p.uid = uids->real;
     std::vector<int> tids = selection == ThreadSelection::all ? list_threads(env.fs, p.pid) : std::vector<int>{id};
     CpuSet may_run;
     for (int tid : tids) {

@@ -2,7 +2,6 @@
 // give, and the load measured over a short window.
 #include <fmt/format.h>
 
-#include <charconv>
 #include <thread>
 
 #include "affine/host.hpp"
@@ -21,18 +20,6 @@ Result<CpuTimes> read_cpu_times(const SysFs& fs) {
     auto times = parse_cpu_times(*text);
     if (!times) return failure(times.error().message);
     return times;
-}
-
-// "Node 0 Inactive(file):  123456 kB" -> bytes; nullopt when the key is missing.
-std::optional<std::uint64_t> node_meminfo_bytes(std::string_view text, std::string_view key) {
-    auto at = text.find(key);
-    if (at == std::string_view::npos) return std::nullopt;
-    auto rest = text.substr(at + key.size());
-    auto digits = rest.find_first_of("0123456789");
-    if (digits == std::string_view::npos) return std::nullopt;
-    std::uint64_t kb = 0;
-    std::from_chars(rest.data() + digits, rest.data() + rest.size(), kb);
-    return kb * 1024;
 }
 
 }  // namespace
@@ -58,7 +45,7 @@ Result<PlacementHost> read_live_placement_host(const LiveHostOptions& options) {
         for (Node& node : topology->nodes) {
             auto meminfo = fs.read(fmt::format("/sys/devices/system/node/node{}/meminfo", node.id));
             if (!meminfo) continue;
-            auto inactive = node_meminfo_bytes(*meminfo, "Inactive(file):");
+            auto inactive = linux_backend::meminfo_bytes(*meminfo, "Inactive(file):");
             if (!inactive) continue;
             node.memory_free_bytes = std::min(node.memory_free_bytes + *inactive, node.memory_total_bytes);
         }

@@ -5,21 +5,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include "affine/set_grammar.hpp"
+#include "../core/integer.hpp"
 
 namespace affine::linux_backend {
 namespace {
 
-template <typename T>
-std::optional<T> parse_number(std::string_view text) {
-    T v{};
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
-    return v;
-}
+using detail::parse_integer;
 
 std::vector<std::string_view> split_spaces(std::string_view text) {
     std::vector<std::string_view> out;
@@ -38,7 +32,7 @@ std::vector<std::string_view> split_spaces(std::string_view text) {
 std::vector<int> numeric_names(const SysFs& fs, std::string_view dir) {
     std::vector<int> ids;
     for (const auto& name : fs.list(dir))
-        if (auto id = parse_number<int>(name)) ids.push_back(*id);
+        if (auto id = parse_integer<int>(name)) ids.push_back(*id);
     std::ranges::sort(ids);
     return ids;
 }
@@ -68,9 +62,9 @@ std::optional<TaskStat> parse_task_stat(std::string_view text) {
     };
     if (field(3).empty()) return std::nullopt;
     st.state = field(3)[0];
-    st.flags = parse_number<unsigned long>(field(9)).value_or(0);
-    st.start_time = parse_number<unsigned long long>(field(22)).value_or(0);
-    st.processor = parse_number<int>(field(39));
+    st.flags = parse_integer<unsigned long>(field(9)).value_or(0);
+    st.start_time = parse_integer<unsigned long long>(field(22)).value_or(0);
+    st.processor = parse_integer<int>(field(39));
     return st;
 }
 
@@ -91,12 +85,12 @@ std::vector<MappingPlacement> parse_numa_maps(std::string_view text) {
         for (std::size_t i = 2; i < words.size(); ++i) {
             auto w = words[i];
             if (w.starts_with("kernelpagesize_kB=")) {
-                page_bytes = parse_number<std::uint64_t>(w.substr(18)).value_or(4) * 1024;
+                page_bytes = parse_integer<std::uint64_t>(w.substr(18)).value_or(4) * 1024;
             } else if (w.size() > 1 && w[0] == 'N' && std::isdigit(static_cast<unsigned char>(w[1]))) {
                 auto eq = w.find('=');
                 if (eq == std::string_view::npos) continue;
-                auto node = parse_number<int>(w.substr(1, eq - 1));
-                auto n = parse_number<std::uint64_t>(w.substr(eq + 1));
+                auto node = parse_integer<int>(w.substr(1, eq - 1));
+                auto n = parse_integer<std::uint64_t>(w.substr(eq + 1));
                 if (node && n) pages[*node] += *n;
             } else if (w.starts_with("file=") || w == "heap" || w == "stack" || w == "huge" ||
                        w.starts_with("stack:")) {
@@ -134,7 +128,7 @@ std::optional<std::string> read_task_status(const SysFs& fs, int tid) { return f
 std::optional<int> thread_group_of(const SysFs& fs, int tid) {
     auto status = read_task_status(fs, tid);
     if (!status) return std::nullopt;
-    if (auto v = status_field(*status, "Tgid")) return parse_number<int>(*v);
+    if (auto v = status_field(*status, "Tgid")) return parse_integer<int>(*v);
     return tid;
 }
 
@@ -180,11 +174,7 @@ std::string describe_task(const SysFs& fs, int tid) {
 std::string explain_permission(const Env& env, int tid) {
     std::string owner = "another user";
     if (auto status = read_task_status(env.fs, tid))
-        if (auto uid_line = status_field(*status, "Uid")) {
-            auto words = split_spaces(*uid_line);
-            if (!words.empty())
-                if (auto uid = parse_number<unsigned>(words[0])) owner = user_name(*uid);
-        }
+        if (auto uids = status_uids(*status)) owner = user_name(uids->real);
     return fmt::format("no permission: {} belongs to {} and you are {}; CAP_SYS_NICE (e.g. root) would allow it",
                        describe_task(env.fs, tid), owner, user_name(env.sys.effective_uid()));
 }

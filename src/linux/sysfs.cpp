@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
+
 namespace affine::linux_backend {
 
 SysFs::SysFs(std::string root) : root_(std::move(root)) {
@@ -75,6 +77,32 @@ std::optional<std::string> status_field(std::string_view status, std::string_vie
         pos = end + 1;
     }
     return std::nullopt;
+}
+
+std::optional<StatusUids> status_uids(std::string_view status) {
+    auto line = status_field(status, "Uid");
+    if (!line) return std::nullopt;
+    unsigned values[2] = {0, 0};
+    const char* p = line->data();
+    const char* end = p + line->size();
+    for (unsigned& v : values) {
+        while (p < end && (*p == ' ' || *p == '\t')) ++p;
+        auto [next, ec] = std::from_chars(p, end, v);
+        if (ec != std::errc()) return std::nullopt;
+        p = next;
+    }
+    return StatusUids{values[0], values[1]};
+}
+
+std::optional<std::uint64_t> meminfo_bytes(std::string_view text, std::string_view key) {
+    auto at = text.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    auto rest = text.substr(at + key.size());
+    auto digits = rest.find_first_of("0123456789");
+    if (digits == std::string_view::npos) return std::nullopt;
+    std::uint64_t kb = 0;
+    std::from_chars(rest.data() + digits, rest.data() + rest.size(), kb);
+    return kb * 1024;
 }
 
 }  // namespace affine::linux_backend

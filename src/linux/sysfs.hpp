@@ -2,6 +2,7 @@
 // directory, so a captured tree is a test fixture (as hwloc's HWLOC_FSROOT).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,5 +31,16 @@ private:
 
 // The value of the line "Key:<whitespace>value" in a /proc/PID/status text.
 std::optional<std::string> status_field(std::string_view status, std::string_view key);
+
+// The real and effective uid of a /proc/PID/status text (its "Uid:" line).
+struct StatusUids {
+    unsigned real = 0;
+    unsigned effective = 0;
+};
+std::optional<StatusUids> status_uids(std::string_view status);
+
+// "Node 0 MemTotal:       1014688 kB" (a node's meminfo, or /proc/meminfo) -> bytes,
+// for the given key ("MemTotal:"); nullopt when the key is missing.
+std::optional<std::uint64_t> meminfo_bytes(std::string_view text, std::string_view key);
 
 }  // namespace affine::linux_backend

@@ -2,26 +2,24 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <sstream>
 
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
+#include "../core/integer.hpp"
 #include "sysfs.hpp"
 
 namespace affine {
 namespace {
 
 using linux_backend::SysFs;
+using linux_backend::meminfo_bytes;
 using linux_backend::status_field;
 
 std::optional<int> to_int(std::string_view text) {
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-    int v = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
-    return v;
+    return detail::parse_integer<int>(text);
 }
 
 Result<CpuSet> read_list(const SysFs& fs, const std::string& path) {
@@ -30,18 +28,6 @@ Result<CpuSet> read_list(const SysFs& fs, const std::string& path) {
     auto set = parse_id_list(*text);
     if (!set) return failure(fmt::format("cannot parse {}: {}", path, set.error().message));
     return set;
-}
-
-// "Node 0 MemTotal:       1014688 kB" -> bytes, for the given key.
-std::optional<std::uint64_t> meminfo_bytes(std::string_view text, std::string_view key) {
-    auto at = text.find(key);
-    if (at == std::string_view::npos) return std::nullopt;
-    auto rest = text.substr(at + key.size());
-    auto digits = rest.find_first_of("0123456789");
-    if (digits == std::string_view::npos) return std::nullopt;
-    std::uint64_t kb = 0;
-    std::from_chars(rest.data() + digits, rest.data() + rest.size(), kb);
-    return kb * 1024;
 }
 
 struct CpuFacts {

@@ -1,0 +1,52 @@
+// SoftManager's reports: what `affine daemon status` and `affine show` print.
+#include <fmt/format.h>
+
+#include "soft_manager.hpp"
+
+namespace affine::daemon {
+
+protocol::WorkloadStatus SoftManager::status_of(const Workload& w, bool with_memory) const {
+    protocol::WorkloadStatus s;
+    s.pid = w.pid;
+    s.command = w.command;
+    s.uid = w.uid;
+    s.soft = w.soft;
+    s.all_threads = w.all_threads;
+    s.children = w.children;
+    s.origin = w.origin;
+    s.since = w.since;
+    for (const auto& [tid, t] : w.threads)
+        s.threads.push_back({tid, t.name, t.engine.hard, w.soft, t.kernel_mask, std::string(to_string(t.engine.state)),
+                             t.changed_at, t.engine.why});
+    if (with_memory)
+        if (auto maps = env_.fs.read(fmt::format("/proc/{}/numa_maps", w.pid)))
+            s.memory_bytes_per_node = linux_backend::bytes_per_node(linux_backend::parse_numa_maps(*maps));
+    return s;
+}
+
+std::vector<protocol::WorkloadStatus> SoftManager::status(bool with_memory) const {
+    std::vector<protocol::WorkloadStatus> out;
+    for (const auto& [pid, w] : workloads_) out.push_back(status_of(w, with_memory));
+    return out;
+}
+
+std::optional<protocol::WorkloadStatus> SoftManager::show(int id) const {
+    auto pid = linux_backend::thread_group_of(env_.fs, id);
+    if (auto w = workloads_.find(pid.value_or(id)); w != workloads_.end()) return status_of(w->second, true);
+    return std::nullopt;
+}
+
+std::size_t SoftManager::thread_count() const {
+    std::size_t n = 0;
+    for (const auto& [pid, w] : workloads_) n += w.threads.size();
+    return n;
+}
+
+std::size_t SoftManager::widened_count() const {
+    std::size_t n = 0;
+    for (const auto& [pid, w] : workloads_)
+        for (const auto& [tid, t] : w.threads) n += t.engine.state == SoftState::widened ? 1 : 0;
+    return n;
+}
+
+}  // namespace affine::daemon
