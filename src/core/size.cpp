@@ -28,13 +28,15 @@ Result<std::uint64_t> parse_size(std::string_view text) {
     std::string_view suffix = text.substr(end);
     int power = 0;      // of the unit: K = 1, M = 2, ...
     bool decimal = false;  // KB, MB, ...: powers of 1000, as hwloc and disk makers count
-    if (!suffix.empty()) {
+    if (suffix == "B") {
+        // bytes, as format_size prints counts under 1K ("512B")
+    } else if (!suffix.empty()) {
         char u = static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0])));
         std::size_t i = 1;
         for (; i < units.size(); ++i)
             if (units[i] == u) break;
         if (i == units.size())
-            return bad(fmt::format("unknown unit at column {} (K, M, G, T, P; KiB...; KB...)", end + 1));
+            return bad(fmt::format("unknown unit at column {} (B, K, M, G, T, P; KiB...; KB...)", end + 1));
         power = static_cast<int>(i);
         std::string_view rest = suffix.substr(1);
         if (rest == "B")

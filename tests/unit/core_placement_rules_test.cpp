@@ -232,7 +232,7 @@ namespace {
 // The shipped example parses, names nothing as shipped, and its numad-like rule,
 // uncommented, is numad_like_rule().
 TEST(PlacementRulesToml, TheExampleConfiguration) {
-    std::string path = std::string(AFFINE_SOURCE_DIR) + "/docs/examples/daemon.conf";
+    std::string path = std::string(AFFINE_SOURCE_DIR) + "/dist/daemon.conf";
     std::ifstream in(path);
     ASSERT_TRUE(in) << path;
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -19,11 +19,12 @@ TEST(Size, Parses) {
     EXPECT_EQ(*parse_size("1.5TB"), 1'500'000'000'000ULL);
     EXPECT_EQ(*parse_size("1073741824"), 1ULL << 30);
     EXPECT_EQ(*parse_size("1T"), 1ULL << 40);
+    EXPECT_EQ(*parse_size("512B"), 512U);
 }
 
 TEST(Size, Refuses) {
     for (const char* bad : {"", "G", "4X", "4Gx", "0", "0G", "1.5", "1..5G", "99999999P", "-1G", "4Gb", "4GiBs",
-                            "4gib", "4G B", "0.0001K"}) {
+                            "4gib", "4G B", "0.0001K", "1.5B", "4b", "B"}) {
         auto r = parse_size(bad);
         EXPECT_FALSE(r) << bad;
         if (!r) {
@@ -37,6 +38,15 @@ TEST(Size, Formats) {
     EXPECT_EQ(format_size(3ULL << 29), "1.5G");
     EXPECT_EQ(format_size(64ULL << 30), "64G");
     EXPECT_EQ(format_size(100), "100B");
+}
+
+// What format_size prints, parse_size reads back (to the precision printed).
+TEST(Size, RoundTrips) {
+    for (std::uint64_t bytes : {1ULL, 100ULL, 1023ULL, 1024ULL, 512ULL << 20, 3ULL << 29, 64ULL << 30}) {
+        auto back = parse_size(format_size(bytes));
+        ASSERT_TRUE(back) << format_size(bytes);
+        EXPECT_EQ(*back, bytes);
+    }
 }
 
 }  // namespace
