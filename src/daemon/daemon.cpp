@@ -172,7 +172,7 @@ Result<void> run_daemon(const DaemonOptions& options) {
         systemd.notify("READY=1\nSTATUS=" + status_line(manager));
         return {};
     };
-    RequestContext context{manager, config, ::getpid(), ::geteuid(), clock_now, reload, &placement};
+    RequestContext context{manager, config, ::getpid(), ::geteuid(), clock_now, reload, &placement, log_line};
 
     // The first reconcile: every journalled thread checked (recover), the accounting
     // read once so the first interval has something to compare with.

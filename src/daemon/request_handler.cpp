@@ -52,7 +52,13 @@ std::string handle_request(std::string_view line, const protocol::PeerCredential
         PlacementRequest r = numad_placement_request({request->cpu_hundredths, request->memory_mib});
         auto plan = c.placement->advise(r, request->reserved);
         if (!plan) return protocol::error_response(plan.error());
-        return protocol::ok_response({{"nodes", numad_node_list(*plan, c.placement->topology())},
+        std::string nodes = numad_node_list(*plan, c.placement->topology());
+        if (c.log)
+            c.log(fmt::format("advice for numad -w {}.{:02}:{}{} (uid {}, pid {}): node {}{}",
+                              request->cpu_hundredths / 100, request->cpu_hundredths % 100, request->memory_mib,
+                              request->reserved.empty() ? "" : " -R " + request->reserved, peer.uid, peer.pid, nodes,
+                              plan->fits() ? "" : fmt::format(" ({})", plan->fallback)));
+        return protocol::ok_response({{"nodes", nodes},
                                       {"fits", plan->fits()},
                                       {"why", plan->fits() ? std::string() : plan->fallback}});
     }

@@ -24,6 +24,8 @@ struct RequestContext {
     std::function<Result<void>()> reload;
     // The placement loop: its placements in the status, and numad -w advice.
     const PlacementManager* placement = nullptr;
+    // The daemon's log (advice given is logged); may be empty.
+    Log log;
 };
 
 std::string handle_request(std::string_view line, const protocol::PeerCredentials& peer, RequestContext& context);
