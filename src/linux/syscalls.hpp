@@ -48,7 +48,9 @@ public:
     // migrate_pages(pid, old, new): the number of pages that could not be moved.
     virtual SysResult<long> migrate_pages(int pid, const NodeSet& from, const NodeSet& to) = 0;
 
-    // move_pages(pid, ...) with MPOL_MF_MOVE on the pages at `addresses`: with `nodes`
+    // move_pages(pid, ...) on the pages at `addresses` (MPOL_MF_MOVE_ALL, so pages
+    // other processes map move too, when the caller has CAP_SYS_NICE; else
+    // MPOL_MF_MOVE): with `nodes`
     // empty it only asks where each page is; otherwise nodes[i] is page i's target.
     // status[i] is the page's node afterwards, or a negative errno (-ENOENT: not
     // present, -EFAULT: not mapped, -EBUSY, -EACCES: shared, ...).

@@ -19,7 +19,8 @@ start_mem() {
 # pages PID NODES: pages of PID (every mapping of numa_maps) on NODES ("all": anywhere).
 pages() {
     _want=all
-    [ "$2" = all ] || _want=$(affine calc "nodes:$2" --nodes --to json | tr -d '[] ')
+    [ "$2" = all ] || _want=$(echo "$2" | tr ',' '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done |
+                              tr '\n' ',' | sed 's/,$//')
     awk -v want=",$_want," '{for (i = 1; i <= NF; i++) if ($i ~ /^N[0-9]+=/) {
                             split(substr($i, 2), kv, "=")
                             if (want == ",all," || index(want, "," kv[1] ",") > 0) s += kv[2] } }
@@ -27,7 +28,7 @@ pages() {
 }
 # at_least_percent NAME PART WHOLE PERCENT
 at_least_percent() {
-    if [ "$3" -gt 0 ] && [ $(($2 * 100)) -ge $(($3 * $4)) ]; then pass "$1"; else fail "$1" "$2 of $3 pages (want $4%)"; fi
+    if [ "$3" -gt 0 ] && [ $(($2 * 100)) -ge $(($3 * $4)) ]; then pass "$1"; else fail "$1" "$2 of $3 pages (want $4%)"; return 1; fi
 }
 
 # --- numad -w without a daemon: a fresh reading, honouring reserved_cpus of
@@ -84,7 +85,8 @@ while [ $(($(pages $placed "$plan_nodes") * 100)) -lt $(($(pages $placed all) * 
     i=$((i + 1)); usleep 100000
 done
 sleep 2   # steady state: nothing moves back
-at_least_percent placed-pages-on-plan-nodes "$(pages $placed "$plan_nodes")" "$(pages $placed all)" 99
+at_least_percent placed-pages-on-plan-nodes "$(pages $placed "$plan_nodes")" "$(pages $placed all)" 99 ||
+    { cat /proc/$placed/numa_maps; grep -v advice /tmp/daemon.log | tail -20; }
 check_eq placed-mask-stays "$plan_cpus" "$(cpus_allowed $placed)"
 status=$(affine daemon status)
 check_contains status-names-rule "$status" "pid $placed (placed_mem), uid 0: soft CPUs $plan_cpus, every thread"
@@ -114,7 +116,13 @@ for i in $(seq 1 100); do
 done
 if [ -n "$line" ]; then pass late-placed-by-rule; else fail late-placed-by-rule "$(affine daemon status 2>&1)"; fi
 late_cpus=$(echo "$line" | sed -n "s/.*, soft CPUs \([0-9,-]*\), since.*/\1/p")
+late_nodes=$(echo "$line" | sed -n "s/.*: node \([0-9,-]*\), soft CPUs.*/\1/p")
 check_eq late-mask-is-the-plan "$late_cpus" "$(cpus_allowed $late)"
+i=0
+while [ $(($(pages $late "$late_nodes") * 100)) -lt $(($(pages $late all) * 99)) ] && [ $i -lt 300 ]; do
+    i=$((i + 1)); usleep 100000
+done
+at_least_percent late-pages-on-plan-nodes "$(pages $late "$late_nodes")" "$(pages $late all)" 99
 
 # --- numad -w with the daemon running: the daemon answers (its log says so), from
 # its view (its reserved CPUs out)
