@@ -122,7 +122,7 @@ Result<void> run_daemon(const DaemonOptions& options) {
     SoftManager manager(env, JournalFile(journal_path(dir)), log_line);
     manager.configure(config.reserved_cpus, config.tuning);
     PlacementManager placement(env, manager, log_line);
-    placement.configure(config.rules, config.reserved_cpus, config.interval);
+    placement.configure(config.rules, config.reserved_cpus, config.interval, config.placement);
     // The kernel's process events, opened once a placement rule needs them.
     std::optional<linux_backend::ProcConnector> connector;
     auto open_events = [&] {
@@ -164,7 +164,7 @@ Result<void> run_daemon(const DaemonOptions& options) {
         bool new_interval = fresh->interval != config.interval;
         config = std::move(*fresh);
         manager.configure(config.reserved_cpus, config.tuning);
-        placement.configure(config.rules, config.reserved_cpus, config.interval);
+        placement.configure(config.rules, config.reserved_cpus, config.interval, config.placement);
         open_events();
         server->set_max_request_bytes(config.max_request_bytes);
         if (new_interval) arm_timer(timer_fd.get(), config.interval);

@@ -58,10 +58,11 @@ std::string rule_origin(const std::string& rule) { return fmt::format("{}{}'", r
 }  // namespace
 
 PlacementManager::PlacementManager(const linux_backend::Env& env, SoftManager& soft, Log log,
-                                   detail::TrackerOptions tracker, RebalanceOptions rebalance)
-    : env_(env), soft_(soft), log_(std::move(log)), tracker_(tracker), rebalance_options_(rebalance) {}
+                                   detail::TrackerOptions tracker)
+    : env_(env), soft_(soft), log_(std::move(log)), tracker_(tracker) {}
 
-void PlacementManager::configure(const PlacementRules& rules, const CpuSet& reserved, Millis interval) {
+void PlacementManager::configure(const PlacementRules& rules, const CpuSet& reserved, Millis interval,
+                                 const RebalanceOptions& options) {
     if (!rules_.rules.empty() && rules.rules.empty() && !placed_.empty()) {
         log_(fmt::format("no placement rule any more: {} placed by rule keep their soft affinity, nothing more is "
                          "moved",
@@ -71,6 +72,7 @@ void PlacementManager::configure(const PlacementRules& rules, const CpuSet& rese
     rules_ = rules;
     reserved_ = reserved;
     interval_ = interval;
+    rebalance_options_ = options;
 }
 
 void PlacementManager::set_events(bool available, const std::string& description) {

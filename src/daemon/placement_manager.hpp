@@ -25,12 +25,13 @@ namespace affine::daemon {
 
 class PlacementManager {
 public:
-    PlacementManager(const linux_backend::Env& env, SoftManager& soft, Log log,
-                     detail::TrackerOptions tracker = {}, RebalanceOptions rebalance = {});
+    PlacementManager(const linux_backend::Env& env, SoftManager& soft, Log log, detail::TrackerOptions tracker = {});
 
-    // The rules and reserved CPUs (at start and on reload), and the interval (a
-    // step's time budget for moving pages is a fifth of it, at most 100 ms).
-    void configure(const PlacementRules& rules, const CpuSet& reserved, Millis interval);
+    // The rules, reserved CPUs and how workloads move (at start and on reload), and
+    // the interval (a step's time budget for moving pages is a fifth of it, at most
+    // 100 ms).
+    void configure(const PlacementRules& rules, const CpuSet& reserved, Millis interval,
+                   const RebalanceOptions& options = {});
     [[nodiscard]] bool active() const { return !rules_.rules.empty(); }
 
     // How new processes are seen: the proc connector (available), or scans only,

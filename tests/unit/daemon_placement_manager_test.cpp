@@ -25,8 +25,9 @@ struct PlacementWorld : DaemonWorld {
     PlacementManager placement;
     CpuLoad idle{{0.0, 0.0}};
 
-    explicit PlacementWorld(RebalanceOptions options = small_steps())
-        : placement(env, soft, [this](const std::string& l) { log.push_back(l); }, {}, options) {
+    RebalanceOptions options = small_steps();
+
+    PlacementWorld() : placement(env, soft, [this](const std::string& l) { log.push_back(l); }) {
         sys.pid = 999;  // the daemon
         node_free(0, 4096 * MiB);
         node_free(1, 4096 * MiB);
@@ -45,7 +46,7 @@ struct PlacementWorld : DaemonWorld {
         rule.match.comm = std::move(comm);
         r.rules.push_back(rule);
         r.exclude.comm = std::move(exclude);
-        placement.configure(r, {}, Millis{500});
+        placement.configure(r, {}, Millis{500}, options);
     }
     void node_free(int node, std::uint64_t bytes) const {
         tree.write(fmt::format("/sys/devices/system/node/node{}/meminfo", node),
