@@ -11,23 +11,43 @@ share() {
     _b=$(cpu_ticks "$1"); _t1=$(uptime_s)
     awk -v a="$_a" -v b="$_b" -v t0="$_t0" -v t1="$_t1" 'BEGIN { printf "%.2f", (b - a) / 100 / (t1 - t0) }'
 }
-# home_share PID SECONDS: share of 20 samples a second on CPU 0 (node 0).
+# The samplers below use the shell's builtins only (read, set, test): under
+# emulation a process started per sample would itself load the CPU the daemon
+# looks at for room, and skew what is measured.
+# cpu_of PID: sets _cpu to the CPU the task last ran on (field 39 of its stat).
+cpu_of() {
+    read -r _l < "/proc/$1/stat"
+    _l=${_l##*) }
+    set -- $_l
+    _cpu=${37}
+}
+# mask_of PID: sets _mask to the task's Cpus_allowed_list.
+mask_of() {
+    _mask=
+    while read -r _k _v; do
+        [ "$_k" = Cpus_allowed_list: ] && { _mask=$_v; return; }
+    done < "/proc/$1/status"
+}
+# home_share PID SECONDS: share of 5 samples a second on CPU 0 (node 0).
 home_share() {
-    _n=0; _home=0; _end=$(($2 * 20))
+    _n=0; _home=0; _end=$(($2 * 5))
     while [ "$_n" -lt "$_end" ]; do
-        [ "$(last_cpu "$1")" = 0 ] && _home=$((_home + 1))
+        cpu_of "$1"
+        [ "$_cpu" = 0 ] && _home=$((_home + 1))
         _n=$((_n + 1))
-        usleep 50000
+        usleep 200000
     done
     awk -v h="$_home" -v n="$_n" 'BEGIN { printf "%.2f", h / n }'
 }
-# until_mask PID LIST: seconds until the task's mask is LIST (polled every 20 ms).
+# until_mask PID LIST: seconds until the task's mask is LIST (polled every 100 ms).
 until_mask() {
     _t0=$(uptime_s)
     _i=0
-    while [ "$(cpus_allowed "$1")" != "$2" ]; do
-        _i=$((_i + 1)); [ "$_i" -lt 1500 ] || { echo timeout; return; }
-        usleep 20000
+    mask_of "$1"
+    while [ "$_mask" != "$2" ]; do
+        _i=$((_i + 1)); [ "$_i" -lt 600 ] || { echo timeout; return; }
+        usleep 100000
+        mask_of "$1"
     done
     awk -v t0="$_t0" -v t1="$(uptime_s)" 'BEGIN { printf "%.2f", t1 - t0 }'
 }

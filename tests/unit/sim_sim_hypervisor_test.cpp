@@ -45,10 +45,10 @@ TEST(SimulationControl, ChangesGoThroughTheModelAndLast) {
     {
         auto hv = std::move(*open_hypervisor(file.spec()));
         SimulationControl& sim = *hv->simulation();
-        auto domid = sim.create_domain(NewDomain{4, 2, NodeSet{1}, 8 << 20});
+        auto domid = sim.create_domain(NewDomain{.max_vcpus = 4, .allocated_vcpus = 2, .node_affinity = NodeSet{1}, .memory_bytes = 8 << 20});
         ASSERT_TRUE(domid) << domid.error().message;
         EXPECT_EQ(*domid, 1);
-        EXPECT_EQ(sim.create_domain(NewDomain{0, 0, std::nullopt, 0}).error().code, EINVAL);
+        EXPECT_EQ(sim.create_domain(NewDomain{.max_vcpus = 0, .allocated_vcpus = 0}).error().code, EINVAL);
         EXPECT_EQ(sim.destroy_domain(7).error().code, ESRCH);
         EXPECT_EQ(sim.set_temporarily_pinned(1, 3, true).error().code, ESRCH);  // not allocated
         ASSERT_TRUE(sim.set_temporarily_pinned(1, 1, true));

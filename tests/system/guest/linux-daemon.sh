@@ -14,13 +14,16 @@ share() {
 }
 at_least() { awk -v v="$2" -v m="$3" 'BEGIN { exit !(v >= m) }' && pass "$1" || fail "$1" "$2 < $3"; }
 between() { awk -v v="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v >= lo && v <= hi) }' && pass "$1" || fail "$1" "$2 not in $3..$4"; }
+# The waits below poll gently: under TCG every process the test starts costs real
+# CPU time, and a tight loop would itself be the load that keeps a CPU from being
+# idle (the daemon widens only onto a CPU with room).
 # wait_mask PID LIST [TENTHS]: until the task's Cpus_allowed_list is LIST.
 wait_mask() {
     _i=0
     while [ "$(cpus_allowed "$1")" != "$2" ]; do
-        _i=$((_i + 1))
+        _i=$((_i + 5))
         [ "$_i" -lt "${3:-100}" ] || return 1
-        usleep 100000
+        usleep 500000
     done
 }
 spin() { sh -c 'while :; do :; done' & }
@@ -28,9 +31,9 @@ spin() { sh -c 'while :; do :; done' & }
 wait_status() {
     _i=0
     until affine daemon status 2> /dev/null | grep -qF -- "$1"; do
-        _i=$((_i + 1))
-        [ "$_i" -lt "${2:-100}" ] || return 1
-        usleep 100000
+        _i=$((_i + 10))
+        [ "$_i" -lt "${2:-300}" ] || return 1
+        sleep 1
     done
 }
 start_daemon() {
