@@ -48,13 +48,15 @@ Interest interest_of(RuleVerdict verdict) {
 }
 
 std::map<int, double> busy_per_node(const Topology& topology, const std::vector<double>& busy_share,
-                                    const CpuSet& reserved) {
+                                    const CpuSet& reserved, const std::vector<double>& waiting) {
     std::map<int, double> busy;
     for (const Node& node : topology.nodes) {
         double sum = 0;
         for (int cpu : node.cpus) {
-            if (reserved.contains(cpu) || cpu < 0 || static_cast<std::size_t>(cpu) >= busy_share.size()) continue;
-            sum += std::clamp(busy_share[static_cast<std::size_t>(cpu)], 0.0, 1.0);
+            if (reserved.contains(cpu) || cpu < 0) continue;
+            auto i = static_cast<std::size_t>(cpu);
+            if (i < busy_share.size()) sum += std::clamp(busy_share[i], 0.0, 1.0);
+            if (i < waiting.size()) sum += std::max(0.0, waiting[i]);
         }
         busy[node.id] = sum;
     }

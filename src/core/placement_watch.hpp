@@ -62,9 +62,10 @@ Interest interest_of(RuleVerdict verdict);
 PlacementHost measured_placement_host(const Topology& topology, const std::map<int, std::uint64_t>& free_bytes_per_node,
                                       const std::map<int, double>& busy_cpus_per_node, const CpuSet& reserved);
 
-// Busy CPUs per node from the busy share of each CPU over the last interval (CPUs
-// with an unknown share count as idle; reserved CPUs are not counted).
+// The CPU demand per node over the last interval: the busy share of each CPU
+// (unknown: idle) plus the tasks that waited on its run queue on average (so a node
+// asked for more than it has counts above its CPUs); reserved CPUs are not counted.
 std::map<int, double> busy_per_node(const Topology& topology, const std::vector<double>& busy_share,
-                                    const CpuSet& reserved);
+                                    const CpuSet& reserved, const std::vector<double>& waiting = {});
 
 }  // namespace affine::detail

@@ -177,6 +177,8 @@ Result<void> run_daemon(const DaemonOptions& options) {
     // The first reconcile: every journalled thread checked (recover), the accounting
     // read once so the first interval has something to compare with.
     auto previous_times = read_cpu_times(fs);
+    auto previous_delays = read_cpu_run_delays(fs);
+    Millis previous_at = clock_now().mono;
     manager.tick(clock_now(), CpuLoad{});
     arm_timer(timer_fd.get(), config.interval);
     log_line(fmt::format("ready: state {}, configuration {}, interval {}, on_stop {}{}; {}", dir, config.source,
@@ -239,7 +241,12 @@ Result<void> run_daemon(const DaemonOptions& options) {
             CpuLoad load = times && previous_times ? cpu_load_between(*previous_times, *times) : CpuLoad{};
             previous_times = times;
             manager.tick(clock_now(), load);
-            placement.tick(clock_now(), load);
+            Clock now = clock_now();
+            auto delays = read_cpu_run_delays(fs);
+            std::vector<double> waiting = waiting_between(previous_delays, delays, now.mono - previous_at);
+            previous_delays = std::move(delays);
+            previous_at = now.mono;
+            placement.tick(now, load, waiting);
             if (std::string s = status_line(manager); s != last_status) {
                 systemd.notify("STATUS=" + s);
                 last_status = s;

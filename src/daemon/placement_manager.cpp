@@ -224,7 +224,7 @@ bool PlacementManager::refresh(int pid, Placed& p, detail::TrackerClock::time_po
     return true;
 }
 
-PlacementHost PlacementManager::live_host(const CpuLoad& load) const {
+PlacementHost PlacementManager::live_host(const CpuLoad& load, const std::vector<double>& waiting) const {
     std::map<int, std::uint64_t> free;
     for (const Node& node : env_.host.nodes) {
         auto meminfo = env_.fs.read(fmt::format("/sys/devices/system/node/node{}/meminfo", node.id));
@@ -235,17 +235,19 @@ PlacementHost PlacementManager::live_host(const CpuLoad& load) const {
         // default, and `numad -w`'s).
         free[node.id] = *bytes + linux_backend::meminfo_bytes(*meminfo, "Inactive(file):").value_or(0);
     }
-    return detail::measured_placement_host(env_.host, free, detail::busy_per_node(env_.host, load.busy, reserved_),
+    return detail::measured_placement_host(env_.host, free, detail::busy_per_node(env_.host, load.busy, reserved_, waiting),
                                            reserved_);
 }
 
-void PlacementManager::tick(const Clock& now, const CpuLoad& load) {
+void PlacementManager::tick(const Clock& now, const CpuLoad& load, const std::vector<double>& waiting) {
+    host_ = live_host(load, waiting);  // numad -w's live view, with or without rules
     if (!active()) return;
     auto at = at_of(now);
     if (!adopted_) adopt(now);
     if (tracker_.scan_due(at)) tracker_.on_scan(linux_backend::list_processes(env_.fs), at);
     for (const detail::ProcessKey& gone : tracker_.take_exited()) {
         samples_.erase(gone.pid);
+        std::erase_if(given_up_, [&](const auto& key) { return key.first == gone.pid; });
         auto it = placed_.find(gone.pid);
         if (it == placed_.end() || (gone.start_time != 0 && gone.start_time != it->second.start_time)) continue;
         log_(fmt::format("pid {} ({}) exited: rule '{}' follows it no more", gone.pid, it->second.command,
@@ -254,7 +256,6 @@ void PlacementManager::tick(const Clock& now, const CpuLoad& load) {
     }
     for (int pid : tracker_.take_due(at)) examine(pid, at, now);
 
-    host_ = live_host(load);
     std::vector<ManagedWorkload> workloads;
     for (auto it = placed_.begin(); it != placed_.end();) {
         if (!refresh(it->first, it->second, at)) {

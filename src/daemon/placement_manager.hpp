@@ -41,7 +41,9 @@ public:
     void on_events_lost();
 
     // One interval: scan when due, examine the processes due, decide, carry out.
-    void tick(const Clock& now, const CpuLoad& load);
+    // `load` is each CPU's busy share, `waiting` the tasks that waited on each CPU's
+    // run queue on average, over the last interval.
+    void tick(const Clock& now, const CpuLoad& load, const std::vector<double>& waiting = {});
 
     [[nodiscard]] std::vector<protocol::PlacementStatus> status() const;
     [[nodiscard]] const std::deque<protocol::PlacementEvent>& events() const { return events_; }
@@ -54,7 +56,7 @@ public:
     Result<Plan> advise(const PlacementRequest& request, const std::string& reserved) const;
     // The host as the last interval measured it (a fresh reading without load before
     // the first).
-    [[nodiscard]] PlacementHost live_host(const CpuLoad& load) const;
+    [[nodiscard]] PlacementHost live_host(const CpuLoad& load, const std::vector<double>& waiting = {}) const;
 
 private:
     struct Placed {

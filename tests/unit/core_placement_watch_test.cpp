@@ -66,6 +66,10 @@ TEST(PlacementWatch, TheMeasuredHost) {
     auto busy = busy_per_node(*t, {1.0, 0.6, 0.2, -1.0}, CpuSet{1});
     EXPECT_DOUBLE_EQ(busy[0], 1.0);
     EXPECT_DOUBLE_EQ(busy[1], 0.2);
+    // Tasks waiting on a run queue are demand too: a node asked for more than it has.
+    auto demand = busy_per_node(*t, {1.0, 1.0, 0.2, 0.0}, {}, {1.5, 0.5, 0.0, 0.0});
+    EXPECT_DOUBLE_EQ(demand[0], 4.0);
+    EXPECT_DOUBLE_EQ(demand[1], 0.2);
     PlacementHost host = measured_placement_host(*t, {{0, 100 << 20}, {1, std::uint64_t{8} << 30}}, {{0, 1.6}, {1, 0.2}},
                                                  CpuSet{1});
     EXPECT_EQ(host.topology.node(0)->memory_free_bytes, std::uint64_t{100} << 20);

@@ -96,11 +96,11 @@ struct PlacementWorld : DaemonWorld {
         for (auto [address, where] : sys.pages.at(pid)) n += where == node ? 1 : 0;
         return n;
     }
-    void tick(long long ms) {
+    void tick(long long ms, const CpuLoad& load = CpuLoad{{0.0, 0.0}}, const std::vector<double>& waiting = {}) {
         for (const auto& [pid, pages] : sys.pages)
             if (tree.read(fmt::format("/proc/{}/stat", pid)) != "") sync(pid);
-        soft.tick(at(ms), idle);
-        placement.tick(at(ms), idle);
+        soft.tick(at(ms), load);
+        placement.tick(at(ms), load, waiting);
     }
 };
 
@@ -198,6 +198,34 @@ TEST(PlacementManager, AWorkloadThatOutgrowsItsNodeIsMovedWhereItFits) {
     EXPECT_EQ(w.sys.masks[100], CpuSet{1});
     for (int i = 0; i < 8; ++i) w.tick(2500 + 500 * i);
     EXPECT_EQ(w.pages_on(100, 1), 64 * MiB / page);
+}
+
+TEST(PlacementManager, AnOverloadedNodeSendsOneWorkloadAwayOncePerResidency) {
+    PlacementWorld w;
+    w.options.min_residency = 60s;
+    w.rules({"db"});
+    w.start(100, "db", {{0, 16}});
+    w.tick(1000);
+    ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{0});
+    // Node 0's CPU is busy and two more tasks wait for it; node 1 idles.
+    CpuLoad busy0{{1.0, 0.0}};
+    std::vector<double> waiting0{2.0, 0.0};
+    w.tick(2000, busy0, waiting0);
+    EXPECT_EQ(w.placement.status().at(0).nodes, NodeSet{0});  // placed a second ago: it stays
+    w.tick(61500, busy0, waiting0);
+    auto s = w.placement.status().at(0);
+    EXPECT_EQ(s.nodes, NodeSet{1});
+    EXPECT_NE(s.reason.find("node 0 overloaded"), std::string::npos) << s.reason;
+    EXPECT_EQ(w.sys.masks[100], CpuSet{1});
+    for (int i = 0; i < 6; ++i) w.tick(62000 + 500 * i);
+    EXPECT_EQ(w.pages_on(100, 1), 16 * MiB / page);
+    // Now node 1 is overloaded: not moved again within its residency.
+    CpuLoad busy1{{0.0, 1.0}};
+    std::vector<double> waiting1{0.0, 2.0};
+    w.tick(70000, busy1, waiting1);
+    w.tick(90000, busy1, waiting1);
+    EXPECT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
+    EXPECT_EQ(w.sys.masks[100], CpuSet{1});
 }
 
 TEST(PlacementManager, LostEventsAreCaughtUpByAScan) {
