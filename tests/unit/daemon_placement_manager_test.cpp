@@ -207,11 +207,16 @@ TEST(PlacementManager, AnOverloadedNodeSendsOneWorkloadAwayOncePerResidency) {
     w.start(100, "db", {{0, 16}});
     w.tick(1000);
     ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{0});
-    // Node 0's CPU is busy and two more tasks wait for it; node 1 idles.
+    // Node 0's CPU is busy and two more tasks wait for it; node 1 idles. The
+    // workload uses a CPU (an idle one would free nothing by moving).
     CpuLoad busy0{{1.0, 0.0}};
     std::vector<double> waiting0{2.0, 0.0};
+    w.stat(100, "db", 0x400000, 100);
     w.tick(2000, busy0, waiting0);
     EXPECT_EQ(w.placement.status().at(0).nodes, NodeSet{0});  // placed a second ago: it stays
+    w.stat(100, "db", 0x400000, 6050);
+    w.tick(61000, busy0, waiting0);
+    w.stat(100, "db", 0x400000, 6100);
     w.tick(61500, busy0, waiting0);
     auto s = w.placement.status().at(0);
     EXPECT_EQ(s.nodes, NodeSet{1});
