@@ -11,8 +11,10 @@
 //      when that fits), and count it in the host state before the next one.
 //   2. Rebalance: a node whose load (busy CPUs / usable CPUs) stays above
 //      `overload_load` for `overload_after` is overloaded. Of the workloads placed on
-//      it that are past their minimum residency, not widened, not idle (a measured use
-//      of at least 0.05 CPU: moving an idle one frees nothing) and whose re-plan (away
+//      it that are past their minimum residency, not idle (a measured use of at least
+//      0.05 CPU: moving an idle one frees nothing; a widened one may move: its spill
+//      is the engine's answer to a busy moment, a new home the answer to a node that
+//      stays overloaded) and whose re-plan (away
 //      from that node) lands on nodes that stay at or below `overload_load`, the one
 //      whose move helps most for least memory moved moves: first a move that alone
 //      brings the node down to the threshold, then the fewest bytes to move, then the

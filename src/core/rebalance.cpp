@@ -193,7 +193,9 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
         if (now - since < options.overload_after) continue;
         std::optional<MoveCandidate> best;
         for (const ManagedWorkload& w : workloads) {
-            if (w.nodes.empty() || !w.nodes.contains(node.id) || w.widened || decided.contains(key_of(w))) continue;
+            // A widened workload may move: spilling is the engine's answer to a busy
+            // moment, a new home the answer to a node that stays overloaded.
+            if (w.nodes.empty() || !w.nodes.contains(node.id) || decided.contains(key_of(w))) continue;
             if (w.cpus_used < idle_cpus) continue;  // an idle workload relieves nothing
             if (!resident_long_enough(state, w, now, options)) continue;
             MoveCandidate c;

@@ -17,6 +17,7 @@ start_mem() {
     mem=$!
     wait_for "$_log" touched || fail "$_name-start" "$_name did not start: $(cat "$_log")"
 }
+spin() { sh -c 'while :; do :; done' & }
 # pages PID NODES: pages of PID (every mapping of numa_maps) on NODES ("all": anywhere).
 pages() {
     _want=all
@@ -62,6 +63,10 @@ exclude_comm = ["excluded_mem"]
 name = "placed"
 comm = ["placed_mem", "excluded_mem"]
 min_memory = "32M"
+
+[placement]
+min_residency = "6s"
+overload_after = "1s"
 CONF
 affine daemon --config /tmp/placement.conf >> /tmp/daemon.log 2>&1 &
 daemon=$!
@@ -133,8 +138,48 @@ check_contains numad-daemon-answer-logged "$(cat /tmp/daemon.log)" ": node $answ
 if in_set 0 "$answer"; then fail numad-daemon-reserved "answer $answer includes node 0 (CPUs 0-1 reserved)"; else pass numad-daemon-reserved; fi
 check_status numad-daemon-bad-reserved 2 affine numad -w 1:64 -R 0-5
 
+# --- a node overloaded by new work: the busy workload on it moves away, with its
+# memory, and does not move again within its residency (6 s here)
+affine run -- placed_mem 40 spin > /tmp/spinner.log 2>&1 &
+spinner=$!
+wait_for /tmp/spinner.log touched || fail spinner-start "$(cat /tmp/spinner.log)"
+line=""
+for i in $(seq 1 40); do
+    line=$(affine daemon status 2> /dev/null | grep "^pid $spinner (placed_mem), rule 'placed': node" || true)
+    [ -n "$line" ] && break
+    usleep 250000
+done
+spin_nodes=$(echo "$line" | sed -n "s/.*: node \([0-9,-]*\), soft CPUs.*/\1/p")
+spin_cpus=$(echo "$line" | sed -n "s/.*, soft CPUs \([0-9,-]*\), since.*/\1/p")
+if [ -n "$spin_cpus" ]; then pass spinner-placed; else fail spinner-placed "$(affine daemon status 2>&1)"; fi
+sleep 7   # past its residency
+hogs=""
+for c in $(echo "$spin_cpus" | tr ',-' '  ') $(echo "$spin_cpus" | tr ',-' '  '); do
+    spin; affine pin "$c" $! > /dev/null; hogs="$hogs $!"
+done
+moved=""
+for i in $(seq 1 60); do
+    moved=$(affine daemon status 2> /dev/null | grep "^pid $spinner (placed_mem), rule 'placed': node" | grep -v ": node $spin_nodes," || true)
+    [ -n "$moved" ] && break
+    usleep 250000
+done
+if [ -n "$moved" ]; then pass overload-moves-spinner; else fail overload-moves-spinner "$(affine daemon status 2>&1)"; fi
+new_nodes=$(echo "$moved" | sed -n "s/.*: node \([0-9,-]*\), soft CPUs.*/\1/p")
+new_cpus=$(echo "$moved" | sed -n "s/.*, soft CPUs \([0-9,-]*\), since.*/\1/p")
+echo "AFFINE-INFO overloaded node $spin_nodes: spinner moved to node $new_nodes (CPUs $new_cpus)"
+check_contains overload-reason "$moved" "node $spin_nodes overloaded"
+check_eq overload-mask-follows "$new_cpus" "$(cpus_allowed $spinner)"
+i=0
+while [ $(($(pages $spinner "$new_nodes") * 100)) -lt $(($(pages $spinner all) * 99)) ] && [ $i -lt 60 ]; do
+    i=$((i + 1)); usleep 250000
+done
+at_least_percent overload-pages-follow "$(pages $spinner "$new_nodes")" "$(pages $spinner all)" 99
+sleep 3
+check_eq overload-one-move 1 "$(grep -c "^.*move pid $spinner: node" /tmp/daemon.log)"
+kill $hogs
+
 # --- a clean stop gives the masks back
 kill -TERM $daemon
 wait $daemon
 check_eq stop-restores-placed 0-5 "$(cpus_allowed $placed)"
-kill $placed $other $excluded $pinned $late
+kill $placed $other $excluded $pinned $late $spinner
