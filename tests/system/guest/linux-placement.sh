@@ -169,14 +169,15 @@ new_cpus=$(echo "$moved" | sed -n "s/.*, soft CPUs \([0-9,-]*\), since.*/\1/p")
 echo "AFFINE-INFO overloaded node $spin_nodes: spinner moved to node $new_nodes (CPUs $new_cpus)"
 check_contains overload-reason "$moved" "node $spin_nodes overloaded"
 check_eq overload-mask-follows "$new_cpus" "$(cpus_allowed $spinner)"
+# The hogs leave (under emulation they starve the daemon too); its memory follows.
+kill $hogs
 i=0
-while [ $(($(pages $spinner "$new_nodes") * 100)) -lt $(($(pages $spinner all) * 99)) ] && [ $i -lt 60 ]; do
+while [ $(($(pages $spinner "$new_nodes") * 100)) -lt $(($(pages $spinner all) * 99)) ] && [ $i -lt 120 ]; do
     i=$((i + 1)); usleep 250000
 done
 at_least_percent overload-pages-follow "$(pages $spinner "$new_nodes")" "$(pages $spinner all)" 99
 sleep 3
 check_eq overload-one-move 1 "$(grep -c "^.*move pid $spinner: node" /tmp/daemon.log)"
-kill $hogs
 
 # --- a clean stop gives the masks back
 kill -TERM $daemon
