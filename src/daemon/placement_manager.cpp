@@ -323,6 +323,9 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
         if (!step->wrapped) break;
     }
     time_left -= std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+    // The budget was charged with what the decision allowed; what did not move
+    // (the step's time ran out) is given back.
+    if (total.moved_bytes < d.bytes) rebalance_.budget_bytes += static_cast<double>(d.bytes - total.moved_bytes);
     p.moved_bytes += total.moved_bytes;
     if (total.moved_bytes == 0 && total.refused_bytes == 0) return;
     note(fmt::format("move-memory pid {}: {}: moved {} to node {}{}", d.pid, d.reason, format_size(total.moved_bytes),
