@@ -3,14 +3,6 @@
 # "BENCH key value" lines; figures, not assertions.
 . /lib/linux-common.sh
 
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
-uptime_s() { awk '{print $1}' /proc/uptime; }
-share() {
-    _a=$(cpu_ticks "$1"); _t0=$(uptime_s)
-    sleep "$2"
-    _b=$(cpu_ticks "$1"); _t1=$(uptime_s)
-    awk -v a="$_a" -v b="$_b" -v t0="$_t0" -v t1="$_t1" 'BEGIN { printf "%.2f", (b - a) / 100 / (t1 - t0) }'
-}
 # The samplers below use the shell's builtins only (read, set, test): under
 # emulation a process started per sample would itself load the CPU the daemon
 # looks at for room, and skew what is measured.
