@@ -45,9 +45,15 @@ until_mask() {
 }
 spin_job() { sh -c 'while :; do :; done' & }
 
+mkdir -p /run
 affine daemon > /tmp/daemon.log 2>&1 &
 daemon=$!
-until affine daemon status > /dev/null 2>&1; do usleep 100000; done
+_i=0
+until affine daemon status > /dev/null 2>&1; do
+    _i=$((_i + 1))
+    [ "$_i" -lt 100 ] || { fail daemon-start "$(cat /tmp/daemon.log)"; return 1; }
+    usleep 100000
+done
 
 # --- soft vs hard vs none: share under contention (hog pinned to CPU 0) and the
 # share of time on the home node uncontended.
