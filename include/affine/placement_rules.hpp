@@ -19,8 +19,8 @@
 // over half a CPU).
 //
 // Never taken, whatever the rules say: pid 1, kernel threads, tasks the kernel does
-// not let anyone move (PF_NO_SETAFFINITY), and processes someone else pinned
-// narrower than their nodes.
+// not let anyone move (PF_NO_SETAFFINITY), and processes someone else pinned (a
+// mask narrower than their cpuset allows).
 #pragma once
 
 #include <cstdint>
@@ -43,7 +43,7 @@ struct WorkloadFacts {
     std::optional<double> cpus;     // average CPUs used; nullopt until measured twice
     bool kernel_thread = false;
     bool no_setaffinity = false;    // PF_NO_SETAFFINITY
-    bool pinned_by_other = false;   // pinned narrower than its nodes by someone else
+    bool pinned_by_other = false;   // someone narrowed its mask below its cpuset
 };
 
 // A set of keys; every key given (non-empty) must match, a key's values are

@@ -11,7 +11,10 @@
 //      when that fits), and count it in the host state before the next one.
 //   2. Rebalance: a node whose load (busy CPUs / usable CPUs) stays above
 //      `overload_load` for `overload_after` is overloaded. Of the workloads placed on
-//      it that are past their minimum residency, not widened and whose re-plan (away
+//      it that are past their minimum residency, not idle (a measured use of at least
+//      0.05 CPU: moving an idle one frees nothing; a widened one may move: its spill
+//      is the engine's answer to a busy moment, a new home the answer to a node that
+//      stays overloaded) and whose re-plan (away
 //      from that node) lands on nodes that stay at or below `overload_load`, the one
 //      whose move helps most for least memory moved moves: first a move that alone
 //      brings the node down to the threshold, then the fewest bytes to move, then the
@@ -48,7 +51,7 @@ struct ManagedWorkload {
     std::string name;              // for reasons: "qemu-system-x86 (pid 4242)"
     std::string rule;              // the rule that named it
     PlacementPolicy policy = PlacementPolicy::best_effort;
-    double cpus_used = 0.0;        // measured, averaged
+    double cpus_used = 0.0;        // measured, averaged; planned for ceil(cpus_used - 0.1), at least 1
     std::map<int, std::uint64_t> memory_bytes_per_node;  // resident now
     NodeSet nodes;                 // where it is placed; empty: not placed yet
     bool widened = false;          // the engine lets it spill now: its memory stays put

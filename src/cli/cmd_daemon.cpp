@@ -5,12 +5,40 @@
 #include "../daemon/control_client.hpp"
 #include "../daemon/daemon.hpp"
 #include "affine/set_grammar.hpp"
+#include "affine/size.hpp"
 #include "command.hpp"
 #include "json_output.hpp"
 #include "soft_cli.hpp"
 
 namespace affine::cli {
 namespace {
+
+void print_placements(const protocol::DaemonStatus& s) {
+    if (s.rules == 0) {
+        fmt::print("placement rules: none (nothing is placed automatically)\n");
+        return;
+    }
+    fmt::print("placement rules: {}; new processes seen through {}\n", s.rules, s.process_events);
+    if (s.placements.empty()) fmt::print("no workload placed by rule\n");
+    for (const auto& p : s.placements) {
+        fmt::print("pid {} ({}), rule '{}': {}{}, since {}: {}\n", p.pid, p.command, p.rule,
+                   p.nodes.empty() ? std::string("not placed yet") : "node " + to_list(p.nodes),
+                   p.cpus.empty() ? std::string() : ", soft CPUs " + to_list(p.cpus), clock_time(p.since), p.reason);
+        std::uint64_t total = 0;
+        std::uint64_t home = 0;
+        for (auto [n, b] : p.memory_bytes_per_node) {
+            total += b;
+            if (p.nodes.contains(n)) home += b;
+        }
+        fmt::print("  memory: {} resident, {:.1f}% on its nodes, {} moved{}\n", format_size(total),
+                   total > 0 ? 100.0 * static_cast<double>(home) / static_cast<double>(total) : 100.0,
+                   format_size(p.moved_bytes), p.widened ? "; widened now: its memory stays put" : "");
+    }
+    if (!s.placement_events.empty()) {
+        fmt::print("recent placements and moves:\n");
+        for (const auto& e : s.placement_events) fmt::print("  {} {}\n", clock_time(e.when), e.line);
+    }
+}
 
 int print_status(bool json) {
     protocol::Request r;
@@ -29,13 +57,14 @@ int print_status(bool json) {
         fmt::print("recent releases:\n");
         for (const auto& e : s.releases) fmt::print("  {} {}\n", clock_time(e.when), e.reason);
     }
+    print_placements(s);
     return 0;
 }
 
 }  // namespace
 
 Command daemon_command() {
-    return {"daemon", "run the soft-affinity daemon (status, reload: ask the running one)", [](CLI::App& sub) -> Action {
+    return {"daemon", "run the daemon: soft affinity, placement rules (status, reload: ask the running one)", [](CLI::App& sub) -> Action {
                 struct Options {
                     daemon::DaemonOptions run;
                     bool json = false;

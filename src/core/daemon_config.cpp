@@ -109,6 +109,25 @@ public:
                                            format_duration(min), format_duration(max)));
         return *d;
     }
+    // A size: "64M" (the size grammar) or a number of bytes.
+    Result<std::optional<std::uint64_t>> size(std::string_view key, std::uint64_t min, std::uint64_t max) {
+        const toml::node* n = take(key);
+        if (n == nullptr) return std::nullopt;
+        std::uint64_t bytes = 0;
+        if (auto i = n->value<long long>(); i && n->is_integer() && *i >= 0) {
+            bytes = static_cast<std::uint64_t>(*i);
+        } else if (auto text = n->value<std::string>()) {
+            auto parsed = parse_size(*text);
+            if (!parsed) return error_at(*n, fmt::format("{}{}: {}", where_, key, parsed.error().message));
+            bytes = *parsed;
+        } else {
+            return error_at(*n, fmt::format("{}{} must be a size (\"64M\") or a number of bytes", where_, key));
+        }
+        if (bytes < min || bytes > max)
+            return error_at(*n, fmt::format("{}{} = {} is out of range ({} to {})", where_, key, format_size(bytes),
+                                           format_size(min), format_size(max)));
+        return bytes;
+    }
     Result<std::optional<CpuSet>> cpus(std::string_view key, const Topology& host) {
         auto text = string(key);
         if (!text) return std::unexpected(text.error());
@@ -159,6 +178,31 @@ Result<void> read_tuning(TableReader& r, SoftAffinityTuning& t) {
                            "flap_window, max_backoff");
 }
 
+Result<void> read_placement(TableReader& r, RebalanceOptions& o) {
+    const Millis hour{3600 * 1000};
+    auto seconds = [](Millis m) { return std::chrono::duration_cast<std::chrono::seconds>(m); };
+    AFFINE_TRY(residency, r.duration("min_residency", Millis{0}, hour));
+    if (*residency) o.min_residency = seconds(**residency);
+    AFFINE_TRY(load, r.number("overload_load", 0.1, 16.0));
+    if (*load) o.overload_load = **load;
+    AFFINE_TRY(after, r.duration("overload_after", Millis{0}, hour));
+    if (*after) o.overload_after = seconds(**after);
+    AFFINE_TRY(drift, r.number("drift_share", 0.1, 1.0));
+    if (*drift) o.drift_share = **drift;
+    AFFINE_TRY(cooldown, r.duration("memory_cooldown", Millis{0}, hour));
+    if (*cooldown) o.memory_cooldown = seconds(**cooldown);
+    const std::uint64_t page = 4096;
+    const std::uint64_t tib = std::uint64_t{1} << 40;
+    AFFINE_TRY(chunk, r.size("move_chunk", page, tib));
+    if (*chunk) o.chunk_bytes = **chunk;
+    AFFINE_TRY(budget, r.size("move_budget", page, tib));
+    if (*budget) o.budget_bytes_per_second = **budget;
+    AFFINE_TRY(burst, r.size("move_burst", page, tib));
+    if (*burst) o.budget_burst_bytes = **burst;
+    return r.no_other_keys("min_residency, overload_load, overload_after, drift_share, memory_cooldown, move_chunk, "
+                           "move_budget, move_burst");
+}
+
 }  // namespace
 
 Result<DaemonConfig> parse_daemon_config(std::string_view text, const std::string& source, const Topology& host) {
@@ -197,13 +241,19 @@ Result<DaemonConfig> parse_daemon_config(std::string_view text, const std::strin
         TableReader tr(*table, source, "soft_affinity.");
         if (auto t = read_tuning(tr, config.tuning); !t) return std::unexpected(t.error());
     }
+    if (const toml::node* placement = r.take("placement")) {
+        const toml::table* table = placement->as_table();
+        if (table == nullptr) return r.error_at(*placement, "placement must be a table ([placement])");
+        TableReader tr(*table, source, "placement.");
+        if (auto p = read_placement(tr, config.placement); !p) return std::unexpected(p.error());
+    }
     // The placement rules and exclusions have one reader, shared with their tests.
     for (std::string_view key : detail::placement_rule_keys) r.take(key);
     auto rules = detail::placement_rules_from_toml(root, source);
     if (!rules) return std::unexpected(rules.error());
     config.rules = std::move(*rules);
     if (auto other = r.no_other_keys("interval, on_stop, reserved_cpus, housekeeping_cpus, max_request_bytes, "
-                                     "[soft_affinity], [[rule]], exclude_comm, exclude_cgroup, exclude_uid");
+                                     "[soft_affinity], [placement], [[rule]], exclude_comm, exclude_cgroup, exclude_uid");
         !other)
         return std::unexpected(other.error());
     return config;

@@ -12,6 +12,7 @@
 #include "affine/id_set.hpp"
 #include "affine/placement.hpp"
 #include "affine/placement_rules.hpp"
+#include "affine/rebalance.hpp"
 #include "affine/soft_affinity.hpp"
 #include "affine/topology.hpp"
 
@@ -31,6 +32,7 @@ struct DaemonConfig {
     std::size_t max_request_bytes = 65536;  // control socket: longest request line
     SoftAffinityTuning tuning;
     PlacementRules rules;               // [[rule]] tables and the global exclusions
+    RebalanceOptions placement;         // [placement]: how rule-placed workloads move
     std::string source = "defaults";    // the file it came from
 };
 

@@ -19,6 +19,7 @@ std::string_view op_name(Op op) {
     case Op::status: return "status";
     case Op::show: return "show";
     case Op::reload: return "reload";
+    case Op::advise: return "advise";
     }
     return "?";
 }
@@ -90,8 +91,20 @@ Result<Request> parse_request(std::string_view line, std::size_t max_bytes) {
             if (!set || set->empty()) return usage_error(fmt::format("\"cpus\": \"{}\" is not a CPU list", cpus));
             r.cpus = *set;
         }
+    } else if (op == "advise") {
+        r.op = Op::advise;
+        for (auto [key, field] : {std::pair{"cpu_hundredths", &r.cpu_hundredths}, {"memory_mib", &r.memory_mib}}) {
+            if (!j.contains(key)) continue;
+            if (!j[key].is_number_unsigned())
+                return usage_error(fmt::format("\"{}\" must be a whole number at least 0", key));
+            *field = j[key].get<std::uint64_t>();
+        }
+        if (j.contains("reserved")) {
+            if (!j["reserved"].is_string()) return usage_error("\"reserved\" must be a CPU set (\"0-1\", \"node:0\")");
+            r.reserved = j["reserved"].get<std::string>();
+        }
     } else {
-        return usage_error(fmt::format("unknown op \"{}\" (known: set-soft, status, show, reload)", op));
+        return usage_error(fmt::format("unknown op \"{}\" (known: set-soft, status, show, reload, advise)", op));
     }
     return r;
 }
@@ -104,6 +117,11 @@ std::string format_request(const Request& r) {
         j["all_threads"] = r.all_threads;
         j["children"] = r.children;
         j["cpus"] = r.cpus ? to_list(*r.cpus) : std::string("all");
+    }
+    if (r.op == Op::advise) {
+        j["cpu_hundredths"] = r.cpu_hundredths;
+        j["memory_mib"] = r.memory_mib;
+        if (!r.reserved.empty()) j["reserved"] = r.reserved;
     }
     return j.dump();
 }
@@ -187,6 +205,24 @@ Json to_json(const DaemonStatus& s) {
     for (const auto& r : s.releases)
         releases.push_back({{"pid", r.pid}, {"tid", r.tid}, {"when", r.when}, {"reason", r.reason}});
     j["releases"] = std::move(releases);
+    j["rules"] = s.rules;
+    j["process_events"] = s.process_events;
+    Json placements = Json::array();
+    for (const auto& p : s.placements)
+        placements.push_back({{"pid", p.pid},
+                              {"command", p.command},
+                              {"rule", p.rule},
+                              {"nodes", to_list(p.nodes)},
+                              {"cpus", to_list(p.cpus)},
+                              {"since", p.since},
+                              {"reason", p.reason},
+                              {"moved_bytes", p.moved_bytes},
+                              {"widened", p.widened},
+                              {"memory_bytes_per_node", detail::per_node_json(p.memory_bytes_per_node)}});
+    j["placements"] = std::move(placements);
+    Json events = Json::array();
+    for (const auto& e : s.placement_events) events.push_back({{"when", e.when}, {"line", e.line}});
+    j["placement_events"] = std::move(events);
     return j;
 }
 
@@ -205,6 +241,29 @@ Result<DaemonStatus> daemon_status_from_json(const Json& j) {
         if (j.contains("releases"))
             for (const auto& r : j["releases"])
                 s.releases.push_back({r.value("pid", 0), r.value("tid", 0), r.value("when", 0.0), string_or(r, "reason")});
+        s.rules = j.value("rules", 0);
+        s.process_events = string_or(j, "process_events");
+        if (j.contains("placements"))
+            for (const auto& p : j["placements"]) {
+                PlacementStatus ps;
+                ps.pid = p.at("pid").get<int>();
+                ps.command = string_or(p, "command");
+                ps.rule = string_or(p, "rule");
+                auto nodes = parse_id_list(string_or(p, "nodes"));
+                if (nodes)
+                    for (int n : *nodes) ps.nodes.insert(n);
+                ps.cpus = cpus_or_empty(p, "cpus");
+                ps.since = p.value("since", 0.0);
+                ps.reason = string_or(p, "reason");
+                ps.moved_bytes = p.value("moved_bytes", std::uint64_t{0});
+                ps.widened = p.value("widened", false);
+                if (p.contains("memory_bytes_per_node"))
+                    for (const auto& [node, bytes] : p["memory_bytes_per_node"].items())
+                        ps.memory_bytes_per_node[std::stoi(node)] = bytes.get<std::uint64_t>();
+                s.placements.push_back(std::move(ps));
+            }
+        if (j.contains("placement_events"))
+            for (const auto& e : j["placement_events"]) s.placement_events.push_back({e.value("when", 0.0), string_or(e, "line")});
         return s;
     } catch (const std::exception& e) {
         return failure(fmt::format("the daemon sent a status this affine cannot read: {}", e.what()));

@@ -5,6 +5,7 @@
 //   {"op":"set-soft","ids":[4312],"all_threads":true,"cpus":"0-3","children":false}
 //   {"op":"set-soft","ids":[4312],"cpus":"all"}          remove the preference
 //   {"op":"status"}   {"op":"show","ids":[4312]}   {"op":"reload"}
+//   {"op":"advise","cpu_hundredths":200,"memory_mib":512,"reserved":"0"}   numad -w
 //
 // Every response has "ok"; a refusal has "error" (one line) and "kind" ("usage" or
 // "failed").
@@ -23,7 +24,7 @@
 
 namespace affine::protocol {
 
-enum class Op { set_soft, status, show, reload };
+enum class Op { set_soft, status, show, reload, advise };
 
 struct Request {
     Op op = Op::status;
@@ -31,6 +32,11 @@ struct Request {
     bool all_threads = false;        // set-soft: every thread of each process, also later ones
     bool children = false;           // set-soft: also processes they start (as run --soft)
     std::optional<CpuSet> cpus;      // set-soft: the soft CPUs; nullopt for "all" (no preference)
+    // advise (numad -w NCPUS[:MB] -R CPUS): the CPUs in hundredths, the memory in MiB,
+    // CPUs to leave out (set grammar, read against the daemon's host).
+    std::uint64_t cpu_hundredths = 0;
+    std::uint64_t memory_mib = 0;
+    std::string reserved;
 };
 
 // Parses one request line (without its newline). Usage errors: longer than
@@ -94,6 +100,26 @@ struct ReleaseEvent {
     std::string reason;
 };
 
+// A workload a placement rule placed: where, why, and what moved.
+struct PlacementStatus {
+    int pid = 0;
+    std::string command;
+    std::string rule;
+    NodeSet nodes;                // where it is placed
+    CpuSet cpus;                  // its soft CPUs (empty: memory only)
+    double since = 0;             // unix time of the last place or move
+    std::string reason;           // of the last place or move
+    std::uint64_t moved_bytes = 0;  // memory moved to its nodes so far
+    bool widened = false;         // some thread spills now: its memory stays put
+    std::map<int, std::uint64_t> memory_bytes_per_node;
+};
+
+// One placement decision carried out (place, move, move-memory), as logged.
+struct PlacementEvent {
+    double when = 0;
+    std::string line;
+};
+
 struct DaemonStatus {
     int daemon_pid = 0;
     std::string config;           // the configuration file in use
@@ -101,6 +127,10 @@ struct DaemonStatus {
     std::string on_stop;
     std::vector<WorkloadStatus> workloads;
     std::vector<ReleaseEvent> releases;   // the most recent releases
+    int rules = 0;                        // placement rules configured
+    std::string process_events;           // how new processes are seen ("" without rules)
+    std::vector<PlacementStatus> placements;
+    std::vector<PlacementEvent> placement_events;  // the most recent ones
 };
 
 detail::Json to_json(const DaemonStatus& status);

@@ -236,15 +236,16 @@ std::string numad_usage_text() {
         "affine's numad compatibility: placement advice for NCPUS CPUs (a fraction is\n"
         "allowed) and MB mebibytes of memory, printed as a node list on one line\n"
         "(\"0\", \"0-1\", \"0,2\"), exit status 0 - what libvirt runs for placement='auto'.\n"
-        "The answer comes from affine's planner on a fresh reading of this host (free\n"
-        "memory and inactive file cache per node, CPU load per node measured over\n"
-        "100 ms, distances). -R leaves CPUs out.\n"
+        "The answer comes from affine's planner: the running affine daemon's live view,\n"
+        "or without one a fresh reading of this host (free memory and inactive file\n"
+        "cache per node, CPU load per node measured over 100 ms, distances, the\n"
+        "reserved_cpus of {}). -R leaves CPUs out.\n"
         "-d, -v and -l N are accepted with -w and change nothing.\n"
         "\n"
         "numad's daemon options (-i, -p, -x, -r, -S, -u, -m, -t, -H, -C, -K, or no\n"
         "option) are refused, each with the affine equivalent: the affine daemon\n"
         "(`affine daemon`) and the [[rule]] entries of {}.\n",
-        config_file);
+        config_file, config_file);
 }
 
 }  // namespace affine

@@ -69,7 +69,7 @@ RuleDecision decide_placement_rule(const PlacementRules& rules, const WorkloadFa
     if (w.pid == 1) return {RuleVerdict::never_taken, -1, "pid 1 is never taken"};
     if (w.kernel_thread) return {RuleVerdict::never_taken, -1, "a kernel thread is never taken"};
     if (w.no_setaffinity) return {RuleVerdict::never_taken, -1, "the kernel does not let its affinity change"};
-    if (w.pinned_by_other) return {RuleVerdict::never_taken, -1, "pinned narrower than its nodes by someone else"};
+    if (w.pinned_by_other) return {RuleVerdict::never_taken, -1, "pinned by someone else (a mask narrower than its cpuset)"};
     if (auto hit = selector_hits(rules.exclude, w, false); !hit.empty())
         return {RuleVerdict::excluded, -1, fmt::format("excluded ({})", hit)};
 

@@ -37,7 +37,12 @@ NodeSet nodes_holding_outside(const ManagedWorkload& w, const NodeSet& nodes) {
     return out;
 }
 
-int vcpus_of(const ManagedWorkload& w) { return std::max(1, static_cast<int>(std::ceil(w.cpus_used - 1e-9))); }
+// Below this measured use a workload is idle: moving it off a busy node frees nothing.
+constexpr double idle_cpus = 0.05;
+
+// The CPUs a workload is planned for: its measured use rounded up, with a tenth of a
+// CPU of slack for the noise of measuring (a spinning thread reads as 1.004).
+int vcpus_of(const ManagedWorkload& w) { return std::max(1, static_cast<int>(std::ceil(w.cpus_used - 0.1))); }
 
 int usable_cpus(const PlacementHost& host, int node) {
     const Node* n = host.topology.node(node);
@@ -188,7 +193,10 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
         if (now - since < options.overload_after) continue;
         std::optional<MoveCandidate> best;
         for (const ManagedWorkload& w : workloads) {
-            if (w.nodes.empty() || !w.nodes.contains(node.id) || w.widened || decided.contains(key_of(w))) continue;
+            // A widened workload may move: spilling is the engine's answer to a busy
+            // moment, a new home the answer to a node that stays overloaded.
+            if (w.nodes.empty() || !w.nodes.contains(node.id) || decided.contains(key_of(w))) continue;
+            if (w.cpus_used < idle_cpus) continue;  // an idle workload relieves nothing
             if (!resident_long_enough(state, w, now, options)) continue;
             MoveCandidate c;
             c.workload = &w;

@@ -17,11 +17,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
 #include "control_server.hpp"
 #include "kernel_accounting.hpp"
+#include "linux/proc_connector.hpp"
+#include "placement_manager.hpp"
 #include "request_handler.hpp"
 #include "soft_manager.hpp"
 #include "state_dir.hpp"
@@ -118,6 +121,22 @@ Result<void> run_daemon(const DaemonOptions& options) {
     linux_backend::Env env{fs, sys, *host};
     SoftManager manager(env, JournalFile(journal_path(dir)), log_line);
     manager.configure(config.reserved_cpus, config.tuning);
+    PlacementManager placement(env, manager, log_line);
+    placement.configure(config.rules, config.reserved_cpus, config.interval, config.placement);
+    // The kernel's process events, opened once a placement rule needs them.
+    std::optional<linux_backend::ProcConnector> connector;
+    auto open_events = [&] {
+        if (!placement.active() || connector) return;
+        auto opened = linux_backend::ProcConnector::open();
+        if (opened) {
+            connector.emplace(std::move(*opened));
+            placement.set_events(true, "process events (proc connector), and a scan of /proc every 10 s");
+        } else {
+            placement.set_events(false, fmt::format("a scan of /proc every second (no process events: {})",
+                                                    opened.error().message));
+        }
+    };
+    open_events();
 
     sigset_t signals;
     sigemptyset(&signals);
@@ -145,27 +164,30 @@ Result<void> run_daemon(const DaemonOptions& options) {
         bool new_interval = fresh->interval != config.interval;
         config = std::move(*fresh);
         manager.configure(config.reserved_cpus, config.tuning);
+        placement.configure(config.rules, config.reserved_cpus, config.interval, config.placement);
+        open_events();
         server->set_max_request_bytes(config.max_request_bytes);
         if (new_interval) arm_timer(timer_fd.get(), config.interval);
         log_line(fmt::format("configuration reloaded from {}", config.source));
         systemd.notify("READY=1\nSTATUS=" + status_line(manager));
         return {};
     };
-    RequestContext context{manager, config, ::getpid(), ::geteuid(), clock_now, reload};
+    RequestContext context{manager, config, ::getpid(), ::geteuid(), clock_now, reload, &placement, log_line};
 
     // The first reconcile: every journalled thread checked (recover), the accounting
     // read once so the first interval has something to compare with.
     auto previous_times = read_cpu_times(fs);
+    auto previous_delays = read_cpu_run_delays(fs);
+    Millis previous_at = clock_now().mono;
     manager.tick(clock_now(), CpuLoad{});
     arm_timer(timer_fd.get(), config.interval);
     log_line(fmt::format("ready: state {}, configuration {}, interval {}, on_stop {}{}; {}", dir, config.source,
                          format_duration(config.interval), to_string(config.on_stop),
                          config.reserved_cpus.empty() ? "" : fmt::format(", reserved CPUs {}", to_list(config.reserved_cpus)),
                          status_line(manager)));
-    if (!config.rules.rules.empty())
-        log_line(fmt::format("{} placement rule{} parsed; this version places only what is asked for through the "
-                             "socket",
-                             config.rules.rules.size(), config.rules.rules.size() == 1 ? "" : "s"));
+    if (placement.active())
+        log_line(fmt::format("{} placement rule{}; new processes seen through {}", config.rules.rules.size(),
+                             config.rules.rules.size() == 1 ? "" : "s", placement.events_description()));
     std::string last_status = status_line(manager);
     systemd.notify("READY=1\nSTATUS=" + last_status);
     auto last_watchdog = std::chrono::steady_clock::now();
@@ -176,6 +198,8 @@ Result<void> run_daemon(const DaemonOptions& options) {
         fds.clear();
         fds.push_back({signal_fd.get(), POLLIN, 0});
         fds.push_back({timer_fd.get(), POLLIN, 0});
+        bool polled_events = connector.has_value();
+        if (polled_events) fds.push_back({connector->fd(), POLLIN, 0});
         server->add_poll_fds(fds);
         int timeout = -1;
         if (systemd.watchdog())
@@ -199,6 +223,17 @@ Result<void> run_daemon(const DaemonOptions& options) {
             }
         }
         if (!running) break;
+        if (polled_events && connector && (fds[2].revents & POLLIN) != 0) {
+            auto read = connector->read([&](const linux_backend::ProcEvent& e) { placement.on_event(e); });
+            if (!read) {
+                log_line(fmt::format("process events: {}; scanning /proc every second instead", read.error().message));
+                connector.reset();
+                placement.set_events(false, fmt::format("a scan of /proc every second (process events failed: {})",
+                                                        read.error().message));
+            } else if (read->lost) {
+                placement.on_events_lost();
+            }
+        }
         if ((fds[1].revents & POLLIN) != 0) {
             std::uint64_t expirations = 0;
             (void)::read(timer_fd.get(), &expirations, sizeof expirations);
@@ -206,6 +241,12 @@ Result<void> run_daemon(const DaemonOptions& options) {
             CpuLoad load = times && previous_times ? cpu_load_between(*previous_times, *times) : CpuLoad{};
             previous_times = times;
             manager.tick(clock_now(), load);
+            Clock now = clock_now();
+            auto delays = read_cpu_run_delays(fs);
+            std::vector<double> waiting = waiting_between(previous_delays, delays, now.mono - previous_at);
+            previous_delays = std::move(delays);
+            previous_at = now.mono;
+            placement.tick(now, load, waiting);
             if (std::string s = status_line(manager); s != last_status) {
                 systemd.notify("STATUS=" + s);
                 last_status = s;

@@ -47,6 +47,43 @@ CpuTimes parse_cpu_times(std::string_view text) {
     return times;
 }
 
+std::vector<std::optional<std::uint64_t>> parse_cpu_run_delays(std::string_view text) {
+    std::vector<std::optional<std::uint64_t>> delays;
+    while (!text.empty()) {
+        auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        if (!line.starts_with("cpu") || line.size() < 4 || line[3] < '0' || line[3] > '9') continue;
+        int cpu = 0;
+        auto [p, ec] = std::from_chars(line.data() + 3, line.data() + line.size(), cpu);
+        if (ec != std::errc() || cpu < 0 || cpu > 1 << 20) continue;
+        auto v = numbers(line.substr(static_cast<std::size_t>(p - line.data())));
+        if (v.size() < 8) continue;
+        if (static_cast<std::size_t>(cpu) >= delays.size()) delays.resize(static_cast<std::size_t>(cpu) + 1);
+        delays[static_cast<std::size_t>(cpu)] = v[7];
+    }
+    return delays;
+}
+
+std::vector<std::optional<std::uint64_t>> read_cpu_run_delays(const linux_backend::SysFs& fs) {
+    auto text = fs.read("/proc/schedstat");
+    if (!text) return {};
+    return parse_cpu_run_delays(*text);
+}
+
+std::vector<double> waiting_between(const std::vector<std::optional<std::uint64_t>>& before,
+                                    const std::vector<std::optional<std::uint64_t>>& after, Millis interval) {
+    std::vector<double> waiting;
+    if (interval <= Millis{0}) return waiting;
+    double ns = static_cast<double>(interval.count()) * 1e6;
+    for (std::size_t cpu = 0; cpu < after.size(); ++cpu) {
+        waiting.push_back(0.0);
+        if (cpu >= before.size() || !before[cpu] || !after[cpu] || *after[cpu] < *before[cpu]) continue;
+        waiting.back() = static_cast<double>(*after[cpu] - *before[cpu]) / ns;
+    }
+    return waiting;
+}
+
 std::optional<CpuTimes> read_cpu_times(const linux_backend::SysFs& fs) {
     auto text = fs.read("/proc/stat");
     if (!text) return std::nullopt;

@@ -30,6 +30,15 @@ std::optional<CpuTimes> read_cpu_times(const linux_backend::SysFs& fs);
 // unknown (-1, which counts as busy).
 CpuLoad cpu_load_between(const CpuTimes& before, const CpuTimes& after);
 
+// Cumulative nanoseconds tasks waited on each CPU's run queue (/proc/schedstat:
+// the eighth number of a cpuN line; index = CPU id), and the average number of
+// tasks waiting on each CPU between two readings `interval` apart: the demand a
+// busy CPU could not serve. Empty when the kernel has no schedstat.
+std::vector<std::optional<std::uint64_t>> parse_cpu_run_delays(std::string_view schedstat);
+std::vector<std::optional<std::uint64_t>> read_cpu_run_delays(const linux_backend::SysFs& fs);
+std::vector<double> waiting_between(const std::vector<std::optional<std::uint64_t>>& before,
+                                    const std::vector<std::optional<std::uint64_t>>& after, Millis interval);
+
 // Cumulative nanoseconds on a CPU and waiting on a run queue.
 struct ThreadTimes {
     std::uint64_t run_ns = 0;

@@ -9,6 +9,7 @@
 
 #include "../core/daemon_config.hpp"
 #include "../core/daemon_protocol.hpp"
+#include "placement_manager.hpp"
 #include "soft_manager.hpp"
 
 namespace affine::daemon {
@@ -21,6 +22,10 @@ struct RequestContext {
     std::function<Clock()> clock;
     // Reloads the configuration file; the error says why it was refused.
     std::function<Result<void>()> reload;
+    // The placement loop: its placements in the status, and numad -w advice.
+    const PlacementManager* placement = nullptr;
+    // The daemon's log (advice given is logged); may be empty.
+    Log log;
 };
 
 std::string handle_request(std::string_view line, const protocol::PeerCredentials& peer, RequestContext& context);

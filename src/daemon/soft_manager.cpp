@@ -174,8 +174,25 @@ Result<void> SoftManager::remove_soft(int pid, int id, bool whole_process, const
     return {};
 }
 
+Result<void> SoftManager::set_soft_by_rule(int pid, const CpuSet& cpus, const std::string& origin, const Clock& now) {
+    protocol::Request r;
+    r.op = protocol::Op::set_soft;
+    r.ids = {pid};
+    r.cpus = cpus;
+    r.all_threads = true;
+    protocol::PeerCredentials self{env_.sys.self_pid(), 0, 0, true};
+    auto done = set_soft(r, self, now, origin);
+    if (!done) return std::unexpected(done.error());
+    return {};
+}
+
+const Workload* SoftManager::find(int pid) const {
+    auto it = workloads_.find(pid);
+    return it == workloads_.end() ? nullptr : &it->second;
+}
+
 Result<detail::Json> SoftManager::set_soft(const protocol::Request& r, const protocol::PeerCredentials& peer,
-                                           const Clock& now) {
+                                           const Clock& now, const std::string& origin) {
     if (r.cpus) {
         if (auto usable = check_cpus_usable(env_.host, *r.cpus); !usable) return std::unexpected(usable.error());
     }
@@ -237,7 +254,9 @@ Result<detail::Json> SoftManager::set_soft(const protocol::Request& r, const pro
         w.all_threads = w.all_threads || r.all_threads;
         w.children = w.children || r.children;
         if (!w.all_threads) w.named.insert(target.id);
-        w.origin = fmt::format("{} by uid {} (pid {})", r.children ? "run --soft" : "pin --soft", peer.uid, peer.pid);
+        w.origin = !origin.empty() ? origin
+                                   : fmt::format("{} by uid {} (pid {})", r.children ? "run --soft" : "pin --soft",
+                                                 peer.uid, peer.pid);
         // Asking again takes back what was released.
         std::erase_if(w.released, [&](const auto& key) { return w.all_threads || key.first == target.id; });
         if (soft_changed)
@@ -264,9 +283,10 @@ Result<detail::Json> SoftManager::set_soft(const protocol::Request& r, const pro
         } else {
             take_new_threads(w, now, changes);
         }
-        log_(fmt::format("soft CPUs {} for {} {} ({}) asked by uid {} (pid {}){}", to_list(w.soft),
-                         target.id == target.pid ? "pid" : "tid", target.id, w.command, peer.uid, peer.pid,
-                         w.all_threads ? ", every thread" : ""));
+        if (origin.empty())
+            log_(fmt::format("soft CPUs {} for {} {} ({}) asked by uid {} (pid {}){}", to_list(w.soft),
+                             target.id == target.pid ? "pid" : "tid", target.id, w.command, peer.uid, peer.pid,
+                             w.all_threads ? ", every thread" : ""));
         if (!commit(changes, now)) {
             workloads_.erase(target.pid);
             return failure(fmt::format("pid {}: nothing changed: the journal {} cannot be written (see the daemon's "

@@ -3,8 +3,8 @@
 // release a thread someone else changed, give back what it took when it stops,
 // and take everything up again from the journal after a restart.
 //
-// Workloads come from requests (the control socket today; placement rules and
-// process events are further sources that call the same add/remove entry points).
+// Workloads come from requests (the control socket) and from the placement rules
+// (PlacementManager, through set_soft_by_rule).
 #pragma once
 
 #include <deque>
@@ -80,8 +80,15 @@ public:
     // Sets (cpus) or removes (no cpus: "all") the soft affinity of the request's
     // tasks, after checking the peer's right over each of them. Returns the
     // workloads as they stand.
+    // `origin` replaces the default ("pin --soft by uid ...") in status and the log.
     Result<detail::Json> set_soft(const protocol::Request& request, const protocol::PeerCredentials& peer,
-                                  const Clock& now);
+                                  const Clock& now, const std::string& origin = "");
+
+    // The daemon's own request (a placement rule): soft CPUs `cpus` for every thread
+    // of process `pid`, with `origin` ("rule NAME: ...") as the reason.
+    Result<void> set_soft_by_rule(int pid, const CpuSet& cpus, const std::string& origin, const Clock& now);
+    // The workload of process `pid`, nullptr when none.
+    [[nodiscard]] const Workload* find(int pid) const;
 
     // One interval: notices exits, new threads and children, foreign changes
     // (released), reads the accounting, decides and applies.

@@ -63,7 +63,10 @@ std::optional<TaskStat> parse_task_stat(std::string_view text) {
     if (field(3).empty()) return std::nullopt;
     st.state = field(3)[0];
     st.flags = parse_integer<unsigned long>(field(9)).value_or(0);
+    st.utime = parse_integer<unsigned long long>(field(14)).value_or(0);
+    st.stime = parse_integer<unsigned long long>(field(15)).value_or(0);
     st.start_time = parse_integer<unsigned long long>(field(22)).value_or(0);
+    st.rss_pages = parse_integer<unsigned long long>(field(24)).value_or(0);
     st.processor = parse_integer<int>(field(39));
     return st;
 }

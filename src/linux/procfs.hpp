@@ -31,7 +31,10 @@ struct TaskStat {
     std::string comm;
     char state = '?';
     unsigned long flags = 0;                // field 9
+    unsigned long long utime = 0;           // field 14, clock ticks in user mode
+    unsigned long long stime = 0;           // field 15, clock ticks in kernel mode
     unsigned long long start_time = 0;      // field 22, clock ticks since boot
+    unsigned long long rss_pages = 0;       // field 24, resident pages
     std::optional<int> processor;           // field 39: CPU it last ran on
 };
 

@@ -89,6 +89,24 @@ public:
         return r;
     }
 
+    SysResult<void> move_pages(int pid, const std::vector<std::uint64_t>& addresses, const std::vector<int>& nodes,
+                               std::vector<int>& status) override {
+        std::vector<void*> pages;
+        pages.reserve(addresses.size());
+        for (std::uint64_t a : addresses) pages.push_back(reinterpret_cast<void*>(static_cast<std::uintptr_t>(a)));
+        status.assign(addresses.size(), 0);
+        // Pages other processes map too (shared libraries, the program's text) move
+        // only with MPOL_MF_MOVE_ALL, which needs CAP_SYS_NICE (migrate_pages does the
+        // same for a caller with it); without it, MPOL_MF_MOVE moves the rest.
+        long r = ::syscall(SYS_move_pages, pid, static_cast<unsigned long>(pages.size()), pages.data(),
+                           nodes.empty() ? nullptr : nodes.data(), status.data(), MPOL_MF_MOVE_ALL);
+        if (r < 0 && errno == EPERM)
+            r = ::syscall(SYS_move_pages, pid, static_cast<unsigned long>(pages.size()), pages.data(),
+                          nodes.empty() ? nullptr : nodes.data(), status.data(), MPOL_MF_MOVE);
+        if (r < 0) return std::unexpected(errno);
+        return {};
+    }
+
     SysResult<void> bind_proc_connector() override {
         int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
         if (fd < 0) return std::unexpected(errno);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <vector>
@@ -46,6 +47,15 @@ public:
 
     // migrate_pages(pid, old, new): the number of pages that could not be moved.
     virtual SysResult<long> migrate_pages(int pid, const NodeSet& from, const NodeSet& to) = 0;
+
+    // move_pages(pid, ...) on the pages at `addresses` (MPOL_MF_MOVE_ALL, so pages
+    // other processes map move too, when the caller has CAP_SYS_NICE; else
+    // MPOL_MF_MOVE): with `nodes`
+    // empty it only asks where each page is; otherwise nodes[i] is page i's target.
+    // status[i] is the page's node afterwards, or a negative errno (-ENOENT: not
+    // present, -EFAULT: not mapped, -EBUSY, -EACCES: shared, ...).
+    virtual SysResult<void> move_pages(int pid, const std::vector<std::uint64_t>& addresses,
+                                       const std::vector<int>& nodes, std::vector<int>& status) = 0;
 
     // Opens a NETLINK_CONNECTOR socket, binds it to the proc connector's multicast
     // group (process events) and closes it: a permission probe, nothing is received.

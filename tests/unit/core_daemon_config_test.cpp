@@ -45,6 +45,41 @@ TEST(DaemonConfig, TheShippedExampleHoldsTheDefaults) {
     EXPECT_EQ(c->tuning.min_dwell, defaults.tuning.min_dwell);
     EXPECT_EQ(c->tuning.flap_window, defaults.tuning.flap_window);
     EXPECT_EQ(c->tuning.max_backoff, defaults.tuning.max_backoff);
+    EXPECT_EQ(c->placement.min_residency, defaults.placement.min_residency);
+    EXPECT_EQ(c->placement.overload_load, defaults.placement.overload_load);
+    EXPECT_EQ(c->placement.overload_after, defaults.placement.overload_after);
+    EXPECT_EQ(c->placement.drift_share, defaults.placement.drift_share);
+    EXPECT_EQ(c->placement.memory_cooldown, defaults.placement.memory_cooldown);
+    EXPECT_EQ(c->placement.chunk_bytes, defaults.placement.chunk_bytes);
+    EXPECT_EQ(c->placement.budget_bytes_per_second, defaults.placement.budget_bytes_per_second);
+    EXPECT_EQ(c->placement.budget_burst_bytes, defaults.placement.budget_burst_bytes);
+    EXPECT_TRUE(c->rules.rules.empty());  // shipped commented out: nothing is placed
+}
+
+TEST(DaemonConfig, PlacementKeys) {
+    auto c = parse_daemon_config("[placement]\nmin_residency = \"2m\"\noverload_load = 0.9\noverload_after = \"10s\"\n"
+                                 "drift_share = 0.8\nmemory_cooldown = \"1m\"\nmove_chunk = \"16M\"\n"
+                                 "move_budget = 1048576\nmove_burst = \"512M\"\n",
+                                 "daemon.conf", host());
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->placement.min_residency, std::chrono::seconds{120});
+    EXPECT_EQ(c->placement.overload_load, 0.9);
+    EXPECT_EQ(c->placement.overload_after, std::chrono::seconds{10});
+    EXPECT_EQ(c->placement.drift_share, 0.8);
+    EXPECT_EQ(c->placement.memory_cooldown, std::chrono::seconds{60});
+    EXPECT_EQ(c->placement.chunk_bytes, std::uint64_t{16} << 20);
+    EXPECT_EQ(c->placement.budget_bytes_per_second, std::uint64_t{1} << 20);
+    EXPECT_EQ(c->placement.budget_burst_bytes, std::uint64_t{512} << 20);
+    EXPECT_EQ(error_of("[placement]\nmove_chunk = \"1K\"\n"),
+              "daemon.conf:2: placement.move_chunk = 1K is out of range (4K to 1T)");
+    EXPECT_EQ(error_of("[placement]\nmove_chunk = true\n"),
+              "daemon.conf:2: placement.move_chunk must be a size (\"64M\") or a number of bytes");
+    EXPECT_NE(error_of("[placement]\nmove_chunk = \"lots\"\n").find("daemon.conf:2: placement.move_chunk: "),
+              std::string::npos);
+    EXPECT_EQ(error_of("[placement]\nresidency = \"1m\"\n"),
+              "daemon.conf:2: unknown key placement.residency (known: min_residency, overload_load, overload_after, "
+              "drift_share, memory_cooldown, move_chunk, move_budget, move_burst)");
+    EXPECT_EQ(error_of("placement = 3\n"), "daemon.conf:1: placement must be a table ([placement])");
 }
 
 TEST(DaemonConfig, EveryKey) {
@@ -89,7 +124,7 @@ TEST(DaemonConfig, ErrorsNameTheLine) {
     EXPECT_EQ(error_of("interval = \"500ms\"\non_stop = \n").substr(0, 14), "daemon.conf:2:");
     EXPECT_EQ(error_of("interval = \"500ms\"\n\nintervall = \"1s\"\n"),
               "daemon.conf:3: unknown key intervall (known: interval, on_stop, reserved_cpus, housekeeping_cpus, "
-              "max_request_bytes, [soft_affinity], [[rule]], exclude_comm, exclude_cgroup, exclude_uid)");
+              "max_request_bytes, [soft_affinity], [placement], [[rule]], exclude_comm, exclude_cgroup, exclude_uid)");
     EXPECT_EQ(error_of("on_stop = \"keep\"\n"), "daemon.conf:1: on_stop = \"keep\": expected \"restore\" or \"leave\"");
     EXPECT_EQ(error_of("\ninterval = 5\n"), "daemon.conf:2: interval must be a string");
     EXPECT_EQ(error_of("interval = \"5 s\"\n"),

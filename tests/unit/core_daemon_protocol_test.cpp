@@ -36,7 +36,7 @@ TEST(DaemonProtocol, BadRequestsAreRefusedWithTheReason) {
     EXPECT_EQ(error_of("{\"op\":"), "request is not JSON");
     EXPECT_EQ(error_of("[1,2]"), "request is not a JSON object");
     EXPECT_EQ(error_of("{}"), "request has no \"op\"");
-    EXPECT_EQ(error_of("{\"op\":\"kill\"}"), "unknown op \"kill\" (known: set-soft, status, show, reload)");
+    EXPECT_EQ(error_of("{\"op\":\"kill\"}"), "unknown op \"kill\" (known: set-soft, status, show, reload, advise)");
     EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"cpus\":\"0\"}"),
               "\"ids\" must be a non-empty array of process or thread ids");
     EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"ids\":[0],\"cpus\":\"0\"}"), "\"ids\": 0 is not a process or thread id");

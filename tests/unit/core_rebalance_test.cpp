@@ -162,6 +162,22 @@ TEST(Rebalance, OverloadedNodeMovesOneWorkloadTheCheapest) {
     EXPECT_NE(move.reason.find("node 0 overloaded"), std::string::npos) << move.reason;
 }
 
+TEST(Rebalance, AWidenedWorkloadMayLeaveANodeThatStaysOverloadedAnIdleOneNever) {
+    // Node 0 (2 CPUs) carries a widened workload using a CPU, an idle one, and 3 CPUs
+    // of other work: it stays overloaded.
+    std::vector<ManagedWorkload> ws = {workload(1, 1.0, {{0, 100 * MiB}}, NodeSet{0}),
+                                       workload(2, 0.0, {{0, 10 * MiB}}, NodeSet{0})};
+    ws[0].widened = true;
+    PlacementHost host = measured(four_nodes(), ws);
+    host.vcpus_per_node[0] += 3;
+    RebalanceState state;
+    RebalanceOptions options;
+    options.overload_after = 0s;
+    auto d = decide_rebalance(host, ws, state, at(100s), options);
+    ASSERT_EQ(count(d, RebalanceAction::move), 1);
+    EXPECT_EQ(std::ranges::find_if(d, [](const auto& x) { return x.action == RebalanceAction::move; })->pid, 1);
+}
+
 TEST(Rebalance, ABriefSpikeMovesNothing) {
     std::vector<ManagedWorkload> ws = {workload(1, 2.0, {{0, 100 * MiB}}, NodeSet{0}),
                                        workload(2, 2.0, {{0, 100 * MiB}}, NodeSet{0})};

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,35 @@ public:
         if (auto e = take("migrate_pages", target)) return std::unexpected(*e);
         migrations.emplace_back(target, from, to);
         return migrate ? migrate(target, from, to) : 0;
+    }
+    // Pages of each process for move_pages: address -> node (a missing address is
+    // -EFAULT); `pinned_pages` never move (-EBUSY).
+    std::map<int, std::map<std::uint64_t, int>> pages;
+    std::set<std::uint64_t> pinned_pages;
+    int move_pages_calls = 0;
+    SysResult<void> move_pages(int target, const std::vector<std::uint64_t>& addresses, const std::vector<int>& nodes,
+                               std::vector<int>& status) override {
+        ++move_pages_calls;
+        if (auto e = take("move_pages", target)) return std::unexpected(*e);
+        auto p = pages.find(target);
+        if (p == pages.end()) return std::unexpected(ESRCH);
+        status.assign(addresses.size(), 0);
+        for (std::size_t i = 0; i < addresses.size(); ++i) {
+            auto it = p->second.find(addresses[i]);
+            if (it == p->second.end()) {
+                status[i] = -EFAULT;
+                continue;
+            }
+            if (!nodes.empty()) {
+                if (pinned_pages.contains(addresses[i])) {
+                    status[i] = -EBUSY;
+                    continue;
+                }
+                it->second = nodes[i];
+            }
+            status[i] = it->second;
+        }
+        return {};
     }
     int proc_connector_errno = 0;  // what bind_proc_connector fails with (0: it works)
     SysResult<void> bind_proc_connector() override {

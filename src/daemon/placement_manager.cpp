@@ -1,0 +1,357 @@
+#include "placement_manager.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "affine/set_grammar.hpp"
+#include "affine/size.hpp"
+#include "linux/page_mover.hpp"
+
+namespace affine::daemon {
+namespace {
+
+constexpr std::size_t max_events = 64;
+constexpr std::string_view rule_origin_prefix = "rule '";
+
+detail::TrackerClock::time_point at_of(const Clock& now) {
+    return detail::TrackerClock::time_point(std::chrono::duration_cast<detail::TrackerClock::duration>(now.mono));
+}
+
+double ticks_per_second() {
+    static const double ticks = [] {
+        long t = ::sysconf(_SC_CLK_TCK);
+        return t > 0 ? static_cast<double>(t) : 100.0;
+    }();
+    return ticks;
+}
+
+std::uint64_t page_bytes() {
+    static const std::uint64_t size = [] {
+        long s = ::sysconf(_SC_PAGESIZE);
+        return s > 0 ? static_cast<std::uint64_t>(s) : std::uint64_t{4096};
+    }();
+    return size;
+}
+
+// The cgroup v2 path of a process ("0::/path" of /proc/PID/cgroup); "" without one.
+std::string read_cgroup(const linux_backend::SysFs& fs, int pid) {
+    auto text = fs.read(fmt::format("/proc/{}/cgroup", pid));
+    if (!text) return {};
+    std::size_t pos = 0;
+    while (pos < text->size()) {
+        auto end = text->find('\n', pos);
+        if (end == std::string::npos) end = text->size();
+        std::string_view line(text->data() + pos, end - pos);
+        pos = end + 1;
+        if (line.starts_with("0::")) return std::string(line.substr(3));
+    }
+    return {};
+}
+
+std::string plural(int n, std::string_view word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
+
+std::string rule_origin(const std::string& rule) { return fmt::format("{}{}'", rule_origin_prefix, rule); }
+
+}  // namespace
+
+PlacementManager::PlacementManager(const linux_backend::Env& env, SoftManager& soft, Log log,
+                                   detail::TrackerOptions tracker)
+    : env_(env), soft_(soft), log_(std::move(log)), tracker_(tracker) {}
+
+void PlacementManager::configure(const PlacementRules& rules, const CpuSet& reserved, Millis interval,
+                                 const RebalanceOptions& options) {
+    if (!rules_.rules.empty() && rules.rules.empty() && !placed_.empty()) {
+        log_(fmt::format("no placement rule any more: {} placed by rule keep their soft affinity, nothing more is "
+                         "moved",
+                         plural(static_cast<int>(placed_.size()), "workload")));
+        placed_.clear();
+    }
+    rules_ = rules;
+    reserved_ = reserved;
+    interval_ = interval;
+    rebalance_options_ = options;
+}
+
+void PlacementManager::set_events(bool available, const std::string& description) {
+    tracker_.set_events_available(available);
+    events_description_ = description;
+}
+
+void PlacementManager::on_event(const linux_backend::ProcEvent& e) {
+    if (!active() || !e.about_process()) return;
+    switch (e.kind) {
+    case linux_backend::ProcEvent::Kind::fork: tracker_.on_fork(e.tgid); break;
+    case linux_backend::ProcEvent::Kind::exec: tracker_.on_exec(e.tgid); break;
+    case linux_backend::ProcEvent::Kind::exit: tracker_.on_exit(e.tgid); break;
+    }
+}
+
+void PlacementManager::on_events_lost() {
+    tracker_.on_events_lost();
+    log_("process events were lost (the kernel's buffer overflowed): scanning /proc");
+}
+
+void PlacementManager::note(const std::string& line, const Clock& now) {
+    log_(line);
+    events_.push_back({now.wall, line});
+    while (events_.size() > max_events) events_.pop_front();
+}
+
+// Workloads a rule placed before a restart are in the journal with their rule as
+// origin: the loop follows them again where they are.
+void PlacementManager::adopt(const Clock& now) {
+    adopted_ = true;
+    for (const auto& w : soft_.status(false)) {
+        if (!w.origin.starts_with(rule_origin_prefix) || placed_.contains(w.pid)) continue;
+        std::string rule = w.origin.substr(rule_origin_prefix.size());
+        rule = rule.substr(0, rule.find('\''));
+        const Workload* workload = soft_.find(w.pid);
+        if (workload == nullptr) continue;
+        Placed p;
+        p.start_time = workload->start_time;
+        p.command = w.command;
+        p.rule = rule;
+        for (const PlacementRule& r : rules_.rules)
+            if (r.name == rule) p.policy = r.policy;
+        p.placed = true;
+        p.nodes = env_.host.nodes_of(w.soft);
+        p.cpus = w.soft;
+        p.since = w.since;
+        p.reason = fmt::format("placed by rule '{}' before the daemon restarted", rule);
+        note(fmt::format("pid {} ({}): placed by rule '{}' on node {} before the restart; followed again", w.pid,
+                         w.command, rule, to_list(p.nodes)),
+             now);
+        placed_.emplace(w.pid, std::move(p));
+    }
+}
+
+void PlacementManager::examine(int pid, detail::TrackerClock::time_point at, const Clock& now) {
+    using detail::Interest;
+    auto st = linux_backend::read_task_stat(env_.fs, pid);
+    if (!st) {
+        tracker_.vanished(pid);
+        samples_.erase(pid);
+        return;
+    }
+    std::uint64_t start = st->start_time;
+    if (auto it = placed_.find(pid); it != placed_.end()) {
+        if (it->second.start_time == start) {
+            tracker_.examined(pid, start, Interest::managed, at);
+            return;
+        }
+        placed_.erase(it);  // a reused pid: the old workload ended unseen
+    }
+    const Workload* requested = soft_.find(pid);
+    if (pid == env_.sys.self_pid() || given_up_.contains({pid, start}) ||
+        (requested != nullptr && requested->start_time == start)) {
+        // The daemon itself, a workload released or refused before, or one a user
+        // asked for: the rules leave it alone.
+        tracker_.examined(pid, start, Interest::none, at);
+        samples_.erase(pid);
+        return;
+    }
+    detail::ProcessReading r;
+    r.pid = pid;
+    r.start_time = start;
+    r.comm = st->comm;
+    r.cgroup = read_cgroup(env_.fs, pid);
+    if (auto status = linux_backend::read_task_status(env_.fs, pid))
+        if (auto uids = linux_backend::status_uids(*status)) r.uid = uids->real;
+    r.resident_bytes = st->rss_pages * page_bytes();
+    r.cpu_ticks = st->utime + st->stime;
+    r.kernel_thread = (st->flags & linux_backend::pf_kthread) != 0;
+    r.no_setaffinity = (st->flags & linux_backend::pf_no_setaffinity) != 0;
+    if (!r.kernel_thread) {
+        auto mask = env_.sys.get_affinity(pid);
+        if (!mask) {
+            tracker_.vanished(pid);
+            samples_.erase(pid);
+            return;
+        }
+        r.affinity = *mask;
+        r.allowed = linux_backend::read_task_cpuset(env_, pid).cpus & env_.host.online_cpus();
+    }
+    auto before = samples_.find(pid);
+    detail::CpuUse use = detail::next_cpu_use(
+        before == samples_.end() ? std::nullopt : std::optional<detail::CpuUse>(before->second), start, r.cpu_ticks, at,
+        ticks_per_second());
+    RuleDecision d = decide_placement_rule(rules_, detail::workload_facts(r, use.cpus));
+    tracker_.examined(pid, start, detail::interest_of(d.verdict), at);
+    if (d.verdict == RuleVerdict::too_small) {
+        samples_[pid] = use;
+        return;
+    }
+    samples_.erase(pid);
+    if (d.verdict != RuleVerdict::place) return;
+    const PlacementRule& rule = rules_.rules[static_cast<std::size_t>(d.rule)];
+    Placed p;
+    p.start_time = start;
+    p.command = st->comm;
+    p.rule = rule.name;
+    p.policy = rule.policy;
+    p.cpu = use;
+    p.reason = d.reason;
+    log_(fmt::format("pid {} ({}) named by {}: planning", pid, st->comm, d.reason));
+    placed_.emplace(pid, std::move(p));
+    (void)now;
+}
+
+// Reads what the decisions need of a followed workload; false when it is gone or
+// no longer the daemon's.
+bool PlacementManager::refresh(int pid, Placed& p, detail::TrackerClock::time_point at) {
+    auto st = linux_backend::read_task_stat(env_.fs, pid);
+    if (!st || st->start_time != p.start_time) return false;
+    p.command = st->comm;
+    p.cpu = detail::next_cpu_use(p.cpu, p.start_time, st->utime + st->stime, at, ticks_per_second());
+    p.widened = false;
+    if (p.placed && !p.cpus.empty()) {
+        const Workload* w = soft_.find(pid);
+        if (w == nullptr || w->start_time != p.start_time) {
+            log_(fmt::format("pid {} ({}): no longer managed (its threads were released or its request removed); "
+                             "rule '{}' leaves it alone from now on",
+                             pid, p.command, p.rule));
+            given_up_.insert({pid, p.start_time});
+            return false;
+        }
+        for (const auto& [tid, t] : w->threads) p.widened = p.widened || t.engine.state == SoftState::widened;
+    }
+    p.memory.clear();
+    if (auto maps = env_.fs.read(fmt::format("/proc/{}/numa_maps", pid)))
+        p.memory = linux_backend::bytes_per_node(linux_backend::parse_numa_maps(*maps));
+    return true;
+}
+
+PlacementHost PlacementManager::live_host(const CpuLoad& load, const std::vector<double>& waiting) const {
+    std::map<int, std::uint64_t> free;
+    for (const Node& node : env_.host.nodes) {
+        auto meminfo = env_.fs.read(fmt::format("/sys/devices/system/node/node{}/meminfo", node.id));
+        if (!meminfo) continue;
+        auto bytes = linux_backend::meminfo_bytes(*meminfo, "MemFree:");
+        if (!bytes) continue;
+        // Reclaimable page cache is memory the kernel gives a workload first (numad's
+        // default, and `numad -w`'s).
+        free[node.id] = *bytes + linux_backend::meminfo_bytes(*meminfo, "Inactive(file):").value_or(0);
+    }
+    return detail::measured_placement_host(env_.host, free, detail::busy_per_node(env_.host, load.busy, reserved_, waiting),
+                                           reserved_);
+}
+
+void PlacementManager::tick(const Clock& now, const CpuLoad& load, const std::vector<double>& waiting) {
+    host_ = live_host(load, waiting);  // numad -w's live view, with or without rules
+    if (!active()) return;
+    auto at = at_of(now);
+    if (!adopted_) adopt(now);
+    if (tracker_.scan_due(at)) tracker_.on_scan(linux_backend::list_processes(env_.fs), at);
+    for (const detail::ProcessKey& gone : tracker_.take_exited()) {
+        samples_.erase(gone.pid);
+        std::erase_if(given_up_, [&](const auto& key) { return key.first == gone.pid; });
+        auto it = placed_.find(gone.pid);
+        if (it == placed_.end() || (gone.start_time != 0 && gone.start_time != it->second.start_time)) continue;
+        log_(fmt::format("pid {} ({}) exited: rule '{}' follows it no more", gone.pid, it->second.command,
+                         it->second.rule));
+        placed_.erase(it);
+    }
+    for (int pid : tracker_.take_due(at)) examine(pid, at, now);
+
+    std::vector<ManagedWorkload> workloads;
+    for (auto it = placed_.begin(); it != placed_.end();) {
+        if (!refresh(it->first, it->second, at)) {
+            it = placed_.erase(it);
+            continue;
+        }
+        const Placed& p = it->second;
+        ManagedWorkload w;
+        w.pid = it->first;
+        w.start_time = p.start_time;
+        w.name = p.command;
+        w.rule = p.rule;
+        w.policy = p.policy;
+        w.cpus_used = p.cpu && p.cpu->cpus ? *p.cpu->cpus : 0.0;
+        w.memory_bytes_per_node = p.memory;
+        if (p.placed) w.nodes = p.nodes;
+        w.widened = p.widened;
+        workloads.push_back(std::move(w));
+        ++it;
+    }
+    if (workloads.empty()) return;
+    auto decisions = decide_rebalance(*host_, workloads, rebalance_, at, rebalance_options_);
+    Millis time_left = std::min(Millis{100}, std::max(Millis{10}, interval_ / 5));
+    for (const RebalanceDecision& d : decisions) carry_out(d, now, time_left);
+}
+
+void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, Millis& time_left) {
+    auto it = placed_.find(d.pid);
+    if (it == placed_.end() || it->second.start_time != d.start_time) return;
+    Placed& p = it->second;
+    if (d.action == RebalanceAction::place || d.action == RebalanceAction::move) {
+        if (!d.cpus.empty()) {
+            if (auto done = soft_.set_soft_by_rule(d.pid, d.cpus, rule_origin(p.rule), now); !done) {
+                log_(fmt::format("rule '{}': pid {} ({}) cannot be placed on node {}: {}; left alone", p.rule, d.pid,
+                                 p.command, to_list(d.to), done.error().message));
+                given_up_.insert({d.pid, d.start_time});
+                placed_.erase(it);
+                return;
+            }
+        }
+        p.placed = true;
+        p.nodes = d.to;
+        p.cpus = d.cpus;
+        p.since = now.wall;
+        p.reason = d.reason;
+        p.cursor = 0;
+        note(fmt::format("{} pid {}: {}{}", to_string(d.action), d.pid, d.reason,
+                         d.cpus.empty() ? "; memory only, no CPU preference" : fmt::format("; soft CPUs {}", to_list(d.cpus))),
+             now);
+        return;
+    }
+    // move_memory: a bounded step toward the workload's nodes.
+    if (p.widened || time_left <= Millis{0}) return;
+    auto started = std::chrono::steady_clock::now();
+    linux_backend::PageMoveStep total;
+    for (int pass = 0; pass < 2 && total.moved_bytes < d.bytes; ++pass) {
+        auto step = linux_backend::move_pages_step(env_, d.pid, d.to, d.bytes - total.moved_bytes, time_left, p.cursor);
+        if (!step) {
+            if (step.error().code != ESRCH)
+                note(fmt::format("move-memory pid {} ({}): {}", d.pid, p.command, step.error().message), now);
+            return;
+        }
+        total.moved_bytes += step->moved_bytes;
+        total.refused_bytes += step->refused_bytes;
+        if (!step->wrapped) break;
+    }
+    time_left -= std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+    p.moved_bytes += total.moved_bytes;
+    if (total.moved_bytes == 0 && total.refused_bytes == 0) return;
+    note(fmt::format("move-memory pid {}: {}: moved {} to node {}{}", d.pid, d.reason, format_size(total.moved_bytes),
+                     to_list(d.to),
+                     total.refused_bytes > 0 ? fmt::format(" ({} the kernel would not move)", format_size(total.refused_bytes))
+                                             : ""),
+         now);
+}
+
+std::vector<protocol::PlacementStatus> PlacementManager::status() const {
+    std::vector<protocol::PlacementStatus> out;
+    for (const auto& [pid, p] : placed_)
+        out.push_back({pid, p.command, p.rule, p.nodes, p.cpus, p.since, p.placed ? p.reason : "named; not placed yet",
+                       p.moved_bytes, p.widened, p.memory});
+    return out;
+}
+
+Result<Plan> PlacementManager::advise(const PlacementRequest& request, const std::string& reserved_text) const {
+    PlacementHost host = host_ ? *host_ : live_host(CpuLoad{});
+    if (!reserved_text.empty()) {
+        auto reserved = parse_cpu_set(reserved_text, env_.host);
+        if (!reserved)
+            return usage_error(fmt::format("-R '{}': {}", reserved_text, reserved.error().message));
+        host.reserved |= *reserved;
+        CpuSet usable = host.topology.online_cpus() & host.topology.allowed_cpus;
+        if ((usable - host.reserved).empty())
+            return usage_error(fmt::format("-R {} leaves no CPU to advise", to_list(*reserved)));
+    }
+    return plan_placement(host, request);
+}
+
+}  // namespace affine::daemon

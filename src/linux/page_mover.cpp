@@ -1,0 +1,126 @@
+// Bounded page moves with move_pages(2) (see page_mover.hpp).
+#include "page_mover.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "affine/set_grammar.hpp"
+
+namespace affine::linux_backend {
+namespace {
+
+constexpr std::size_t batch_pages = 512;
+
+std::uint64_t page_bytes() {
+    static const std::uint64_t size = [] {
+        long s = ::sysconf(_SC_PAGESIZE);
+        return s > 0 ? static_cast<std::uint64_t>(s) : std::uint64_t{4096};
+    }();
+    return size;
+}
+
+std::optional<std::uint64_t> hex(std::string_view text) {
+    std::uint64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
+    if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> parse_mapping_ranges(std::string_view maps) {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+    std::size_t pos = 0;
+    while (pos < maps.size()) {
+        auto end = maps.find('\n', pos);
+        if (end == std::string_view::npos) end = maps.size();
+        std::string_view line = maps.substr(pos, end - pos);
+        pos = end + 1;
+        if (line.find("[vsyscall]") != std::string_view::npos || line.find("[vvar") != std::string_view::npos ||
+            line.find("[vdso]") != std::string_view::npos)
+            continue;
+        auto dash = line.find('-');
+        auto space = line.find(' ');
+        if (dash == std::string_view::npos || space == std::string_view::npos || dash > space) continue;
+        auto start = hex(line.substr(0, dash));
+        auto stop = hex(line.substr(dash + 1, space - dash - 1));
+        if (!start || !stop || *stop <= *start) continue;
+        ranges.emplace_back(*start, *stop);
+    }
+    return ranges;
+}
+
+Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to, std::uint64_t max_bytes,
+                                     std::chrono::milliseconds time_budget, std::uint64_t& cursor) {
+    if (to.empty()) return usage_error("no target node given");
+    auto maps = env.fs.read(fmt::format("/proc/{}/maps", pid));
+    if (!maps) return failure(fmt::format("no such process: {}", pid), ESRCH);
+    auto ranges = parse_mapping_ranges(*maps);
+    const std::uint64_t page = page_bytes();
+    const std::vector<int> targets(to.begin(), to.end());
+    std::size_t next_target = 0;
+    auto deadline = std::chrono::steady_clock::now() + time_budget;
+
+    PageMoveStep step;
+    std::vector<std::uint64_t> addresses;
+    std::vector<int> status;
+    std::vector<std::uint64_t> moving;
+    std::vector<int> nodes;
+    for (const auto& [start, stop] : ranges) {
+        if (stop <= cursor) continue;
+        std::uint64_t address = std::max(start, cursor - cursor % page);
+        while (address < stop) {
+            if (step.moved_bytes >= max_bytes || std::chrono::steady_clock::now() >= deadline) {
+                cursor = address;
+                return step;
+            }
+            addresses.clear();
+            for (std::uint64_t a = address; a < stop && addresses.size() < batch_pages; a += page) addresses.push_back(a);
+            address = addresses.back() + page;
+            step.scanned_bytes += addresses.size() * page;
+            // Where each page is now (no node: a query).
+            if (auto r = env.sys.move_pages(pid, addresses, {}, status); !r) {
+                if (r.error() == ESRCH) return failure(fmt::format("no such process: {}", pid), ESRCH);
+                if (r.error() == EPERM || r.error() == EACCES)
+                    return failure(fmt::format("move the pages of pid {}: {}", pid, explain_permission(env, pid)),
+                                   r.error());
+                return failure(fmt::format("move the pages of pid {}: {}", pid, std::strerror(r.error())), r.error());
+            }
+            moving.clear();
+            nodes.clear();
+            bool cut = false;  // the byte budget ends inside this batch
+            for (std::size_t i = 0; i < addresses.size() && i < status.size(); ++i) {
+                if (status[i] < 0 || to.contains(status[i])) continue;  // not present, or home
+                if (moving.size() * page >= max_bytes - step.moved_bytes) {
+                    cut = true;
+                    break;
+                }
+                moving.push_back(addresses[i]);
+                nodes.push_back(targets[next_target++ % targets.size()]);
+            }
+            if (moving.empty()) continue;
+            auto r = env.sys.move_pages(pid, moving, nodes, status);
+            if (!r) {
+                if (r.error() == ESRCH) return failure(fmt::format("no such process: {}", pid), ESRCH);
+                return failure(fmt::format("move the pages of pid {} to node {}: {}", pid, to_list(to),
+                                           std::strerror(r.error())),
+                               r.error());
+            }
+            for (std::size_t i = 0; i < moving.size() && i < status.size(); ++i) {
+                if (status[i] >= 0 && to.contains(status[i])) step.moved_bytes += page;
+                else step.refused_bytes += page;
+            }
+            // Pages left over in this batch (the byte budget ran out) are looked at again.
+            if (cut) address = moving.back() + page;
+        }
+    }
+    cursor = 0;
+    step.wrapped = true;
+    return step;
+}
+
+}  // namespace affine::linux_backend

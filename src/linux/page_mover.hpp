@@ -1,0 +1,36 @@
+// Moving a running process's memory in bounded steps: move_pages(2) over its
+// mappings, a batch of pages at a time, from a cursor kept between steps, so no
+// step holds the process's pages for long and a large process is moved over many
+// steps (migrate_pages moves everything at once). Internal to the Linux backend;
+// the daemon's placement loop calls it within its per-interval byte budget.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "affine/error.hpp"
+#include "affine/id_set.hpp"
+#include "procfs.hpp"
+
+namespace affine::linux_backend {
+
+struct PageMoveStep {
+    std::uint64_t moved_bytes = 0;    // pages now on the target nodes that were not
+    std::uint64_t refused_bytes = 0;  // pages the kernel would not move (shared, pinned, busy)
+    std::uint64_t scanned_bytes = 0;  // address space looked at
+    bool wrapped = false;             // the scan reached the last mapping: the next step starts over
+};
+
+// Moves at most `max_bytes` of the pages of `pid` that lie outside `to` onto `to`
+// (spread over its nodes in turn), scanning the mappings of /proc/PID/maps from
+// `cursor` (an address; updated) and stopping after `time_budget`. Pages not
+// present are skipped (nothing to move). Failed error when the process is gone
+// (ESRCH) or the kernel refuses the caller (EPERM, with the reason).
+Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to, std::uint64_t max_bytes,
+                                     std::chrono::milliseconds time_budget, std::uint64_t& cursor);
+
+// The address ranges [start, end) of /proc/PID/maps that hold movable pages
+// (the vsyscall, vvar and vdso pages are left out).
+std::vector<std::pair<std::uint64_t, std::uint64_t>> parse_mapping_ranges(std::string_view maps);
+
+}  // namespace affine::linux_backend

@@ -1,0 +1,59 @@
+// Bounded page moves: the mappings it walks, the byte bound per step, the cursor
+// that carries over, pages the kernel refuses, and a process that is gone.
+#include <gtest/gtest.h>
+
+#include "linux/page_mover.hpp"
+#include "linux_fake.hpp"
+
+namespace affine::linux_backend {
+namespace {
+
+using testing::FakeSyscalls;
+using testing::ProcTree;
+
+TEST(PageMover, MappingRangesLeaveOutTheKernelsPages) {
+    auto ranges = parse_mapping_ranges(
+        "55d0c0000000-55d0c0021000 r--p 00000000 08:01 1234 /usr/bin/x\n"
+        "7ffd1000-7ffd3000 rw-p 00000000 00:00 0 [stack]\n"
+        "7ffd5000-7ffd7000 r--p 00000000 00:00 0 [vvar]\n"
+        "7ffd7000-7ffd9000 r-xp 00000000 00:00 0 [vdso]\n"
+        "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]\n"
+        "garbage\n");
+    ASSERT_EQ(ranges.size(), 2U);
+    EXPECT_EQ(ranges[0], (std::pair<std::uint64_t, std::uint64_t>{0x55d0c0000000, 0x55d0c0021000}));
+    EXPECT_EQ(ranges[1].first, 0x7ffd1000U);
+}
+
+TEST(PageMover, StepsAreBoundedAndResumeWhereTheyStopped) {
+    ProcTree tree;
+    SysFs fs(tree.root());
+    FakeSyscalls sys;
+    Topology host = testing::two_node_host();
+    Env env{fs, sys, host};
+    tree.write("/proc/50/maps", "10000-1010000 rw-p 00000000 00:00 0\n");  // 4096 pages
+    for (std::uint64_t a = 0x10000; a < 0x1010000; a += 4096) sys.pages[50][a] = a < 0x810000 ? 1 : 0;
+    sys.pinned_pages.insert(0x10000);  // the kernel will not move this one
+    std::uint64_t cursor = 0;
+    auto first = move_pages_step(env, 50, NodeSet{0}, 1 << 20, std::chrono::milliseconds{1000}, cursor);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->moved_bytes, 1U << 20);
+    EXPECT_EQ(first->refused_bytes, 4096U);
+    EXPECT_FALSE(first->wrapped);
+    EXPECT_GT(cursor, 0x10000U);
+    std::uint64_t moved = first->moved_bytes;
+    for (int i = 0; i < 10 && moved < (std::uint64_t{8} << 20) - 4096; ++i) {
+        auto step = move_pages_step(env, 50, NodeSet{0}, 1 << 20, std::chrono::milliseconds{1000}, cursor);
+        ASSERT_TRUE(step);
+        moved += step->moved_bytes;
+    }
+    EXPECT_EQ(moved, (std::uint64_t{8} << 20) - 4096);
+    int on_one = 0;
+    for (auto [a, node] : sys.pages[50]) on_one += node == 1 ? 1 : 0;
+    EXPECT_EQ(on_one, 1);  // the pinned page
+    auto gone = move_pages_step(env, 51, NodeSet{0}, 1 << 20, std::chrono::milliseconds{1000}, cursor);
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().code, ESRCH);
+}
+
+}  // namespace
+}  // namespace affine::linux_backend
