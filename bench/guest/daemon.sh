@@ -3,14 +3,6 @@
 # "BENCH key value" lines; figures, not assertions.
 . /lib/linux-common.sh
 
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
-uptime_s() { awk '{print $1}' /proc/uptime; }
-share() {
-    _a=$(cpu_ticks "$1"); _t0=$(uptime_s)
-    sleep "$2"
-    _b=$(cpu_ticks "$1"); _t1=$(uptime_s)
-    awk -v a="$_a" -v b="$_b" -v t0="$_t0" -v t1="$_t1" 'BEGIN { printf "%.2f", (b - a) / 100 / (t1 - t0) }'
-}
 # The samplers below use the shell's builtins only (read, set, test): under
 # emulation a process started per sample would itself load the CPU the daemon
 # looks at for room, and skew what is measured.
@@ -39,23 +31,31 @@ home_share() {
     done
     awk -v h="$_home" -v n="$_n" 'BEGIN { printf "%.2f", h / n }'
 }
-# until_mask PID LIST: seconds until the task's mask is LIST (polled every 100 ms).
+# until_mask PID LIST: seconds until the task's mask is LIST (polled every 250 ms:
+# faster polling, a process per sample, kept CPU 0 from looking idle enough to
+# come home to).
 until_mask() {
     _t0=$(uptime_s)
     _i=0
     mask_of "$1"
     while [ "$_mask" != "$2" ]; do
-        _i=$((_i + 1)); [ "$_i" -lt 600 ] || { echo timeout; return; }
-        usleep 100000
+        _i=$((_i + 1)); [ "$_i" -lt 240 ] || { echo timeout; return; }
+        usleep 250000
         mask_of "$1"
     done
     awk -v t0="$_t0" -v t1="$(uptime_s)" 'BEGIN { printf "%.2f", t1 - t0 }'
 }
 spin_job() { sh -c 'while :; do :; done' & }
 
+mkdir -p /run
 affine daemon > /tmp/daemon.log 2>&1 &
 daemon=$!
-until affine daemon status > /dev/null 2>&1; do usleep 100000; done
+_i=0
+until affine daemon status > /dev/null 2>&1; do
+    _i=$((_i + 1))
+    [ "$_i" -lt 100 ] || { fail daemon-start "$(cat /tmp/daemon.log)"; return 1; }
+    usleep 100000
+done
 
 # --- soft vs hard vs none: share under contention (hog pinned to CPU 0) and the
 # share of time on the home node uncontended.
@@ -113,7 +113,7 @@ many_threads 1000 > /tmp/threads.log 2>&1 &
 threads=$!
 wait_for /tmp/threads.log ready
 affine pin --soft 0 --all-threads $threads > /dev/null
-echo "BENCH overhead.managed_threads $(affine daemon status --json | grep -c '"tid"')"
+echo "BENCH overhead.managed_threads $(affine daemon status --json | grep -o '"tid"' | wc -l)"
 before=$(cpu_ticks $daemon)
 sleep $window
 echo "BENCH overhead.1000_managed_cpu_s_per_min $(awk -v t="$(($(cpu_ticks $daemon) - before))" -v w=$window 'BEGIN { printf "%.3f", t / 100 * 60 / w }')"

@@ -62,8 +62,9 @@ run() { # PLACER
             affine xen create "/tmp/$name.cfg" > "/tmp/$placer-$name.log" 2>&1
         fi
         rc=$?
-        echo "BENCH-CREATE $placer $name rc=$rc t=$(cut -d' ' -f1 /proc/uptime)"
-        [ "$rc" = 0 ] || cat "/tmp/$placer-$name.log"
+        echo "BENCH-CREATE $placer $name rc=$rc t=$(cut -d' ' -f1 /proc/uptime) free $(node_free)"
+        # affine's plan and read-back on the console, to tell a plan from where Xen put the pages
+        [ "$rc" = 0 ] && [ "$placer" = xl ] || sed 's/^/  | /' "/tmp/$placer-$name.log"
     done
     numa_dump > /tmp/dump.txt
     for spec in $SEQUENCE; do

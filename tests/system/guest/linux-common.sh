@@ -16,6 +16,16 @@ check_status() {
     fi
 }
 
+# CPU time of a task in ticks (utime + stime, fields 14 and 15 of its stat).
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+uptime_s() { awk '{print $1}' /proc/uptime; }
+# share PID SECONDS: the share of one CPU the task got over that window.
+share() {
+    _a=$(cpu_ticks "$1"); _t0=$(uptime_s)
+    sleep "$2"
+    _b=$(cpu_ticks "$1"); _t1=$(uptime_s)
+    awk -v a="$_a" -v b="$_b" -v t0="$_t0" -v t1="$_t1" 'BEGIN { printf "%.2f", (b - a) / 100 / (t1 - t0) }'
+}
 cpus_allowed() { awk '/^Cpus_allowed_list:/{print $2}' "/proc/$1/status"; }
 # The CPU a task last ran on: field 39 of /proc/PID/stat (after the comm).
 last_cpu() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $37}'; }

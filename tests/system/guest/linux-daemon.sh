@@ -2,16 +2,6 @@
 # 2 nodes of 1 CPU each. Sourced by /init with affine-check.sh and linux-common.sh.
 . /lib/linux-common.sh
 
-# CPU time of a task in ticks (utime + stime, fields 14 and 15 of its stat).
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
-uptime_s() { awk '{print $1}' /proc/uptime; }
-# share PID SECONDS: the share of one CPU the task got over that window.
-share() {
-    _a=$(cpu_ticks "$1"); _t0=$(uptime_s)
-    sleep "$2"
-    _b=$(cpu_ticks "$1"); _t1=$(uptime_s)
-    awk -v a="$_a" -v b="$_b" -v t0="$_t0" -v t1="$_t1" 'BEGIN { printf "%.2f", (b - a) / 100 / (t1 - t0) }'
-}
 at_least() { awk -v v="$2" -v m="$3" 'BEGIN { exit !(v >= m) }' && pass "$1" || fail "$1" "$2 < $3"; }
 between() { awk -v v="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v >= lo && v <= hi) }' && pass "$1" || fail "$1" "$2 not in $3..$4"; }
 # The waits below poll gently: under TCG every process the test starts costs real
