@@ -23,10 +23,10 @@ std::vector<std::uint64_t> numbers(std::string_view line) {
     return out;
 }
 
-}  // namespace
-
-CpuTimes parse_cpu_times(std::string_view text) {
-    CpuTimes times;
+// Calls fn(cpu, numbers) for every "cpuN n1 n2 ..." line (of /proc/stat and of
+// /proc/schedstat); the "cpu" total line and others are skipped.
+template <typename Fn>
+void for_each_cpu_line(std::string_view text, Fn fn) {
     while (!text.empty()) {
         auto nl = text.find('\n');
         std::string_view line = text.substr(0, nl);
@@ -35,33 +35,33 @@ CpuTimes parse_cpu_times(std::string_view text) {
         int cpu = 0;
         auto [p, ec] = std::from_chars(line.data() + 3, line.data() + line.size(), cpu);
         if (ec != std::errc() || cpu < 0 || cpu > 1 << 20) continue;
-        auto v = numbers(line.substr(static_cast<std::size_t>(p - line.data())));
-        if (v.size() < 4) continue;
+        fn(static_cast<std::size_t>(cpu), numbers(line.substr(static_cast<std::size_t>(p - line.data()))));
+    }
+}
+
+}  // namespace
+
+CpuTimes parse_cpu_times(std::string_view text) {
+    CpuTimes times;
+    for_each_cpu_line(text, [&](std::size_t cpu, const std::vector<std::uint64_t>& v) {
+        if (v.size() < 4) return;
         auto at = [&](std::size_t i) { return i < v.size() ? v[i] : 0; };
         CpuTimes::Times t;
         t.busy = at(0) + at(1) + at(2) + at(5) + at(6) + at(7);
         t.total = t.busy + at(3) + at(4);
-        if (static_cast<std::size_t>(cpu) >= times.cpus.size()) times.cpus.resize(static_cast<std::size_t>(cpu) + 1);
-        times.cpus[static_cast<std::size_t>(cpu)] = t;
-    }
+        if (cpu >= times.cpus.size()) times.cpus.resize(cpu + 1);
+        times.cpus[cpu] = t;
+    });
     return times;
 }
 
 std::vector<std::optional<std::uint64_t>> parse_cpu_run_delays(std::string_view text) {
     std::vector<std::optional<std::uint64_t>> delays;
-    while (!text.empty()) {
-        auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-        if (!line.starts_with("cpu") || line.size() < 4 || line[3] < '0' || line[3] > '9') continue;
-        int cpu = 0;
-        auto [p, ec] = std::from_chars(line.data() + 3, line.data() + line.size(), cpu);
-        if (ec != std::errc() || cpu < 0 || cpu > 1 << 20) continue;
-        auto v = numbers(line.substr(static_cast<std::size_t>(p - line.data())));
-        if (v.size() < 8) continue;
-        if (static_cast<std::size_t>(cpu) >= delays.size()) delays.resize(static_cast<std::size_t>(cpu) + 1);
-        delays[static_cast<std::size_t>(cpu)] = v[7];
-    }
+    for_each_cpu_line(text, [&](std::size_t cpu, const std::vector<std::uint64_t>& v) {
+        if (v.size() < 8) return;
+        if (cpu >= delays.size()) delays.resize(cpu + 1);
+        delays[cpu] = v[7];
+    });
     return delays;
 }
 
