@@ -28,14 +28,6 @@ double ticks_per_second() {
     return ticks;
 }
 
-std::uint64_t page_bytes() {
-    static const std::uint64_t size = [] {
-        long s = ::sysconf(_SC_PAGESIZE);
-        return s > 0 ? static_cast<std::uint64_t>(s) : std::uint64_t{4096};
-    }();
-    return size;
-}
-
 // The cgroup v2 path of a process ("0::/path" of /proc/PID/cgroup); "" without one.
 std::string read_cgroup(const linux_backend::SysFs& fs, int pid) {
     auto text = fs.read(fmt::format("/proc/{}/cgroup", pid));
@@ -128,7 +120,7 @@ void PlacementManager::adopt(const Clock& now) {
     }
 }
 
-void PlacementManager::examine(int pid, detail::TrackerClock::time_point at, const Clock& now) {
+void PlacementManager::examine(int pid, detail::TrackerClock::time_point at) {
     using detail::Interest;
     auto st = linux_backend::read_task_stat(env_.fs, pid);
     if (!st) {
@@ -160,7 +152,7 @@ void PlacementManager::examine(int pid, detail::TrackerClock::time_point at, con
     r.cgroup = read_cgroup(env_.fs, pid);
     if (auto status = linux_backend::read_task_status(env_.fs, pid))
         if (auto uids = linux_backend::status_uids(*status)) r.uid = uids->real;
-    r.resident_bytes = st->rss_pages * page_bytes();
+    r.resident_bytes = st->rss_pages * linux_backend::page_bytes();
     r.cpu_ticks = st->utime + st->stime;
     r.kernel_thread = (st->flags & linux_backend::pf_kthread) != 0;
     r.no_setaffinity = (st->flags & linux_backend::pf_no_setaffinity) != 0;
@@ -196,7 +188,6 @@ void PlacementManager::examine(int pid, detail::TrackerClock::time_point at, con
     p.reason = d.reason;
     log_(fmt::format("pid {} ({}) named by {}: planning", pid, st->comm, d.reason));
     placed_.emplace(pid, std::move(p));
-    (void)now;
 }
 
 // Reads what the decisions need of a followed workload; false when it is gone or
@@ -226,21 +217,17 @@ bool PlacementManager::refresh(int pid, Placed& p, detail::TrackerClock::time_po
 
 PlacementHost PlacementManager::live_host(const CpuLoad& load, const std::vector<double>& waiting) const {
     std::map<int, std::uint64_t> free;
-    for (const Node& node : env_.host.nodes) {
-        auto meminfo = env_.fs.read(fmt::format("/sys/devices/system/node/node{}/meminfo", node.id));
-        if (!meminfo) continue;
-        auto bytes = linux_backend::meminfo_bytes(*meminfo, "MemFree:");
-        if (!bytes) continue;
-        // Reclaimable page cache is memory the kernel gives a workload first (numad's
-        // default, and `numad -w`'s).
-        free[node.id] = *bytes + linux_backend::meminfo_bytes(*meminfo, "Inactive(file):").value_or(0);
-    }
+    for (const Node& node : env_.host.nodes)
+        if (auto available = linux_backend::node_available_bytes(env_.fs, node.id)) free[node.id] = *available;
     return detail::measured_placement_host(env_.host, free, detail::busy_per_node(env_.host, load.busy, reserved_, waiting),
                                            reserved_);
 }
 
 void PlacementManager::tick(const Clock& now, const CpuLoad& load, const std::vector<double>& waiting) {
-    host_ = live_host(load, waiting);  // numad -w's live view, with or without rules
+    // numad -w plans on the load of the last interval, with or without rules; the
+    // memory is read when it asks.
+    last_load_ = load;
+    last_waiting_ = waiting;
     if (!active()) return;
     auto at = at_of(now);
     if (!adopted_) adopt(now);
@@ -254,7 +241,7 @@ void PlacementManager::tick(const Clock& now, const CpuLoad& load, const std::ve
                          it->second.rule));
         placed_.erase(it);
     }
-    for (int pid : tracker_.take_due(at)) examine(pid, at, now);
+    for (int pid : tracker_.take_due(at)) examine(pid, at);
 
     std::vector<ManagedWorkload> workloads;
     for (auto it = placed_.begin(); it != placed_.end();) {
@@ -277,7 +264,7 @@ void PlacementManager::tick(const Clock& now, const CpuLoad& load, const std::ve
         ++it;
     }
     if (workloads.empty()) return;
-    auto decisions = decide_rebalance(*host_, workloads, rebalance_, at, rebalance_options_);
+    auto decisions = decide_rebalance(live_host(load, waiting), workloads, rebalance_, at, rebalance_options_);
     Millis time_left = std::min(Millis{100}, std::max(Millis{10}, interval_ / 5));
     for (const RebalanceDecision& d : decisions) carry_out(d, now, time_left);
 }
@@ -344,7 +331,7 @@ std::vector<protocol::PlacementStatus> PlacementManager::status() const {
 }
 
 Result<Plan> PlacementManager::advise(const PlacementRequest& request, const std::string& reserved_text) const {
-    PlacementHost host = host_ ? *host_ : live_host(CpuLoad{});
+    PlacementHost host = live_host(last_load_, last_waiting_);
     if (!reserved_text.empty()) {
         auto reserved = parse_cpu_set(reserved_text, env_.host);
         if (!reserved)

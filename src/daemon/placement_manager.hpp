@@ -51,11 +51,11 @@ public:
     [[nodiscard]] std::size_t rule_count() const { return rules_.rules.size(); }
     [[nodiscard]] const Topology& topology() const { return env_.host; }
 
-    // numad -w: the planner on the daemon's live view (the host measured at the last
-    // interval), the CPUs `reserved` names (set grammar, numad's -R) left out as well.
+    // numad -w: the planner on the daemon's live view (free memory now, the load
+    // measured at the last interval), the CPUs `reserved` names (set grammar, numad's
+    // -R) left out as well.
     Result<Plan> advise(const PlacementRequest& request, const std::string& reserved) const;
-    // The host as the last interval measured it (a fresh reading without load before
-    // the first).
+    // The host for the planner: free memory read now, `load` and `waiting` as measured.
     [[nodiscard]] PlacementHost live_host(const CpuLoad& load, const std::vector<double>& waiting = {}) const;
 
 private:
@@ -76,7 +76,7 @@ private:
         std::map<int, std::uint64_t> memory;
     };
 
-    void examine(int pid, detail::TrackerClock::time_point at, const Clock& now);
+    void examine(int pid, detail::TrackerClock::time_point at);
     void adopt(const Clock& now);
     bool refresh(int pid, Placed& p, detail::TrackerClock::time_point at);
     void carry_out(const RebalanceDecision& d, const Clock& now, Millis& time_left);
@@ -96,7 +96,8 @@ private:
     std::map<int, Placed> placed_;  // by pid
     std::map<int, detail::CpuUse> samples_;  // CPU use of the processes the rules watch
     std::set<std::pair<int, std::uint64_t>> given_up_;  // released or refused: never taken again
-    std::optional<PlacementHost> host_;
+    CpuLoad last_load_;                // measured at the last interval (numad -w)
+    std::vector<double> last_waiting_;
     std::deque<protocol::PlacementEvent> events_;
 };
 

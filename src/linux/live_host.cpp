@@ -40,15 +40,8 @@ Result<PlacementHost> read_live_placement_host(const LiveHostOptions& options) {
         reserved = *parsed;
     }
     if (options.count_inactive_file) {
-        // Reclaimable page cache is memory the kernel gives to a new workload first;
-        // counting only MemFree would make every node of a long-running host look full.
-        for (Node& node : topology->nodes) {
-            auto meminfo = fs.read(fmt::format("/sys/devices/system/node/node{}/meminfo", node.id));
-            if (!meminfo) continue;
-            auto inactive = linux_backend::meminfo_bytes(*meminfo, "Inactive(file):");
-            if (!inactive) continue;
-            node.memory_free_bytes = std::min(node.memory_free_bytes + *inactive, node.memory_total_bytes);
-        }
+        for (Node& node : topology->nodes)
+            if (auto available = linux_backend::node_available_bytes(fs, node.id)) node.memory_free_bytes = *available;
     }
 
     std::this_thread::sleep_until(start + options.window);

@@ -32,11 +32,6 @@ std::string mode_name(int mode) {
     }
 }
 
-std::uint64_t base_page_bytes() {
-    long size = ::sysconf(_SC_PAGESIZE);
-    return size > 0 ? static_cast<std::uint64_t>(size) : 4096;
-}
-
 Result<std::map<int, std::uint64_t>> pages_per_node(const Env& env, int pid) {
     auto text = env.fs.read(fmt::format("/proc/{}/numa_maps", pid));
     if (!text) {
@@ -45,7 +40,7 @@ Result<std::map<int, std::uint64_t>> pages_per_node(const Env& env, int pid) {
         return failure(fmt::format("cannot read /proc/{}/numa_maps: {}", pid, explain_permission(env, pid)), EPERM);
     }
     std::map<int, std::uint64_t> pages;
-    std::uint64_t page = base_page_bytes();
+    std::uint64_t page = page_bytes();
     for (auto [node, bytes] : bytes_per_node(parse_numa_maps(*text))) pages[node] = bytes / page;
     return pages;
 }

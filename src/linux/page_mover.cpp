@@ -15,14 +15,6 @@ namespace {
 
 constexpr std::size_t batch_pages = 512;
 
-std::uint64_t page_bytes() {
-    static const std::uint64_t size = [] {
-        long s = ::sysconf(_SC_PAGESIZE);
-        return s > 0 ? static_cast<std::uint64_t>(s) : std::uint64_t{4096};
-    }();
-    return size;
-}
-
 std::optional<std::uint64_t> hex(std::string_view text) {
     std::uint64_t v = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace affine::linux_backend {
@@ -103,6 +104,24 @@ std::optional<std::uint64_t> meminfo_bytes(std::string_view text, std::string_vi
     std::uint64_t kb = 0;
     std::from_chars(rest.data() + digits, rest.data() + rest.size(), kb);
     return kb * 1024;
+}
+
+std::optional<std::uint64_t> node_available_bytes(const SysFs& fs, int node) {
+    auto meminfo = fs.read("/sys/devices/system/node/node" + std::to_string(node) + "/meminfo");
+    if (!meminfo) return std::nullopt;
+    auto free = meminfo_bytes(*meminfo, "MemFree:");
+    if (!free) return std::nullopt;
+    std::uint64_t available = *free + meminfo_bytes(*meminfo, "Inactive(file):").value_or(0);
+    if (auto total = meminfo_bytes(*meminfo, "MemTotal:")) available = std::min(available, *total);
+    return available;
+}
+
+std::uint64_t page_bytes() {
+    static const std::uint64_t size = [] {
+        long s = ::sysconf(_SC_PAGESIZE);
+        return s > 0 ? static_cast<std::uint64_t>(s) : std::uint64_t{4096};
+    }();
+    return size;
 }
 
 }  // namespace affine::linux_backend

@@ -43,4 +43,13 @@ std::optional<StatusUids> status_uids(std::string_view status);
 // for the given key ("MemTotal:"); nullopt when the key is missing.
 std::optional<std::uint64_t> meminfo_bytes(std::string_view text, std::string_view key);
 
+// The memory node `node` can give a new workload: MemFree plus Inactive(file), the
+// reclaimable page cache the kernel gives first (counting only MemFree would make
+// every node of a long-running host look full; numad counts it too), at most
+// MemTotal. nullopt when the node's meminfo cannot be read.
+std::optional<std::uint64_t> node_available_bytes(const SysFs& fs, int node);
+
+// The size of a base page (sysconf), 4096 if it cannot be read.
+std::uint64_t page_bytes();
+
 }  // namespace affine::linux_backend
