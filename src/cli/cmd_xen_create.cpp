@@ -80,6 +80,21 @@ bool print_read_back(Hypervisor& hv, const std::string& name, const Plan* plan) 
     return true;
 }
 
+// The free memory Xen gives a new domain first, when its DMA width keeps some for
+// last: the plan is made on it.
+void print_first_free(const Topology& topology, const DomainFreeMemory& free) {
+    if (free.dma_bits == 0) return;
+    std::string nodes;
+    for (const Node& n : topology.nodes) {
+        auto it = free.first.find(n.id);
+        std::uint64_t first = it == free.first.end() ? n.memory_free_bytes : std::min(it->second, n.memory_free_bytes);
+        nodes += fmt::format("{}node {} {}", nodes.empty() ? "" : ", ", n.id, format_size(first));
+        if (first < n.memory_free_bytes) nodes += fmt::format(" (+{} below)", format_size(n.memory_free_bytes - first));
+    }
+    fmt::print("free memory a new domain gets first (above {}, Xen's DMA width of {} bits, from {}): {}\n",
+               format_size(std::uint64_t{1} << free.dma_bits), free.dma_bits, free.dma_bits_source, nodes);
+}
+
 // Builds the domain: xl on the real host, the model's stand-in on a simulated one.
 // Returns the exit status to give (xl's own when it fails).
 int build(Hypervisor& hv, const XlConfig& config, const std::vector<std::string>& argv) {
@@ -172,9 +187,23 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
                    reserved.empty() ? "" : " (--exclude is not applied)");
     } else {
         XenHost host = or_throw(snapshot(hv), what);
-        PlacementHost placement_host = xen_create_placement_host(host, reserved, hard_limit);
+        DomainFreeMemory free = or_throw(hv.domain_free_memory(), what);
+        print_first_free(host.topology, free);
         PlacementRequest request = xen_create_request(domain, policy);
-        plan = or_throw(plan_placement(placement_host, request), what);
+        plan = or_throw(plan_placement(xen_create_placement_host(host, reserved, hard_limit, free.first), request),
+                        what);
+        if (!plan->fits() && free.dma_bits > 0) {
+            // Xen takes the rest from other nodes and from below its DMA width: plan on
+            // all free memory, and say the domain's memory will not all be local.
+            Plan whole = or_throw(plan_placement(xen_create_placement_host(host, reserved, hard_limit), request), what);
+            if (whole.fits()) {
+                fmt::print(stderr,
+                           "affine: warning: {}: {} does not fit in the memory Xen gives first on any nodes; "
+                           "planned on all free memory: part of it will come from other nodes or from below {}\n",
+                           what, format_size(request.memory_bytes), format_size(std::uint64_t{1} << free.dma_bits));
+                plan = std::move(whole);
+            }
+        }
         print_plan(*plan, request);
         if (!plan->fits())
             throw CommandError{failure(fmt::format("{}: not created: {}{}", what,
@@ -193,7 +222,19 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
     }
     std::fflush(stdout);
     int status = build(hv, config, argv);
-    if (status != 0) return status;
+    if (status != 0) {
+        // xl can fail after the domain is built (a crash on its way out): then the
+        // domain runs, and is read back as any other.
+        if (auto names = hv.domain_names())
+            for (const auto& [domid, name] : *names)
+                if (name == domain.name) {
+                    fmt::print(stderr, "affine: xen create: domain {} exists (domid {}) although xl failed\n",
+                               domain.name, domid);
+                    lock.reset();
+                    print_read_back(hv, domain.name, plan ? &*plan : nullptr);
+                }
+        return status;
+    }
     lock.reset();  // the memory is populated: xl create returns after building
     bool where_planned = print_read_back(hv, domain.name, plan ? &*plan : nullptr);
     (void)where_planned;  // said on stderr; the domain exists and runs either way

@@ -1,12 +1,18 @@
 #include "affine/xen_create_plan.hpp"
 
+#include <algorithm>
+
 #include "affine/xen_placement.hpp"
 
 namespace affine::xen {
 
 PlacementHost xen_create_placement_host(const XenHost& host, const CpuSet& reserved,
-                                        const std::optional<CpuSet>& hard_limit) {
+                                        const std::optional<CpuSet>& hard_limit,
+                                        const std::map<int, std::uint64_t>& first_free) {
     Topology t = host.topology;
+    for (Node& n : t.nodes)
+        if (auto it = first_free.find(n.id); it != first_free.end())
+            n.memory_free_bytes = std::min(n.memory_free_bytes, it->second);
     t.allowed_cpus = t.allowed_cpus & host.pool_cpus;
     if (hard_limit) {
         t.allowed_cpus = t.allowed_cpus & *hard_limit;

@@ -38,6 +38,15 @@ Result<XenHost> snapshot(Hypervisor& hv) {
     return host;
 }
 
+Result<DomainFreeMemory> Hypervisor::domain_free_memory() {
+    auto t = topology();
+    if (!t) return std::unexpected(t.error());
+    DomainFreeMemory free;
+    free.dma_bits_source = "no memory kept for last";
+    for (const Node& n : t->nodes) free.first[n.id] = n.memory_free_bytes;
+    return free;
+}
+
 KnownMode node_affinity_mode(Hypervisor& hv, const XenHost& host, const Domain& domain) {
     if (auto known = hv.node_affinity_mode(domain.domid)) return {*known, ModeSource::hypervisor};
     // A domain without vCPUs keeps the all-nodes map it was created with in auto mode.

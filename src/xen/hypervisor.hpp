@@ -28,6 +28,16 @@ struct DomainInfo {
     std::uint64_t memory_bytes = 0;
 };
 
+// Free memory per node as a new domain's allocations meet it. Xen allocates a
+// domain's pages above its DMA width first, on the domain's nodes, then on any
+// node; memory below it (on the lowest node) only when no node has other memory
+// left. Only the memory above is a node's to give.
+struct DomainFreeMemory {
+    unsigned dma_bits = 0;                // 0: Xen keeps no memory for last
+    std::string dma_bits_source;          // how it was found, for the user
+    std::map<int, std::uint64_t> first;   // per node: free above 2^dma_bits
+};
+
 // Bytes per node, per domid, as the hypervisor's NUMA dump reports them.
 using DomainMemory = std::map<int, std::map<int, std::uint64_t>>;
 
@@ -59,6 +69,9 @@ public:
     virtual std::optional<NodeAffinityMode> node_affinity_mode(int domid) = 0;
     // Every domain's memory per node (the NUMA dump, debug key 'u').
     virtual Result<DomainMemory> memory_per_node() = 0;
+    // Free memory per node, split at Xen's DMA width. The default (the simulated
+    // host) keeps nothing for last: every free byte is first.
+    virtual Result<DomainFreeMemory> domain_free_memory();
     // Every domain's name by domid (xl's names). The real host reads xenstore
     // (domain_names.cpp): failure when xenstored cannot be reached.
     virtual Result<std::map<int, std::string>> domain_names();

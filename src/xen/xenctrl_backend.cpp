@@ -52,7 +52,7 @@ xentoollog_logger quiet_logger{quiet_message, nullptr, quiet_destroy};
     X(xc_interface_open) X(xc_interface_close) X(xc_get_cpumap_size) X(xc_get_nodemap_size) X(xc_get_max_cpus) \
     X(xc_physinfo) X(xc_cputopoinfo) X(xc_numainfo) X(xc_domain_getinfolist) X(xc_vcpu_getaffinity)           \
     X(xc_vcpu_setaffinity) X(xc_domain_node_getaffinity) X(xc_domain_node_setaffinity) X(xc_send_debug_keys)  \
-    X(xc_readconsolering) X(xc_cpupool_getinfo) X(xc_cpupool_infofree) X(xc_version)
+    X(xc_readconsolering) X(xc_cpupool_getinfo) X(xc_cpupool_infofree) X(xc_version) X(xc_availheap)
 
 struct Api {
 #define AFFINE_XC_MEMBER(f) decltype(&::f) f = nullptr;
@@ -236,16 +236,61 @@ public:
 
     Result<DomainMemory> memory_per_node() override {
         if (api_.xc_send_debug_keys(xch_, "u") != 0) return call_failed("xc_send_debug_keys u");
-        // The ring is small (tens of KiB); read it whole, newest text last.
+        auto text = console();
+        if (!text) return std::unexpected(text.error());
+        return parse_numa_dump(*text);
+    }
+
+    Result<DomainFreeMemory> domain_free_memory() override {
+        auto t = topology();
+        if (!t) return std::unexpected(t.error());
+        DomainFreeMemory free;
+        auto text = console();
+        if (!text) return std::unexpected(text.error());
+        if (auto printed = parse_heap_layout(*text).dma_bits) {
+            free.dma_bits = *printed;
+            free.dma_bits_source = "Xen's boot message";
+        } else if (auto option = dma_bits_option(command_line())) {
+            free.dma_bits = *option;
+            free.dma_bits_source = "dma_bits= on Xen's command line";
+        } else if (t->nodes.size() > 1) {
+            // The boot message has left the ring: Xen's rule on the node layout of
+            // a NUMA dump.
+            if (api_.xc_send_debug_keys(xch_, "u") != 0) return call_failed("xc_send_debug_keys u");
+            text = console();
+            if (!text) return std::unexpected(text.error());
+            free.dma_bits = x86_dma_bits(parse_heap_layout(*text).nodes);
+            free.dma_bits_source = "Xen's rule on the node layout";
+        } else {
+            free.dma_bits_source = "one node: Xen keeps no memory for last";
+        }
+        for (const Node& n : t->nodes) {
+            std::uint64_t bytes = 0;
+            int min_width = free.dma_bits > 0 ? static_cast<int>(free.dma_bits) + 1 : 0;
+            if (api_.xc_availheap(xch_, min_width, 0, n.id, &bytes) != 0)
+                return call_failed(fmt::format("xc_availheap (node {})", n.id));
+            free.first[n.id] = bytes;
+        }
+        return free;
+    }
+
+private:
+    // The console ring (small: tens of KiB), read whole, newest text last.
+    Result<std::string> console() {
         std::vector<char> buffer(std::size_t{1} << 20);
         unsigned int chars = static_cast<unsigned int>(buffer.size());
         std::uint32_t index = 0;
         char* data = buffer.data();
         if (api_.xc_readconsolering(xch_, data, &chars, 0, 0, &index) != 0) return call_failed("xc_readconsolering");
-        return parse_numa_dump(std::string_view(data, chars));
+        return std::string(data, chars);
     }
 
-private:
+    std::string command_line() {
+        xen_commandline_t line{};
+        if (api_.xc_version(xch_, XENVER_commandline, &line) != 0) return {};
+        return std::string(line, strnlen(line, sizeof line));
+    }
+
     Api api_;
     xc_interface* xch_;
     int cpumap_bytes_ = 0;

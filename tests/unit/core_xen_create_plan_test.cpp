@@ -50,6 +50,26 @@ TEST(XenCreatePlan, EveryExistingVcpuIsLoadAndFreeMemoryIsTheHypervisors) {
     EXPECT_EQ(plan.soft_cpus, (CpuSet{0}));
 }
 
+TEST(XenCreatePlan, OnlyTheMemoryXenGivesFirstCounts) {
+    // Node 0 is the emptiest, but most of its free memory is below Xen's DMA width,
+    // which a domain gets only when no node has other memory left.
+    XenHost host = four_nodes();
+    host.topology.nodes[0].memory_free_bytes = 700 * MiB;
+    for (int n = 1; n < 4; ++n) host.topology.nodes[static_cast<std::size_t>(n)].memory_free_bytes = 400 * MiB;
+    const std::map<int, std::uint64_t> first{{0, 100 * MiB}, {1, 400 * MiB}, {2, 400 * MiB}, {3, 400 * MiB}};
+    PlacementHost all = xen_create_placement_host(host, {}, std::nullopt);
+    EXPECT_EQ(plan_placement(all, xen_create_request(guest(1, 256), PlacementPolicy::best_effort))->nodes,
+              (NodeSet{0}));
+    PlacementHost p = xen_create_placement_host(host, {}, std::nullopt, first);
+    EXPECT_EQ(p.topology.node(0)->memory_free_bytes, 100 * MiB);
+    Plan plan = *plan_placement(p, xen_create_request(guest(1, 256), PlacementPolicy::best_effort));
+    EXPECT_TRUE(plan.fits());
+    EXPECT_FALSE(plan.nodes.contains(0));
+    // A figure above the hypervisor's total is not believed.
+    PlacementHost q = xen_create_placement_host(host, {}, std::nullopt, {{1, 900 * MiB}});
+    EXPECT_EQ(q.topology.node(1)->memory_free_bytes, 400 * MiB);
+}
+
 TEST(XenCreatePlan, AHardAffinityIsALimitForCpusAndMemory) {
     XenHost host = four_nodes();
     PlacementHost p = xen_create_placement_host(host, {}, CpuSet{2, 3});

@@ -51,6 +51,34 @@ TEST(NumaDump, TakesTheLastDumpAndLaterFormats) {
     EXPECT_TRUE(parse_numa_dump("no dump here\n").empty());
 }
 
+TEST(HeapLayout, ReadsTheDmaWidthAndTheNodeSpans) {
+    std::string text = "(XEN) Domain heap initialised DMA width 29 bits\n";
+    text += dump_417;
+    HeapLayout layout = parse_heap_layout(text);
+    EXPECT_EQ(layout.dma_bits, 29U);
+    EXPECT_EQ(layout.nodes, (std::map<int, NodeSpan>{{0, {0, 262144}}, {1, {262144, 262112}}}));
+    // Without a width Xen keeps nothing; without the line (the ring wrapped), unknown.
+    EXPECT_EQ(parse_heap_layout("(XEN) [    1.2] Domain heap initialised\n").dma_bits, 0U);
+    EXPECT_FALSE(parse_heap_layout(dump_417).dma_bits);
+    // The last dump counts.
+    layout = parse_heap_layout(std::string(dump_417) + "(XEN) 'u' pressed -> dumping numa info\n"
+                                                     "(XEN) NODE0 start->0 size->1024 free->10\n");
+    EXPECT_EQ(layout.nodes, (std::map<int, NodeSpan>{{0, {0, 1024}}}));
+}
+
+TEST(HeapLayout, XensX86DmaRule) {
+    // A quarter of node 0 (1280 MiB from 0): below 320 MiB, rounded up to 512 MiB.
+    EXPECT_EQ(x86_dma_bits({{0, {0, 327680}}, {1, {327680, 131072}}}), 29U);
+    // A large first node: at most 4 GiB.
+    EXPECT_EQ(x86_dma_bits({{0, {0, 64ULL << 18}}, {1, {64ULL << 18, 64ULL << 18}}}), 32U);
+    // The first node by id with memory below 4 GiB, skipping empty ones.
+    EXPECT_EQ(x86_dma_bits({{0, {1ULL << 21, 1ULL << 20}}, {1, {0, 0}}, {2, {0, 1ULL << 18}}}), 28U);
+    EXPECT_EQ(x86_dma_bits({{0, {1ULL << 21, 1ULL << 20}}}), 0U);
+    EXPECT_EQ(dma_bits_option("console=com1 dma_bits=30 loglvl=all"), 30U);
+    EXPECT_EQ(dma_bits_option("dma_bits=30 dma_bits=31"), 31U);
+    EXPECT_FALSE(dma_bits_option("console=com1 xdma_bits=30"));
+}
+
 TEST(SimHost, StateRoundTripsThroughItsFile) {
     XenHost host = *initial_sim_host(*synthetic_topology("nodes=2,cores=2,mem=1G"), 4, 256 << 20);
     ASSERT_TRUE(create_domain(host, 2, 0, 3));

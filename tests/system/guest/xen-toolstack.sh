@@ -10,6 +10,8 @@ ALL_CPUS=$(seq -s' ' 0 $((NCPUS - 1)))
 GIB=$((1 << 30))
 
 now() { cut -d' ' -f1 /proc/uptime; }
+# Xen's DMA width, as it said at boot (before anything clears the console ring).
+DMA_BITS=$(xl dmesg | tr -d '\r' | sed -n 's/.*Domain heap initialised DMA width \([0-9]*\) bits.*/\1/p')
 
 # mkcfg NAME [LINES...]: a PV guest configuration in /tmp/NAME.cfg.
 mkcfg() {
@@ -85,13 +87,31 @@ xl_node_affinity() { xl list -n "$1" | awk 'NR == 2 {print $NF}'; }
 # The nodes `affine xen create` printed as its plan.
 plan_nodes() { awk '$1 == "nodes" {print $2; exit}' "$1"; }
 
-create_xl() { # LOG ARGS...: xl create, its output to /tmp/LOG.xl
+# Xen 4.17's xl now and then dies of a heap corruption on its way out of
+# `xl create`, after the domain is built ("malloc(): corrupted top size",
+# status 134 or 139), with and without affine. built_despite_crash RC NAME:
+# true (and said) when that is what happened.
+built_despite_crash() {
+    [ "$1" -gt 128 ] && xl list "$2" > /dev/null 2>&1 || return 1
+    echo "AFFINE-INFO xl create of $2 died with status $1 after building the domain"
+}
+
+create_xl() { # LOG NAME ARGS...: xl create, its output to /tmp/LOG.xl
     _l=$1
-    shift
+    _name=$2
+    shift 2
     xl create "$@" > "/tmp/$_l.xl" 2>&1
     _rc=$?
     echo "xl create $* -> $_rc (t=$(now))"
-    return $_rc
+    [ "$_rc" = 0 ] || built_despite_crash "$_rc" "$_name"
+}
+
+# check_created CHECK NAME RC ERRFILE: `affine xen create` built the domain: exit
+# 0, or xl's crash after building it, which affine reported and read back.
+check_created() {
+    if [ "$3" = 0 ]; then pass "$1"
+    elif built_despite_crash "$3" "$2" && grep -q "although xl failed" "$4"; then pass "$1"
+    else fail "$1" "exit $3: $(cat "$4")"; fi
 }
 
 # ------------------------------------------------------------- the toolstack
@@ -132,7 +152,7 @@ check_eq dom0-memory-matches-xl "$(xl_memory 0)" "$(affine_memory 0)"
 
 # ------------------------------------------------------------- a domain made by xl itself
 mkcfg gx
-create_xl gx /tmp/gx.cfg && pass xl-create-gx || fail xl-create-gx "$(cat /tmp/gx.xl)"
+create_xl gx gx /tmp/gx.cfg && pass xl-create-gx || fail xl-create-gx "$(cat /tmp/gx.xl)"
 gx=$(domid_of gx)
 check_eq name-resolves-like-xl "$gx" "$(affine xen show gx --json | tr -d ' \n' | sed 's/^{"domid":\([0-9]*\),.*/\1/')"
 check_eq gx-masks-match-xl "$(xl_masks gx)" "$(affine_masks gx)"
@@ -165,6 +185,15 @@ check_eq place-gx-memory-unchanged-xl "$(xl_memory "$gx")" "$(affine_memory gx)"
 xl destroy gx
 
 # ------------------------------------------------------------- affine xen create
+# The plan uses the memory Xen gives a new domain first, above its DMA width: the
+# width affine finds (the boot message has left the ring: Xen's rule on the node
+# layout) is the one Xen printed at boot.
+mkcfg gd
+affine xen create --dry-run /tmp/gd.cfg > /tmp/gd.out 2> /tmp/gd.err
+check_eq create-dry-run-exit 0 "$?"
+check_contains create-dma-width-is-xens "$(cat /tmp/gd.out)" "Xen's DMA width of ${DMA_BITS:-?} bits, from Xen's rule on the node layout"
+check_not_contains create-dry-run-no-domain "$(xl list)" "gd"
+
 # Two creations at once: the lock makes the second plan on what the first took,
 # so the two land on different nodes (without it both would see the same state
 # and choose the same node).
@@ -179,8 +208,8 @@ ra=$?
 wait $pb
 rb=$?
 echo "affine xen create ga -> $ra, gb -> $rb (t=$(now))"
-check_eq create-ga-exit 0 "$ra"
-check_eq create-gb-exit 0 "$rb"
+check_created create-ga-exit ga "$ra" /tmp/ga.err
+check_created create-gb-exit gb "$rb" /tmp/gb.err
 [ "$ra" = 0 ] || cat /tmp/ga.out /tmp/ga.err
 [ "$rb" = 0 ] || cat /tmp/gb.out /tmp/gb.err
 na=$(plan_nodes /tmp/ga.out)
@@ -199,7 +228,7 @@ xl destroy gb
 # ignores it and puts the memory on another node).
 mkcfg gh 'cpus = "0"'
 affine xen create /tmp/gh.cfg > /tmp/gh.out 2> /tmp/gh.err
-check_eq create-hard-exit 0 "$?"
+check_created create-hard-exit gh "$?" /tmp/gh.err
 check_eq create-hard-plan-node0 0 "$(plan_nodes /tmp/gh.out)"
 check_eq create-hard-xl-masks "0:0/0 " "$(xl_masks gh)"
 check_eq create-hard-memory-node0-xl 0 "$(xl_memory_node "$(domid_of gh)")"
