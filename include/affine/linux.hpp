@@ -38,6 +38,11 @@ struct MappingPlacement {
     std::string policy;                         // "default", "bind:1", "interleave:0-1", ...
     std::string backing;                        // "file=/usr/lib/...", "heap", "stack", "anon", ...
     std::map<int, std::uint64_t> bytes_per_node;  // node -> bytes resident there
+    int mapped_max = 1;                         // mapmax=: most processes mapping one of its pages
+
+    // A file's pages other processes map too (shared libraries, the program's text):
+    // not one process's memory to move.
+    [[nodiscard]] bool shared_file() const { return backing.starts_with("file=") && mapped_max > 1; }
 };
 
 // A process: its threads' affinity, its cpuset, and where its memory is.

@@ -48,7 +48,6 @@ struct ThreadSample {
     Millis interval{500};        // wall time the shares cover
     double run_share = 0;        // CPU time / wall time (schedstat field 1)
     double wait_share = 0;       // run-queue wait / wall time (schedstat field 2)
-    std::optional<int> last_cpu; // where it ran last (/proc/TID/stat field 39)
 };
 
 // Free CPU capacity during one pass over the managed threads: starts from the idle

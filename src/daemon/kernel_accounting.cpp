@@ -115,11 +115,9 @@ std::optional<ThreadTimes> read_thread_times(const linux_backend::SysFs& fs, int
     return parse_schedstat(*text);
 }
 
-ThreadSample thread_sample_between(const ThreadTimes& before, const ThreadTimes& after, Millis interval,
-                                   std::optional<int> last_cpu) {
+ThreadSample thread_sample_between(const ThreadTimes& before, const ThreadTimes& after, Millis interval) {
     ThreadSample s;
     s.interval = interval;
-    s.last_cpu = last_cpu;
     double ns = static_cast<double>(std::max<long long>(interval.count(), 1)) * 1e6;
     if (after.run_ns >= before.run_ns) s.run_share = std::clamp(static_cast<double>(after.run_ns - before.run_ns) / ns, 0.0, 1.0);
     if (after.wait_ns >= before.wait_ns)

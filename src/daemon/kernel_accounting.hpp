@@ -48,7 +48,6 @@ std::optional<ThreadTimes> parse_schedstat(std::string_view text);
 std::optional<ThreadTimes> read_thread_times(const linux_backend::SysFs& fs, int pid, int tid);
 
 // The shares of `interval` between two readings (clamped to 0..1).
-ThreadSample thread_sample_between(const ThreadTimes& before, const ThreadTimes& after, Millis interval,
-                                   std::optional<int> last_cpu);
+ThreadSample thread_sample_between(const ThreadTimes& before, const ThreadTimes& after, Millis interval);
 
 }  // namespace affine::daemon

@@ -211,7 +211,7 @@ bool PlacementManager::refresh(int pid, Placed& p, detail::TrackerClock::time_po
     }
     p.memory.clear();
     if (auto maps = env_.fs.read(fmt::format("/proc/{}/numa_maps", pid)))
-        p.memory = linux_backend::bytes_per_node(linux_backend::parse_numa_maps(*maps));
+        p.memory = linux_backend::own_bytes_per_node(linux_backend::parse_numa_maps(*maps));
     return true;
 }
 

@@ -16,6 +16,9 @@ using linux_backend::TaskStat;
 namespace {
 
 constexpr std::size_t max_release_events = 64;
+// How often a managed thread's identity and mask are read (tick): a mask someone
+// else set is seen, and the thread released, within this time.
+constexpr Millis verify_period{2000};
 
 std::optional<protocol::TaskOwner> read_owner(const linux_backend::SysFs& fs, int tid) {
     auto status = linux_backend::read_task_status(fs, tid);
@@ -135,6 +138,22 @@ void SoftManager::take_children(Workload& w, const Clock& now, std::vector<Chang
             workloads_.emplace(child, std::move(c));
         }
     }
+}
+
+bool SoftManager::verify_thread(Workload& w, ManagedThread& t, const Clock& now) {
+    auto ts = read_task_stat(env_.fs, t.tid);
+    auto mask = ts && ts->start_time == t.start_time ? env_.sys.get_affinity(t.tid)
+                                                     : linux_backend::SysResult<CpuSet>(std::unexpected(ESRCH));
+    if (!mask) return false;  // exited
+    if (*mask != t.kernel_mask) {
+        release(w, t,
+                fmt::format("its mask was changed to CPUs {} by someone else (the daemon had set {}); left as it is",
+                            to_list(*mask), to_list(t.kernel_mask)),
+                now);
+        return false;
+    }
+    t.name = ts->comm;
+    return true;
 }
 
 void SoftManager::release(Workload& w, ManagedThread& t, const std::string& reason, const Clock& now) {
@@ -326,34 +345,28 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
             continue;
         }
         w.command = st->comm;  // it may have executed another program since
+        // Every tick reads each thread's accounting (one file); who the thread is and
+        // its mask, and the children, only every verify_period: that is most of the
+        // daemon's cost with many threads. A change is checked against both first
+        // (commit), so no reused tid is touched and no one else's mask overwritten.
+        const bool verify = now.mono - w.verified_at >= verify_period;
+        if (verify) w.verified_at = now.mono;
         if (w.all_threads) take_new_threads(w, now, changes);
-        if (w.children) take_children(w, now, changes);
+        if (w.children && verify) take_children(w, now, changes);
         for (auto it = w.threads.begin(); it != w.threads.end();) {
             ManagedThread& t = it->second;
-            auto ts = read_task_stat(env_.fs, t.tid);
-            auto mask = ts && ts->start_time == t.start_time ? env_.sys.get_affinity(t.tid)
-                                                             : linux_backend::SysResult<CpuSet>(std::unexpected(ESRCH));
-            if (!mask) {  // exited
+            if (verify && !verify_thread(w, t, now)) {
                 it = w.threads.erase(it);
                 dirty = true;
                 continue;
             }
-            if (*mask != t.kernel_mask) {
-                release(w, t,
-                        fmt::format("its mask was changed to CPUs {} by someone else (the daemon had set {}); left as "
-                                    "it is",
-                                    to_list(*mask), to_list(t.kernel_mask)),
-                        now);
-                it = w.threads.erase(it);
-                dirty = true;
-                continue;
-            }
-            t.name = ts->comm;
             if (rehome_) t.engine = start_soft_thread(env_.host, hard_of(t.original), w.soft, now.mono);
+            // No accounting (the thread just exited; verify_thread will see it): no
+            // decision this time.
             auto times = read_thread_times(env_.fs, pid, t.tid);
             bool changed = false;
             if (t.times && times && now.mono > t.times_at) {
-                ThreadSample s = thread_sample_between(*t.times, *times, now.mono - t.times_at, ts->processor);
+                ThreadSample s = thread_sample_between(*t.times, *times, now.mono - t.times_at);
                 SoftDecision d = decide_soft_affinity(t.engine, s, book, env_.host, now.mono, tuning_);
                 if (d.action != SoftAction::keep) {
                     changes.push_back({pid, t.tid, d.to,

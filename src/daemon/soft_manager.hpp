@@ -57,6 +57,7 @@ struct Workload {
     bool requester_cap_sys_nice = false;
     std::map<int, ManagedThread> threads;
     std::set<std::pair<int, unsigned long long>> released;  // never taken again
+    Millis verified_at{-1'000'000};  // when its threads' identity and masks were last read
 };
 
 using Log = std::function<void(const std::string& line)>;
@@ -119,6 +120,9 @@ private:
     void take_new_threads(Workload& w, const Clock& now, std::vector<Change>& changes);
     void take_children(Workload& w, const Clock& now, std::vector<Change>& changes);
     void release(Workload& w, ManagedThread& t, const std::string& reason, const Clock& now);
+    // Reads the thread's start time and mask: false, after saying why, when it is gone
+    // or released (someone else changed its mask); true when it is still the daemon's.
+    bool verify_thread(Workload& w, ManagedThread& t, const Clock& now);
     Journal journal_with(const std::vector<Change>& changes) const;
     // Journals the changes, then makes them and reads each mask back; false (and
     // nothing changed) when the journal cannot be written.

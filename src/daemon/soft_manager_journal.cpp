@@ -70,6 +70,12 @@ bool SoftManager::commit(std::vector<Change>& changes, const Clock& now) {
         auto it = w->second.threads.find(c.tid);
         if (it == w->second.threads.end()) continue;
         ManagedThread& t = it->second;
+        // The thread is read between ticks only now and then (tick): check it is
+        // still the one the daemon manages, with the mask the daemon left.
+        if (!verify_thread(w->second, t, now)) {
+            w->second.threads.erase(it);
+            continue;
+        }
         auto set = env_.sys.set_affinity(c.tid, c.to);
         if (!set) {
             if (set.error() != ESRCH)

@@ -95,6 +95,8 @@ std::vector<MappingPlacement> parse_numa_maps(std::string_view text) {
                 auto node = parse_integer<int>(w.substr(1, eq - 1));
                 auto n = parse_integer<std::uint64_t>(w.substr(eq + 1));
                 if (node && n) pages[*node] += *n;
+            } else if (w.starts_with("mapmax=")) {
+                m.mapped_max = parse_integer<int>(w.substr(7)).value_or(1);
             } else if (w.starts_with("file=") || w == "heap" || w == "stack" || w == "huge" ||
                        w.starts_with("stack:")) {
                 if (m.backing.empty()) m.backing = std::string(w);
@@ -111,6 +113,14 @@ std::map<int, std::uint64_t> bytes_per_node(const std::vector<MappingPlacement>&
     std::map<int, std::uint64_t> total;
     for (const auto& m : mappings)
         for (auto [node, bytes] : m.bytes_per_node) total[node] += bytes;
+    return total;
+}
+
+std::map<int, std::uint64_t> own_bytes_per_node(const std::vector<MappingPlacement>& mappings) {
+    std::map<int, std::uint64_t> total;
+    for (const auto& m : mappings)
+        if (!m.shared_file())
+            for (auto [node, bytes] : m.bytes_per_node) total[node] += bytes;
     return total;
 }
 

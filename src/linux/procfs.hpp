@@ -48,6 +48,11 @@ std::vector<MappingPlacement> parse_numa_maps(std::string_view text);
 // Resident bytes per node, summed over mappings.
 std::map<int, std::uint64_t> bytes_per_node(const std::vector<MappingPlacement>& mappings);
 
+// The same over the process's own memory: every mapping but files other processes
+// map too (MappingPlacement::shared_file), which are not its to move (the daemon's
+// placement would pull them back and forth between workloads on different nodes).
+std::map<int, std::uint64_t> own_bytes_per_node(const std::vector<MappingPlacement>& mappings);
+
 // The directory of thread `tid`: /proc/TID (procfs resolves any thread id there).
 std::string task_dir(int tid);
 

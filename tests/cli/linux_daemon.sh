@@ -72,7 +72,11 @@ check_has show-soft "$out" "soft affinity (managed by the affine daemon)"
 
 # Someone else changes the mask: released, left as set.
 taskset -p 2 "$pid" > /dev/null
-sleep 0.8
+# The daemon reads managed threads' masks every 2 s.
+for _ in $(seq 1 40); do
+    grep -q "release pid $pid" "$state/daemon.log" && break
+    sleep 0.1
+done
 check_eq released-left-alone 1 "$(cpus_allowed "$pid")"
 check_has released-logged "$(cat "$state/daemon.log")" "release pid $pid (sleep): its mask was changed to CPUs 1 by someone else"
 check_status released-in-status 0 "$affine" daemon status

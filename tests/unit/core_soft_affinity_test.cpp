@@ -29,18 +29,18 @@ struct Trace {
     }
 
     // One interval: the busy share per CPU and what the thread did.
-    SoftDecision step(std::vector<double> busy, double run, double wait, std::optional<int> cpu) {
+    SoftDecision step(std::vector<double> busy, double run, double wait) {
         now += interval;
         CpuLoad load{std::move(busy)};
         CapacityBook book(load, host.online_cpus());
-        auto d = decide_soft_affinity(thread, ThreadSample{interval, run, wait, cpu}, book, host, now, tuning);
+        auto d = decide_soft_affinity(thread, ThreadSample{interval, run, wait}, book, host, now, tuning);
         if (d.action != SoftAction::keep) changes.push_back(d);
         return d;
     }
     // n intervals of the same.
-    SoftDecision repeat(int n, std::vector<double> busy, double run, double wait, std::optional<int> cpu) {
+    SoftDecision repeat(int n, std::vector<double> busy, double run, double wait) {
         SoftDecision last;
-        for (int i = 0; i < n; ++i) last = step(busy, run, wait, cpu);
+        for (int i = 0; i < n; ++i) last = step(busy, run, wait);
         return last;
     }
 };
@@ -79,7 +79,7 @@ TEST(SoftAffinity, WideningStepsGoNearestFirst) {
 TEST(SoftAffinity, BusyHomeAndIdleNeighbourWidensQuickly) {
     Trace t;
     // A hog shares CPU 0: the thread waits half the time; CPU 1 is idle.
-    auto d = t.step({1.0, 0.02}, 0.5, 0.5, 0);
+    auto d = t.step({1.0, 0.02}, 0.5, 0.5);
     EXPECT_EQ(d.action, SoftAction::widen);
     EXPECT_EQ(d.to, (CpuSet{0, 1}));
     EXPECT_EQ(t.thread.state, SoftState::widened);
@@ -90,15 +90,15 @@ TEST(SoftAffinity, BusyHomeAndIdleNeighbourWidensQuickly) {
 TEST(SoftAffinity, ShortWaitsDoNotWiden) {
     Trace t;
     t.tuning.widen_after = Millis{1000};
-    EXPECT_EQ(t.step({1.0, 0.0}, 0.5, 0.5, 0).action, SoftAction::keep);   // waited 0.5 s of 1 s
-    EXPECT_EQ(t.step({0.4, 0.0}, 0.4, 0.05, 0).action, SoftAction::keep);  // quiet again: the run restarts
-    EXPECT_EQ(t.step({1.0, 0.0}, 0.5, 0.5, 0).action, SoftAction::keep);
-    EXPECT_EQ(t.step({1.0, 0.0}, 0.5, 0.5, 0).action, SoftAction::widen);  // 1 s of waiting
+    EXPECT_EQ(t.step({1.0, 0.0}, 0.5, 0.5).action, SoftAction::keep);   // waited 0.5 s of 1 s
+    EXPECT_EQ(t.step({0.4, 0.0}, 0.4, 0.05).action, SoftAction::keep);  // quiet again: the run restarts
+    EXPECT_EQ(t.step({1.0, 0.0}, 0.5, 0.5).action, SoftAction::keep);
+    EXPECT_EQ(t.step({1.0, 0.0}, 0.5, 0.5).action, SoftAction::widen);  // 1 s of waiting
 }
 
 TEST(SoftAffinity, NoIdleCpuMeansNoWidening) {
     Trace t;
-    auto d = t.repeat(5, {1.0, 0.9}, 0.5, 0.5, 0);
+    auto d = t.repeat(5, {1.0, 0.9}, 0.5, 0.5);
     EXPECT_EQ(d.action, SoftAction::keep);
     EXPECT_TRUE(t.changes.empty());
     EXPECT_NE(d.reason.find("no CPU of its hard affinity 0-1 is 50% idle"), std::string::npos) << d.reason;
@@ -106,41 +106,41 @@ TEST(SoftAffinity, NoIdleCpuMeansNoWidening) {
 
 TEST(SoftAffinity, ReturnsHomeOnlyAfterTheQuietPeriodAndStays) {
     Trace t;
-    ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5, 0).action, SoftAction::widen);
+    ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5).action, SoftAction::widen);
     // Widened: the hog keeps CPU 0, the thread runs on CPU 1 without waiting.
-    t.repeat(10, {1.0, 1.0}, 1.0, 0.0, 1);
+    t.repeat(10, {1.0, 1.0}, 1.0, 0.0);
     EXPECT_EQ(t.thread.state, SoftState::widened);
     EXPECT_NE(t.thread.why.find("still busy"), std::string::npos) << t.thread.why;
     // The hog exits: CPU 0 idle. Not before narrow_after (3 s = 6 intervals).
-    auto d = t.repeat(5, {0.0, 1.0}, 1.0, 0.0, 1);
+    auto d = t.repeat(5, {0.0, 1.0}, 1.0, 0.0);
     EXPECT_EQ(d.action, SoftAction::keep);
     EXPECT_NE(d.reason.find("returns after 3.0 s"), std::string::npos) << d.reason;
-    d = t.step({0.0, 1.0}, 1.0, 0.0, 1);
+    d = t.step({0.0, 1.0}, 1.0, 0.0);
     EXPECT_EQ(d.action, SoftAction::narrow);
     EXPECT_EQ(d.to, (CpuSet{0}));
     EXPECT_NE(d.reason.find("back home"), std::string::npos);
     // Home and busy only by itself: it stays.
-    t.repeat(40, {1.0, 0.0}, 1.0, 0.0, 0);
+    t.repeat(40, {1.0, 0.0}, 1.0, 0.0);
     EXPECT_EQ(t.changes.size(), 2U);
     EXPECT_EQ(t.thread.state, SoftState::home);
 }
 
 TEST(SoftAffinity, WidenedThreadRunningAtHomeSeesItsOwnRoom) {
     Trace t;
-    ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5, 0).action, SoftAction::widen);
+    ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5).action, SoftAction::widen);
     // The hog is gone and the scheduler put the thread back on CPU 0 itself: CPU 0
     // is busy only with the thread, which counts as room at home.
-    t.repeat(7, {1.0, 0.0}, 1.0, 0.0, 0);
+    t.repeat(7, {1.0, 0.0}, 1.0, 0.0);
     ASSERT_EQ(t.changes.size(), 2U);
     EXPECT_EQ(t.changes.back().action, SoftAction::narrow);
 }
 
 TEST(SoftAffinity, SharingHomeWithAHogIsNoRoom) {
     Trace t;
-    ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5, 0).action, SoftAction::widen);
+    ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5).action, SoftAction::widen);
     // Still on CPU 0 next to the hog, half the time each, while CPU 1 idles: the
     // scheduler has not moved it yet; home has no room for its demand.
-    t.repeat(20, {1.0, 0.0}, 0.5, 0.5, 0);
+    t.repeat(20, {1.0, 0.0}, 0.5, 0.5);
     EXPECT_EQ(t.thread.state, SoftState::widened);
 }
 
@@ -148,12 +148,12 @@ TEST(SoftAffinity, MinimumDwellHoldsAFreshMask) {
     Trace t;
     t.tuning.min_dwell = Millis{2000};
     t.tuning.narrow_after = Millis{500};
-    ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5, 0).action, SoftAction::widen);
+    ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5).action, SoftAction::widen);
     // Room at once, but the mask changed less than 2 s ago.
-    EXPECT_EQ(t.repeat(3, {0.0, 1.0}, 1.0, 0.0, 1).action, SoftAction::keep);
-    EXPECT_EQ(t.step({0.0, 1.0}, 1.0, 0.0, 1).action, SoftAction::narrow);
+    EXPECT_EQ(t.repeat(3, {0.0, 1.0}, 1.0, 0.0).action, SoftAction::keep);
+    EXPECT_EQ(t.step({0.0, 1.0}, 1.0, 0.0).action, SoftAction::narrow);
     // Waiting right after coming home: held for the dwell time too.
-    auto d = t.step({1.0, 0.0}, 0.5, 0.5, 0);
+    auto d = t.step({1.0, 0.0}, 0.5, 0.5);
     EXPECT_EQ(d.action, SoftAction::keep);
     EXPECT_NE(d.reason.find("minimum dwell"), std::string::npos) << d.reason;
 }
@@ -165,10 +165,10 @@ TEST(SoftAffinity, FlappingLoadBacksOff) {
     // A hog that comes and goes: each time the thread comes home it is widened again.
     std::vector<Millis> delays;
     for (int cycle = 0; cycle < 6; ++cycle) {
-        while (t.step({1.0, 0.0}, 0.5, 0.5, 0).action != SoftAction::widen) {
+        while (t.step({1.0, 0.0}, 0.5, 0.5).action != SoftAction::widen) {
         }
         delays.push_back(narrow_delay(t.thread, t.tuning));
-        while (t.step({0.0, 1.0}, 1.0, 0.0, 1).action != SoftAction::narrow) {
+        while (t.step({0.0, 1.0}, 1.0, 0.0).action != SoftAction::narrow) {
         }
     }
     EXPECT_EQ(delays.front(), first_delay);          // the first widening is no flap
@@ -177,8 +177,8 @@ TEST(SoftAffinity, FlappingLoadBacksOff) {
     EXPECT_EQ(delays.back(), t.tuning.max_backoff);  // capped
     EXPECT_GE(t.thread.flaps, 5);
     // A long quiet time at home forgets the flaps.
-    t.repeat(70, {1.0, 0.0}, 1.0, 0.0, 0);
-    ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5, 0).action, SoftAction::widen);
+    t.repeat(70, {1.0, 0.0}, 1.0, 0.0);
+    ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5).action, SoftAction::widen);
     EXPECT_EQ(narrow_delay(t.thread, t.tuning), first_delay);
 }
 
@@ -188,7 +188,7 @@ TEST(SoftAffinity, TwoWaitingThreadsDoNotBothCountOnOneIdleCpu) {
     auto a = start_soft_thread(host, {0, 1}, {0}, Millis{0});
     auto b = start_soft_thread(host, {0, 1}, {0}, Millis{0});
     CapacityBook book(CpuLoad{{1.0, 0.0}}, host.online_cpus());
-    ThreadSample waiting{Millis{500}, 0.5, 0.9, 0};
+    ThreadSample waiting{Millis{500}, 0.5, 0.9};
     auto da = decide_soft_affinity(a, waiting, book, host, Millis{1000}, tuning);
     auto db = decide_soft_affinity(b, waiting, book, host, Millis{1000}, tuning);
     EXPECT_EQ(da.action, SoftAction::widen);
@@ -200,7 +200,7 @@ TEST(SoftAffinity, WidensStepByStepNearestFirst) {
     SoftAffinityTuning tuning;
     tuning.min_dwell = Millis{500};
     auto t = start_soft_thread(host, host.online_cpus(), {0}, Millis{0});
-    ThreadSample waiting{Millis{500}, 0.5, 0.5, 0};
+    ThreadSample waiting{Millis{500}, 0.5, 0.5};
     // Node 1 (same socket) idle: it goes there first.
     CapacityBook b1(CpuLoad{{1.0, 0.0, 0.0, 0.0}}, host.online_cpus());
     auto d1 = decide_soft_affinity(t, waiting, b1, host, Millis{500}, tuning);
@@ -214,7 +214,7 @@ TEST(SoftAffinity, WidensStepByStepNearestFirst) {
     // Back home in one step once node 0 has room.
     for (int i = 3; i < 12; ++i) {
         CapacityBook b(CpuLoad{{0.0, 1.0, 1.0, 0.3}}, host.online_cpus());
-        decide_soft_affinity(t, ThreadSample{Millis{500}, 1.0, 0.0, 2}, b, host, Millis{500 * i}, tuning);
+        decide_soft_affinity(t, ThreadSample{Millis{500}, 1.0, 0.0}, b, host, Millis{500 * i}, tuning);
     }
     EXPECT_EQ(t.applied, (CpuSet{0}));
 }
@@ -232,7 +232,7 @@ TEST(SoftAffinity, ResumesWidenedAfterARestart) {
 
 TEST(SoftAffinity, NoPreferenceNeverChanges) {
     Trace t(CpuSet{0, 1}, CpuSet{0, 1});
-    t.repeat(10, {1.0, 0.0}, 0.5, 0.5, 0);
+    t.repeat(10, {1.0, 0.0}, 0.5, 0.5);
     EXPECT_TRUE(t.changes.empty());
     EXPECT_EQ(t.thread.applied, (CpuSet{0, 1}));
 }

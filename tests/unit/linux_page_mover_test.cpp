@@ -24,6 +24,36 @@ TEST(PageMover, MappingRangesLeaveOutTheKernelsPages) {
     EXPECT_EQ(ranges[1].first, 0x7ffd1000U);
 }
 
+TEST(PageMover, FilesOtherProcessesMapAreNotMoved) {
+    ProcTree tree;
+    SysFs fs(tree.root());
+    FakeSyscalls sys;
+    Topology host = testing::two_node_host();
+    Env env{fs, sys, host};
+    tree.write("/proc/50/maps",
+               "10000-12000 r-xp 00000000 08:01 1234 /usr/lib/libc.so.6\n"
+               "20000-22000 r--p 00000000 08:01 99 /srv/data\n"
+               "30000-32000 rw-p 00000000 00:00 0\n");
+    tree.write("/proc/50/numa_maps",
+               "10000 default file=/usr/lib/libc.so.6 mapped=2 mapmax=40 N1=2 kernelpagesize_kB=4\n"
+               "20000 default file=/srv/data mapped=2 N1=2 kernelpagesize_kB=4\n"
+               "30000 default anon=2 dirty=2 mapmax=2 N1=2 kernelpagesize_kB=4\n");
+    for (std::uint64_t a : {0x10000, 0x11000, 0x20000, 0x21000, 0x30000, 0x31000}) sys.pages[50][a] = 1;
+    EXPECT_EQ(shared_file_starts(*fs.read("/proc/50/numa_maps")), (std::set<std::uint64_t>{0x10000}));
+    std::uint64_t cursor = 0;
+    auto step = move_pages_step(env, 50, NodeSet{0}, 1 << 20, std::chrono::milliseconds{1000}, cursor);
+    ASSERT_TRUE(step);
+    // The file only it maps and its anonymous pages (shared with a child too) move.
+    EXPECT_EQ(step->moved_bytes, 4U * 4096);
+    EXPECT_EQ(sys.pages[50][0x10000], 1);
+    EXPECT_EQ(sys.pages[50][0x20000], 0);
+    EXPECT_EQ(sys.pages[50][0x31000], 0);
+    // The placement counts the same memory as the process's own.
+    auto mappings = parse_numa_maps(*fs.read("/proc/50/numa_maps"));
+    EXPECT_EQ(own_bytes_per_node(mappings), (std::map<int, std::uint64_t>{{1, 4U * 4096}}));
+    EXPECT_EQ(bytes_per_node(mappings), (std::map<int, std::uint64_t>{{1, 6U * 4096}}));
+}
+
 TEST(PageMover, StepsAreBoundedAndResumeWhereTheyStopped) {
     ProcTree tree;
     SysFs fs(tree.root());

@@ -177,7 +177,10 @@ while [ $(($(pages $spinner "$new_nodes") * 100)) -lt $(($(pages $spinner all) *
 done
 # Not a check yet: under emulation the pages of a workload moved by rebalancing
 # follow slowly, and pages it shares with workloads on other nodes move back and forth.
-echo "AFFINE-INFO after an overload move: $(pages $spinner "$new_nodes") of $(pages $spinner all) pages on node $new_nodes" 
+echo "AFFINE-INFO after an overload move: $(pages $spinner "$new_nodes") of $(pages $spinner all) pages on node $new_nodes"
+grep "pid $spinner" /tmp/daemon.log | tail -n 20 | sed 's/^/AFFINE-INFO daemon: /'
+affine daemon status | sed 's/^/AFFINE-INFO status: /'
+cat /proc/$spinner/numa_maps | sed 's/^/AFFINE-INFO numa_maps: /' 
 sleep 3
 check_eq overload-one-move 1 "$(grep -c "^.*move pid $spinner: node" /tmp/daemon.log)"
 
