@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
@@ -298,7 +299,9 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
     if (p.widened || time_left <= Millis{0}) return;
     auto started = std::chrono::steady_clock::now();
     linux_backend::PageMoveStep total;
+    bool whole_scan = false;  // a step went from the first mapping to the last
     for (int pass = 0; pass < 2 && total.moved_bytes < d.bytes; ++pass) {
+        const bool from_start = p.cursor == 0;
         auto step = linux_backend::move_pages_step(env_, d.pid, d.to, d.bytes - total.moved_bytes, time_left, p.cursor);
         if (!step) {
             if (step.error().code != ESRCH)
@@ -308,17 +311,59 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
         total.moved_bytes += step->moved_bytes;
         total.refused_bytes += step->refused_bytes;
         if (!step->wrapped) break;
+        whole_scan = whole_scan || from_start;
     }
     time_left -= std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
     // The budget was charged with what the decision allowed; what did not move
     // (the step's time ran out) is given back.
     if (total.moved_bytes < d.bytes) rebalance_.budget_bytes += static_cast<double>(d.bytes - total.moved_bytes);
     p.moved_bytes += total.moved_bytes;
-    if (total.moved_bytes == 0 && total.refused_bytes == 0) return;
+    if (total.moved_bytes == 0 && total.refused_bytes == 0) {
+        if (whole_scan) migrate_hidden(d, p, now);
+        return;
+    }
     note(fmt::format("move-memory pid {}: {}: moved {} to node {}{}", d.pid, d.reason, format_size(total.moved_bytes),
                      to_list(d.to),
                      total.refused_bytes > 0 ? fmt::format(" ({} the kernel would not move)", format_size(total.refused_bytes))
                                              : ""),
+         now);
+}
+
+// numa_maps counts memory outside the workload's nodes that a whole move_pages scan
+// did not find: pages NUMA balancing has marked for a hinting fault (a running
+// workload's), which move_pages takes for absent on some kernels (Debian 12's
+// 6.1). migrate_pages walks the page tables as the kernel's own policy code does
+// and moves them, all at once: at most once per memory cooldown per workload.
+void PlacementManager::migrate_hidden(const RebalanceDecision& d, Placed& p, const Clock& now) {
+    if (p.migrated_at && now.mono - *p.migrated_at < Millis{rebalance_options_.memory_cooldown}) return;
+    p.migrated_at = now.mono;
+    auto on_nodes = [&](const std::map<int, std::uint64_t>& memory) {
+        std::uint64_t bytes = 0;
+        for (const auto& [node, b] : memory)
+            if (d.to.contains(node)) bytes += b;
+        return bytes;
+    };
+    const std::uint64_t before = on_nodes(p.memory);
+    auto started = std::chrono::steady_clock::now();
+    auto left = env_.sys.migrate_pages(d.pid, d.from, d.to);
+    auto took = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+    if (!left) {
+        if (left.error() != ESRCH)
+            note(fmt::format("move-memory pid {} ({}): migrate_pages from node {} to node {}: {}", d.pid, p.command,
+                             to_list(d.from), to_list(d.to), std::strerror(left.error())),
+                 now);
+        return;
+    }
+    if (auto maps = env_.fs.read(fmt::format("/proc/{}/numa_maps", d.pid)))
+        p.memory = linux_backend::own_bytes_per_node(linux_backend::parse_numa_maps(*maps));
+    const std::uint64_t after = on_nodes(p.memory);
+    const std::uint64_t moved = after > before ? after - before : 0;
+    p.moved_bytes += moved;
+    rebalance_.budget_bytes -= static_cast<double>(moved);
+    note(fmt::format("move-memory pid {}: {}: move_pages saw none of it (pages NUMA balancing marked); migrate_pages "
+                     "moved {} from node {} to node {} in {} ms{}",
+                     d.pid, d.reason, format_size(moved), to_list(d.from), to_list(d.to), took.count(),
+                     *left > 0 ? fmt::format(" ({} pages it would not move)", *left) : ""),
          now);
 }
 

@@ -71,6 +71,7 @@ private:
         std::string reason;
         std::uint64_t moved_bytes = 0;
         std::uint64_t cursor = 0;  // where the next page move starts
+        std::optional<Millis> migrated_at;  // the last move with migrate_pages (carry_out)
         bool widened = false;
         std::optional<detail::CpuUse> cpu;
         std::map<int, std::uint64_t> memory;
@@ -80,6 +81,7 @@ private:
     void adopt(const Clock& now);
     bool refresh(int pid, Placed& p, detail::TrackerClock::time_point at);
     void carry_out(const RebalanceDecision& d, const Clock& now, Millis& time_left);
+    void migrate_hidden(const RebalanceDecision& d, Placed& p, const Clock& now);
     void note(const std::string& line, const Clock& now);
 
     linux_backend::Env env_;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -14,6 +15,11 @@ namespace affine::linux_backend {
 namespace {
 
 constexpr std::size_t batch_pages = 512;
+// The first move call of a step is this many pages: moving a page of a process
+// that is running costs a TLB shootdown on its CPU, from microseconds on hardware
+// to tens of milliseconds on an overcommitted virtual machine. Later calls are
+// sized from the time the last one took, so one call does not outlast the step.
+constexpr std::size_t first_move_pages = 16;
 
 std::optional<std::uint64_t> hex(std::string_view text) {
     std::uint64_t v = 0;
@@ -74,6 +80,9 @@ Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to,
     std::vector<int> status;
     std::vector<std::uint64_t> moving;
     std::vector<int> nodes;
+    std::vector<std::uint64_t> slice;
+    std::vector<int> slice_nodes;
+    std::chrono::nanoseconds per_page{0};  // what the last move call took per page
     for (const auto& [start, stop] : ranges) {
         if (stop <= cursor) continue;
         std::uint64_t address = std::max(start, cursor - cursor % page);
@@ -106,17 +115,38 @@ Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to,
                 moving.push_back(addresses[i]);
                 nodes.push_back(targets[next_target++ % targets.size()]);
             }
-            if (moving.empty()) continue;
-            auto r = env.sys.move_pages(pid, moving, nodes, status);
-            if (!r) {
-                if (r.error() == ESRCH) return failure(fmt::format("no such process: {}", pid), ESRCH);
-                return failure(fmt::format("move the pages of pid {} to node {}: {}", pid, to_list(to),
-                                           std::strerror(r.error())),
-                               r.error());
-            }
-            for (std::size_t i = 0; i < moving.size() && i < status.size(); ++i) {
-                if (status[i] >= 0 && to.contains(status[i])) step.moved_bytes += page;
-                else step.refused_bytes += page;
+            for (std::size_t done = 0; done < moving.size();) {
+                auto now = std::chrono::steady_clock::now();
+                if (done > 0 && now >= deadline) {
+                    cursor = moving[done];  // the rest of the batch, next step
+                    return step;
+                }
+                std::size_t n = first_move_pages;
+                if (per_page.count() > 0) {
+                    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
+                    n = static_cast<std::size_t>(std::max<std::int64_t>(1, left.count() / per_page.count()));
+                }
+                n = std::min(n, moving.size() - done);
+                slice.assign(moving.begin() + static_cast<std::ptrdiff_t>(done),
+                             moving.begin() + static_cast<std::ptrdiff_t>(done + n));
+                slice_nodes.assign(nodes.begin() + static_cast<std::ptrdiff_t>(done),
+                                   nodes.begin() + static_cast<std::ptrdiff_t>(done + n));
+                auto r = env.sys.move_pages(pid, slice, slice_nodes, status);
+                if (!r) {
+                    if (r.error() == ESRCH) return failure(fmt::format("no such process: {}", pid), ESRCH);
+                    return failure(fmt::format("move the pages of pid {} to node {}: {}", pid, to_list(to),
+                                               std::strerror(r.error())),
+                                   r.error());
+                }
+                per_page = std::max(std::chrono::nanoseconds{1},
+                                    std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now() - now) /
+                                        static_cast<std::int64_t>(n));
+                for (std::size_t i = 0; i < n && i < status.size(); ++i) {
+                    if (status[i] >= 0 && to.contains(status[i])) step.moved_bytes += page;
+                    else step.refused_bytes += page;
+                }
+                done += n;
             }
             // Pages left over in this batch (the byte budget ran out) are looked at again.
             if (cut) address = moving.back() + page;

@@ -154,6 +154,34 @@ TEST(PlacementManager, MemoryFollowsInBoundedSteps) {
     EXPECT_TRUE(w.logged("move-memory pid 100"));
 }
 
+TEST(PlacementManager, PagesMovePagesCannotSeeMoveWithMigratePages) {
+    PlacementWorld w;
+    w.rules({"db"});
+    w.node_free(0, 1 * MiB);
+    w.start(100, "db", {{0, 12}, {1, 4}});
+    // A running workload's pages NUMA balancing has marked: move_pages reports them
+    // absent, migrate_pages moves them.
+    for (auto [address, node] : w.sys.pages[100])
+        if (node == 0) w.sys.hidden_pages.insert(address);
+    w.sys.migrate = [&](int pid, const NodeSet& from, const NodeSet& to) -> long {
+        for (auto& [address, node] : w.sys.pages[pid])
+            if (from.contains(node)) node = *to.begin();
+        w.sync(pid);
+        return 0;
+    };
+    w.tick(1000);
+    ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
+    w.tick(1500);
+    EXPECT_EQ(w.pages_on(100, 1), 16 * MiB / page);
+    ASSERT_EQ(w.sys.migrations.size(), 1U);
+    EXPECT_EQ(w.sys.migrations[0], std::make_tuple(100, NodeSet{0}, NodeSet{1}));
+    EXPECT_TRUE(w.logged("move_pages saw none of it (pages NUMA balancing marked); migrate_pages moved 12M from "
+                         "node 0 to node 1"));
+    EXPECT_EQ(w.placement.status().at(0).moved_bytes, 12 * MiB);
+    for (int i = 0; i < 4; ++i) w.tick(2000 + 500 * i);
+    EXPECT_EQ(w.sys.migrations.size(), 1U);  // home: nothing more
+}
+
 TEST(PlacementManager, NonMatchingExcludedPinnedAndPidOneAreUntouched) {
     PlacementWorld w;
     w.rules({"db", "db-backup"}, {"db-backup"});

@@ -73,9 +73,11 @@ public:
         return migrate ? migrate(target, from, to) : 0;
     }
     // Pages of each process for move_pages: address -> node (a missing address is
-    // -EFAULT); `pinned_pages` never move (-EBUSY).
+    // -EFAULT); `pinned_pages` never move (-EBUSY); `hidden_pages` are reported
+    // absent (-ENOENT), as some kernels do for pages marked by NUMA balancing.
     std::map<int, std::map<std::uint64_t, int>> pages;
     std::set<std::uint64_t> pinned_pages;
+    std::set<std::uint64_t> hidden_pages;
     int move_pages_calls = 0;
     SysResult<void> move_pages(int target, const std::vector<std::uint64_t>& addresses, const std::vector<int>& nodes,
                                std::vector<int>& status) override {
@@ -88,6 +90,10 @@ public:
             auto it = p->second.find(addresses[i]);
             if (it == p->second.end()) {
                 status[i] = -EFAULT;
+                continue;
+            }
+            if (hidden_pages.contains(addresses[i])) {
+                status[i] = -ENOENT;
                 continue;
             }
             if (!nodes.empty()) {

@@ -5,6 +5,7 @@
 . /lib/linux-common.sh
 
 mkdir -p /run /etc/affine
+echo "AFFINE-INFO numa_balancing $(cat /proc/sys/kernel/numa_balancing)"
 # The workloads: copies of touch_memory under other command names.
 for name in placed_mem excluded_mem; do cp /bin/touch_memory /bin/$name; done
 # start_mem NAME MB [affine run options...]: NAME touches MB, its pages preferred on
@@ -18,12 +19,15 @@ start_mem() {
     wait_for "$_log" touched || fail "$_name-start" "$_name did not start: $(cat "$_log")"
 }
 spin() { sh -c 'while :; do :; done' & }
-# pages PID NODES: pages of PID (every mapping of numa_maps) on NODES ("all": anywhere).
+# pages PID NODES: pages of PID's own memory on NODES ("all": anywhere): every
+# mapping of numa_maps but files other processes map too (file= with mapmax=:
+# shared libraries, the program's text), which the daemon leaves where they are.
 pages() {
     _want=all
     [ "$2" = all ] || _want=$(echo "$2" | tr ',' '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done |
                               tr '\n' ',' | sed 's/,$//')
-    awk -v want=",$_want," '{for (i = 1; i <= NF; i++) if ($i ~ /^N[0-9]+=/) {
+    awk -v want=",$_want," '/ file=/ && / mapmax=/ {next}
+                        {for (i = 1; i <= NF; i++) if ($i ~ /^N[0-9]+=/) {
                             split(substr($i, 2), kv, "=")
                             if (want == ",all," || index(want, "," kv[1] ",") > 0) s += kv[2] } }
                         END { print s + 0 }' "/proc/$1/numa_maps"
@@ -175,12 +179,11 @@ i=0
 while [ $(($(pages $spinner "$new_nodes") * 100)) -lt $(($(pages $spinner all) * 99)) ] && [ $i -lt 120 ]; do
     i=$((i + 1)); usleep 250000
 done
-# Not a check yet: under emulation the pages of a workload moved by rebalancing
-# follow slowly, and pages it shares with workloads on other nodes move back and forth.
-echo "AFFINE-INFO after an overload move: $(pages $spinner "$new_nodes") of $(pages $spinner all) pages on node $new_nodes"
-grep "pid $spinner" /tmp/daemon.log | tail -n 20 | sed 's/^/AFFINE-INFO daemon: /'
-affine daemon status | sed 's/^/AFFINE-INFO status: /'
-cat /proc/$spinner/numa_maps | sed 's/^/AFFINE-INFO numa_maps: /' 
+# Its pages NUMA balancing has marked (it runs) are hidden from move_pages on
+# this kernel: the daemon moves them with migrate_pages.
+at_least_percent overload-pages-follow "$(pages $spinner "$new_nodes")" "$(pages $spinner all)" 99 ||
+    grep "pid $spinner" /tmp/daemon.log | tail -n 10
+grep "move-memory pid $spinner" /tmp/daemon.log | tail -n 1 | sed 's/^/AFFINE-INFO /'
 sleep 3
 check_eq overload-one-move 1 "$(grep -c "^.*move pid $spinner: node" /tmp/daemon.log)"
 
