@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "../core/integer.hpp"
+
 namespace affine::daemon {
 namespace {
 
@@ -107,6 +109,22 @@ std::optional<ThreadTimes> parse_schedstat(std::string_view text) {
     auto v = numbers(text);
     if (v.size() < 2) return std::nullopt;
     return ThreadTimes{v[0], v[1]};
+}
+
+std::optional<std::uint64_t> parse_cpu_pressure(std::string_view text) {
+    // "some avg10=0.00 avg60=0.00 avg300=0.00 total=123456"
+    if (!text.starts_with("some ")) return std::nullopt;
+    auto line = text.substr(0, text.find('\n'));
+    auto at = line.find(" total=");
+    if (at == std::string_view::npos) return std::nullopt;
+    return detail::parse_integer<std::uint64_t>(line.substr(at + 7));
+}
+
+std::optional<std::uint64_t> read_cpu_pressure(const linux_backend::SysFs& fs, const std::string& cgroup) {
+    if (cgroup.empty()) return std::nullopt;
+    auto text = fs.read(cgroup == "/" ? std::string("/proc/pressure/cpu") : "/sys/fs/cgroup" + cgroup + "/cpu.pressure");
+    if (!text) return std::nullopt;
+    return parse_cpu_pressure(*text);
 }
 
 std::optional<ThreadTimes> read_thread_times(const linux_backend::SysFs& fs, int pid, int tid) {

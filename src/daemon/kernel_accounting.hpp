@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -46,6 +47,13 @@ struct ThreadTimes {
 };
 std::optional<ThreadTimes> parse_schedstat(std::string_view text);
 std::optional<ThreadTimes> read_thread_times(const linux_backend::SysFs& fs, int pid, int tid);
+
+// The cumulative microseconds during which some task of a cgroup waited for a CPU
+// (the total= of the "some" line of cpu.pressure); nullopt when there is none (no
+// pressure accounting: PSI is off, or not cgroup v2). The cgroup "/" is the whole
+// host (/proc/pressure/cpu); "" (no v2 cgroup) has none.
+std::optional<std::uint64_t> parse_cpu_pressure(std::string_view text);
+std::optional<std::uint64_t> read_cpu_pressure(const linux_backend::SysFs& fs, const std::string& cgroup);
 
 // The shares of `interval` between two readings (clamped to 0..1).
 ThreadSample thread_sample_between(const ThreadTimes& before, const ThreadTimes& after, Millis interval);

@@ -29,21 +29,6 @@ double ticks_per_second() {
     return ticks;
 }
 
-// The cgroup v2 path of a process ("0::/path" of /proc/PID/cgroup); "" without one.
-std::string read_cgroup(const linux_backend::SysFs& fs, int pid) {
-    auto text = fs.read(fmt::format("/proc/{}/cgroup", pid));
-    if (!text) return {};
-    std::size_t pos = 0;
-    while (pos < text->size()) {
-        auto end = text->find('\n', pos);
-        if (end == std::string::npos) end = text->size();
-        std::string_view line(text->data() + pos, end - pos);
-        pos = end + 1;
-        if (line.starts_with("0::")) return std::string(line.substr(3));
-    }
-    return {};
-}
-
 std::string plural(int n, std::string_view word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
 
 std::string rule_origin(const std::string& rule) { return fmt::format("{}{}'", rule_origin_prefix, rule); }
@@ -150,7 +135,7 @@ void PlacementManager::examine(int pid, detail::TrackerClock::time_point at) {
     r.pid = pid;
     r.start_time = start;
     r.comm = st->comm;
-    r.cgroup = read_cgroup(env_.fs, pid);
+    r.cgroup = linux_backend::read_task_cgroup(env_.fs, pid);
     if (auto status = linux_backend::read_task_status(env_.fs, pid))
         if (auto uids = linux_backend::status_uids(*status)) r.uid = uids->real;
     r.resident_bytes = st->rss_pages * linux_backend::page_bytes();

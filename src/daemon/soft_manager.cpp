@@ -350,7 +350,17 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         // daemon's cost with many threads. A change is checked against both first
         // (commit), so no reused tid is touched and no one else's mask overwritten.
         const bool verify = now.mono - w.verified_at >= verify_period;
-        if (verify) w.verified_at = now.mono;
+        if (verify) {
+            w.verified_at = now.mono;
+            w.cgroup = linux_backend::read_task_cgroup(env_.fs, pid);
+        }
+        // Its cgroup's cpu.pressure did not grow since the last tick: no task of it
+        // waited for a CPU, so no thread of it did, and the engine is told so without
+        // reading each thread (for a workload alone in its cgroup, one read a tick
+        // instead of one per thread).
+        auto pressure = read_cpu_pressure(env_.fs, w.cgroup);
+        const bool quiet = pressure && w.pressure && *pressure == *w.pressure;
+        w.pressure = pressure;
         if (w.all_threads) take_new_threads(w, now, changes);
         if (w.children && verify) take_children(w, now, changes);
         for (auto it = w.threads.begin(); it != w.threads.end();) {
@@ -361,13 +371,23 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
                 continue;
             }
             if (rehome_) t.engine = start_soft_thread(env_.host, hard_of(t.original), w.soft, now.mono);
-            // No accounting (the thread just exited; verify_thread will see it): no
-            // decision this time.
-            auto times = read_thread_times(env_.fs, pid, t.tid);
+            std::optional<ThreadSample> sample;
+            if (quiet && t.engine.state != SoftState::widened && t.engine.applied == t.kernel_mask) {
+                // A widened thread is read every tick: its return home needs its CPU time.
+                if (now.mono > t.times_at) sample = ThreadSample{now.mono - t.times_at, 0.0, 0.0};
+                t.times.reset();  // the next reading starts a new interval
+            } else {
+                // No accounting (the thread just exited; verify_thread will see it): no
+                // decision this time.
+                auto times = read_thread_times(env_.fs, pid, t.tid);
+                if (t.times && times && now.mono > t.times_at)
+                    sample = thread_sample_between(*t.times, *times, now.mono - t.times_at);
+                t.times = times;
+            }
+            t.times_at = now.mono;
             bool changed = false;
-            if (t.times && times && now.mono > t.times_at) {
-                ThreadSample s = thread_sample_between(*t.times, *times, now.mono - t.times_at);
-                SoftDecision d = decide_soft_affinity(t.engine, s, book, env_.host, now.mono, tuning_);
+            if (sample) {
+                SoftDecision d = decide_soft_affinity(t.engine, *sample, book, env_.host, now.mono, tuning_);
                 if (d.action != SoftAction::keep) {
                     changes.push_back({pid, t.tid, d.to,
                                        fmt::format("{} {}: CPUs {} -> {}: {}", to_string(d.action), task_name(w, t),
@@ -381,8 +401,6 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
                 changes.push_back({pid, t.tid, t.engine.applied,
                                    fmt::format("re-home {}: CPUs {} -> {}: {}", task_name(w, t), to_list(t.kernel_mask),
                                                to_list(t.engine.applied), t.engine.why)});
-            t.times = times;
-            t.times_at = now.mono;
             ++it;
         }
         if (w.threads.empty() && (!w.all_threads || !w.released.empty())) {

@@ -145,6 +145,20 @@ std::optional<int> thread_group_of(const SysFs& fs, int tid) {
     return tid;
 }
 
+std::string read_task_cgroup(const SysFs& fs, int tid) {
+    auto text = fs.read(task_dir(tid) + "/cgroup");
+    if (!text) return {};
+    std::size_t pos = 0;
+    while (pos < text->size()) {
+        auto end = text->find('\n', pos);
+        if (end == std::string::npos) end = text->size();
+        std::string_view line(text->data() + pos, end - pos);
+        pos = end + 1;
+        if (line.starts_with("0::")) return std::string(line.substr(3));
+    }
+    return {};
+}
+
 TaskCpuset read_task_cpuset(const Env& env, int tid) {
     TaskCpuset result{"", env.host.online_cpus()};
     auto line = env.fs.read_line(task_dir(tid) + "/cpuset");

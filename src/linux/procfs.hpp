@@ -67,6 +67,9 @@ std::optional<std::string> read_task_status(const SysFs& fs, int tid);
 // The thread group (process) id of `tid`, from its status; nullopt when no such task.
 std::optional<int> thread_group_of(const SysFs& fs, int tid);
 
+// The cgroup v2 path of a task ("0::/path" of /proc/TID/cgroup); "" without one.
+std::string read_task_cgroup(const SysFs& fs, int tid);
+
 // The cpuset of task `tid`: its cgroup path and the CPUs it allows (cgroup v2
 // cpuset.cpus.effective, else v1, walking up to the nearest cgroup that has the
 // file); all online CPUs of the host when there is no cpuset.

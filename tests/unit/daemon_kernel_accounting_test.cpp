@@ -36,6 +36,15 @@ TEST(KernelAccounting, RunQueueWaitPerCpu) {
     EXPECT_TRUE(parse_cpu_run_delays("cpu0 1 2 3\n").empty());  // too few fields: unknown
 }
 
+TEST(KernelAccounting, CgroupCpuPressure) {
+    EXPECT_EQ(parse_cpu_pressure("some avg10=1.50 avg60=0.20 avg300=0.05 total=123456\n"
+                                 "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"),
+              123456U);
+    EXPECT_FALSE(parse_cpu_pressure("full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"));
+    EXPECT_FALSE(parse_cpu_pressure("some avg10=0.00 total=12x\n"));
+    EXPECT_FALSE(parse_cpu_pressure(""));
+}
+
 TEST(KernelAccounting, ThreadSchedstat) {
     auto t = parse_schedstat("123456 7890 12\n");
     ASSERT_TRUE(t);

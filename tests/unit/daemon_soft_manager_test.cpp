@@ -111,6 +111,41 @@ TEST(SoftManager, WidensWhenHomeIsBusyAndReturnsWhenItFreesUp) {
     EXPECT_TRUE(w.logged("narrow pid 100 (job): CPUs 0-1 -> 0"));
 }
 
+TEST(SoftManager, AQuietCgroupSparesTheThreadReads) {
+    DaemonWorld w;
+    w.process(100, {100});
+    w.tree.write("/proc/100/cgroup", "0::/app.slice/job.service\n");
+    auto pressure = [&](int total) {
+        w.tree.write("/sys/fs/cgroup/app.slice/job.service/cpu.pressure",
+                     fmt::format("some avg10=0.00 avg60=0.00 avg300=0.00 total={}\n"
+                                 "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+                                 total));
+    };
+    pressure(1000);
+    auto m = w.manager();
+    SoftAffinityTuning tuning;
+    tuning.min_dwell = Millis{0};
+    m.configure({}, tuning);
+    ASSERT_TRUE(m.set_soft(soft_request({100}, CpuSet{0}), user_peer, DaemonWorld::at(0)));
+    w.account(100, 100, 0, 0, 0);
+    m.tick(DaemonWorld::at(0), CpuLoad{{1.0, 0.0}});
+    // Its schedstat says it waited, but its cgroup's pressure did not grow: the
+    // thread is not read, and no task of the cgroup can have waited.
+    w.account(100, 100, 100, 250, 0);
+    m.tick(DaemonWorld::at(500), CpuLoad{{1.0, 0.0}});
+    EXPECT_EQ(w.sys.masks[100], CpuSet{0});
+    // Its cgroup stalls: the thread is read again (a new interval), then widens.
+    pressure(300000);
+    w.account(100, 100, 200, 500, 0);
+    m.tick(DaemonWorld::at(1000), CpuLoad{{1.0, 0.0}});
+    EXPECT_EQ(w.sys.masks[100], CpuSet{0});
+    pressure(600000);
+    w.account(100, 100, 300, 750, 0);
+    m.tick(DaemonWorld::at(1500), CpuLoad{{1.0, 0.0}});
+    EXPECT_EQ(w.sys.masks[100], (CpuSet{0, 1}));
+    EXPECT_TRUE(w.logged("widen pid 100 (job): CPUs 0 -> 0-1: waited 50% of the last 0.5 s"));
+}
+
 TEST(SoftManager, ThreadsComeAndGo) {
     DaemonWorld w;
     w.process(100, {100, 101});
