@@ -10,6 +10,7 @@
 //   x  the simulated Xen host's state file
 //   n  /proc/PID/numa_maps          p  /proc/TID/stat
 //   t  /proc/TID/status             d  the Xen NUMA dump (debug key 'u')
+//   u  Xen's heap layout on its console (DMA width, node spans) and dma_bits=
 // Beyond "no crash, no undefined behaviour", each checks what must hold: whatever
 // parses prints and parses back to itself, sets stay within the host, plans are
 // within the host they were made on.
@@ -138,10 +139,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 'h': host_file(text); break;
         case 'r': request_line(text); break;
         case 'x': sim_state(text); break;
-        case 'n': (void)linux_backend::bytes_per_node(linux_backend::parse_numa_maps(text)); break;
+        case 'n': (void)linux_backend::own_bytes_per_node(linux_backend::parse_numa_maps(text)); break;
         case 'p': (void)linux_backend::parse_task_stat(text); break;
         case 't': status(text); break;
         case 'd': (void)xen::parse_numa_dump(text); break;
+        case 'u': {
+            auto layout = xen::parse_heap_layout(text);
+            (void)xen::x86_dma_bits(layout.nodes);
+            (void)xen::dma_bits_option(text);
+            break;
+        }
         default: return -1;  // not a parser: keep out of the corpus
     }
     return 0;

@@ -23,7 +23,7 @@ flags=(-std=c++2b -stdlib=libc++ -O1 -g -fsanitize=fuzzer-no-link,address,undefi
 # parsers of outside input; the rest of the library has none and is not built here.
 cd "$src"
 sources=(fuzz/parsers_fuzz.cpp src/core/*.cpp src/linux/procfs.cpp src/linux/sysfs.cpp
-         src/xen/numa_dump.cpp src/xen/domain_names.cpp src/sim/sim_hypervisor.cpp src/state/state_file.cpp)
+         src/xen/numa_dump.cpp src/xen/domain_names.cpp src/xen/hypervisor.cpp src/sim/sim_hypervisor.cpp src/state/state_file.cpp)
 objects=()
 newest_header=$(find include src -name '*.hpp' -printf '%T@\n' | sort -n | tail -n 1)
 for s in "${sources[@]}"; do
@@ -59,4 +59,7 @@ seed p "$(cat tests/fixtures/proc/4242/stat)"
 seed t "$(cat tests/fixtures/proc/4242/status)"
 seed x "$(cat fuzz/seeds/sim-state.json)"
 seed d "$(cat fuzz/seeds/xen-numa-dump.txt)"
+seed u "(XEN) Domain heap initialised DMA width 29 bits
+$(cat fuzz/seeds/xen-numa-dump.txt)
+dma_bits=30"
 "$out/parsers_fuzz" -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 "$corpus" 2>&1 | tail -n 15

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "../core/text.hpp"
 #include "affine/set_grammar.hpp"
 
 namespace affine::linux_backend {
@@ -32,12 +33,7 @@ std::optional<std::uint64_t> hex(std::string_view text) {
 
 std::vector<std::pair<std::uint64_t, std::uint64_t>> parse_mapping_ranges(std::string_view maps) {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
-    std::size_t pos = 0;
-    while (pos < maps.size()) {
-        auto end = maps.find('\n', pos);
-        if (end == std::string_view::npos) end = maps.size();
-        std::string_view line = maps.substr(pos, end - pos);
-        pos = end + 1;
+    for (std::string_view line : detail::lines_of(maps)) {
         if (line.find("[vsyscall]") != std::string_view::npos || line.find("[vvar") != std::string_view::npos ||
             line.find("[vdso]") != std::string_view::npos)
             continue;

@@ -9,25 +9,14 @@
 
 #include "affine/set_grammar.hpp"
 #include "../core/integer.hpp"
+#include "../core/text.hpp"
 
 namespace affine::linux_backend {
 namespace {
 
+using detail::lines_of;
 using detail::parse_integer;
-
-std::vector<std::string_view> split_spaces(std::string_view text) {
-    std::vector<std::string_view> out;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        auto start = text.find_first_not_of(" \t\n", pos);
-        if (start == std::string_view::npos) break;
-        auto end = text.find_first_of(" \t\n", start);
-        if (end == std::string_view::npos) end = text.size();
-        out.push_back(text.substr(start, end - start));
-        pos = end;
-    }
-    return out;
-}
+using detail::words_of;
 
 std::vector<int> numeric_names(const SysFs& fs, std::string_view dir) {
     std::vector<int> ids;
@@ -54,7 +43,7 @@ std::optional<TaskStat> parse_task_stat(std::string_view text) {
     if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;
     TaskStat st;
     st.comm = std::string(text.substr(open + 1, close - open - 1));
-    auto fields = split_spaces(text.substr(close + 1));
+    auto fields = words_of(text.substr(close + 1));
     // fields[0] is field 3 of the man page (state); field N is fields[N - 3].
     auto field = [&](int n) -> std::string_view {
         auto i = static_cast<std::size_t>(n - 3);
@@ -73,12 +62,8 @@ std::optional<TaskStat> parse_task_stat(std::string_view text) {
 
 std::vector<MappingPlacement> parse_numa_maps(std::string_view text) {
     std::vector<MappingPlacement> maps;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        auto end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        auto words = split_spaces(text.substr(pos, end - pos));
-        pos = end + 1;
+    for (std::string_view line : lines_of(text)) {
+        auto words = words_of(line);
         if (words.size() < 2) continue;
         MappingPlacement m;
         m.address = std::string(words[0]);
@@ -148,14 +133,8 @@ std::optional<int> thread_group_of(const SysFs& fs, int tid) {
 std::string read_task_cgroup(const SysFs& fs, int tid) {
     auto text = fs.read(task_dir(tid) + "/cgroup");
     if (!text) return {};
-    std::size_t pos = 0;
-    while (pos < text->size()) {
-        auto end = text->find('\n', pos);
-        if (end == std::string::npos) end = text->size();
-        std::string_view line(text->data() + pos, end - pos);
-        pos = end + 1;
+    for (std::string_view line : lines_of(*text))
         if (line.starts_with("0::")) return std::string(line.substr(3));
-    }
     return {};
 }
 

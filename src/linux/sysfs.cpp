@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "../core/text.hpp"
+
 namespace affine::linux_backend {
 
 SysFs::SysFs(std::string root) : root_(std::move(root)) {
@@ -65,17 +67,12 @@ bool SysFs::exists(std::string_view path) const {
 }
 
 std::optional<std::string> status_field(std::string_view status, std::string_view key) {
-    std::size_t pos = 0;
-    while (pos < status.size()) {
-        auto end = status.find('\n', pos);
-        auto line = status.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    for (std::string_view line : detail::lines_of(status)) {
         if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ':') {
             auto value = line.substr(key.size() + 1);
             auto first = value.find_first_not_of(" \t");
             return first == std::string_view::npos ? std::string() : std::string(value.substr(first));
         }
-        if (end == std::string_view::npos) break;
-        pos = end + 1;
     }
     return std::nullopt;
 }

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdint>
 
+#include "../core/text.hpp"
+
 namespace affine::xen {
 namespace {
 
@@ -34,13 +36,7 @@ bool parse_number(std::string_view text, std::uint64_t& out) {
 // Calls f(message) for each console line, prefixes dropped.
 template <typename F>
 void for_each_message(std::string_view console, F f) {
-    std::size_t pos = 0;
-    while (pos < console.size()) {
-        auto end = console.find('\n', pos);
-        if (end == std::string_view::npos) end = console.size();
-        f(message_of(console.substr(pos, end - pos)));
-        pos = end + 1;
-    }
+    for (std::string_view line : detail::lines_of(console)) f(message_of(line));
 }
 
 // The number after `key` in `line` ("start->" of "NODE0 start->0 size->..."), up to
@@ -140,12 +136,7 @@ unsigned x86_dma_bits(const std::map<int, NodeSpan>& nodes) {
 
 std::optional<unsigned> dma_bits_option(std::string_view command_line) {
     std::optional<unsigned> value;  // the last one counts, as Xen parses left to right
-    std::size_t pos = 0;
-    while (pos < command_line.size()) {
-        auto end = command_line.find(' ', pos);
-        if (end == std::string_view::npos) end = command_line.size();
-        std::string_view word = command_line.substr(pos, end - pos);
-        pos = end + 1;
+    for (std::string_view word : detail::words_of(command_line)) {
         if (!word.starts_with("dma_bits=")) continue;
         std::uint64_t bits = 0;
         if (parse_number(word.substr(9), bits) && bits <= 64) value = static_cast<unsigned>(bits);
