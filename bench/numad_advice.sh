@@ -21,7 +21,7 @@ cat > "$work/guest.sh" <<'GUEST'
 mkdir -p /usr/lib/affine /var/log /var/run
 ln -s /bin/affine /usr/lib/affine/numad
 # busybox's time prints "real 0m 0.12s" on stderr
-elapsed() { { time "$@" > /tmp/answer; } 2>&1 | awk '/^real/ {print $2}'; }
+elapsed() { { time "$@" > /tmp/answer; } 2>&1 | awk '/^real/ {print $2 $3}'; }
 for round in 1 2 3; do
     for request in 1:64 2:512 4:1024; do
         a=$(elapsed /usr/lib/affine/numad -w "$request")
