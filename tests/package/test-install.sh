@@ -32,6 +32,7 @@ has_file() { if grep -qxF -- "$2" <<<"$contents"; then pass "$1"; else fail "$1"
 has_file "the command" "/usr/bin/affine"
 has_file "the man page" "/usr/share/man/man1/affine.1.gz"
 has_file "the bash completion" "/usr/share/bash-completion/completions/affine"
+has_file "the zsh completion" "/usr/share/zsh/vendor-completions/_affine"
 has_file "the copyright file" "/usr/share/doc/affine/copyright"
 has_file "the numad link, in a private directory" "/usr/lib/affine/numad -> ../../bin/affine"
 extracted=$(mktemp -d)

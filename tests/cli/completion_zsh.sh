@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The zsh completion (completions/_affine) offers what the bash one does: commands,
+# options from --help, process ids, CPU and node terms, policies. Run in zsh with
+# compadd and compset standing in for the completion system's builtins (compadd
+# prints the candidates; the prefix of a set, which compset strips, is not matched).
+source "$(dirname "$0")/lib.sh"
+ZFILE=$(cd "$(dirname "$0")/../../completions" && pwd)/_affine
+command -v zsh >/dev/null || { fail "zsh" "zsh not found (scripts/install-deps installs it)"; finish; }
+
+# complete_line WORDS...: the candidates with the cursor on the last word, one a line.
+complete_line() {
+    candidates=$(zsh -f -c '
+        compadd() { while (( $# )) && [[ $1 != -- ]]; do shift; done; shift; print -rl -- "$@"; }
+        compset() { return 1; }
+        _files() { print -r -- "<files>"; }
+        _normal() { print -r -- "<command ${words[1]}, word $CURRENT>"; }
+        words=("$@")
+        CURRENT=$#
+        source "$ZFILE"
+    ' zsh "$AFFINE" "$@")
+}
+export ZFILE
+has() { if grep -qxF -- "$2" <<<"$candidates"; then pass "$1"; else fail "$1" "no '$2' in: $(tr '\n' ' ' <<<"$candidates")"; fi; }
+lacks() { if grep -qxF -- "$2" <<<"$candidates"; then fail "$1" "'$2' offered"; else pass "$1"; fi; }
+
+expect_eq "the file declares what it completes" "#compdef affine" "$(head -n 1 "$ZFILE")"
+
+complete_line ""
+has "commands" "topo"
+has "commands include xen" "xen"
+has "--version" "--version"
+complete_line topo --
+has "topo options from --help" "--host"
+has "topo --json" "--json"
+complete_line topo --json=
+expect_eq "--json= values" "$(printf 'compact\npretty')" "$candidates"
+
+complete_line show ""
+has "show completes pids: our own" "$$"
+complete_line pin ""
+has "pin's first argument is a CPU term: all" "all"
+has "pin's first argument: node:0" "node:0"
+has "pin's first argument: socket:" "socket:"
+has "pin's first argument: CPU 0" "0"
+lacks "pin's first argument is not a pid" "$$"
+complete_line pin "0-1,^no"
+has "the last term of a set" "node:0"
+complete_line pin 0 ""
+has "pin's second argument is a pid" "$$"
+complete_line migrate "$$" ""
+has "migrate's second argument is a node" "0"
+lacks "migrate's second argument is not a node: term" "node:0"
+
+complete_line place --policy ""
+expect_eq "policies" "$(printf 'best-effort\nbest-effort-hard\nprio-mem-only\nany')" "$candidates"
+complete_line calc 0 --to ""
+has "calc --to" "json"
+complete_line show 1 --to ""
+lacks "show --to has no json" "json"
+complete_line place --requests ""
+expect_eq "files for --requests" "<files>" "$candidates"
+complete_line run --cpus 0 -- ""
+expect_eq "after run's --, the command's own completion" "<command , word 1>" "$candidates"
+
+complete_line xen ""
+has "xen subcommands" "vcpu-pin"
+complete_line xen vcpu-pin --
+has "xen subcommand options" "--force"
+complete_line xen --host ""
+has "xen --host" "sim:"
+finish
