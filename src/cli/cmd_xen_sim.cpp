@@ -83,7 +83,10 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
              sub.add_option("--node-affinity", opt->nodes, "explicit node affinity, set before the memory");
              sub.add_option("--name", opt->name, "the domain's name (as xl's name=)");
              return on_simulation(xen, "sim-create-domain", [opt](Hypervisor& hv, SimulationControl& sim) {
-                 NewDomain domain{opt->vcpus, opt->allocated, std::nullopt, memory_size(opt->memory)};
+                 NewDomain domain;
+                 domain.max_vcpus = opt->vcpus;
+                 domain.allocated_vcpus = opt->allocated;
+                 domain.memory_bytes = memory_size(opt->memory);
                  domain.name = opt->name;
                  if (!opt->nodes.empty()) {
                      Topology t = value_or_throw(hv.topology());

@@ -45,10 +45,17 @@ TEST(SimulationControl, ChangesGoThroughTheModelAndLast) {
     {
         auto hv = std::move(*open_hypervisor(file.spec()));
         SimulationControl& sim = *hv->simulation();
-        auto domid = sim.create_domain(NewDomain{.max_vcpus = 4, .allocated_vcpus = 2, .node_affinity = NodeSet{1}, .memory_bytes = 8 << 20});
+        NewDomain d;
+        d.max_vcpus = 4;
+        d.allocated_vcpus = 2;
+        d.node_affinity = NodeSet{1};
+        d.memory_bytes = 8 << 20;
+        auto domid = sim.create_domain(d);
         ASSERT_TRUE(domid) << domid.error().message;
         EXPECT_EQ(*domid, 1);
-        EXPECT_EQ(sim.create_domain(NewDomain{.max_vcpus = 0, .allocated_vcpus = 0}).error().code, EINVAL);
+        NewDomain none;
+        none.max_vcpus = 0;
+        EXPECT_EQ(sim.create_domain(none).error().code, EINVAL);
         EXPECT_EQ(sim.destroy_domain(7).error().code, ESRCH);
         EXPECT_EQ(sim.set_temporarily_pinned(1, 3, true).error().code, ESRCH);  // not allocated
         ASSERT_TRUE(sim.set_temporarily_pinned(1, 1, true));
