@@ -15,10 +15,12 @@ struct Handler {
     SoftManager manager = world.manager();
     DaemonConfig config;
     int reloads = 0;
-    RequestContext context{manager, config, 42, 0, [] { return DaemonWorld::at(0); }, [this]() -> Result<void> {
+    RequestContext context{manager, config, 42, 0, [] { return DaemonWorld::at(0); },
+                           [this]() -> Result<void> {
                                ++reloads;
                                return {};
-                           }};
+                           },
+                           nullptr, {}};
     Handler() { config.max_request_bytes = 256; }
     detail::Json ask(const std::string& line, const protocol::PeerCredentials& peer = testing::user_peer) {
         return detail::Json::parse(handle_request(line, peer, context));
