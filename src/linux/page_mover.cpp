@@ -29,6 +29,63 @@ std::optional<std::uint64_t> hex(std::string_view text) {
     return v;
 }
 
+// Moves batches of pages in move_pages calls sized from what the last call took
+// per page, so that a step ends near its deadline.
+class BatchMover {
+public:
+    BatchMover(const Env& env, int pid, const NodeSet& to, std::chrono::steady_clock::time_point deadline,
+               std::uint64_t page)
+        : env_(env), pid_(pid), to_(to), deadline_(deadline), page_(page) {}
+
+    // Moves `pages` to `nodes` (one each), adding to `step`; how many were handled:
+    // all, or fewer when the deadline came first (at least one call is made).
+    Result<std::size_t> move(const std::vector<std::uint64_t>& pages, const std::vector<int>& nodes,
+                             PageMoveStep& step) {
+        std::size_t done = 0;
+        while (done < pages.size()) {
+            auto now = std::chrono::steady_clock::now();
+            if (done > 0 && now >= deadline_) break;
+            std::size_t n = first_move_pages;
+            if (per_page_.count() > 0)
+                n = static_cast<std::size_t>(std::max<std::int64_t>(
+                    1, std::chrono::duration_cast<std::chrono::nanoseconds>(deadline_ - now).count() /
+                           per_page_.count()));
+            n = std::min(n, pages.size() - done);
+            const auto from = static_cast<std::ptrdiff_t>(done);
+            const auto to = static_cast<std::ptrdiff_t>(done + n);
+            slice_.assign(pages.begin() + from, pages.begin() + to);
+            slice_nodes_.assign(nodes.begin() + from, nodes.begin() + to);
+            if (auto r = env_.sys.move_pages(pid_, slice_, slice_nodes_, status_); !r) {
+                if (r.error() == ESRCH) return failure(fmt::format("no such process: {}", pid_), ESRCH);
+                return failure(fmt::format("move the pages of pid {} to node {}: {}", pid_, to_list(to_),
+                                           std::strerror(r.error())),
+                               r.error());
+            }
+            per_page_ = std::max(std::chrono::nanoseconds{1},
+                                 std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                                                      now) /
+                                     static_cast<std::int64_t>(n));
+            for (std::size_t i = 0; i < n && i < status_.size(); ++i) {
+                if (status_[i] >= 0 && to_.contains(status_[i])) step.moved_bytes += page_;
+                else step.refused_bytes += page_;
+            }
+            done += n;
+        }
+        return done;
+    }
+
+private:
+    const Env& env_;
+    int pid_;
+    const NodeSet& to_;
+    std::chrono::steady_clock::time_point deadline_;
+    std::uint64_t page_;
+    std::chrono::nanoseconds per_page_{0};  // what the last call took per page
+    std::vector<std::uint64_t> slice_;
+    std::vector<int> slice_nodes_;
+    std::vector<int> status_;
+};
+
 }  // namespace
 
 std::vector<std::pair<std::uint64_t, std::uint64_t>> parse_mapping_ranges(std::string_view maps) {
@@ -76,9 +133,7 @@ Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to,
     std::vector<int> status;
     std::vector<std::uint64_t> moving;
     std::vector<int> nodes;
-    std::vector<std::uint64_t> slice;
-    std::vector<int> slice_nodes;
-    std::chrono::nanoseconds per_page{0};  // what the last move call took per page
+    BatchMover mover{env, pid, to, deadline, page};
     for (const auto& [start, stop] : ranges) {
         if (stop <= cursor) continue;
         std::uint64_t address = std::max(start, cursor - cursor % page);
@@ -111,41 +166,14 @@ Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to,
                 moving.push_back(addresses[i]);
                 nodes.push_back(targets[next_target++ % targets.size()]);
             }
-            for (std::size_t done = 0; done < moving.size();) {
-                auto now = std::chrono::steady_clock::now();
-                if (done > 0 && now >= deadline) {
-                    cursor = moving[done];  // the rest of the batch, next step
-                    return step;
-                }
-                std::size_t n = first_move_pages;
-                if (per_page.count() > 0) {
-                    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
-                    n = static_cast<std::size_t>(std::max<std::int64_t>(1, left.count() / per_page.count()));
-                }
-                n = std::min(n, moving.size() - done);
-                slice.assign(moving.begin() + static_cast<std::ptrdiff_t>(done),
-                             moving.begin() + static_cast<std::ptrdiff_t>(done + n));
-                slice_nodes.assign(nodes.begin() + static_cast<std::ptrdiff_t>(done),
-                                   nodes.begin() + static_cast<std::ptrdiff_t>(done + n));
-                auto r = env.sys.move_pages(pid, slice, slice_nodes, status);
-                if (!r) {
-                    if (r.error() == ESRCH) return failure(fmt::format("no such process: {}", pid), ESRCH);
-                    return failure(fmt::format("move the pages of pid {} to node {}: {}", pid, to_list(to),
-                                               std::strerror(r.error())),
-                                   r.error());
-                }
-                per_page = std::max(std::chrono::nanoseconds{1},
-                                    std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now() - now) /
-                                        static_cast<std::int64_t>(n));
-                for (std::size_t i = 0; i < n && i < status.size(); ++i) {
-                    if (status[i] >= 0 && to.contains(status[i])) step.moved_bytes += page;
-                    else step.refused_bytes += page;
-                }
-                done += n;
+            auto handled = mover.move(moving, nodes, step);
+            if (!handled) return std::unexpected(handled.error());
+            if (*handled < moving.size()) {
+                cursor = moving[*handled];  // the rest of the batch, next step
+                return step;
             }
             // Pages left over in this batch (the byte budget ran out) are looked at again.
-            if (cut) address = moving.back() + page;
+            if (cut && !moving.empty()) address = moving.back() + page;
         }
     }
     cursor = 0;
