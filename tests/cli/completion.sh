@@ -14,8 +14,8 @@ complete_line() {
     _affine
     candidates=$(printf '%s\n' "${COMPREPLY[@]}")
 }
-has() { if grep -qxF -- "$2" <<<"$candidates"; then pass "$1"; else fail "$1" "no '$2' in: $(tr '\n' ' ' <<<"$candidates")"; fi; }
-lacks() { if grep -qxF -- "$2" <<<"$candidates"; then fail "$1" "'$2' offered"; else pass "$1"; fi; }
+has() { expect_line "$1" "$2" "$candidates"; }
+lacks() { expect_no_line "$1" "$2" "$candidates"; }
 
 expect_eq "complete -F _affine affine is registered" "complete -F _affine affine" "$(complete -p affine)"
 

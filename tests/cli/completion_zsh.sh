@@ -20,8 +20,8 @@ complete_line() {
     ' zsh "$AFFINE" "$@")
 }
 export ZFILE
-has() { if grep -qxF -- "$2" <<<"$candidates"; then pass "$1"; else fail "$1" "no '$2' in: $(tr '\n' ' ' <<<"$candidates")"; fi; }
-lacks() { if grep -qxF -- "$2" <<<"$candidates"; then fail "$1" "'$2' offered"; else pass "$1"; fi; }
+has() { expect_line "$1" "$2" "$candidates"; }
+lacks() { expect_no_line "$1" "$2" "$candidates"; }
 
 expect_eq "the file declares what it completes" "#compdef affine" "$(head -n 1 "$ZFILE")"
 

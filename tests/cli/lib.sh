@@ -22,6 +22,10 @@ expect_contains() {
     if grep -qF -- "$2" <<<"$3"; then pass "$1"; else fail "$1" "'$3' does not contain '$2'"; fi
 }
 
+# expect_line NAME LINE TEXT / expect_no_line NAME LINE TEXT: LINE is (not) a whole
+# line of TEXT (a completion's candidates, one a line).
+expect_line() { if grep -qxF -- "$2" <<<"$3"; then pass "$1"; else fail "$1" "no '$2' in: $(tr '\n' ' ' <<<"$3")"; fi; }
+expect_no_line() { if grep -qxF -- "$2" <<<"$3"; then fail "$1" "'$2' is there"; else pass "$1"; fi; }
 finish() {
     echo "$((checks - failures)) passed, $failures failed"
     [ "$failures" = 0 ]
