@@ -80,19 +80,22 @@ bool print_read_back(Hypervisor& hv, const std::string& name, const Plan* plan) 
     return true;
 }
 
-// The free memory Xen gives a new domain first, when its DMA width keeps some for
-// last: the plan is made on it.
-void print_first_free(const Topology& topology, const DomainFreeMemory& free) {
+// "512M": the address below which Xen keeps memory for last.
+std::string dma_limit(const DomainFreeMemory& free) { return format_size(std::uint64_t{1} << free.dma_bits); }
+
+// The free memory Xen gives a new domain first (`first`, the planner's host), when
+// its DMA width keeps some of the hypervisor's free memory (`all`) for last.
+void print_first_free(const Topology& all, const Topology& first, const DomainFreeMemory& free) {
     if (free.dma_bits == 0) return;
     std::string nodes;
-    for (const Node& n : topology.nodes) {
-        auto it = free.first.find(n.id);
-        std::uint64_t first = it == free.first.end() ? n.memory_free_bytes : std::min(it->second, n.memory_free_bytes);
-        nodes += fmt::format("{}node {} {}", nodes.empty() ? "" : ", ", n.id, format_size(first));
-        if (first < n.memory_free_bytes) nodes += fmt::format(" (+{} below)", format_size(n.memory_free_bytes - first));
+    for (const Node& n : all.nodes) {
+        const Node* f = first.node(n.id);
+        std::uint64_t bytes = f != nullptr ? f->memory_free_bytes : n.memory_free_bytes;
+        nodes += fmt::format("{}node {} {}", nodes.empty() ? "" : ", ", n.id, format_size(bytes));
+        if (bytes < n.memory_free_bytes) nodes += fmt::format(" (+{} below)", format_size(n.memory_free_bytes - bytes));
     }
     fmt::print("free memory a new domain gets first (above {}, Xen's DMA width of {} bits, from {}): {}\n",
-               format_size(std::uint64_t{1} << free.dma_bits), free.dma_bits, free.dma_bits_source, nodes);
+               dma_limit(free), free.dma_bits, free.dma_bits_source, nodes);
 }
 
 // Builds the domain: xl on the real host, the model's stand-in on a simulated one.
@@ -187,11 +190,11 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
                    reserved.empty() ? "" : " (--exclude is not applied)");
     } else {
         XenHost host = or_throw(snapshot(hv), what);
-        DomainFreeMemory free = or_throw(hv.domain_free_memory(), what);
-        print_first_free(host.topology, free);
+        DomainFreeMemory free = or_throw(hv.domain_free_memory(host.topology), what);
+        PlacementHost first_host = xen_create_placement_host(host, reserved, hard_limit, free.first);
+        print_first_free(host.topology, first_host.topology, free);
         PlacementRequest request = xen_create_request(domain, policy);
-        plan = or_throw(plan_placement(xen_create_placement_host(host, reserved, hard_limit, free.first), request),
-                        what);
+        plan = or_throw(plan_placement(first_host, request), what);
         if (!plan->fits() && free.dma_bits > 0) {
             // Xen takes the rest from other nodes and from below its DMA width: plan on
             // all free memory, and say the domain's memory will not all be local.
@@ -200,7 +203,7 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
                 fmt::print(stderr,
                            "affine: warning: {}: {} does not fit in the memory Xen gives first on any nodes; "
                            "planned on all free memory: part of it will come from other nodes or from below {}\n",
-                           what, format_size(request.memory_bytes), format_size(std::uint64_t{1} << free.dma_bits));
+                           what, format_size(request.memory_bytes), dma_limit(free));
                 plan = std::move(whole);
             }
         }
@@ -225,14 +228,12 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
     if (status != 0) {
         // xl can fail after the domain is built (a crash on its way out): then the
         // domain runs, and is read back as any other.
-        if (auto names = hv.domain_names())
-            for (const auto& [domid, name] : *names)
-                if (name == domain.name) {
-                    fmt::print(stderr, "affine: xen create: domain {} exists (domid {}) although xl failed\n",
-                               domain.name, domid);
-                    lock.reset();
-                    print_read_back(hv, domain.name, plan ? &*plan : nullptr);
-                }
+        if (auto domid = resolve_domain(hv, domain.name)) {
+            fmt::print(stderr, "affine: xen create: domain {} exists (domid {}) although xl failed\n", domain.name,
+                       *domid);
+            lock.reset();
+            print_read_back(hv, domain.name, plan ? &*plan : nullptr);
+        }
         return status;
     }
     lock.reset();  // the memory is populated: xl create returns after building

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "../core/integer.hpp"
+#include "../core/text.hpp"
 
 namespace affine::daemon {
 namespace {
@@ -29,10 +30,7 @@ std::vector<std::uint64_t> numbers(std::string_view line) {
 // /proc/schedstat); the "cpu" total line and others are skipped.
 template <typename Fn>
 void for_each_cpu_line(std::string_view text, Fn fn) {
-    while (!text.empty()) {
-        auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    for (std::string_view line : detail::lines_of(text)) {
         if (!line.starts_with("cpu") || line.size() < 4 || line[3] < '0' || line[3] > '9') continue;
         int cpu = 0;
         auto [p, ec] = std::from_chars(line.data() + 3, line.data() + line.size(), cpu);

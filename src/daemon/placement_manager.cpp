@@ -195,10 +195,20 @@ bool PlacementManager::refresh(int pid, Placed& p, detail::TrackerClock::time_po
         }
         for (const auto& [tid, t] : w->threads) p.widened = p.widened || t.engine.state == SoftState::widened;
     }
-    p.memory.clear();
-    if (auto maps = env_.fs.read(fmt::format("/proc/{}/numa_maps", pid)))
-        p.memory = linux_backend::own_bytes_per_node(linux_backend::parse_numa_maps(*maps));
+    read_memory(pid, p);
     return true;
+}
+
+// Its own memory per node, and the mappings a page move leaves alone (files other
+// processes map too), from one reading of numa_maps.
+void PlacementManager::read_memory(int pid, Placed& p) const {
+    p.memory.clear();
+    p.shared_files.clear();
+    auto text = env_.fs.read(fmt::format("/proc/{}/numa_maps", pid));
+    if (!text) return;
+    auto mappings = linux_backend::parse_numa_maps(*text);
+    p.memory = linux_backend::own_bytes_per_node(mappings);
+    p.shared_files = linux_backend::shared_file_starts(mappings);
 }
 
 PlacementHost PlacementManager::live_host(const CpuLoad& load, const std::vector<double>& waiting) const {
@@ -287,7 +297,8 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
     bool whole_scan = false;  // a step went from the first mapping to the last
     for (int pass = 0; pass < 2 && total.moved_bytes < d.bytes; ++pass) {
         const bool from_start = p.cursor == 0;
-        auto step = linux_backend::move_pages_step(env_, d.pid, d.to, d.bytes - total.moved_bytes, time_left, p.cursor);
+        auto step = linux_backend::move_pages_step(env_, d.pid, d.to, d.bytes - total.moved_bytes, time_left, p.cursor,
+                                                   p.shared_files);
         if (!step) {
             if (step.error().code != ESRCH)
                 note(fmt::format("move-memory pid {} ({}): {}", d.pid, p.command, step.error().message), now);
@@ -339,8 +350,7 @@ void PlacementManager::migrate_hidden(const RebalanceDecision& d, Placed& p, con
                  now);
         return;
     }
-    if (auto maps = env_.fs.read(fmt::format("/proc/{}/numa_maps", d.pid)))
-        p.memory = linux_backend::own_bytes_per_node(linux_backend::parse_numa_maps(*maps));
+    read_memory(d.pid, p);
     const std::uint64_t after = on_nodes(p.memory);
     const std::uint64_t moved = after > before ? after - before : 0;
     p.moved_bytes += moved;

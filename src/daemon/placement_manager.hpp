@@ -74,12 +74,14 @@ private:
         std::optional<Millis> migrated_at;  // the last move with migrate_pages (carry_out)
         bool widened = false;
         std::optional<detail::CpuUse> cpu;
-        std::map<int, std::uint64_t> memory;
+        std::map<int, std::uint64_t> memory;   // its own memory per node (numa_maps)
+        std::set<std::uint64_t> shared_files;  // mappings of files others map too, by start
     };
 
     void examine(int pid, detail::TrackerClock::time_point at);
     void adopt(const Clock& now);
     bool refresh(int pid, Placed& p, detail::TrackerClock::time_point at);
+    void read_memory(int pid, Placed& p) const;
     void carry_out(const RebalanceDecision& d, const Clock& now, Millis& time_left);
     void migrate_hidden(const RebalanceDecision& d, Placed& p, const Clock& now);
     void note(const std::string& line, const Clock& now);

@@ -349,7 +349,7 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         // its mask, and the children, only every verify_period: that is most of the
         // daemon's cost with many threads. A change is checked against both first
         // (commit), so no reused tid is touched and no one else's mask overwritten.
-        const bool verify = now.mono - w.verified_at >= verify_period;
+        const bool verify = !w.verified_at || now.mono - *w.verified_at >= verify_period;
         if (verify) {
             w.verified_at = now.mono;
             w.cgroup = linux_backend::read_task_cgroup(env_.fs, pid);

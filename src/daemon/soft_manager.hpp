@@ -57,7 +57,7 @@ struct Workload {
     bool requester_cap_sys_nice = false;
     std::map<int, ManagedThread> threads;
     std::set<std::pair<int, unsigned long long>> released;  // never taken again
-    Millis verified_at{-1'000'000};  // when its threads' identity and masks were last read
+    std::optional<Millis> verified_at;       // when its threads' identity and masks were last read
     std::string cgroup;                      // its cgroup v2 path, read with the identity
     std::optional<std::uint64_t> pressure;   // its cgroup's cpu.pressure total at the last tick
 };

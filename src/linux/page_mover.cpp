@@ -105,24 +105,22 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> parse_mapping_ranges(std::s
     return ranges;
 }
 
-std::set<std::uint64_t> shared_file_starts(std::string_view numa_maps) {
+std::set<std::uint64_t> shared_file_starts(const std::vector<MappingPlacement>& mappings) {
     std::set<std::uint64_t> starts;
-    for (const MappingPlacement& m : parse_numa_maps(numa_maps))
+    for (const MappingPlacement& m : mappings)
         if (m.shared_file())
             if (auto start = hex(m.address)) starts.insert(*start);
     return starts;
 }
 
 Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to, std::uint64_t max_bytes,
-                                     std::chrono::milliseconds time_budget, std::uint64_t& cursor) {
+                                     std::chrono::milliseconds time_budget, std::uint64_t& cursor,
+                                     const std::set<std::uint64_t>& skip) {
     if (to.empty()) return usage_error("no target node given");
     auto maps = env.fs.read(fmt::format("/proc/{}/maps", pid));
     if (!maps) return failure(fmt::format("no such process: {}", pid), ESRCH);
     auto ranges = parse_mapping_ranges(*maps);
-    if (auto numa_maps = env.fs.read(fmt::format("/proc/{}/numa_maps", pid))) {
-        auto shared = shared_file_starts(*numa_maps);
-        std::erase_if(ranges, [&](const auto& r) { return shared.contains(r.first); });
-    }
+    std::erase_if(ranges, [&](const auto& r) { return skip.contains(r.first); });
     const std::uint64_t page = page_bytes();
     const std::vector<int> targets(to.begin(), to.end());
     std::size_t next_target = 0;

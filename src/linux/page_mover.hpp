@@ -25,18 +25,19 @@ struct PageMoveStep {
 // Moves at most `max_bytes` of the pages of `pid` that lie outside `to` onto `to`
 // (spread over its nodes in turn), scanning the mappings of /proc/PID/maps from
 // `cursor` (an address; updated) and stopping after `time_budget`. Pages not
-// present are skipped (nothing to move), and so are the mappings of files other
-// processes map too (/proc/PID/numa_maps, MappingPlacement::shared_file). Failed error when the process is gone
+// present are skipped (nothing to move), and so are the mappings that start at an
+// address of `skip` (shared_file_starts). Failed error when the process is gone
 // (ESRCH) or the kernel refuses the caller (EPERM, with the reason).
 Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to, std::uint64_t max_bytes,
-                                     std::chrono::milliseconds time_budget, std::uint64_t& cursor);
+                                     std::chrono::milliseconds time_budget, std::uint64_t& cursor,
+                                     const std::set<std::uint64_t>& skip);
 
 // The address ranges [start, end) of /proc/PID/maps that hold movable pages
 // (the vsyscall, vvar and vdso pages are left out).
 std::vector<std::pair<std::uint64_t, std::uint64_t>> parse_mapping_ranges(std::string_view maps);
 
-// The start addresses of the mappings of /proc/PID/numa_maps that are files other
-// processes map too.
-std::set<std::uint64_t> shared_file_starts(std::string_view numa_maps);
+// The start addresses of the mappings (of /proc/PID/numa_maps) that are files other
+// processes map too: not the process's own memory to move.
+std::set<std::uint64_t> shared_file_starts(const std::vector<MappingPlacement>& mappings);
 
 }  // namespace affine::linux_backend

@@ -38,12 +38,10 @@ Result<XenHost> snapshot(Hypervisor& hv) {
     return host;
 }
 
-Result<DomainFreeMemory> Hypervisor::domain_free_memory() {
-    auto t = topology();
-    if (!t) return std::unexpected(t.error());
+Result<DomainFreeMemory> Hypervisor::domain_free_memory(const Topology& topology) {
     DomainFreeMemory free;
     free.dma_bits_source = "no memory kept for last";
-    for (const Node& n : t->nodes) free.first[n.id] = n.memory_free_bytes;
+    for (const Node& n : topology.nodes) free.first[n.id] = n.memory_free_bytes;
     return free;
 }
 

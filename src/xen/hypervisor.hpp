@@ -69,9 +69,10 @@ public:
     virtual std::optional<NodeAffinityMode> node_affinity_mode(int domid) = 0;
     // Every domain's memory per node (the NUMA dump, debug key 'u').
     virtual Result<DomainMemory> memory_per_node() = 0;
-    // Free memory per node, split at Xen's DMA width. The default (the simulated
-    // host) keeps nothing for last: every free byte is first.
-    virtual Result<DomainFreeMemory> domain_free_memory();
+    // Free memory per node of `topology` (as topology() read it), split at Xen's DMA
+    // width. The default (the simulated host) keeps nothing for last: every free
+    // byte is first.
+    virtual Result<DomainFreeMemory> domain_free_memory(const Topology& topology);
     // Every domain's name by domid (xl's names). The real host reads xenstore
     // (domain_names.cpp): failure when xenstored cannot be reached.
     virtual Result<std::map<int, std::string>> domain_names();

@@ -100,15 +100,14 @@ DomainMemory parse_numa_dump(std::string_view console) {
 
 HeapLayout parse_heap_layout(std::string_view console) {
     HeapLayout layout;
-    std::map<int, NodeSpan> dump;  // the dump being read
     for_each_message(console, [&](std::string_view line) {
         if (line.starts_with("Domain heap initialised")) {
             layout.dma_bits = 0;
             if (auto bits = number_after(line, "DMA width ")) layout.dma_bits = static_cast<unsigned>(*bits);
             return;
         }
-        if (line.starts_with("'u' pressed")) {
-            dump.clear();
+        if (line.starts_with("'u' pressed")) {  // a new dump: the last one counts
+            layout.nodes.clear();
             return;
         }
         // "NODE0 start->0 size->327680 free->203046"
@@ -117,8 +116,7 @@ HeapLayout parse_heap_layout(std::string_view console) {
         auto start = number_after(line, "start->");
         auto size = number_after(line, "size->");
         if (!start || !size) return;
-        dump[static_cast<int>(node)] = NodeSpan{*start, *size};
-        layout.nodes = dump;
+        layout.nodes[static_cast<int>(node)] = NodeSpan{*start, *size};
     });
     return layout;
 }

@@ -241,9 +241,7 @@ public:
         return parse_numa_dump(*text);
     }
 
-    Result<DomainFreeMemory> domain_free_memory() override {
-        auto t = topology();
-        if (!t) return std::unexpected(t.error());
+    Result<DomainFreeMemory> domain_free_memory(const Topology& topology) override {
         DomainFreeMemory free;
         auto text = console();
         if (!text) return std::unexpected(text.error());
@@ -253,7 +251,7 @@ public:
         } else if (auto option = dma_bits_option(command_line())) {
             free.dma_bits = *option;
             free.dma_bits_source = "dma_bits= on Xen's command line";
-        } else if (t->nodes.size() > 1) {
+        } else if (topology.nodes.size() > 1) {
             // The boot message has left the ring: Xen's rule on the node layout of
             // a NUMA dump.
             if (api_.xc_send_debug_keys(xch_, "u") != 0) return call_failed("xc_send_debug_keys u");
@@ -264,9 +262,9 @@ public:
         } else {
             free.dma_bits_source = "one node: Xen keeps no memory for last";
         }
-        for (const Node& n : t->nodes) {
+        const int min_width = free.dma_bits > 0 ? static_cast<int>(free.dma_bits) + 1 : 0;
+        for (const Node& n : topology.nodes) {
             std::uint64_t bytes = 0;
-            int min_width = free.dma_bits > 0 ? static_cast<int>(free.dma_bits) + 1 : 0;
             if (api_.xc_availheap(xch_, min_width, 0, n.id, &bytes) != 0)
                 return call_failed(fmt::format("xc_availheap (node {})", n.id));
             free.first[n.id] = bytes;

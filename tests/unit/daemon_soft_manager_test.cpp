@@ -23,6 +23,17 @@ std::string read_text(const std::string& path) {
     return s.str();
 }
 
+// Thread 100 is asked to prefer CPU 0 (no minimum dwell), and the daemon takes its
+// first accounting reading at time 0 with CPU 0 busy.
+void soft_on_cpu0_first_reading(DaemonWorld& w, SoftManager& m) {
+    SoftAffinityTuning tuning;
+    tuning.min_dwell = Millis{0};
+    m.configure({}, tuning);
+    ASSERT_TRUE(m.set_soft(soft_request({100}, CpuSet{0}), user_peer, DaemonWorld::at(0)));
+    w.account(100, 100, 0, 0, 0);
+    m.tick(DaemonWorld::at(0), CpuLoad{{1.0, 0.0}});
+}
+
 TEST(SoftManager, TakesEveryThreadJournalFirst) {
     DaemonWorld w;
     w.process(100, {100, 101});
@@ -76,12 +87,7 @@ TEST(SoftManager, WidensWhenHomeIsBusyAndReturnsWhenItFreesUp) {
     DaemonWorld w;
     w.process(100, {100});
     auto m = w.manager();
-    SoftAffinityTuning tuning;
-    tuning.min_dwell = Millis{0};
-    m.configure({}, tuning);
-    ASSERT_TRUE(m.set_soft(soft_request({100}, CpuSet{0}), user_peer, DaemonWorld::at(0)));
-    w.account(100, 100, 0, 0, 0);
-    m.tick(DaemonWorld::at(0), CpuLoad{{1.0, 0.0}});  // the first reading
+    soft_on_cpu0_first_reading(w, m);
     w.account(100, 100, 250, 250, 0);                 // a hog shares CPU 0: half the time waiting
     m.tick(DaemonWorld::at(500), CpuLoad{{1.0, 0.0}});
     EXPECT_EQ(w.sys.masks[100], (CpuSet{0, 1}));
@@ -123,12 +129,7 @@ TEST(SoftManager, AQuietCgroupSparesTheThreadReads) {
     };
     pressure(1000);
     auto m = w.manager();
-    SoftAffinityTuning tuning;
-    tuning.min_dwell = Millis{0};
-    m.configure({}, tuning);
-    ASSERT_TRUE(m.set_soft(soft_request({100}, CpuSet{0}), user_peer, DaemonWorld::at(0)));
-    w.account(100, 100, 0, 0, 0);
-    m.tick(DaemonWorld::at(0), CpuLoad{{1.0, 0.0}});
+    soft_on_cpu0_first_reading(w, m);
     // Its schedstat says it waited, but its cgroup's pressure did not grow: the
     // thread is not read, and no task of the cgroup can have waited.
     w.account(100, 100, 100, 250, 0);
