@@ -23,10 +23,37 @@ start() {
     pid=$!
     started+=("$pid")
 }
+# wait_until WHAT SECONDS COMMAND...: polls COMMAND until it succeeds; when SECONDS pass
+# first, the check WHAT fails (status 1). Tests wait on conditions, never for a time.
+wait_until() {
+    local what=$1 limit=$2
+    local deadline=$((SECONDS + limit))
+    shift 2
+    until "$@"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            bad "$what" "not within $limit s: $*"
+            return 1
+        fi
+        sleep 0.02
+    done
+}
+# start_until WORD COMMAND...: start COMMAND as start does, then wait until it has
+# written WORD on its standard output (it has done its setup).
+start_until() {
+    local word=$1 log
+    shift
+    [ -n "${outputs:-}" ] || outputs=$(mktemp -d)
+    log=$outputs/${#started[@]}
+    "$@" > "$log" 2>&1 &
+    pid=$!
+    started+=("$pid")
+    wait_until "$(basename "$1")-says-$word" 10 grep -q -- "$word" "$log"
+}
 cleanup() {
     local p
     for p in "${started[@]}"; do kill "$p" 2> /dev/null || true; done
     wait 2> /dev/null || true
+    [ -z "${outputs:-}" ] || rm -rf "$outputs"
 }
 trap cleanup EXIT
 finish() {

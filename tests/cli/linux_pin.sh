@@ -4,21 +4,19 @@ set -u
 . "$(dirname "$0")/linux_lib.bash" "$@"
 
 last=$(awk -F- '{print $NF}' /sys/devices/system/cpu/online)  # highest online CPU
-start sh -c 'while sleep 0.02; do :; done'
-sleep 0.2
+start_until looping sh -c 'echo looping; while sleep 0.02; do :; done'
 out=$("$affine" pin "$last" "$pid")
 check_has pin-prints-before-after "$out" "-> $last"
 check_eq pin-status-matches "$last" "$(cpus_allowed "$pid")"
-sleep 0.2
-check_eq pin-last-cpu-inside "$last" "$(last_cpu "$pid")"
+on_last_cpu() { [ "$(last_cpu "$pid")" = "$last" ]; }
+wait_until pin-last-cpu-inside 10 on_last_cpu && ok pin-last-cpu-inside
 json=$("$affine" show "$pid" --json)
 check_has show-json-affinity "$(echo "$json" | tr -d ' \n')" "\"affinity\":[$last]"
 check_has show-json-memory "$json" '"memory_bytes_per_node":{'
 check_has show-text "$("$affine" show "$pid")" "affinity $last, last ran on CPU $last"
 
 # Every thread of a process, against one that keeps starting and ending threads.
-start "$helpers/thread_churn" 32
-sleep 0.3
+start_until churning "$helpers/thread_churn" 32
 for round in 1 2 3 4 5; do
     target=$(( round % 2 == 0 ? 0 : last ))
     out=$("$affine" pin --all-threads "$target" "$pid" 2>&1) || bad "churn-pin-$round" "$out"
@@ -31,8 +29,7 @@ for round in 1 2 3 4 5; do
 done
 
 # Many threads, all read back.
-start "$helpers/many_threads" 200
-sleep 0.5
+start_until "ready 200" "$helpers/many_threads" 200
 out=$("$affine" pin --all-threads 0 "$pid")
 check_has pin-all-threads-count "$out" "201 threads pinned to CPUs 0"
 

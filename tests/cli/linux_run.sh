@@ -26,8 +26,7 @@ check_status run-bad-policy 2 "$affine" run --mem-policy strict --nodes 0 -- tru
 check_status run-no-command 2 "$affine" run --cpus 0
 
 # migrate on a process we start: on one node nothing moves, and says so.
-start "$helpers/touch_memory" 8
-sleep 0.3
+start_until touched "$helpers/touch_memory" 8
 out=$("$affine" migrate "$pid" 0)
 check_has migrate-nothing-to-move "$out" "no pages outside node 0"
 check_status migrate-bad-node 2 "$affine" migrate "$pid" 5

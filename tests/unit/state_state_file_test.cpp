@@ -1,7 +1,10 @@
 #include "state/state_file.hpp"
 
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -101,17 +104,76 @@ TEST_F(StateFileTest, ParentDirectoriesOnRequest) {
     EXPECT_TRUE(made->write("x"));
 }
 
+// Runs CHECK in a child process with a mount namespace of its own, so that mounts made
+// to inject a failure reach no other process. Returns the child's exit status: 0 when
+// every check held, else the number of the first that failed.
+template <class Check>
+int in_private_mounts(Check check) {
+    pid_t child = ::fork();
+    if (child == 0) {
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            ::_exit(100);
+        ::_exit(check());
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
+}
+
 TEST_F(StateFileTest, FailedWriteKeepsTheOldContents) {
     auto state = StateFile::lock(path, LockWait::wait);
     ASSERT_TRUE(state);
     ASSERT_TRUE(state->write("old"));
-    if (::geteuid() == 0) GTEST_SKIP() << "root writes into a read-only directory";
-    fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
-    auto w = state->write("new");
-    fs::permissions(dir, fs::perms::owner_all);
-    ASSERT_FALSE(w);
-    EXPECT_EQ(w.error().code, EACCES);
+    if (::geteuid() != 0) {
+        // A user cannot write into a directory without write permission.
+        fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
+        auto w = state->write("new");
+        fs::permissions(dir, fs::perms::owner_all);
+        ASSERT_FALSE(w);
+        EXPECT_EQ(w.error().code, EACCES);
+        EXPECT_EQ(state->read()->value(), "old");
+        return;
+    }
+    // Root writes anywhere the permissions say no: a read-only bind mount stops it.
+    int status = in_private_mounts([&] {
+        std::string d = dir.string();
+        if (::mount(d.c_str(), d.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+            ::mount(nullptr, d.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
+            return 101;
+        auto w = state->write("new");
+        if (w) return 1;
+        if (w.error().code != EROFS) return 2;
+        if (state->read()->value_or("") != "old") return 3;
+        return 0;
+    });
+    EXPECT_EQ(status, 0);
     EXPECT_EQ(state->read()->value(), "old");
+}
+
+TEST_F(StateFileTest, FullFileSystemKeepsTheOldContentsAndLeavesNoTemporary) {
+    if (::geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+    int status = in_private_mounts([&] {
+        std::string d = dir.string();
+        if (::mount("tmpfs", d.c_str(), "tmpfs", 0, "size=64k,mode=0700") != 0) return 101;
+        auto state = StateFile::lock(path, LockWait::wait);
+        if (!state || !state->write("old")) return 102;
+        {   // Fill what is left of the file system.
+            std::ofstream filler(dir / "filler", std::ios::binary);
+            std::string block(4096, 'x');
+            while (filler.write(block.data(), static_cast<std::streamsize>(block.size())) && filler.flush()) {
+            }
+        }
+        auto w = state->write(std::string(64 * 1024, 'n'));
+        if (w) return 1;
+        if (w.error().code != ENOSPC) return 2;
+        if (state->read()->value_or("") != "old") return 3;
+        for (const auto& e : fs::directory_iterator(dir)) {
+            std::string name = e.path().filename().string();
+            if (name != "state.json" && name != "filler" && !name.ends_with(".lock")) return 4;
+        }
+        return 0;
+    });
+    EXPECT_EQ(status, 0);
 }
 
 }  // namespace
