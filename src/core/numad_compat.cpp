@@ -4,11 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
 #include <optional>
 
 #include "affine/set_grammar.hpp"
+#include "integer.hpp"
 
 namespace affine {
 namespace {
@@ -86,13 +86,8 @@ std::string daemon_refusal() {
                        config_file);
 }
 
-std::optional<std::uint64_t> parse_digits(std::string_view text) {
-    if (text.empty() || !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
-    std::uint64_t v = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
-    return v;
-}
+// A run of decimal digits: the one integer parser, unsigned (no sign, no spaces).
+std::optional<std::uint64_t> parse_digits(std::string_view text) { return detail::parse_integer<std::uint64_t>(text); }
 
 // NCPUS[:MB], NCPUS with an optional fraction. Stricter than numad (which stops at
 // the first character it does not expect): trailing text is an error, not ignored.

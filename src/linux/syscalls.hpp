@@ -1,4 +1,4 @@
-// The one seam for the Linux system calls affine makes (STYLE.md rule 4): the logic
+// The one seam for the Linux system calls affine makes: the logic
 // above it runs unchanged over a fake in the unit tests, which injects EINVAL,
 // EPERM, ESRCH at chosen calls.
 #pragma once
