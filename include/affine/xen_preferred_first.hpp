@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,10 @@ struct PreferredFirstSplit {
 
     [[nodiscard]] NodeSet nodes() const;
 };
+
+// The memory-weighted mean distance from node `from` of memory laid out as
+// `bytes_per_node`: sum(bytes x distance(from, node)) / sum(bytes); 10 for none.
+double mean_distance(const Topology& topology, int from, const std::map<int, std::uint64_t>& bytes_per_node);
 
 // The preferred node of a multi-node plan: of its nodes with usable CPUs (the
 // planner chose the set for distance, load and memory), the one with the most free

@@ -32,6 +32,15 @@ NodeSet PreferredFirstSplit::nodes() const {
     return out;
 }
 
+double mean_distance(const Topology& topology, int from, const std::map<int, std::uint64_t>& bytes_per_node) {
+    double weighted = 0, total = 0;
+    for (const auto& [node, bytes] : bytes_per_node) {
+        weighted += static_cast<double>(bytes) * topology.distance(from, node);
+        total += static_cast<double>(bytes);
+    }
+    return total > 0 ? weighted / total : 10.0;
+}
+
 std::optional<int> preferred_node(const PlacementHost& host, const Plan& plan) {
     const Topology& t = host.topology;
     std::optional<int> best;
@@ -72,14 +81,14 @@ Result<PreferredFirstSplit> split_preferred_first(const PlacementHost& host, int
     split.preferred = preferred;
     split.memory_bytes = memory_bytes;
     std::uint64_t left = memory_bytes;
-    double weighted = 0;
+    std::map<int, std::uint64_t> laid_out;
     for (int node : order) {
         if (left == 0) break;
         const std::uint64_t take = std::min(left, room(t, node));
         if (take == 0) continue;
         const int distance = t.distance(preferred, node);
         split.shares.push_back({.node = node, .bytes = take, .distance = distance});
-        weighted += static_cast<double>(take) * distance;
+        laid_out[node] = take;
         left -= take;
     }
     if (left > 0)
@@ -88,7 +97,7 @@ Result<PreferredFirstSplit> split_preferred_first(const PlacementHost& host, int
                                    format_size(memory_bytes), format_size(preferred_first_node_reserve_bytes),
                                    format_size(left)),
                        ENOMEM);
-    if (memory_bytes > 0) split.mean_distance = weighted / static_cast<double>(memory_bytes);
+    split.mean_distance = mean_distance(t, preferred, laid_out);
     return split;
 }
 
