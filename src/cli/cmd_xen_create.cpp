@@ -305,14 +305,16 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
     int status = build(hv, config, argv);
     if (status != 0) {
         // xl can fail after the domain is built (a crash on its way out): then the
-        // domain runs, and is read back as any other; its memory is as xl left it.
-        if (auto domid = resolve_domain(hv, domain.name)) {
-            fmt::print(stderr, "affine: xen create: domain {} exists (domid {}) although xl failed\n", domain.name,
-                       *domid);
+        // domain runs, and is read back (and populated) as any other.
+        auto domid = resolve_domain(hv, domain.name);
+        if (!domid) return status;
+        fmt::print(stderr, "affine: xen create: domain {} exists (domid {}) although xl failed\n", domain.name,
+                   *domid);
+        if (!preferred_first) {
             lock.reset();
             print_read_back(hv, domain.name, plan ? &*plan : nullptr);
+            return status;
         }
-        return status;
     }
     if (preferred_first) {
         // Under the creation lock until the last node's share is in: a creation
@@ -336,7 +338,7 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
                        to_list(preferred_first->steps.final_node_affinity), domid);
             return 1;
         }
-        return 0;
+        return status;
     }
     lock.reset();  // the memory is populated: xl create returns after building
     bool where_planned = print_read_back(hv, domain.name, plan ? &*plan : nullptr);

@@ -165,9 +165,9 @@ PopulateOutcome populate_preferred_first(Hypervisor& hv, int domid, const Prefer
             memory = *read;
             if (target_populated(memory, step.target_bytes)) break;
             if (clock::now() - start >= timeout)
-                return stop(fmt::format("the guest did not populate its target of {} within {} s after node "
+                return stop(fmt::format("the guest did not populate its target of {}M within {} s after node "
                                         "affinity {} (it holds {})",
-                                        format_size(step.target_bytes),
+                                        step.target_bytes >> 20,
                                         std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), step.node,
                                         format_size(memory)));
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
