@@ -94,7 +94,8 @@ struct PreferredFirstSteps {
 
 // The plan of the domain's vCPUs on the preferred node: `plan` with its CPUs, soft
 // and (for best-effort-hard) hard affinity narrowed to the preferred node's usable
-// CPUs; the memory as the split gives it. The hard_cpus a soft plan carries for
+// CPUs; the memory as the split gives it, every vCPU counted on the preferred
+// node. The hard_cpus a soft plan carries for
 // reserved CPUs (every usable CPU) are kept.
 Plan preferred_node_plan(const Plan& plan, const PreferredFirstSplit& split, const Topology& topology);
 

@@ -110,6 +110,9 @@ Plan preferred_node_plan(const Plan& plan, const PreferredFirstSplit& split, con
     p.nodes = split.nodes();
     p.memory_bytes_per_node.clear();
     for (const NodeShare& s : split.shares) p.memory_bytes_per_node[s.node] = s.bytes;
+    int vcpus = 0;
+    for (const auto& [node, count] : plan.vcpus_per_node) vcpus += count;
+    p.vcpus_per_node = {{split.preferred, vcpus}};
     return p;
 }
 

@@ -178,6 +178,20 @@ TEST(PreferredFirst, HardPolicyPinsToThePreferredNodeAndALargerMaxmemIsKept) {
     EXPECT_EQ(steps->populate.back().target_bytes, 900 * MiB);
 }
 
+TEST(PreferredFirst, ThePlanAsBuiltHasThePreferredNodesCpusAndTheShares) {
+    PlacementHost h = host_of({300, 700, 200, 200}, ring);
+    Plan plan = plan_of(h, 900);
+    auto split = split_preferred_first(h, 1, 900 * MiB);
+    ASSERT_TRUE(split);
+    Plan built = preferred_node_plan(plan, *split, h.topology);
+    EXPECT_EQ(built.cpus, (CpuSet{1}));
+    EXPECT_EQ(built.soft_cpus, (CpuSet{1}));
+    EXPECT_EQ(built.nodes, split->nodes());
+    EXPECT_EQ(built.memory_bytes_per_node,
+              (std::map<int, std::uint64_t>{{0, (200 + reserve / MiB) * MiB}, {1, (700 - reserve / MiB) * MiB}}));
+    EXPECT_EQ(built.vcpus_per_node, (std::map<int, int>{{1, 1}}));
+}
+
 TEST(PreferredFirst, NotForOneNodeNoAffinityHvmOrTooManyVcpus) {
     PlacementHost h = host_of({300, 700, 200, 200}, ring);
     Plan one = plan_of(h, 500);

@@ -273,7 +273,7 @@ check_contains name-unknown-says-which "$(cat /tmp/nosuch.err)" "no domain is na
 xl_free() { xl info -n | awk -v n="$1:" '/^numa_info/ {f = 1; next} f && $1 == n {print $3; exit}'; }
 # pages NODE DOMID: the domain's pages on NODE in the NUMA dump (0 when none).
 pages_on() { xl_memory "$2" | tr ' ' '\n' | awk -F: -v n="$1" '$1 == n {p = $2} END {print p + 0}'; }
-echo "free memory per node before (MiB): $(for n in 0 1 2 3; do printf '%s:%s ' $n "$(xl_free $n)"; done)"
+echo "free memory per node before (MiB): $(for n in 0 1 2 3; do printf '%s:%s ' $n "$(xl_free $n)"; done) (t=$(now))"
 BIG=$(($(xl_free 2) + 150))
 MEM=$BIG mkcfg gpf
 affine xen create --dry-run /tmp/gpf.cfg > /tmp/gpf-dry.out 2> /tmp/gpf-dry.err
@@ -302,14 +302,16 @@ p2=$(pages_on 2 "$d")
 p1=$(pages_on 1 "$d")
 p0=$(pages_on 0 "$d")
 p3=$(pages_on 3 "$d")
-check_eq pf-node2-has-its-share yes "$(awk -v p="$p2" -v s="$share_p" 'BEGIN {print p >= s * 256 - 256 ? "yes" : "no: " p " pages"}')"
-check_eq pf-node1-has-the-rest yes "$(awk -v p="$p1" -v s="$share_n" 'BEGIN {print p >= s * 256 - 1024 && p <= s * 256 + 256 ? "yes" : "no: " p " pages"}')"
+check_eq pf-node2-has-its-share yes "$(awk -v p="$p2" -v s="$share_p" 'BEGIN {print (p >= s * 256 - 256 ? "yes" : "no: " p " pages")}')"
+check_eq pf-node1-has-the-rest yes "$(awk -v p="$p1" -v s="$share_n" 'BEGIN {print (p >= s * 256 - 1024 && p <= s * 256 + 256 ? "yes" : "no: " p " pages")}')"
 check_eq pf-nothing-on-farther-nodes yes "$([ "$p0" -le 256 ] && [ "$p3" -le 256 ] && echo yes || echo "no: node 0 $p0, node 3 $p3 pages")"
 check_eq pf-node2-gave-all-it-had yes "$([ "$(xl_free 2)" -le 12 ] && echo yes || echo "no: $(xl_free 2) MiB left free")"
 check_eq pf-vcpu-soft-is-node2 "0:$(norm all | tr ' ' ,)/2 " "$(xl_masks gpf)"
 check_eq pf-node-affinity-nodes-used 1-2 "$(xl_node_affinity gpf)"
 check_contains pf-says-where-planned "$(cat /tmp/gpf.out)" "memory is where planned"
 xl destroy gpf
+# (Xen scrubs gpf's pages before it hands them out again; meanwhile it takes
+# clean pages from other nodes: gpp may get some of node 0's.)
 
 # A guest kept paused does not balloon: reported, exit 1, the domain left with
 # what it was built with (node 2's share), on node 1 nothing.
