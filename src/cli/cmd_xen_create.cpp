@@ -173,10 +173,9 @@ struct PreferredFirst {
 std::optional<PreferredFirst> plan_preferred_first(const Plan& plan, const PlacementHost& host,
                                                    const XlDomain& domain, bool striped, const std::string& what) {
     const std::optional<int> preferred = preferred_node(host, plan);
-    if (!why_not_preferred_first(plan, domain, host.topology, preferred).empty()) {
+    if (std::string why_not = why_not_preferred_first(plan, domain, host.topology, preferred); !why_not.empty()) {
         if (plan.nodes.count() > 1 && plan.affinity != AffinityKind::none)
-            fmt::print("memory striped over nodes {}: {}\n", to_list(plan.nodes),
-                       why_not_preferred_first(plan, domain, host.topology, preferred));
+            fmt::print("memory striped over nodes {}: {}\n", to_list(plan.nodes), why_not);
         return std::nullopt;
     }
     if (striped) {
