@@ -123,4 +123,44 @@ run xl
 echo "BENCH-BETWEEN free $(node_free)"
 run affine
 echo "BENCH-END free $(node_free)"
+
+# A domain larger than any node, alone on the host, three ways: plain xl create
+# (libxl places it), affine's node-set plan striped (--striped), preferred node
+# first (affine's default). Per way: seconds until the whole memory is in, the
+# memory per node, the nodes its vCPU prefers, the share on them and the
+# memory-weighted mean distance from them (distances from xl info -n).
+DIST=$(xl info -n | awk '/^numa_info/ {f = 1; next} f && /^ *[0-9]+:/ {sub(":", "", $1); printf "%s=%s;", $1, $4}')
+LARGE=$(node_free | tr ' ' '\n' | awk -F: 'NF == 2 && $2 > m {m = $2} END {print m + 200}')
+for way in xl striped preferred; do
+    mkcfg large 1 "$LARGE"
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    case $way in
+    xl) xl create /tmp/large.cfg > "/tmp/large-$way.log" 2>&1 ;;
+    striped) affine xen create --striped /tmp/large.cfg > "/tmp/large-$way.log" 2>&1 ;;
+    *) affine xen create --populate-timeout 300 /tmp/large.cfg > "/tmp/large-$way.log" 2>&1 ;;
+    esac
+    rc=$?
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    sed 's/^/  | /' "/tmp/large-$way.log"
+    d=$(xl domid large 2> /dev/null) || { echo "BENCH-LARGE $way rc=$rc - - - - -"; continue; }
+    numa_dump > /tmp/dump.txt
+    read -r h s <<EOF2
+$(xl vcpu-list large | awk 'NR == 2 {print $(NF-2), $NF}')
+EOF2
+    hs=$(expand "$h")
+    ss=$(expand "$s")
+    p=$(for c in $ss; do case " $hs " in *" $c "*) echo "$c" ;; esac; done)
+    [ -n "$p" ] || p=$hs
+    pref=$(for c in $p; do echo "$CPU_NODES" | tr ' ' '\n' | awk -F: -v c="$c" '$1 == c {print $2}'; done | sort -u | tr '\n' ' ')
+    mem=$(awk -v d="$d" '$1 == d && $3 > 0 {printf "%s%s:%dM", s++ ? "," : "", $2, $3 / 256}' /tmp/dump.txt)
+    figures=$(awk -v d="$d" -v pref="$pref" -v dist="$DIST" 'BEGIN {
+            np = split(pref, P, " "); for (i in P) want[P[i]] = 1
+            nr = split(dist, R, ";"); for (i = 1; i <= nr; i++) if (split(R[i], f, "=") == 2) row[f[1]] = f[2] }
+        $1 == d { pages[$2] = $3; t += $3; if ($2 in want) on += $3 }
+        END { for (i = 1; i <= np; i++) { split(row[P[i]], dd, ","); for (n in pages) w += pages[n] * dd[n + 1] / np }
+              printf "%.0f %.2f", t ? 100 * on / t : 0, t ? w / t : 0 }' /tmp/dump.txt)
+    echo "BENCH-LARGE $way rc=$rc $(echo "$t1 $t0" | awk '{printf "%.1f", $1 - $2}') $LARGE $(echo $pref | tr ' ' ,) $figures $mem"
+    xl destroy large
+    sleep 2
+done
 pass bench-ran

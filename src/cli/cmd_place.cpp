@@ -81,14 +81,14 @@ int place(const Options& opt, const CLI::App& sub) {
     detail::Json plans = detail::Json::array();
     for (const PlacementRequest& request : requests) {
         Plan plan = value_or_throw(plan_placement(host, request));
-        apply_to_host_state(host, plan);
         if (!plan.fits()) status = exit_not_placed;
         if (opt.json) {
             plans.push_back(detail::plan_json(plan));
         } else {
-            print_plan(plan, request);
+            print_plan(plan, request, &host);
             fmt::print("\n");
         }
+        apply_to_host_state(host, plan);
     }
     if (opt.json) {
         if (batch)

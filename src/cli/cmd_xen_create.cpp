@@ -14,6 +14,7 @@
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "affine/xen_create_plan.hpp"
+#include "affine/xen_preferred_first.hpp"
 #include "affine/xl_config.hpp"
 #include "command.hpp"
 #include "plan_text.hpp"
@@ -121,8 +122,32 @@ struct XenCreateRequest {
     std::vector<std::string> overrides;  // KEY=VALUE, as xl takes them
     std::string policy = "best-effort";
     std::string exclude;
+    bool striped = false;
+    int populate_timeout_s = 60;
     bool dry_run = false;
 };
+
+// The preferred-first split and the steps that carry it out, as `--dry-run` shows
+// them and before they run.
+void print_preferred_first(const PreferredFirstSplit& split, const PreferredFirstSteps& steps, const Plan& striped,
+                           const Topology& topology, const std::vector<std::string>& argv) {
+    fmt::print("preferred node first: node {}, then the nearest nodes, each only to the extent necessary\n",
+               split.preferred);
+    for (const NodeShare& s : split.shares)
+        fmt::print("  node {:<3} {:>8}  distance {}{}\n", s.node, format_size(s.bytes), s.distance,
+                   s.node == split.preferred ? " (the vCPUs' node)" : "");
+    fmt::print("  mean distance from node {}, weighted by memory: {:.2f} (striped over nodes {}: {:.2f})\n",
+               split.preferred, split.mean_distance, to_list(striped.nodes),
+               mean_distance(topology, split.preferred, striped.memory_bytes_per_node));
+    fmt::print("steps:\n");
+    fmt::print("  1. {}   (memory {} on node {}: its node affinity follows the soft affinity)\n",
+               shell_command_line(argv), format_size(steps.create_memory_bytes), split.preferred);
+    int n = 2;
+    for (const PopulateStep& step : steps.populate)
+        fmt::print("  {}. node affinity {}; target {}M (+{}); wait until the guest has populated it\n", n++, step.node,
+                   step.target_bytes >> 20, format_size(step.share_bytes));
+    fmt::print("  {}. node affinity {} (the nodes used)\n", n, to_list(steps.final_node_affinity));
+}
 
 void add_xen_create_options(CLI::App& sub, XenCreateRequest& r) {
     sub.add_option("CONFIG", r.config, "the domain's xl configuration file")->required();
@@ -130,12 +155,51 @@ void add_xen_create_options(CLI::App& sub, XenCreateRequest& r) {
     sub.add_option("--policy", r.policy,
                    "best-effort (soft affinity, default) | best-effort-hard (hard affinity) | any (no placement)");
     sub.add_option("--exclude", r.exclude, "CPUs reserved host-wide: never chosen, and kept out of hard affinity");
-    sub.add_flag("--dry-run", r.dry_run, "print the plan and the xl create command line, create nothing");
+    sub.add_flag("--striped", r.striped,
+                 "a domain larger than any node: stripe its memory over the plan's nodes instead of filling its "
+                 "preferred node first");
+    sub.add_option("--populate-timeout", r.populate_timeout_s,
+                   "seconds each node's share may take to be ballooned in (default 60)");
+    sub.add_flag("--dry-run", r.dry_run, "print the plan, the xl create command line and the steps, create nothing");
+}
+
+struct PreferredFirst {
+    PreferredFirstSplit split;
+    PreferredFirstSteps steps;
+};
+
+// The preferred-first build of a domain the planner put on several nodes, or
+// nullopt (said when it would have applied) to build it striped as planned.
+std::optional<PreferredFirst> plan_preferred_first(const Plan& plan, const PlacementHost& host,
+                                                   const XlDomain& domain, bool striped, const std::string& what) {
+    const std::optional<int> preferred = preferred_node(host, plan);
+    if (std::string why_not = why_not_preferred_first(plan, domain, host.topology, preferred); !why_not.empty()) {
+        if (plan.nodes.count() > 1 && plan.affinity != AffinityKind::none)
+            fmt::print("memory striped over nodes {}: {}\n", to_list(plan.nodes), why_not);
+        return std::nullopt;
+    }
+    if (striped) {
+        fmt::print("memory striped over nodes {} (--striped)\n", to_list(plan.nodes));
+        return std::nullopt;
+    }
+    auto split = split_preferred_first(host, *preferred, domain.memory_mib << 20);
+    if (!split) {
+        fmt::print(stderr, "affine: warning: {}: memory striped over nodes {}: preferred node first: {}\n", what,
+                   to_list(plan.nodes), split.error().message);
+        return std::nullopt;
+    }
+    PreferredFirst out{.split = std::move(*split), .steps = {}};
+    out.steps = value_or_throw(preferred_first_steps(plan, out.split, domain, host.topology));
+    return out;
 }
 
 int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
     // Usage errors first: they need no hypervisor.
     const PlacementPolicy policy = value_or_throw(parse_placement_policy(r.policy));
+    if (r.populate_timeout_s < 1)
+        throw CommandError{usage_error(fmt::format("--populate-timeout: {} is not a number of seconds of at least 1",
+                                                   r.populate_timeout_s))
+                               .error()};
     XlConfig config = read_config(r.config);
     throw_if_error(apply_xl_overrides(config, r.overrides));
     const XlDomain domain = value_or_throw(xl_domain_from_config(config));
@@ -146,7 +210,7 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
                                .error()};
 
     const std::string what = fmt::format("xen create {}", domain.name);
-    // From planning until xl has populated the memory, no other creation plans
+    // From planning until the domain's memory is populated, no other creation plans
     // (taken before the host is read: a simulated host is read when opened).
     std::optional<CreateLock> lock;
     if (!r.dry_run) lock.emplace(or_throw(CreateLock::acquire(create_lock_path(host_spec)), what));
@@ -184,6 +248,7 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
                format_size(domain.maxmem_mib << 20), domain.type.empty() ? "" : ", type " + domain.type);
 
     std::optional<Plan> plan;
+    std::optional<PreferredFirst> preferred_first;
     if (domain.cpus_soft) {
         fmt::print("cpus_soft is given: no placement (xl places nothing either); the domain is created as "
                    "configured{}\n",
@@ -207,16 +272,28 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
                 plan = std::move(whole);
             }
         }
-        print_plan(*plan, request);
-        if (!plan->fits())
+        if (!plan->fits()) {
+            print_plan(*plan, request);
             throw CommandError{failure(fmt::format("{}: not created: {}{}", what,
                                                    plan->outcome == PlanOutcome::refused
                                                        ? "the host has not the free memory"
                                                        : "no node set fits",
                                                    plan->fallback.empty() ? "" : " (" + plan->fallback + ")"))
                                    .error()};
-        auto overrides = value_or_throw(xl_placement_overrides(*plan, domain));
-        argv.insert(argv.end(), overrides.begin(), overrides.end());
+        }
+        preferred_first = plan_preferred_first(*plan, first_host, domain, r.striped, what);
+        if (preferred_first) {
+            const Plan striped = *plan;
+            plan = preferred_node_plan(striped, preferred_first->split, first_host.topology);
+            print_plan(*plan, request);
+            argv.insert(argv.end(), preferred_first->steps.xl_overrides.begin(),
+                        preferred_first->steps.xl_overrides.end());
+            print_preferred_first(preferred_first->split, preferred_first->steps, striped, first_host.topology, argv);
+        } else {
+            print_plan(*plan, request);
+            auto overrides = value_or_throw(xl_placement_overrides(*plan, domain));
+            argv.insert(argv.end(), overrides.begin(), overrides.end());
+        }
     }
     fmt::print("xl command: {}\n", shell_command_line(argv));
     if (r.dry_run) {
@@ -227,12 +304,38 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
     int status = build(hv, config, argv);
     if (status != 0) {
         // xl can fail after the domain is built (a crash on its way out): then the
-        // domain runs, and is read back as any other.
-        if (auto domid = resolve_domain(hv, domain.name)) {
-            fmt::print(stderr, "affine: xen create: domain {} exists (domid {}) although xl failed\n", domain.name,
-                       *domid);
+        // domain runs, and is read back (and populated) as any other.
+        auto domid = resolve_domain(hv, domain.name);
+        if (!domid) return status;
+        fmt::print(stderr, "affine: xen create: domain {} exists (domid {}) although xl failed\n", domain.name,
+                   *domid);
+        if (!preferred_first) {
             lock.reset();
             print_read_back(hv, domain.name, plan ? &*plan : nullptr);
+            return status;
+        }
+    }
+    if (preferred_first) {
+        // Under the creation lock until the last node's share is in: a creation
+        // planned meanwhile would count memory this domain is about to take.
+        int domid = or_throw(resolve_domain(hv, domain.name), what);
+        PopulateOutcome outcome = populate_preferred_first(
+            hv, domid, preferred_first->steps, std::chrono::seconds(r.populate_timeout_s),
+            [](const std::string& line) { fmt::print("{}\n", line); std::fflush(stdout); });
+        throw_if_error(hv.commit());
+        lock.reset();
+        print_read_back(hv, domain.name, &*plan);
+        if (!outcome.completed) {
+            fmt::print(stderr,
+                       "affine: {}: not populated: {}. Domain {} (domid {}) is left as it is, with {} of its {}: "
+                       "a guest without a balloon driver, or paused, does not take up memory. When it can, it "
+                       "takes the rest under its present node affinity (xl mem-set {} {}m then affine xen "
+                       "node-affinity {} {}); or xl destroy {}\n",
+                       what, outcome.error, domain.name, domid, format_size(outcome.memory_bytes),
+                       format_size(preferred_first->split.memory_bytes), domid,
+                       preferred_first->split.memory_bytes >> 20, domid,
+                       to_list(preferred_first->steps.final_node_affinity), domid);
+            return 1;
         }
         return status;
     }

@@ -63,7 +63,7 @@ int run_place(const XenOptions& xen, const PlaceRequest& req) {
     if (!req.json) {
         fmt::print("domain {}: {} vCPUs, memory {} ({})\n", domid, d.vcpus.size(), format_size(total),
                    memory_text(mem));
-        print_plan(plan, request);
+        print_plan(plan, request, &placement_host);
     }
     // Memory already allocated does not move: say when the plan leaves most of it
     // on other nodes.

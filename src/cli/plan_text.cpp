@@ -6,6 +6,7 @@
 
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
+#include "affine/xen_preferred_first.hpp"
 
 namespace affine::cli {
 namespace {
@@ -30,9 +31,27 @@ std::string score_text(const PlanScore& s) {
     return text;
 }
 
+// "node 2 first (892M), then node 1 (308M, distance 16); mean distance 11.4":
+// empty when the plan is not a multi-node one with CPU affinity or does not fit
+// preferred node first.
+std::string preferred_first_text(const Plan& plan, const PlacementRequest& request, const PlacementHost& host) {
+    if (!plan.fits() || plan.nodes.count() < 2 || plan.affinity == AffinityKind::none) return {};
+    const std::optional<int> preferred = xen::preferred_node(host, plan);
+    if (!preferred) return {};
+    auto split = xen::split_preferred_first(host, *preferred, request.memory_bytes);
+    if (!split) return {};
+    std::string text;
+    for (const xen::NodeShare& s : split->shares)
+        text += s.node == split->preferred
+                    ? fmt::format("node {} first ({})", s.node, format_size(s.bytes))
+                    : fmt::format(", then node {} ({}, distance {})", s.node, format_size(s.bytes), s.distance);
+    return fmt::format("{}; mean distance {:.2f} (as split above: {:.2f})", text, split->mean_distance,
+                       xen::mean_distance(host.topology, split->preferred, plan.memory_bytes_per_node));
+}
+
 }  // namespace
 
-void print_plan(const Plan& plan, const PlacementRequest& request) {
+void print_plan(const Plan& plan, const PlacementRequest& request, const PlacementHost* host) {
     fmt::print("plan{}: {} vCPU{}{}, {}, policy {}\n", plan.name.empty() ? "" : " for " + plan.name, request.vcpus,
                request.vcpus == 1 ? "" : "s", request.unit == VcpuUnit::core ? " (whole cores)" : "",
                format_size(request.memory_bytes), to_string(plan.policy));
@@ -52,6 +71,8 @@ void print_plan(const Plan& plan, const PlacementRequest& request) {
         fmt::print("  hard        CPUs {} (keeps off the reserved CPUs)\n", to_list(plan.hard_cpus));
     fmt::print("  memory      {}\n",
                per_node_text(plan.memory_bytes_per_node, [](std::uint64_t b) { return format_size(b); }));
+    if (std::string order = host != nullptr ? preferred_first_text(plan, request, *host) : ""; !order.empty())
+        fmt::print("  fill order  {}\n", order);
     fmt::print("  vcpus       {}\n", per_node_text(plan.vcpus_per_node, [](int v) { return std::to_string(v); }));
     if (plan.outcome == PlanOutcome::placed && plan.policy != PlacementPolicy::any) {
         fmt::print("  score       {}\n", score_text(plan.score));

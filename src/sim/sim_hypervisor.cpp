@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "../core/json.hpp"
+#include "affine/size.hpp"
 
 namespace affine::xen {
 namespace {
@@ -114,6 +115,23 @@ Result<void> SimHypervisor::set_temporarily_pinned(int domid, int vcpu, bool pin
     Vcpu* v = d->vcpu(vcpu);
     if (v == nullptr) return failure(fmt::format("domain {} has no vCPU {}", domid, vcpu), ESRCH);
     v->temporarily_pinned = pinned;
+    return {};
+}
+
+Result<void> SimHypervisor::set_memory_target(int domid, std::uint64_t bytes) {
+    const Domain* d = host_.domain(domid);
+    if (d == nullptr) return no_domain(domid);
+    std::uint64_t pages = 0;
+    for (const auto& [node, count] : d->pages_per_node) pages += count;
+    const std::uint64_t wanted = bytes / page_bytes;
+    if (wanted < pages)
+        return failure(fmt::format("domain {}: a target of {} below the {} it holds (ballooning down is not "
+                                   "simulated)",
+                                   domid, format_size(bytes), format_size(pages * page_bytes)),
+                       EINVAL);
+    if (wanted == pages) return {};
+    auto placed = allocate_pages(host_, domid, wanted - pages);
+    if (!placed) return std::unexpected(placed.error());
     return {};
 }
 

@@ -43,6 +43,7 @@ public:
     Result<void> destroy_domain(int domid) override;
     Result<void> set_pool_cpus(const CpuSet& cpus) override;
     Result<void> set_temporarily_pinned(int domid, int vcpu, bool pinned) override;
+    Result<void> set_memory_target(int domid, std::uint64_t bytes) override;
 
     [[nodiscard]] const XenHost& state() const { return host_; }
 

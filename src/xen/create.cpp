@@ -12,8 +12,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "affine/set_grammar.hpp"
+#include "affine/size.hpp"
 
 extern char** environ;
 
@@ -110,6 +112,78 @@ Result<int> sim_xl_create(Hypervisor& hv, const XlDomain& domain) {
         d.vcpu_soft = *masks;
     }
     return sim->create_domain(d);
+}
+
+Result<void> set_memory_target(Hypervisor& hv, int domid, std::uint64_t bytes) {
+    if (SimulationControl* sim = hv.simulation()) return sim->set_memory_target(domid, bytes);
+    // xl takes the target in KiB units or with a suffix; whole MiB here.
+    const std::vector<std::string> argv{xl_binary(), "mem-set", std::to_string(domid),
+                                        fmt::format("{}m", bytes >> 20)};
+    auto status = run_program(argv);
+    if (!status) return std::unexpected(status.error());
+    if (*status != 0) return failure(fmt::format("{} exited with status {}", shell_command_line(argv), *status));
+    return {};
+}
+
+bool target_populated(std::uint64_t memory_bytes, std::uint64_t target_bytes) {
+    return memory_bytes + (2ULL << 20) + target_bytes / 256 >= target_bytes;
+}
+
+namespace {
+
+Result<std::uint64_t> domain_memory(Hypervisor& hv, int domid) {
+    auto domains = hv.domains();
+    if (!domains) return std::unexpected(domains.error());
+    for (const DomainInfo& d : *domains)
+        if (d.domid == domid) return d.memory_bytes;
+    return failure(fmt::format("domain {} is gone", domid), ESRCH);
+}
+
+}  // namespace
+
+PopulateOutcome populate_preferred_first(Hypervisor& hv, int domid, const PreferredFirstSteps& steps,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<void(const std::string&)>& say) {
+    using clock = std::chrono::steady_clock;
+    PopulateOutcome out;
+    auto stop = [&](std::string error) {
+        out.error = std::move(error);
+        if (auto memory = domain_memory(hv, domid)) out.memory_bytes = *memory;
+        return out;
+    };
+    for (const PopulateStep& step : steps.populate) {
+        if (auto set = hv.set_node_affinity(domid, NodeSet{step.node}); !set)
+            return stop(fmt::format("node affinity {}: {}", step.node, set.error().message));
+        const auto start = clock::now();
+        if (auto raised = set_memory_target(hv, domid, step.target_bytes); !raised)
+            return stop(fmt::format("raising the target to {}: {}", format_size(step.target_bytes),
+                                    raised.error().message));
+        std::uint64_t memory = 0;
+        for (;;) {
+            auto read = domain_memory(hv, domid);
+            if (!read) return stop(read.error().message);
+            memory = *read;
+            if (target_populated(memory, step.target_bytes)) break;
+            if (clock::now() - start >= timeout)
+                return stop(fmt::format("the guest did not populate its target of {}M within {} s after node "
+                                        "affinity {} (it holds {})",
+                                        step.target_bytes >> 20,
+                                        std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), step.node,
+                                        format_size(memory)));
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        const std::chrono::duration<double> took = clock::now() - start;
+        ++out.steps_done;
+        say(fmt::format("node {}: +{}, target {}M populated in {:.2f} s (the domain holds {})", step.node,
+                        format_size(step.share_bytes), step.target_bytes >> 20, took.count(),
+                        format_size(memory)));
+    }
+    if (auto set = hv.set_node_affinity(domid, steps.final_node_affinity); !set)
+        return stop(fmt::format("node affinity {}: {}", to_list(steps.final_node_affinity), set.error().message));
+    say(fmt::format("node affinity {} (the nodes used)", to_list(steps.final_node_affinity)));
+    out.completed = true;
+    if (auto memory = domain_memory(hv, domid)) out.memory_bytes = *memory;
+    return out;
 }
 
 }  // namespace affine::xen

@@ -3,10 +3,13 @@
 // running `xl create`, and the simulated host's stand-in for it.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "affine/error.hpp"
+#include "affine/xen_preferred_first.hpp"
 #include "affine/xl_config.hpp"
 #include "hypervisor.hpp"
 
@@ -55,5 +58,37 @@ std::string shell_command_line(const std::vector<std::string>& argv);
 // Returns the domid. Failure (EEXIST) for a name in use, as xl refuses it; ENOMEM
 // when the host lacks the memory; nothing is left behind. The caller commits.
 Result<int> sim_xl_create(Hypervisor& hv, const XlDomain& domain);
+
+// Raises domain `domid`'s memory target to `bytes`, which its balloon driver then
+// populates under the domain's node affinity. The real host runs `xl mem-set DOMID
+// NNNm` (libxl writes the xenstore target the guest follows, and refuses one above
+// maxmem); on a simulated host the guest balloons at once (the model's allocator).
+// Failure when xl fails (naming its status) or the host lacks the memory.
+Result<void> set_memory_target(Hypervisor& hv, int domid, std::uint64_t bytes);
+
+// Whether a domain holding `memory_bytes` has populated a target of `target_bytes`:
+// within 2 MiB + 1/256 of the target (the guest's kernel keeps a few pages of its
+// own accounting, as the ISA hole of a PV guest).
+bool target_populated(std::uint64_t memory_bytes, std::uint64_t target_bytes);
+
+// How the steps after `xl create` went.
+struct PopulateOutcome {
+    bool completed = false;         // every step populated, node affinity set to the final nodes
+    std::size_t steps_done = 0;     // populate steps whose target was reached
+    std::uint64_t memory_bytes = 0; // what the domain held at the end (its pages, as Xen counts them)
+    std::string error;              // when !completed: what did not happen
+};
+
+// Runs the populate steps of `steps` on domain `domid`, already built with the
+// preferred node's share: per step node affinity {N} (xc_domain_node_setaffinity),
+// the target raised, then a wait of at most `timeout` until the domain holds it
+// (its pages as the hypervisor counts them, read every 100 ms); finally node
+// affinity = the final nodes. `say` gets one line per step as it is done. Stops at
+// the first step that fails or times out and leaves the domain as it is (its node
+// affinity that step's node, so memory it populates later still comes from there).
+// Reads and changes live state.
+PopulateOutcome populate_preferred_first(Hypervisor& hv, int domid, const PreferredFirstSteps& steps,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<void(const std::string&)>& say);
 
 }  // namespace affine::xen

@@ -109,6 +109,12 @@ public:
     virtual Result<void> set_pool_cpus(const CpuSet& cpus) = 0;
     // Marks a vCPU as pinned by the hypervisor (changes then give EBUSY) or not.
     virtual Result<void> set_temporarily_pinned(int domid, int vcpu, bool pinned) = 0;
+    // A new memory target the guest balloons up to at once: the pages it lacks are
+    // populated by the model's allocator under its node affinity (`xl mem-set` and a
+    // balloon driver). ENOMEM (nothing allocated) when the host lacks the memory;
+    // EINVAL for a target below what the domain holds (ballooning down is not
+    // simulated).
+    virtual Result<void> set_memory_target(int domid, std::uint64_t bytes) = 0;
 };
 
 // The real hypervisor (xenctrl_backend.cpp). Failure with one line when libxenctrl cannot be loaded or

@@ -107,4 +107,47 @@ expect_status prio-mem-only 2 x create "$dir/c1.cfg" --policy prio-mem-only name
 expect_status no-file 1 x create "$dir/none.cfg"
 expect_contains no-file-says "cannot read $dir/none.cfg" "$err"
 
+# A domain larger than any node: preferred node first. 4 nodes of 1 CPU, free
+# memory 600M, 1000M, 400M, 300M, asymmetric distances (row N: from node N).
+node_json() { printf '{"id":%d,"cpus":[%d],"memory_total_bytes":1073741824,"memory_free_bytes":%d,"distances":{%s}}' \
+    "$1" "$1" $(($2 << 20)) "$3"; }
+cpu_json() { printf '{"id":%d,"online":true,"node":%d,"core":%d,"package":%d}' "$1" "$1" "$1" "$1"; }
+{
+    printf '{"cpus":[%s,%s,%s,%s],"nodes":[' "$(cpu_json 0)" "$(cpu_json 1)" "$(cpu_json 2)" "$(cpu_json 3)"
+    node_json 0 600 '"0":10,"1":16,"2":31,"3":31'
+    printf ,
+    node_json 1 1000 '"0":31,"1":10,"2":16,"3":21'
+    printf ,
+    node_json 2 400 '"0":31,"1":21,"2":10,"3":16'
+    printf ,
+    node_json 3 300 '"0":31,"1":31,"2":21,"3":10'
+    printf ']}\n'
+} > "$dir/uneven.json"
+state=$dir/uneven-host.json
+"$AFFINE" xen sim-init "$state" --from "$dir/uneven.json" > /dev/null
+printf 'name = "large"\nmemory = 1300\nvcpus = 1\n' > "$dir/large.cfg"
+# Node 1 has the most free memory of the plan's nodes (1,2): it gives all but
+# 4M, node 2 (16 from node 1; 21 the other way) the rest; nodes 0 and 3 nothing.
+expect_status preferred-dry-run 0 x create "$dir/large.cfg" --dry-run
+expect_contains preferred-dry-run-node "preferred node first: node 1, then the nearest nodes" "$out"
+expect_contains preferred-dry-run-share-p "  node 1       996M  distance 10 (the vCPUs' node)" "$out"
+expect_contains preferred-dry-run-share-n "  node 2       304M  distance 16" "$out"
+expect_contains preferred-dry-run-mean "mean distance from node 1, weighted by memory: 11.40" "$out"
+expect_contains preferred-dry-run-xl "1. xl create $dir/large.cfg 'cpus_soft=\"1\"' memory=996 maxmem=1300" "$out"
+expect_contains preferred-dry-run-step "2. node affinity 2; target 1300M (+304M); wait until the guest has populated it" "$out"
+expect_contains preferred-dry-run-last "3. node affinity 1-2 (the nodes used)" "$out"
+expect_status preferred-dry-run-no-domain 1 x show large
+expect_status preferred-create 0 x create "$dir/large.cfg"
+expect_contains preferred-create-step "node 2: +304M, target 1300M populated" "$out"
+expect_contains preferred-create-where "memory is where planned: 1.3G of 1.3G on nodes 1-2" "$out"
+expect_eq preferred-create-memory "1:996M 2:304M" "$(memory_of large)"
+expect_contains preferred-create-soft "    0  0-3          1" "$(x show large)"
+expect_contains preferred-create-node-affinity "node affinity: 1-2 (explicit)" "$(x node-affinity large)"
+# --striped: as planned before, over the plan's nodes at once.
+printf 'name = "wide"\nmemory = 800\nvcpus = 1\n' > "$dir/wide.cfg"
+expect_status striped-dry-run 0 x create "$dir/wide.cfg" --striped --dry-run
+expect_contains striped-says "memory striped over nodes" "$out"
+expect_no_line striped-no-steps "steps:" "$out"
+expect_status bad-timeout 2 x create "$dir/wide.cfg" --populate-timeout 0
+
 finish

@@ -511,6 +511,9 @@ boot_linux() {
 #                    0-1 and 2-3 21, others 31; dom0 512M (room for PV guests
 #                    and the toolstack)
 #   numa4u           as numa4 with unequal memory: 1280M, 512M, 768M, 512M
+#   numa4ua          4 nodes of 1 pCPU with unequal memory (1024M, 512M,
+#                    1024M, 512M) and asymmetric distances: as numa4, but
+#                    from node 2, node 1 is at 16 (from node 1, node 2: 31)
 # (dom0 itself sees one node.) Extra Xen options may come from
 # $AFFINE_XEN_ARGS. Sets AFFINE_LAST_BOOT_SECONDS.
 #
@@ -536,16 +539,24 @@ boot_xen() {
             -object memory-backend-ram,id=m0,size=512M -numa node,nodeid=0,cpus=0-1,memdev=m0
             -object memory-backend-ram,id=m1,size=512M -numa node,nodeid=1,cpus=2-3,memdev=m1
             -numa dist,src=0,dst=1,val=21) ;;
-    numa4 | numa4u)
+    numa4 | numa4u | numa4ua)
         dom0_mem=512M,max:512M
-        if [ "$AFFINE_XEN_LAYOUT" = numa4 ]; then sizes=(768 768 768 768); else sizes=(1280 512 768 512); fi
+        case $AFFINE_XEN_LAYOUT in
+        numa4) sizes=(768 768 768 768) ;;
+        numa4u) sizes=(1280 512 768 512) ;;
+        *) sizes=(1024 512 1024 512) ;;
+        esac
         layout=(-m $((sizes[0] + sizes[1] + sizes[2] + sizes[3])) -smp 4,sockets=4,cores=1,threads=1)
         for i in 0 1 2 3; do
             layout+=(-object "memory-backend-ram,id=m$i,size=${sizes[i]}M" -numa "node,nodeid=$i,cpus=$i,memdev=m$i")
         done
         layout+=(-numa dist,src=0,dst=1,val=21 -numa dist,src=0,dst=2,val=31 -numa dist,src=0,dst=3,val=31
-            -numa dist,src=1,dst=2,val=31 -numa dist,src=1,dst=3,val=31 -numa dist,src=2,dst=3,val=21) ;;
-    *) _affine_die "AFFINE_XEN_LAYOUT: unknown layout $AFFINE_XEN_LAYOUT (numa2, numa4, numa4u)" ;;
+            -numa dist,src=1,dst=2,val=31 -numa dist,src=1,dst=3,val=31 -numa dist,src=2,dst=3,val=21)
+        # QEMU takes a matrix as symmetric unless both directions of every pair are given.
+        [ "$AFFINE_XEN_LAYOUT" != numa4ua ] || layout+=(-numa dist,src=1,dst=0,val=21 -numa dist,src=2,dst=0,val=31
+            -numa dist,src=3,dst=0,val=31 -numa dist,src=2,dst=1,val=16 -numa dist,src=3,dst=1,val=31
+            -numa dist,src=3,dst=2,val=21) ;;
+    *) _affine_die "AFFINE_XEN_LAYOUT: unknown layout $AFFINE_XEN_LAYOUT (numa2, numa4, numa4u, numa4ua)" ;;
     esac
     AFFINE_BOOT_TIMEOUT=$AFFINE_XEN_BOOT_TIMEOUT _affine_run_qemu xen "$log" \
         -cpu SandyBridge "${layout[@]}" \

@@ -268,4 +268,76 @@ check_not_contains create-xl-failure-no-domain "$(xl list)" "gbad"
 affine xen show nosuch > /dev/null 2> /tmp/nosuch.err
 check_eq name-unknown-exit 1 "$?"
 check_contains name-unknown-says-which "$(cat /tmp/nosuch.err)" "no domain is named \"nosuch\" (domains: Domain-0)"
+# ------------------------------------------------------------- preferred node first
+# The host (numa4ua): 1024M, 512M, 1024M, 512M; dom0 512M; Xen's DMA width keeps
+# the bottom of node 0 for last, so node 2 has the most free memory a domain gets
+# first. From node 2 (its row of the distance table), node 1 is the nearest (16),
+# then node 3 (21), node 0 (31); Xen's own fallback would be node 0 (the lowest id).
+# A PV guest larger than any node: node 2's free memory, then the rest from node 1
+# only, ballooned in by the guest after the build.
+# xl_free NODE: the node's free memory in MiB, as xl info -n says it.
+xl_free() { xl info -n | awk -v n="$1:" '/^numa_info/ {f = 1; next} f && $1 == n {print $3; exit}'; }
+# pages NODE DOMID: the domain's pages on NODE in the NUMA dump (0 when none).
+pages_on() { xl_memory "$2" | tr ' ' '\n' | awk -F: -v n="$1" '$1 == n {p = $2} END {print p + 0}'; }
+echo "free memory per node before (MiB): $(for n in 0 1 2 3; do printf '%s:%s ' $n "$(xl_free $n)"; done) (t=$(now))"
+BIG=$(($(xl_free 2) + 150))
+MEM=$BIG mkcfg gpf
+affine xen create --dry-run /tmp/gpf.cfg > /tmp/gpf-dry.out 2> /tmp/gpf-dry.err
+check_eq pf-dry-run-exit 0 "$?"
+cat /tmp/gpf-dry.out /tmp/gpf-dry.err
+check_contains pf-dry-run-preferred-2 "$(cat /tmp/gpf-dry.out)" "preferred node first: node 2, then the nearest"
+# The shares the plan gives: node 2's, then node 1's (MiB).
+share_p=$(awk '$1 == "node" && $2 == 2 && /the vCPUs/ {print $3}' /tmp/gpf-dry.out | tr -d M)
+share_n=$(awk '$1 == "node" && $2 == 1 && /distance 16/ {print $3}' /tmp/gpf-dry.out | tr -d M)
+check_eq pf-dry-run-shares-sum "$BIG" "$((share_p + share_n))"
+check_contains pf-dry-run-xl "$(cat /tmp/gpf-dry.out)" "xl create /tmp/gpf.cfg 'cpus_soft=\"2\"' memory=$share_p maxmem=$BIG"
+check_contains pf-dry-run-step "$(cat /tmp/gpf-dry.out)" "2. node affinity 1; target ${BIG}M (+${share_n}M)"
+check_not_contains pf-dry-run-no-domain "$(xl list)" "gpf"
+t0=$(now)
+affine xen create --populate-timeout 120 /tmp/gpf.cfg > /tmp/gpf.out 2> /tmp/gpf.err
+rc=$?
+echo "affine xen create gpf -> $rc ($(echo "$(now) $t0" | awk '{print $1 - $2}') s)"
+cat /tmp/gpf.out /tmp/gpf.err
+check_created pf-create-exit gpf "$rc" /tmp/gpf.err
+d=$(domid_of gpf)
+echo "gpf: xl $(xl_memory "$d")/ affine $(affine_memory gpf)"
+check_eq pf-memory-matches-xl "$(xl_memory "$d")" "$(affine_memory gpf)"
+# Node 2 holds its share (all it had but the reserve), node 1 the rest, the
+# farther nodes nothing (a page or two Xen may take for itself at most: 1 MiB).
+p2=$(pages_on 2 "$d")
+p1=$(pages_on 1 "$d")
+p0=$(pages_on 0 "$d")
+p3=$(pages_on 3 "$d")
+check_eq pf-node2-has-its-share yes "$(awk -v p="$p2" -v s="$share_p" 'BEGIN {print (p >= s * 256 - 256 ? "yes" : "no: " p " pages")}')"
+check_eq pf-node1-has-the-rest yes "$(awk -v p="$p1" -v s="$share_n" 'BEGIN {print (p >= s * 256 - 1024 && p <= s * 256 + 256 ? "yes" : "no: " p " pages")}')"
+check_eq pf-nothing-on-farther-nodes yes "$([ "$p0" -le 256 ] && [ "$p3" -le 256 ] && echo yes || echo "no: node 0 $p0, node 3 $p3 pages")"
+check_eq pf-node2-gave-all-it-had yes "$([ "$(xl_free 2)" -le 12 ] && echo yes || echo "no: $(xl_free 2) MiB left free")"
+check_eq pf-vcpu-soft-is-node2 "0:$(norm all | tr ' ' ,)/2 " "$(xl_masks gpf)"
+check_eq pf-node-affinity-nodes-used 1-2 "$(xl_node_affinity gpf)"
+check_contains pf-says-where-planned "$(cat /tmp/gpf.out)" "memory is where planned"
+xl destroy gpf
+# (Xen scrubs gpf's pages before it hands them out again; meanwhile it takes
+# clean pages from other nodes: gpp may get some of node 0's.)
+
+# A guest kept paused does not balloon: reported, exit 1, the domain left with
+# what it was built with (node 2's share), on node 1 nothing.
+MEM=$BIG mkcfg gpp
+affine xen create --populate-timeout 8 /tmp/gpp.cfg > /tmp/gpp.out 2> /tmp/gpp.err &
+pa=$!
+# Paused while xl builds it: xl's unpause at the end of the build leaves it
+# paused (Xen counts the pauses).
+i=0
+until xl pause gpp 2> /dev/null || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
+wait $pa
+rc=$?
+cat /tmp/gpp.out /tmp/gpp.err
+check_eq pf-paused-exit 1 "$rc"
+check_contains pf-paused-says "$(cat /tmp/gpp.err)" "not populated: the guest did not populate its target of ${BIG}M within 8 s"
+check_contains pf-paused-says-what-to-do "$(cat /tmp/gpp.err)" "xl mem-set"
+check_contains pf-paused-domain-left "$(xl list gpp 2>&1)" "gpp"
+check_eq pf-paused-domain-is-paused p "$(xl list gpp | awk 'NR == 2 {print substr($5, 3, 1)}')"
+d=$(domid_of gpp)
+check_eq pf-paused-nothing-on-node1 yes "$([ "$(pages_on 1 "$d")" -le 256 ] && echo yes || echo "no: $(pages_on 1 "$d") pages")"
+check_eq pf-paused-node-affinity-left-on-node1 1 "$(xl_node_affinity gpp)"
+xl destroy gpp
 echo "scenario end (t=$(now))"
