@@ -11,6 +11,8 @@
 //   n  /proc/PID/numa_maps          p  /proc/TID/stat
 //   t  /proc/TID/status             d  the Xen NUMA dump (debug key 'u')
 //   u  Xen's heap layout on its console (DMA width, node spans) and dma_bits=
+//   q  the daemon's socket requests   c  the daemon's configuration (TOML, rules)
+//   j  the daemon's journal           a  untrusted text made safe (safe_text)
 // Beyond "no crash, no undefined behaviour", each checks what must hold: whatever
 // parses prints and parses back to itself, sets stay within the host, plans are
 // within the host they were made on.
@@ -23,6 +25,10 @@
 #include "affine/placement.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
+#include "core/daemon_config.hpp"
+#include "core/daemon_protocol.hpp"
+#include "core/safe_text.hpp"
+#include "daemon/journal.hpp"
 #include "linux/procfs.hpp"
 #include "sim/sim_hypervisor.hpp"
 #include "xen/numa_dump.hpp"
@@ -119,6 +125,43 @@ void status(std::string_view text) {
         if (auto value = linux_backend::status_field(text, key)) masks_and_lists(*value);
 }
 
+// A request that parses formats to a line that parses to the same request; any
+// answer, whatever the bytes in it, is one line of JSON.
+void daemon_request(std::string_view text) {
+    auto request = protocol::parse_request(text, 65536);
+    if (request) {
+        auto back = protocol::parse_request(protocol::format_request(*request), 65536);
+        require(back && back->op == request->op && back->ids == request->ids && back->cpus == request->cpus);
+    }
+    protocol::WorkloadStatus w;
+    w.command = std::string(text.substr(0, 64));
+    std::string line = protocol::ok_response({{"workloads", protocol::to_json(w)}});
+    require(line.find('\n') == std::string::npos && protocol::parse_response(line).has_value());
+}
+
+void daemon_config(std::string_view text) {
+    auto config = parse_daemon_config(text, "fuzz.conf", grammar_host());
+    if (!config) return;
+    require(config->interval.count() >= 100 && config->interval.count() <= 60000);
+    require(!(grammar_host().online_cpus() - config->reserved_cpus).empty());
+    for (const auto& rule : config->rules.rules) require(detail::is_safe_text(rule.name));
+}
+
+void daemon_journal(std::string_view text) {
+    auto journal = daemon::parse_journal(text, "fuzz");
+    if (!journal) return;
+    auto back = daemon::parse_journal(daemon::format_journal(*journal), "fuzz");
+    require(back && back->workloads.size() == journal->workloads.size());
+    require(daemon::format_journal(*back) == daemon::format_journal(*journal));
+}
+
+void untrusted_text(std::string_view text) {
+    std::string safe = detail::safe_text(text);
+    require(detail::is_safe_text(safe));
+    require(detail::safe_text(safe) == safe);
+    require(detail::is_safe_text(text) == (safe == text));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -149,6 +192,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (void)xen::dma_bits_option(text);
             break;
         }
+        case 'q': daemon_request(text); break;
+        case 'c': daemon_config(text); break;
+        case 'j': daemon_journal(text); break;
+        case 'a': untrusted_text(text); break;
         default: return -1;  // not a parser: keep out of the corpus
     }
     return 0;

@@ -23,7 +23,8 @@ flags=(-std=c++2b -stdlib=libc++ -O1 -g -fsanitize=fuzzer-no-link,address,undefi
 # parsers of outside input; the rest of the library has none and is not built here.
 cd "$src"
 sources=(fuzz/parsers_fuzz.cpp src/core/*.cpp src/linux/procfs.cpp src/linux/sysfs.cpp
-         src/xen/numa_dump.cpp src/xen/domain_names.cpp src/xen/hypervisor.cpp src/sim/sim_hypervisor.cpp src/state/state_file.cpp)
+         src/xen/numa_dump.cpp src/xen/domain_names.cpp src/xen/hypervisor.cpp src/sim/sim_hypervisor.cpp src/state/state_file.cpp
+         src/daemon/journal.cpp)
 objects=()
 newest_header=$(find include src -name '*.hpp' -printf '%T@\n' | sort -n | tail -n 1)
 for s in "${sources[@]}"; do
@@ -59,6 +60,20 @@ seed p "$(cat tests/fixtures/proc/4242/stat)"
 seed t "$(cat tests/fixtures/proc/4242/status)"
 seed x "$(cat fuzz/seeds/sim-state.json)"
 seed d "$(cat fuzz/seeds/xen-numa-dump.txt)"
+for text in '{"op":"set-soft","ids":[4312],"all_threads":true,"cpus":"0-3","children":false}' '{"op":"status"}' \
+            '{"op":"show","ids":[1,2]}' '{"op":"advise","cpu_hundredths":200,"memory_mib":512,"reserved":"0"}'; do
+    seed q "$text"
+done
+seed c "$(cat dist/daemon.conf)"
+seed c 'interval = "250ms"
+[placement]
+memory_cooldown = "1.5s"
+[[rule]]
+name = "vms"
+comm = ["qemu-system-x86"]
+policy = "best-effort"'
+seed j '{"version":1,"workloads":[{"pid":12,"start_time":5000,"command":"\\xff\\xfe","uid":1000,"soft":"0","all_threads":true,"children":false,"named_tids":[],"origin":"pin --soft","since":1.5,"requester_uid":1000,"requester_cap_sys_nice":false,"threads":[{"tid":12,"start_time":5000,"original":"0-1","hard":"0-1","applied":"0","previous":"0-1"}]}]}'
+seed a "$(printf 'abcdefghijklmn\xc3')"
 seed u "(XEN) Domain heap initialised DMA width 29 bits
 $(cat fuzz/seeds/xen-numa-dump.txt)
 dma_bits=30"

@@ -58,12 +58,12 @@ struct ManagedWorkload {
 };
 
 struct RebalanceOptions {
-    std::chrono::seconds min_residency{60};
+    std::chrono::milliseconds min_residency{60000};
     double overload_load = 1.0;
-    std::chrono::seconds overload_after{5};
+    std::chrono::milliseconds overload_after{5000};
     double drift_share = 0.9;
     std::uint64_t chunk_bytes = std::uint64_t{64} << 20;
-    std::chrono::seconds memory_cooldown{30};
+    std::chrono::milliseconds memory_cooldown{30000};
     std::uint64_t budget_bytes_per_second = std::uint64_t{256} << 20;
     std::uint64_t budget_burst_bytes = std::uint64_t{1} << 30;
 };

@@ -53,6 +53,9 @@ int print_status(bool json) {
                s.interval_seconds, s.on_stop);
     if (s.workloads.empty()) fmt::print("no managed workloads\n");
     for (const auto& w : s.workloads) print_workload(w);
+    if (s.other_users_workloads > 0)
+        fmt::print("{} workload{} of other users not shown (root or CAP_SYS_PTRACE sees them)\n",
+                   s.other_users_workloads, s.other_users_workloads == 1 ? "" : "s");
     if (!s.releases.empty()) {
         fmt::print("recent releases:\n");
         for (const auto& e : s.releases) fmt::print("  {} {}\n", clock_time(e.when), e.reason);

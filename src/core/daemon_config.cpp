@@ -4,6 +4,7 @@
 
 #include "daemon_config.hpp"
 #include "placement_rules_toml.hpp"
+#include "safe_text.hpp"
 
 #include <fmt/format.h>
 
@@ -180,17 +181,16 @@ Result<void> read_tuning(TableReader& r, SoftAffinityTuning& t) {
 
 Result<void> read_placement(TableReader& r, RebalanceOptions& o) {
     const Millis hour{3600 * 1000};
-    auto seconds = [](Millis m) { return std::chrono::duration_cast<std::chrono::seconds>(m); };
     AFFINE_TRY(residency, r.duration("min_residency", Millis{0}, hour));
-    if (*residency) o.min_residency = seconds(**residency);
+    if (*residency) o.min_residency = **residency;
     AFFINE_TRY(load, r.number("overload_load", 0.1, 16.0));
     if (*load) o.overload_load = **load;
     AFFINE_TRY(after, r.duration("overload_after", Millis{0}, hour));
-    if (*after) o.overload_after = seconds(**after);
+    if (*after) o.overload_after = **after;
     AFFINE_TRY(drift, r.number("drift_share", 0.1, 1.0));
     if (*drift) o.drift_share = **drift;
     AFFINE_TRY(cooldown, r.duration("memory_cooldown", Millis{0}, hour));
-    if (*cooldown) o.memory_cooldown = seconds(**cooldown);
+    if (*cooldown) o.memory_cooldown = **cooldown;
     const std::uint64_t page = 4096;
     const std::uint64_t tib = std::uint64_t{1} << 40;
     AFFINE_TRY(chunk, r.size("move_chunk", page, tib));
@@ -205,7 +205,9 @@ Result<void> read_placement(TableReader& r, RebalanceOptions& o) {
 
 }  // namespace
 
-Result<DaemonConfig> parse_daemon_config(std::string_view text, const std::string& source, const Topology& host) {
+Result<DaemonConfig> parse_daemon_config(std::string_view text, const std::string& path, const Topology& host) {
+    // The file name reaches the log, the status and error messages.
+    const std::string source = detail::safe_text(path);
     DaemonConfig config;
     config.source = source;
     toml::parse_result parsed = toml::parse(text, source);
@@ -234,6 +236,10 @@ Result<DaemonConfig> parse_daemon_config(std::string_view text, const std::strin
     if (*housekeeping) config.housekeeping_cpus = **housekeeping;
     AFFINE_TRY(max_request, r.integer("max_request_bytes", 1024, 1 << 24));
     if (*max_request) config.max_request_bytes = static_cast<std::size_t>(**max_request);
+    AFFINE_TRY(max_workloads, r.integer("max_workloads_per_user", 1, 1 << 20));
+    if (*max_workloads) config.max_workloads_per_user = static_cast<std::size_t>(**max_workloads);
+    AFFINE_TRY(max_threads, r.integer("max_threads_per_user", 1, 1 << 22));
+    if (*max_threads) config.max_threads_per_user = static_cast<std::size_t>(**max_threads);
 
     if (const toml::node* soft = r.take("soft_affinity")) {
         const toml::table* table = soft->as_table();
@@ -253,7 +259,7 @@ Result<DaemonConfig> parse_daemon_config(std::string_view text, const std::strin
     if (!rules) return std::unexpected(rules.error());
     config.rules = std::move(*rules);
     if (auto other = r.no_other_keys("interval, on_stop, reserved_cpus, housekeeping_cpus, max_request_bytes, "
-                                     "[soft_affinity], [placement], [[rule]], exclude_comm, exclude_cgroup, exclude_uid");
+                                     "max_workloads_per_user, max_threads_per_user, [soft_affinity], [placement], [[rule]], exclude_comm, exclude_cgroup, exclude_uid");
         !other)
         return std::unexpected(other.error());
     return config;

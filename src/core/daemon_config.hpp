@@ -30,6 +30,9 @@ struct DaemonConfig {
     CpuSet reserved_cpus;               // never given to managed threads
     CpuSet housekeeping_cpus;           // the daemon's own CPUs; empty: it does not pin itself
     std::size_t max_request_bytes = 65536;  // control socket: longest request line
+    // What one user (but root, and the daemon's own rules) may have the daemon manage.
+    std::size_t max_workloads_per_user = 64;
+    std::size_t max_threads_per_user = 4096;
     SoftAffinityTuning tuning;
     PlacementRules rules;               // [[rule]] tables and the global exclusions
     RebalanceOptions placement;         // [placement]: how rule-placed workloads move

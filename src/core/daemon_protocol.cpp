@@ -30,7 +30,7 @@ Result<std::vector<int>> read_ids(const Json& j) {
     std::vector<int> ids;
     for (const auto& v : j["ids"]) {
         if (!v.is_number_integer() || v.get<long long>() <= 0 || v.get<long long>() > 0x3fffffff)
-            return usage_error(fmt::format("\"ids\": {} is not a process or thread id", v.dump()));
+            return usage_error(fmt::format("\"ids\": {} is not a process or thread id", detail::dump_never_throwing(v)));
         ids.push_back(v.get<int>());
     }
     return ids;
@@ -123,7 +123,7 @@ std::string format_request(const Request& r) {
         j["memory_mib"] = r.memory_mib;
         if (!r.reserved.empty()) j["reserved"] = r.reserved;
     }
-    return j.dump();
+    return detail::dump_never_throwing(j);
 }
 
 Result<void> may_set_affinity(const PeerCredentials& peer, const TaskOwner& owner, int tid) {
@@ -133,6 +133,12 @@ Result<void> may_set_affinity(const PeerCredentials& peer, const TaskOwner& owne
                                "allows it to the same uid or with CAP_SYS_NICE",
                                peer.uid, tid, owner.real_uid),
                    EPERM);
+}
+
+bool may_see_all_workloads(const PeerCredentials& peer) { return peer.uid == 0 || peer.cap_sys_ptrace; }
+
+bool may_see_workload(const PeerCredentials& peer, unsigned owner_uid, unsigned requester_uid) {
+    return may_see_all_workloads(peer) || peer.uid == owner_uid || peer.uid == requester_uid;
 }
 
 Json to_json(const WorkloadStatus& w) {
@@ -201,6 +207,7 @@ Json to_json(const DaemonStatus& s) {
     Json workloads = Json::array();
     for (const auto& w : s.workloads) workloads.push_back(to_json(w));
     j["workloads"] = std::move(workloads);
+    j["other_users_workloads"] = s.other_users_workloads;
     Json releases = Json::array();
     for (const auto& r : s.releases)
         releases.push_back({{"pid", r.pid}, {"tid", r.tid}, {"when", r.when}, {"reason", r.reason}});
@@ -238,6 +245,7 @@ Result<DaemonStatus> daemon_status_from_json(const Json& j) {
             if (!ws) return std::unexpected(ws.error());
             s.workloads.push_back(std::move(*ws));
         }
+        s.other_users_workloads = j.value("other_users_workloads", 0);
         if (j.contains("releases"))
             for (const auto& r : j["releases"])
                 s.releases.push_back({r.value("pid", 0), r.value("tid", 0), r.value("when", 0.0), string_or(r, "reason")});
@@ -274,7 +282,7 @@ std::string ok_response(Json body) {
     Json j = Json::object();
     j["ok"] = true;
     for (auto& [k, v] : body.items()) j[k] = v;
-    return j.dump();
+    return detail::dump_never_throwing(j);
 }
 
 std::string error_response(const Error& error) {
@@ -283,7 +291,7 @@ std::string error_response(const Error& error) {
     j["kind"] = error.kind == ErrorKind::usage ? "usage" : "failed";
     j["error"] = error.message;
     if (error.code != 0) j["errno"] = error.code;
-    return j.dump();
+    return detail::dump_never_throwing(j);
 }
 
 Result<Json> parse_response(std::string_view line) {

@@ -46,14 +46,23 @@ Result<Request> parse_request(std::string_view line, std::size_t max_bytes);
 // The line a client sends (no newline).
 std::string format_request(const Request& request);
 
-// Who is asking, from the socket's peer credentials (SO_PEERCRED) and the peer's
-// effective capabilities (/proc/PID/status CapEff), read by the daemon's edge.
+// Who is asking, established once when the connection is accepted: the socket's
+// peer credentials (SO_PEERCRED, the kernel's record of connect time) and the
+// effective capabilities of the process a pidfd of the peer names (the daemon's
+// edge, peer_identity.hpp). Never looked up again by pid.
 struct PeerCredentials {
     int pid = 0;
     unsigned uid = 0;           // effective uid at connect time
     unsigned gid = 0;
-    bool cap_sys_nice = false;
+    bool cap_sys_nice = false;   // may change any thread's affinity
+    bool cap_sys_ptrace = false; // may read any process's memory map, as `affine show` does
 };
+
+// Whether `peer` sees every workload in `status` and `show`: root, or CAP_SYS_PTRACE
+// (what `affine show` needs to read another user's numa_maps). Other peers see the
+// workloads of processes they own or asked for, and a count of the others.
+bool may_see_all_workloads(const PeerCredentials& peer);
+bool may_see_workload(const PeerCredentials& peer, unsigned owner_uid, unsigned requester_uid);
 
 // The owner of a target thread (/proc/TID/status Uid: real, effective).
 struct TaskOwner {
@@ -126,6 +135,7 @@ struct DaemonStatus {
     double interval_seconds = 0;
     std::string on_stop;
     std::vector<WorkloadStatus> workloads;
+    int other_users_workloads = 0;        // workloads the peer may not see (counted only)
     std::vector<ReleaseEvent> releases;   // the most recent releases
     int rules = 0;                        // placement rules configured
     std::string process_events;           // how new processes are seen ("" without rules)

@@ -20,6 +20,14 @@ namespace affine::detail {
 
 using Json = nlohmann::ordered_json;
 
+// `j` as text, `indent` as Json::dump. Text from other processes is made safe where
+// it enters (safe_text.hpp); should a string that is not UTF-8 still get here, it is
+// written with U+FFFD in its place instead of throwing: a daemon's reply or journal
+// never fails on a name.
+inline std::string dump_never_throwing(const Json& j, int indent = -1) {
+    return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 // A set as a JSON array of integers, lowest first.
 template <typename Tag>
 Json ids_json(const IdSet<Tag>& set) {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "affine/size.hpp"
+#include "safe_text.hpp"
 
 namespace affine::detail {
 namespace {
@@ -91,7 +92,7 @@ struct Reader {
         if (!name) return error(table, "[[rule]]", "every rule needs a name (for the log and `affine daemon status`)");
         auto name_text = name->value<std::string>();
         if (!name->is_string() || !name_text || name_text->empty()) return error(*name, "name", "expected a non-empty string");
-        r.name = *name_text;
+        r.name = detail::safe_text(*name_text);  // it reaches the log, the status and --json
         if (const toml::node* n = table.get("comm")) {
             auto v = strings(*n, "comm");
             if (!v) return std::unexpected(v.error());

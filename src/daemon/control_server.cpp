@@ -10,62 +10,22 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+
+#include "linux/sysfs.hpp"
+#include "peer_identity.hpp"
 
 namespace affine::daemon {
 namespace {
 
-constexpr int cap_sys_nice = 23;
-constexpr auto client_timeout = std::chrono::seconds(5);
-constexpr std::size_t max_clients = 64;
+using SteadyClock = std::chrono::steady_clock;
 
-bool peer_has_cap_sys_nice(int pid) {
-    std::ifstream status(fmt::format("/proc/{}/status", pid));
-    std::string line;
-    while (std::getline(status, line))
-        if (line.starts_with("CapEff:")) {
-            unsigned long long caps = std::strtoull(line.c_str() + 7, nullptr, 16);
-            return ((caps >> cap_sys_nice) & 1U) != 0;
-        }
-    return false;
-}
-
-void write_all(int fd, const std::string& text) {
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN) {
-                pollfd p{fd, POLLOUT, 0};
-                if (::poll(&p, 1, 1000) <= 0) return;  // a client that does not read is dropped
-                continue;
-            }
-            return;
-        }
-        done += static_cast<std::size_t>(n);
-    }
+std::string refusal(const std::string& message) {
+    return protocol::error_response(Error{ErrorKind::failed, message, EAGAIN});
 }
 
 }  // namespace
 
-protocol::PeerCredentials peer_credentials(int fd) {
-    protocol::PeerCredentials peer;
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-        peer.uid = static_cast<unsigned>(-1);  // nobody: refused everything that needs a right
-        return peer;
-    }
-    peer.pid = cred.pid;
-    peer.uid = cred.uid;
-    peer.gid = cred.gid;
-    peer.cap_sys_nice = peer_has_cap_sys_nice(cred.pid);
-    return peer;
-}
-
-Result<ControlServer> ControlServer::listen(const std::string& path, std::size_t max_request_bytes) {
+Result<ControlServer> ControlServer::listen(const std::string& path, const ControlLimits& limits) {
     sockaddr_un addr{};
     if (path.size() >= sizeof addr.sun_path)
         return failure(fmt::format("socket path {} is longer than {} bytes", path, sizeof addr.sun_path - 1));
@@ -79,23 +39,23 @@ Result<ControlServer> ControlServer::listen(const std::string& path, std::size_t
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.c_str(), path.size());
     if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::chmod(path.c_str(), 0666) != 0 ||
-        ::listen(fd, 64) != 0) {
+        ::listen(fd, SOMAXCONN) != 0) {
         int err = errno;
         ::close(fd);
         return failure(fmt::format("listen on {}: {}", path, std::strerror(err)), err);
     }
-    return ControlServer(fd, path, max_request_bytes);
+    return ControlServer(fd, path, limits);
 }
 
 ControlServer::ControlServer(ControlServer&& other) noexcept
-    : fd_(other.fd_), path_(std::move(other.path_)), max_request_bytes_(other.max_request_bytes_),
-      clients_(std::move(other.clients_)) {
+    : fd_(other.fd_), path_(std::move(other.path_)), limits_(other.limits_), clients_(std::move(other.clients_)) {
     other.fd_ = -1;
     other.clients_.clear();
 }
 
 ControlServer::~ControlServer() {
-    for (auto& c : clients_) ::close(c.fd);
+    for (auto& c : clients_)
+        if (c.fd >= 0) ::close(c.fd);
     if (fd_ >= 0) ::close(fd_);
 }
 
@@ -109,59 +69,118 @@ void ControlServer::close_and_unlink() {
 
 void ControlServer::add_poll_fds(std::vector<pollfd>& fds) const {
     if (fd_ >= 0) fds.push_back({fd_, POLLIN, 0});
-    for (const auto& c : clients_) fds.push_back({c.fd, POLLIN, 0});
+    for (const auto& c : clients_) fds.push_back({c.fd, static_cast<short>(c.answered ? POLLOUT : POLLIN), 0});
 }
 
-void ControlServer::answer(Client& c, const std::string& line) {
-    write_all(c.fd, line + "\n");
+int ControlServer::poll_timeout_ms() const {
+    if (clients_.empty()) return -1;
+    auto first = std::ranges::min(clients_, {}, &Client::deadline).deadline;
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(first - SteadyClock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, 60000));
+}
+
+void ControlServer::flush(Client& c) {
+    while (!c.out.empty()) {
+        ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // the rest when it can take it
+        if (n <= 0) break;                                               // gone: nothing more to say
+        c.out.erase(0, static_cast<std::size_t>(n));
+    }
     ::close(c.fd);
     c.fd = -1;
 }
 
+void ControlServer::answer(Client& c, std::string line, SteadyClock::time_point now) {
+    c.in.clear();
+    c.in.shrink_to_fit();
+    c.out = std::move(line) + "\n";
+    c.answered = true;
+    c.deadline = now + limits_.request_deadline;
+    flush(c);
+}
+
+void ControlServer::accept_clients(SteadyClock::time_point now) {
+    linux_backend::SysFs proc("/");
+    // Every pending connection is taken off the queue, so that none waits behind
+    // another uid's: those past their uid's slots are refused at once.
+    while (true) {
+        int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            return;  // EAGAIN: none left; EMFILE and the like: the rest wait in the queue
+        }
+        Client c{fd, peer_identity(fd, proc), {}, {}, false, now + limits_.request_deadline};
+        auto same_uid = static_cast<std::size_t>(
+            std::ranges::count_if(clients_, [&](const Client& o) { return o.peer.uid == c.peer.uid; }));
+        auto others = static_cast<std::size_t>(
+            std::ranges::count_if(clients_, [](const Client& o) { return o.peer.uid != 0; }));
+        if (same_uid >= limits_.slots_per_uid) {
+            answer(c, refusal(fmt::format("uid {} has {} connections to the daemon open already (at most {} per user); "
+                                          "try again when one is answered",
+                                          c.peer.uid, same_uid, limits_.slots_per_uid)),
+                   now);
+        } else if (c.peer.uid != 0 && others >= limits_.max_clients) {
+            answer(c, refusal(fmt::format("the daemon has {} connections open (at most {}); try again", others,
+                                          limits_.max_clients)),
+                   now);
+        }
+        if (c.fd >= 0) clients_.push_back(std::move(c));
+    }
+}
+
+void ControlServer::read_request(Client& c, const RequestHandler& handler, SteadyClock::time_point now) {
+    char buf[4096];
+    while (c.fd >= 0 && !c.answered) {
+        ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n <= 0) {  // closed before a whole line: nothing to answer
+            ::close(c.fd);
+            c.fd = -1;
+            return;
+        }
+        c.in.append(buf, static_cast<std::size_t>(n));
+        auto nl = c.in.find('\n');
+        std::size_t length = nl == std::string::npos ? c.in.size() : nl;
+        if (length > limits_.max_request_bytes) {
+            answer(c,
+                   protocol::error_response(Error{
+                       ErrorKind::usage, fmt::format("request longer than {} bytes", limits_.max_request_bytes), 0}),
+                   now);
+        } else if (nl != std::string::npos) {
+            std::string line = c.in.substr(0, nl);
+            answer(c, handler(line, c.peer), now);
+        }
+    }
+}
+
 void ControlServer::serve(const std::vector<pollfd>& fds, const RequestHandler& handler) {
-    auto now = std::chrono::steady_clock::now();
+    auto now = SteadyClock::now();
     for (const pollfd& p : fds) {
         if (p.revents == 0) continue;
         if (p.fd == fd_) {
-            while (clients_.size() < max_clients) {
-                int c = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (c < 0) break;
-                clients_.push_back({c, {}, now});
-            }
+            accept_clients(now);
             continue;
         }
         auto it = std::ranges::find(clients_, p.fd, &Client::fd);
         if (it == clients_.end()) continue;
-        Client& c = *it;
-        char buf[4096];
-        while (c.fd >= 0) {
-            ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && errno == EAGAIN) break;
-            if (n <= 0) {  // closed before a whole line: nothing to answer
-                ::close(c.fd);
-                c.fd = -1;
-                break;
-            }
-            c.buffer.append(buf, static_cast<std::size_t>(n));
-            auto nl = c.buffer.find('\n');
-            if (nl != std::string::npos) {
-                std::string line = c.buffer.substr(0, nl);
-                answer(c, line.size() > max_request_bytes_
-                              ? protocol::error_response(Error{ErrorKind::usage,
-                                                               fmt::format("request longer than {} bytes",
-                                                                           max_request_bytes_), 0})
-                              : handler(line, peer_credentials(c.fd)));
-            } else if (c.buffer.size() > max_request_bytes_) {
-                answer(c, protocol::error_response(
-                              Error{ErrorKind::usage, fmt::format("request longer than {} bytes", max_request_bytes_), 0}));
-            }
+        if (it->answered) flush(*it);
+        else read_request(*it, handler, now);
+    }
+    for (auto& c : clients_) {
+        if (c.fd < 0 || now < c.deadline) continue;
+        if (c.answered) {  // it does not read its answer
+            ::close(c.fd);
+            c.fd = -1;
+        } else {
+            answer(c,
+                   protocol::error_response(Error{
+                       ErrorKind::usage,
+                       fmt::format("no whole request line within {} ms", limits_.request_deadline.count()), 0}),
+                   now);
         }
     }
-    for (auto& c : clients_)
-        if (c.fd >= 0 && now - c.since > client_timeout) {
-            answer(c, protocol::error_response(Error{ErrorKind::usage, "no whole request line within 5 s", 0}));
-        }
     std::erase_if(clients_, [](const Client& c) { return c.fd < 0; });
 }
 

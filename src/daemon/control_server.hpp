@@ -1,7 +1,15 @@
 // The control socket: a unix stream socket in the state directory, mode 0666 (the
-// daemon checks each peer's credentials per request, as the kernel would). One
-// request line per connection, answered with one line; a line longer than the
-// limit, or a client silent for too long, is refused and disconnected.
+// daemon decides each request from the peer's identity, as the kernel would). One
+// request line per connection, answered with one line.
+//
+// No client can hold up another or the daemon's loop:
+// - who the peer is, is read once at accept (peer_identity.hpp);
+// - each uid has a few connection slots (root always has its own); a connection
+//   past them is answered with a refusal and closed at once;
+// - a request must arrive whole within the request deadline, or the connection is
+//   answered with a refusal and dropped; a line longer than the limit is refused;
+// - nothing blocks: requests are read and answers written without waiting, an
+//   answer the client does not read is dropped at the deadline.
 #pragma once
 
 #include <poll.h>
@@ -16,43 +24,55 @@
 
 namespace affine::daemon {
 
-// The peer of connection `fd`: SO_PEERCRED, and CAP_SYS_NICE from the peer's
-// /proc/PID/status CapEff (the credentials seam; tests make up their own).
-protocol::PeerCredentials peer_credentials(int fd);
-
 // Turns one request line from a peer into one response line (no newlines).
 using RequestHandler = std::function<std::string(std::string_view line, const protocol::PeerCredentials& peer)>;
+
+struct ControlLimits {
+    std::size_t max_request_bytes = 65536;
+    std::size_t slots_per_uid = 8;        // open connections per uid
+    std::size_t max_clients = 64;         // open connections of all uids but root
+    std::chrono::milliseconds request_deadline{2000};  // to send a whole request, and to read the answer
+};
 
 class ControlServer {
 public:
     // Binds `path` (a stale socket of a previous daemon is removed: the caller holds
     // the instance lock).
-    static Result<ControlServer> listen(const std::string& path, std::size_t max_request_bytes);
+    static Result<ControlServer> listen(const std::string& path, const ControlLimits& limits);
     ControlServer(ControlServer&& other) noexcept;
     ControlServer& operator=(ControlServer&&) = delete;
     ~ControlServer();
 
-    void set_max_request_bytes(std::size_t bytes) { max_request_bytes_ = bytes; }
+    void set_max_request_bytes(std::size_t bytes) { limits_.max_request_bytes = bytes; }
     // The descriptors to poll, listening socket first.
     void add_poll_fds(std::vector<pollfd>& fds) const;
-    // Accepts, reads and answers whatever `fds` says is ready; drops slow clients.
+    // Accepts, reads, answers and writes whatever `fds` says is ready; drops
+    // clients past their deadline.
     void serve(const std::vector<pollfd>& fds, const RequestHandler& handler);
+    // How long the loop may sleep before a client's deadline passes; -1 for none.
+    [[nodiscard]] int poll_timeout_ms() const;
     // Removes the socket file.
     void close_and_unlink();
 
 private:
     struct Client {
         int fd = -1;
-        std::string buffer;
-        std::chrono::steady_clock::time_point since;
+        protocol::PeerCredentials peer;
+        std::string in;
+        std::string out;          // the answer not yet written
+        bool answered = false;
+        std::chrono::steady_clock::time_point deadline;
     };
-    ControlServer(int fd, std::string path, std::size_t max_request_bytes)
-        : fd_(fd), path_(std::move(path)), max_request_bytes_(max_request_bytes) {}
-    void answer(Client& c, const std::string& line);
+    ControlServer(int fd, std::string path, const ControlLimits& limits)
+        : fd_(fd), path_(std::move(path)), limits_(limits) {}
+    void accept_clients(std::chrono::steady_clock::time_point now);
+    void read_request(Client& c, const RequestHandler& handler, std::chrono::steady_clock::time_point now);
+    void answer(Client& c, std::string line, std::chrono::steady_clock::time_point now);
+    static void flush(Client& c);
 
     int fd_ = -1;
     std::string path_;
-    std::size_t max_request_bytes_;
+    ControlLimits limits_;
     std::vector<Client> clients_;
 };
 

@@ -18,9 +18,11 @@
 #include <cstring>
 #include <ctime>
 #include <optional>
+#include <algorithm>
 
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
+#include "../core/safe_text.hpp"
 #include "control_server.hpp"
 #include "kernel_accounting.hpp"
 #include "linux/proc_connector.hpp"
@@ -31,6 +33,12 @@
 #include "systemd_notify.hpp"
 
 namespace affine::daemon {
+
+#ifndef AFFINE_DAEMON_CONFIG
+#define AFFINE_DAEMON_CONFIG "/etc/affine/daemon.conf"
+#endif
+const char* const default_config_path = AFFINE_DAEMON_CONFIG;
+
 namespace {
 
 Clock clock_now() {
@@ -39,12 +47,21 @@ Clock clock_now() {
             duration<double>(system_clock::now().time_since_epoch()).count()};
 }
 
-// One line per event on stderr: journald timestamps it under systemd; elsewhere
-// the line starts with the wall-clock time.
+// The syslog priority journald files a line under (sd-daemon.h's "<N>" prefix):
+// the daemon's lines say "error:" and "warning:" first when they are.
+int journal_priority(std::string_view line) {
+    if (line.starts_with("error:")) return 3;
+    if (line.starts_with("warning:")) return 4;
+    return 6;
+}
+
+// One line per event on stderr: under systemd (stderr is the journal, as
+// $JOURNAL_STREAM says) with its priority, which journald timestamps; elsewhere the
+// line starts with the wall-clock time.
 void log_line(const std::string& line) {
     static const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
     if (journald) {
-        fmt::print(stderr, "{}\n", line);
+        fmt::print(stderr, "<{}>{}\n", journal_priority(line), line);
     } else {
         using namespace std::chrono;
         auto now = system_clock::now();
@@ -57,12 +74,15 @@ void log_line(const std::string& line) {
     std::fflush(stderr);
 }
 
-void arm_timer(int fd, Millis interval) {
+Result<void> arm_timer(int fd, Millis interval) {
     itimerspec spec{};
     spec.it_interval.tv_sec = interval.count() / 1000;
     spec.it_interval.tv_nsec = (interval.count() % 1000) * 1000000;
     spec.it_value = spec.it_interval;
-    ::timerfd_settime(fd, 0, &spec, nullptr);
+    if (::timerfd_settime(fd, 0, &spec, nullptr) != 0)
+        return failure(fmt::format("set the interval timer to {}: {}", format_duration(interval), std::strerror(errno)),
+                       errno);
+    return {};
 }
 
 std::string status_line(const SoftManager& m) {
@@ -150,29 +170,35 @@ Result<void> run_daemon(const DaemonOptions& options) {
     if (!systemd.problem().empty()) log_line(fmt::format("warning: {}", systemd.problem()));
 
     if (auto recovered = manager.recover(clock_now()); !recovered) return recovered;
-    auto server = ControlServer::listen(socket_path(dir), config.max_request_bytes);
+    ControlLimits limits;
+    limits.max_request_bytes = config.max_request_bytes;
+    auto server = ControlServer::listen(socket_path(dir), limits);
     if (!server) return std::unexpected(server.error());
 
     auto reload = [&]() -> Result<void> {
         systemd.notify("RELOADING=1");
         auto fresh = load_daemon_config(options.config_path, options.config_given, *host);
         if (!fresh) {
-            log_line(fmt::format("reload refused: {}; the running configuration stays", fresh.error().message));
+            log_line(fmt::format("warning: reload refused: {}; the running configuration stays", fresh.error().message));
             systemd.notify("READY=1\nSTATUS=" + status_line(manager) + " (last reload refused)");
             return failure(fmt::format("reload refused: {}; the running configuration stays", fresh.error().message));
         }
-        bool new_interval = fresh->interval != config.interval;
+        if (fresh->interval != config.interval)
+            if (auto armed = arm_timer(timer_fd.get(), fresh->interval); !armed) {
+                log_line(fmt::format("error: reload refused: {}; the running configuration stays", armed.error().message));
+                systemd.notify("READY=1\nSTATUS=" + status_line(manager) + " (last reload refused)");
+                return failure(fmt::format("reload refused: {}", armed.error().message), armed.error().code);
+            }
         config = std::move(*fresh);
         manager.configure(config.reserved_cpus, config.tuning);
         placement.configure(config.rules, config.reserved_cpus, config.interval, config.placement);
         open_events();
         server->set_max_request_bytes(config.max_request_bytes);
-        if (new_interval) arm_timer(timer_fd.get(), config.interval);
         log_line(fmt::format("configuration reloaded from {}", config.source));
         systemd.notify("READY=1\nSTATUS=" + status_line(manager));
         return {};
     };
-    RequestContext context{manager, config, ::getpid(), ::geteuid(), clock_now, reload, &placement, log_line};
+    RequestContext context{manager, config, ::getpid(), ::geteuid(), clock_now, reload, &placement, log_line, &fs};
 
     // The first reconcile: every journalled thread checked (recover), the accounting
     // read once so the first interval has something to compare with.
@@ -180,7 +206,10 @@ Result<void> run_daemon(const DaemonOptions& options) {
     auto previous_delays = read_cpu_run_delays(fs);
     Millis previous_at = clock_now().mono;
     manager.tick(clock_now(), CpuLoad{});
-    arm_timer(timer_fd.get(), config.interval);
+    if (auto armed = arm_timer(timer_fd.get(), config.interval); !armed) {
+        manager.stop(config.on_stop, clock_now());
+        return armed;
+    }
     log_line(fmt::format("ready: state {}, configuration {}, interval {}, on_stop {}{}; {}", dir, config.source,
                          format_duration(config.interval), to_string(config.on_stop),
                          config.reserved_cpus.empty() ? "" : fmt::format(", reserved CPUs {}", to_list(config.reserved_cpus)),
@@ -201,9 +230,12 @@ Result<void> run_daemon(const DaemonOptions& options) {
         bool polled_events = connector.has_value();
         if (polled_events) fds.push_back({connector->fd(), POLLIN, 0});
         server->add_poll_fds(fds);
-        int timeout = -1;
-        if (systemd.watchdog())
-            timeout = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(*systemd.watchdog() / 3).count());
+        int timeout = server->poll_timeout_ms();
+        if (systemd.watchdog()) {
+            int watchdog = static_cast<int>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(*systemd.watchdog() / 3).count());
+            timeout = timeout < 0 ? watchdog : std::min(timeout, watchdog);
+        }
         if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR)
             return failure(fmt::format("poll: {}", std::strerror(errno)), errno);
         if (systemd.watchdog() && std::chrono::steady_clock::now() - last_watchdog >= *systemd.watchdog() / 3) {
@@ -226,7 +258,7 @@ Result<void> run_daemon(const DaemonOptions& options) {
         if (polled_events && connector && (fds[2].revents & POLLIN) != 0) {
             auto read = connector->read([&](const linux_backend::ProcEvent& e) { placement.on_event(e); });
             if (!read) {
-                log_line(fmt::format("process events: {}; scanning /proc every second instead", read.error().message));
+                log_line(fmt::format("warning: process events: {}; scanning /proc every second instead", read.error().message));
                 connector.reset();
                 placement.set_events(false, fmt::format("a scan of /proc every second (process events failed: {})",
                                                         read.error().message));
@@ -253,7 +285,15 @@ Result<void> run_daemon(const DaemonOptions& options) {
             }
         }
         server->serve(fds, [&](std::string_view line, const protocol::PeerCredentials& peer) {
-            return handle_request(line, peer, context);
+            // A request the daemon cannot answer is refused; it never ends the daemon
+            // (which would leave every mask it changed as it is).
+            try {
+                return handle_request(line, peer, context);
+            } catch (const std::exception& e) {
+                log_line(fmt::format("error: a request of uid {} (pid {}) failed: {}", peer.uid, peer.pid,
+                                     detail::safe_text(e.what())));
+                return protocol::error_response(failure(fmt::format("the daemon could not answer: {}", e.what())).error());
+            }
         });
     }
     systemd.notify("STOPPING=1");

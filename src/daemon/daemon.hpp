@@ -9,7 +9,8 @@
 
 namespace affine::daemon {
 
-inline constexpr const char* default_config_path = "/etc/affine/daemon.conf";
+// SYSCONFDIR/affine/daemon.conf of the install prefix (/etc for a /usr install).
+extern const char* const default_config_path;
 
 struct DaemonOptions {
     std::string config_path = default_config_path;

@@ -1,6 +1,5 @@
 #include "journal.hpp"
 
-#include <dirent.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -9,7 +8,7 @@
 
 #include "../core/json.hpp"
 #include "affine/set_grammar.hpp"
-#include "state_dir.hpp"
+#include "state/state_file.hpp"
 
 namespace affine::daemon {
 
@@ -57,7 +56,7 @@ std::string format_journal(const Journal& journal) {
                              {"threads", std::move(threads)}});
     }
     j["workloads"] = std::move(workloads);
-    return j.dump(1) + "\n";
+    return detail::dump_never_throwing(j, 1) + "\n";
 }
 
 Result<Journal> parse_journal(std::string_view text, const std::string& path) {
@@ -66,7 +65,7 @@ Result<Journal> parse_journal(std::string_view text, const std::string& path) {
     try {
         if (j.at("version").get<int>() != journal_version)
             return failure(fmt::format("{} has journal version {}, this daemon reads version {}", path,
-                                       j.at("version").dump(), journal_version));
+                                       detail::dump_never_throwing(j.at("version")), journal_version));
         Journal journal;
         for (const auto& jw : j.at("workloads")) {
             JournalWorkload w;
@@ -104,22 +103,19 @@ Result<Journal> parse_journal(std::string_view text, const std::string& path) {
 }
 
 Result<void> JournalFile::save(const Journal& journal) const {
-    return write_file_atomically(path_, format_journal(journal));
+    auto file = StateFile::lock(path_, LockWait::wait);
+    if (!file) return std::unexpected(file.error());
+    return file->write(format_journal(journal));
 }
 
 Result<JournalFile::Loaded> JournalFile::load() const {
     Loaded loaded;
-    // A save interrupted before its rename leaves PATH.tmp.PID: the journal itself
-    // is still the previous whole one.
-    auto slash = path_.rfind('/');
-    std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash == 0 ? 1 : slash);
-    std::string prefix = path_.substr(slash == std::string::npos ? 0 : slash + 1) + ".tmp.";
-    if (DIR* d = ::opendir(dir.c_str())) {
-        while (const dirent* e = ::readdir(d))
-            if (std::string_view(e->d_name).starts_with(prefix)) ::unlinkat(::dirfd(d), e->d_name, 0);
-        ::closedir(d);
-    }
-    auto text = read_file_nofollow(path_);
+    auto file = StateFile::lock(path_, LockWait::wait);
+    if (!file) return std::unexpected(file.error());
+    // A save interrupted before its rename leaves a temporary: the journal itself is
+    // still the previous whole one.
+    if (auto removed = file->remove_leftover_temporaries(); !removed) return std::unexpected(removed.error());
+    auto text = file->read();
     if (!text) return std::unexpected(text.error());
     if (!*text) return loaded;
     auto journal = parse_journal(**text, path_);

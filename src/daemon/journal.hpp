@@ -53,7 +53,9 @@ Result<Journal> parse_journal(std::string_view text, const std::string& path);
 class JournalFile {
 public:
     explicit JournalFile(std::string path) : path_(std::move(path)) {}
-    // Writes the whole journal atomically (0600, no symlinks).
+    // Writes the whole journal: a StateFile (locked, atomic replacement, fsync of the
+    // file and its directory, mode 0600, no symlink followed). On failure the
+    // previous journal is intact and the error says why.
     Result<void> save(const Journal& journal) const;
     // Reads it; an empty journal when there is none. A file that cannot be parsed
     // is moved aside to PATH.bad (so the daemon can start) and reported in

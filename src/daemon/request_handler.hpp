@@ -26,11 +26,19 @@ struct RequestContext {
     const PlacementManager* placement = nullptr;
     // The daemon's log (advice given is logged); may be empty.
     Log log;
+    // Where the threads of a process are read (the per-user thread limit counts the
+    // threads a request would add); without it each id counts as one thread.
+    const linux_backend::SysFs* fs = nullptr;
 };
 
+// The answer to one request line of `peer`, whose identity the control server
+// established when it accepted the connection. A user's `set-soft` past
+// max_workloads_per_user or max_threads_per_user is refused (EAGAIN); `show` of a
+// workload the peer may not see (protocol::may_see_workload) is refused (EPERM).
 std::string handle_request(std::string_view line, const protocol::PeerCredentials& peer, RequestContext& context);
 
-// The daemon's status as `affine daemon status` shows it.
-protocol::DaemonStatus daemon_status(const RequestContext& context);
+// The daemon's status as `affine daemon status` shows it to `peer`: the workloads
+// it may see, a count of the others.
+protocol::DaemonStatus daemon_status(const RequestContext& context, const protocol::PeerCredentials& peer);
 
 }  // namespace affine::daemon

@@ -321,7 +321,10 @@ Result<detail::Json> SoftManager::set_soft(const protocol::Request& r, const pro
             answer.push_back(protocol::to_json(status_of(done->second, false)));
         }
     }
-    save();
+    if (!save())
+        return failure(fmt::format("the request was carried out but the journal {} cannot be written, so it would not "
+                                   "survive a restart of the daemon (see the daemon's log)",
+                                   journal_.path()));
     detail::Json body;
     body["workloads"] = std::move(answer);
     return body;

@@ -101,7 +101,11 @@ public:
     // them; the requests stay in the journal either way.
     void stop(OnStop on_stop, const Clock& now);
 
-    [[nodiscard]] std::vector<protocol::WorkloadStatus> status(bool with_memory) const;
+    // The workloads `shown` accepts (every one without it).
+    [[nodiscard]] std::vector<protocol::WorkloadStatus> status(
+        bool with_memory, const std::function<bool(const Workload&)>& shown = nullptr) const;
+    // The workloads, by pid.
+    [[nodiscard]] const std::map<int, Workload>& workloads() const { return workloads_; }
     // The workload holding pid or tid `id`, nullopt when none.
     [[nodiscard]] std::optional<protocol::WorkloadStatus> show(int id) const;
     [[nodiscard]] const std::deque<protocol::ReleaseEvent>& releases() const { return releases_; }

@@ -24,9 +24,11 @@ protocol::WorkloadStatus SoftManager::status_of(const Workload& w, bool with_mem
     return s;
 }
 
-std::vector<protocol::WorkloadStatus> SoftManager::status(bool with_memory) const {
+std::vector<protocol::WorkloadStatus> SoftManager::status(bool with_memory,
+                                                          const std::function<bool(const Workload&)>& shown) const {
     std::vector<protocol::WorkloadStatus> out;
-    for (const auto& [pid, w] : workloads_) out.push_back(status_of(w, with_memory));
+    for (const auto& [pid, w] : workloads_)
+        if (!shown || shown(w)) out.push_back(status_of(w, with_memory));
     return out;
 }
 

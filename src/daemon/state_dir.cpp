@@ -13,12 +13,6 @@
 namespace affine::daemon {
 namespace {
 
-std::string parent_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 std::unexpected<Error> sys_failure(const std::string& what, int err) {
     return failure(fmt::format("{}: {}", what, std::strerror(err)), err);
 }
@@ -83,45 +77,6 @@ Result<InstanceLock> InstanceLock::acquire(const std::string& dir) {
 
 InstanceLock::~InstanceLock() {
     if (fd_ >= 0) ::close(fd_);
-}
-
-Result<void> write_file_atomically(const std::string& path, const std::string& text) {
-    struct stat st{};
-    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
-        return failure(fmt::format("{} is a symlink; refusing to write through it", path), ELOOP);
-    std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return sys_failure(fmt::format("write {}", tmp), errno);
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return sys_failure(fmt::format("write {}", tmp), err);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0) {
-        int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return sys_failure(fmt::format("sync {}", tmp), err);
-    }
-    if (::close(fd) != 0) return sys_failure(fmt::format("close {}", tmp), errno);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        return sys_failure(fmt::format("rename {} to {}", tmp, path), err);
-    }
-    int dfd = ::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
-    return {};
 }
 
 Result<std::optional<std::string>> read_file_nofollow(const std::string& path) {

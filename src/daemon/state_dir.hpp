@@ -1,6 +1,5 @@
 // The daemon's state directory (/run/affine by default): the instance lock, the
-// journal, the control socket. Files in it are written atomically (temporary file,
-// fsync, rename, fsync of the directory), mode 0600, and never through a symlink.
+// journal (a StateFile, src/state), the control socket.
 #pragma once
 
 #include <optional>
@@ -36,8 +35,6 @@ private:
     int fd_ = -1;
 };
 
-// Writes `text` to `path` atomically, mode 0600, not following a symlink at `path`.
-Result<void> write_file_atomically(const std::string& path, const std::string& text);
 // Reads `path` without following a symlink; nullopt when it does not exist.
 Result<std::optional<std::string>> read_file_nofollow(const std::string& path);
 

@@ -9,6 +9,7 @@
 
 #include "affine/set_grammar.hpp"
 #include "../core/integer.hpp"
+#include "../core/safe_text.hpp"
 #include "../core/text.hpp"
 
 namespace affine::linux_backend {
@@ -42,7 +43,7 @@ std::optional<TaskStat> parse_task_stat(std::string_view text) {
     auto close = text.rfind(')');
     if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;
     TaskStat st;
-    st.comm = std::string(text.substr(open + 1, close - open - 1));
+    st.comm = detail::safe_text(text.substr(open + 1, close - open - 1));  // any bytes a process wrote
     auto fields = words_of(text.substr(close + 1));
     // fields[0] is field 3 of the man page (state); field N is fields[N - 3].
     auto field = [&](int n) -> std::string_view {
@@ -134,7 +135,7 @@ std::string read_task_cgroup(const SysFs& fs, int tid) {
     auto text = fs.read(task_dir(tid) + "/cgroup");
     if (!text) return {};
     for (std::string_view line : lines_of(*text))
-        if (line.starts_with("0::")) return std::string(line.substr(3));
+        if (line.starts_with("0::")) return detail::safe_text(line.substr(3));  // names are the creator's bytes
     return {};
 }
 

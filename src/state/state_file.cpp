@@ -1,11 +1,14 @@
 #include "state_file.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -142,6 +145,25 @@ Result<void> StateFile::write(std::string_view contents) {
     if (dfd.fd < 0) return io_failure("open the directory " + dir, errno);
     if (::fsync(dfd.fd) != 0) return io_failure("sync the directory " + dir, errno);
     return {};
+}
+
+Result<int> StateFile::remove_leftover_temporaries() {
+    std::string dir = parent_dir(path_);
+    auto slash = path_.rfind('/');
+    std::string prefix = path_.substr(slash == std::string::npos ? 0 : slash + 1) + ".";
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return io_failure("read the directory " + dir, errno);
+    int removed = 0;
+    while (const dirent* e = ::readdir(d)) {
+        std::string_view name = e->d_name;
+        // mkostemp's six letters and digits after the state file's name.
+        if (!name.starts_with(prefix) || name.size() != prefix.size() + 6) continue;
+        if (!std::ranges::all_of(name.substr(prefix.size()), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }))
+            continue;
+        if (::unlinkat(::dirfd(d), e->d_name, 0) == 0) ++removed;
+    }
+    ::closedir(d);
+    return removed;
 }
 
 Result<void> StateFile::remove() {

@@ -66,6 +66,11 @@ public:
     // Removes the state file (not the lock file); removing a missing file succeeds.
     Result<void> remove();
 
+    // Removes the temporaries a writer killed before its rename left beside PATH
+    // (PATH.XXXXXX, as write() names them); returns how many. The state file itself
+    // is still the last whole one.
+    Result<int> remove_leftover_temporaries();
+
 private:
     StateFile(std::string path, int lock_fd) : path_(std::move(path)), lock_fd_(lock_fd) {}
     std::string path_;

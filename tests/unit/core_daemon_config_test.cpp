@@ -58,7 +58,7 @@ TEST(DaemonConfig, TheShippedExampleHoldsTheDefaults) {
 
 TEST(DaemonConfig, PlacementKeys) {
     auto c = parse_daemon_config("[placement]\nmin_residency = \"2m\"\noverload_load = 0.9\noverload_after = \"10s\"\n"
-                                 "drift_share = 0.8\nmemory_cooldown = \"1m\"\nmove_chunk = \"16M\"\n"
+                                 "drift_share = 0.8\nmemory_cooldown = \"1.5s\"\nmove_chunk = \"16M\"\n"
                                  "move_budget = 1048576\nmove_burst = \"512M\"\n",
                                  "daemon.conf", host());
     ASSERT_TRUE(c) << c.error().message;
@@ -66,7 +66,7 @@ TEST(DaemonConfig, PlacementKeys) {
     EXPECT_EQ(c->placement.overload_load, 0.9);
     EXPECT_EQ(c->placement.overload_after, std::chrono::seconds{10});
     EXPECT_EQ(c->placement.drift_share, 0.8);
-    EXPECT_EQ(c->placement.memory_cooldown, std::chrono::seconds{60});
+    EXPECT_EQ(c->placement.memory_cooldown, Millis{1500});  // sub-second parts are kept
     EXPECT_EQ(c->placement.chunk_bytes, std::uint64_t{16} << 20);
     EXPECT_EQ(c->placement.budget_bytes_per_second, std::uint64_t{1} << 20);
     EXPECT_EQ(c->placement.budget_burst_bytes, std::uint64_t{512} << 20);
@@ -124,7 +124,7 @@ TEST(DaemonConfig, ErrorsNameTheLine) {
     EXPECT_EQ(error_of("interval = \"500ms\"\non_stop = \n").substr(0, 14), "daemon.conf:2:");
     EXPECT_EQ(error_of("interval = \"500ms\"\n\nintervall = \"1s\"\n"),
               "daemon.conf:3: unknown key intervall (known: interval, on_stop, reserved_cpus, housekeeping_cpus, "
-              "max_request_bytes, [soft_affinity], [placement], [[rule]], exclude_comm, exclude_cgroup, exclude_uid)");
+              "max_request_bytes, max_workloads_per_user, max_threads_per_user, [soft_affinity], [placement], [[rule]], exclude_comm, exclude_cgroup, exclude_uid)");
     EXPECT_EQ(error_of("on_stop = \"keep\"\n"), "daemon.conf:1: on_stop = \"keep\": expected \"restore\" or \"leave\"");
     EXPECT_EQ(error_of("\ninterval = 5\n"), "daemon.conf:2: interval must be a string");
     EXPECT_EQ(error_of("interval = \"5 s\"\n"),
