@@ -23,7 +23,8 @@ flags=(-std=c++2b -stdlib=libc++ -O1 -g -fsanitize=fuzzer-no-link,address,undefi
 # parsers of outside input; the rest of the library has none and is not built here.
 cd "$src"
 sources=(fuzz/parsers_fuzz.cpp src/core/*.cpp src/linux/procfs.cpp src/linux/sysfs.cpp
-         src/xen/numa_dump.cpp src/xen/domain_names.cpp src/xen/hypervisor.cpp src/sim/sim_hypervisor.cpp src/state/state_file.cpp)
+         src/xen/numa_dump.cpp src/xen/domain_names.cpp
+         src/nri/frame_splitter.cpp src/nri/mux.cpp src/nri/ttrpc_frame.cpp src/xen/hypervisor.cpp src/sim/sim_hypervisor.cpp src/state/state_file.cpp)
 objects=()
 newest_header=$(find include src -name '*.hpp' -printf '%T@\n' | sort -n | tail -n 1)
 for s in "${sources[@]}"; do
@@ -59,6 +60,10 @@ seed p "$(cat tests/fixtures/proc/4242/stat)"
 seed t "$(cat tests/fixtures/proc/4242/status)"
 seed x "$(cat fuzz/seeds/sim-state.json)"
 seed d "$(cat fuzz/seeds/xen-numa-dump.txt)"
+# NRI (binary, so not through seed(), whose command substitution drops NUL bytes): a
+# registration on connection 2 and a frame of connection 1, merged; two ttrpc frames.
+printf 'm\0\0\0\2\0\0\0\22\0\0\0\10\0\0\0\1\1\0\n\6affine\0\0\0\1\0\0\0\3abc' > "$corpus/seed-m-nri"
+printf 'f\0\0\0\2\0\0\0\1\2\0ok\0\0\0\0\0\0\0\3\1\4' > "$corpus/seed-f-nri"
 seed u "(XEN) Domain heap initialised DMA width 29 bits
 $(cat fuzz/seeds/xen-numa-dump.txt)
 dma_bits=30"

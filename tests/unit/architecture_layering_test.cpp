@@ -59,7 +59,7 @@ TEST(Layering, XenBackendDoesNotKnowTheSimulator) {
 }
 
 TEST(Layering, LibraryDoesNotReachTheFrontEnd) {
-    for (const char* dir : {"core", "linux", "host", "xen", "sim"}) expect_no_include(dir, {"cli"});
+    for (const char* dir : {"core", "linux", "host", "xen", "sim", "nri"}) expect_no_include(dir, {"cli"});
 }
 
 TEST(Layering, FrontEndUsesTypedCapabilities) {
