@@ -13,8 +13,10 @@
 #include <thread>
 
 #include "../core/integer.hpp"
+#include "../daemon/control_client.hpp"
 #include "../nri/plugin_connection.hpp"
 #include "affine/host_load.hpp"
+#include "affine/set_grammar.hpp"
 #include "command.hpp"
 
 namespace affine::cli {
@@ -46,12 +48,33 @@ PlacementHost plugin_host(const Options& opt) {
     return placement_host_or_throw(load_host_or_throw(opt.host), opt.reserved);
 }
 
+// The daemon keeps a soft container's threads, and those of the processes it starts,
+// softly on the CPUs of its planned nodes (Xen's rule); NRI itself knows only hard
+// cpusets.
+std::string hand_to_daemon(const nri::SoftHandOff& soft) {
+    protocol::Request request;
+    request.op = protocol::Op::set_soft;
+    request.ids = {soft.pid};
+    request.all_threads = true;
+    request.children = true;
+    request.cpus = soft.cpus;
+    auto answer = daemon::ask_daemon(request);
+    if (!answer)
+        return fmt::format("container {} (pid {}): soft affinity to CPUs {} not set: {}", soft.container, soft.pid,
+                           to_list(soft.cpus), answer.error().message);
+    return fmt::format("container {} (pid {}): the daemon keeps its threads softly on CPUs {}", soft.container,
+                       soft.pid, to_list(soft.cpus));
+}
+
 int nri(const Options& opt) {
     struct sigaction action{};
     action.sa_handler = request_stop;
     for (int s : {SIGTERM, SIGINT}) ::sigaction(s, &action, nullptr);
     nri::Plugin plugin(plugin_host(opt));
-    nri::ConnectionOptions connection{opt.name, opt.index};
+    nri::ConnectionOptions connection;
+    connection.name = opt.name;
+    connection.index = opt.index;
+    connection.hand_soft = hand_to_daemon;
 
     // Pre-registered: the runtime started us with one end of a socket pair, and
     // starts us again when it restarts.

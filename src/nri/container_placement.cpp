@@ -81,6 +81,14 @@ CpuSet ContainerPlacer::shared_pool() const {
     return pool;
 }
 
+std::optional<CpuSet> ContainerPlacer::soft_cpus(std::string_view id) const {
+    auto it = placed_.find(id);
+    if (it == placed_.end() || !it->second.spec.soft) return std::nullopt;
+    CpuSet pool = shared_pool();
+    CpuSet cpus = pool & host_.topology.cpus_of(it->second.nodes);
+    return cpus.empty() ? pool : cpus;
+}
+
 PlacementHost ContainerPlacer::planning_host() const {
     PlacementHost host = host_;
     for (const auto& [id, c] : placed_) host.reserved |= c.exclusive;

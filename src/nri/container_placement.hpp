@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -126,6 +127,10 @@ public:
     std::vector<Decision> synchronize(const std::vector<RunningContainer>& running);
 
     [[nodiscard]] CpuSet shared_pool() const;
+    // For a soft container: the CPUs its threads should prefer (the shared pool's CPUs
+    // on its planned nodes; the whole pool when those have none). nullopt for an
+    // unknown or not soft container.
+    [[nodiscard]] std::optional<CpuSet> soft_cpus(std::string_view id) const;
     [[nodiscard]] const std::map<std::string, PlacedContainer, std::less<>>& containers() const { return placed_; }
 
 private:

@@ -86,8 +86,8 @@ bool decode(Message& m, const std::string& payload) {
 
 int subscribed_events() {
     int mask = 0;
-    for (api::Event e : {api::CREATE_CONTAINER, api::START_CONTAINER, api::UPDATE_CONTAINER, api::STOP_CONTAINER,
-                         api::REMOVE_CONTAINER})
+    for (api::Event e : {api::CREATE_CONTAINER, api::START_CONTAINER, api::POST_START_CONTAINER, api::UPDATE_CONTAINER,
+                         api::STOP_CONTAINER, api::REMOVE_CONTAINER})
         mask |= 1 << (static_cast<int>(e) - 1);
     return mask;
 }
@@ -205,25 +205,36 @@ PluginAnswer Plugin::handle(const RpcRequest& request) {
                method == "RunPodSandbox" || method == "StopPodSandbox" || method == "RemovePodSandbox" ||
                method == "PostCreateContainer" || method == "PostStartContainer" || method == "PostUpdateContainer") {
         // Events without an answer. A removal frees what a stop did not (a container
-        // that never ran); its updates go out unsolicited.
-        std::string container_id;
+        // that never ran); its updates go out unsolicited. A soft container that
+        // started is handed to the daemon with its pid.
+        const api::Container* container = nullptr;
         bool removal = method == "RemoveContainer";
+        bool started = method == "PostStartContainer";
+        // StateChangeEvent is {event, pod, container}; every other event's request is
+        // {pod, container}, read as PostStartContainerRequest.
+        api::StateChangeEvent event;
         if (method == "StateChange") {
-            api::StateChangeEvent in;
-            if (!decode(in, request.payload)) return bad("StateChangeEvent");
-            removal = in.event() == api::REMOVE_CONTAINER;
-            container_id = in.container().id();
-        } else if (removal) {
-            api::RemoveContainerRequest in;
-            if (!decode(in, request.payload)) return bad("RemoveContainerRequest");
-            container_id = in.container().id();
+            if (!decode(event, request.payload)) return bad("StateChangeEvent");
+            removal = event.event() == api::REMOVE_CONTAINER;
+            started = event.event() == api::POST_START_CONTAINER;
+        } else {
+            api::PostStartContainerRequest plain;
+            if (!decode(plain, request.payload)) return bad(method + "Request");
+            *event.mutable_container() = plain.container();
+            *event.mutable_pod() = plain.pod();
         }
+        container = &event.container();
         if (removal) {
-            auto updates = placer_.remove(container_id);
+            auto updates = placer_.remove(container->id());
             for (const ContainerUpdate& u : updates)
                 a.log.push_back(fmt::format("update container {} (unsolicited): cpus {}, mems {}: {}", u.id,
                                             to_list(u.assignment.cpus), to_list(u.assignment.mems), u.why));
             unsolicited_.insert(unsolicited_.end(), updates.begin(), updates.end());
+        }
+        if (started && container->pid() > 0) {
+            if (auto soft = placer_.soft_cpus(container->id()))
+                a.soft.push_back({static_cast<int>(container->pid()), *soft,
+                                  pod_name(event.pod()) + "/" + container->name()});
         }
         a.response = ok(api::Empty{});  // every event's answer is an empty message
     } else if (method == "Shutdown") {

@@ -18,14 +18,23 @@
 
 namespace affine::nri {
 
+// A soft container's process, for the daemon to keep its threads softly on `cpus`.
+struct SoftHandOff {
+    int pid = 0;
+    CpuSet cpus;
+    std::string container;  // "namespace/pod/name", for the log
+};
+
 struct PluginAnswer {
     RpcResponse response;
+    std::vector<SoftHandOff> soft;  // soft containers that started
     std::vector<std::string> log;  // one line per decision, with its reason
     bool shutdown = false;         // the runtime asked the plugin to stop
 };
 
 // The events the plugin asks for (Configure's bit mask: 1 << (event - 1)): container
-// creation, start, update, stop and removal.
+// creation, start (and after it, for the pid of a soft container), update, stop and
+// removal.
 int subscribed_events();
 
 class Plugin {

@@ -84,6 +84,8 @@ Result<ConnectionEnd> serve_connection(int fd, Plugin& plugin, const ConnectionO
         for (const IncomingCall& call : input->calls) {
             PluginAnswer answer = plugin.handle(call.request);
             for (const std::string& line : answer.log) log(line);
+            if (options.hand_soft)
+                for (const SoftHandOff& soft : answer.soft) log(options.hand_soft(soft));
             auto bytes = session.reply(call.stream, answer.response);
             if (!bytes) return std::unexpected(bytes.error());
             if (auto w = write_all(fd, *bytes); !w) return std::unexpected(w.error());

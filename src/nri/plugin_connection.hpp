@@ -20,6 +20,9 @@ struct ConnectionOptions {
     // The runtime closes a plugin that has not registered within 5 s (its default);
     // the registration answer is awaited this long.
     std::chrono::milliseconds registration_timeout{5000};
+    // Hands a soft container that started to the daemon; returns the line to log.
+    // Unset: soft containers keep the whole shared pool, nothing else.
+    std::function<std::string(const SoftHandOff&)> hand_soft;
 };
 
 enum class ConnectionEnd {

@@ -11,6 +11,8 @@
 #   - a restart of containerd, then of the plugin, changes no placement;
 #   - a container created while the plugin is down is placed when it comes back;
 #   - stopping the exclusive container gives its CPU back to the shared ones;
+#   - a pod with affine/soft: the whole shared pool as cpuset, and its process handed
+#     to the affine daemon (private state directory) for soft affinity;
 #   - the plugin pre-registered in the runtime's plugin directory (NRI_PLUGIN_SOCKET).
 # Usage: test-containerd.sh AFFINE_BINARY KIT_DIR
 # Exit 77 (skipped) when not root or the runtime cannot be fetched.
@@ -34,10 +36,13 @@ work=$(mktemp -d /tmp/affine-nri.XXXXXX)
 cgroup=/affine-nri-test
 containerd_pid=""
 plugin_pid=""
+daemon_pid=""
+export AFFINE_STATE_DIR=$work/affine-state   # the daemon of this test, never /run/affine
 failures=0
 cleanup() {
     set +e
     [ -n "$plugin_pid" ] && kill "$plugin_pid" 2>/dev/null && wait "$plugin_pid" 2>/dev/null
+    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
     [ -n "$containerd_pid" ] && cri remove-all 2>/dev/null
     [ -n "$containerd_pid" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
     # What is left of the test's containers and their shims, by id: the processes in
@@ -222,6 +227,20 @@ cri stop "$g"
 sleep 1
 check "the shared containers get the freed CPU back" "$online" "$(status_of "$b" Cpus_allowed_list)"
 
+# A soft pod: the whole shared pool as cpuset, its process handed to the daemon.
+printf 'interval = "200ms"\n' > "$work/daemon.conf"
+"$affine" daemon --config "$work/daemon.conf" > "$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 50); do "$affine" daemon status >/dev/null 2>&1 && break; sleep 0.2; done
+s=$(run soft 512 0 67108864 affine/soft=true)
+soft_pid=$(cri pid "$s")
+check "the soft container has the whole shared pool" "$online" "$(status_of "$s" Cpus_allowed_list)"
+for _ in $(seq 25); do grep -q "pid $soft_pid): the daemon keeps" "$work/plugin.log" && break; sleep 0.2; done
+check "the plugin handed the soft container to the daemon" 1 "$(grep -c "pid $soft_pid): the daemon keeps its threads softly" "$work/plugin.log")"
+check "the daemon manages the soft container's process" yes \
+    "$("$affine" daemon status 2>&1 | grep -qw "$soft_pid" && echo yes || echo no)"
+kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=""
+
 # Pre-registered: the runtime launches the plugin from its plugin directory.
 stop_plugin
 stop_containerd
@@ -230,7 +249,7 @@ chmod +x "$work/plugins/10-affine"
 start_containerd
 for _ in $(seq 50); do grep -q synchronized "$work/preregistered.log" 2>/dev/null && break; sleep 0.2; done
 check "the pre-registered plugin registered" 1 "$(grep -c 'registered as 10-affine' "$work/preregistered.log" 2>/dev/null || true)"
-check "placement with the pre-registered plugin" "$(status_of "$b" Cpus_allowed_list)" "$(status_of "$l" Cpus_allowed_list)"
+check "placement with the pre-registered plugin" "$online" "$(status_of "$l" Cpus_allowed_list)"
 
 echo "--- plugin log"; cat "$work/plugin.log" "$work/preregistered.log" 2>/dev/null
 [ "$failures" = 0 ] || { echo "$failures check(s) failed"; tail -n 40 "$work/containerd.log"; exit 1; }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "affine/host.hpp"
+#include "affine/set_grammar.hpp"
 #include "nri/plugin.hpp"
 #include "nri/plugin_connection.hpp"
 #include "nri/session.hpp"
@@ -128,6 +129,24 @@ TEST(NriPlugin, AnnotationsChoosePolicyAndSoft) {
     Plugin plugin(two_nodes());
     auto soft = create(plugin, pod("s", {{"affine/soft", "true"}}), container("s", 2, true));
     EXPECT_EQ(soft.adjust().linux().resources().cpu().cpus(), "0-7");
+    // Started: its pid goes to the daemon with the planned node's CPUs, through the
+    // new API's PostStartContainer and v0.6's StateChange alike.
+    api::PostStartContainerRequest started;
+    *started.mutable_pod() = pod("s");
+    *started.mutable_container() = container("s", 2, true);
+    started.mutable_container()->set_pid(4242);
+    PluginAnswer post = plugin.handle(call("PostStartContainer", started));
+    ASSERT_EQ(post.soft.size(), 1u);
+    EXPECT_EQ(post.soft[0].pid, 4242);
+    EXPECT_EQ(to_list(post.soft[0].cpus), "0-3");
+    EXPECT_EQ(post.soft[0].container, "default/s/s");
+    api::StateChangeEvent change;
+    change.set_event(api::POST_START_CONTAINER);
+    *change.mutable_pod() = started.pod();
+    *change.mutable_container() = started.container();
+    EXPECT_EQ(plugin.handle(call("StateChange", change)).soft.size(), 1u);
+    change.set_event(api::START_CONTAINER);
+    EXPECT_TRUE(plugin.handle(call("StateChange", change)).soft.empty());
     api::CreateContainerRequest bad;
     *bad.mutable_pod() = pod("b", {{"affine/policy", "fastest"}});
     *bad.mutable_container() = container("b", 1, false);
@@ -223,7 +242,7 @@ TEST(NriConnection, RegistersAndServesOverASocket) {
     std::vector<std::string> log;
     Result<ConnectionEnd> end = ConnectionEnd::stopped;
     std::thread runner([&] {
-        end = serve_connection(fds[0], plugin, {"affine", "90"}, [&](const std::string& l) { log.push_back(l); }, stop);
+        end = serve_connection(fds[0], plugin, ConnectionOptions{}, [&](const std::string& l) { log.push_back(l); }, stop);
     });
     MuxDecoder mux;
     TtrpcDecoder runtime_conn, plugin_conn;
