@@ -13,6 +13,7 @@
 //   u  Xen's heap layout on its console (DMA width, node spans) and dma_bits=
 //   q  the daemon's socket requests   c  the daemon's configuration (TOML, rules)
 //   j  the daemon's journal           a  untrusted text made safe (safe_text)
+//   m  NRI's connection multiplexer stream   f  ttrpc frames (NRI's RPC framing)
 // Beyond "no crash, no undefined behaviour", each checks what must hold: whatever
 // parses prints and parses back to itself, sets stay within the host, plans are
 // within the host they were made on.
@@ -30,6 +31,8 @@
 #include "core/safe_text.hpp"
 #include "daemon/journal.hpp"
 #include "linux/procfs.hpp"
+#include "nri/mux.hpp"
+#include "nri/ttrpc.hpp"
 #include "sim/sim_hypervisor.hpp"
 #include "xen/numa_dump.hpp"
 
@@ -160,6 +163,25 @@ void untrusted_text(std::string_view text) {
     require(detail::is_safe_text(safe));
     require(detail::safe_text(safe) == safe);
     require(detail::is_safe_text(text) == (safe == text));
+// A framed stream fed in pieces of changing sizes, as reads return it: every frame
+// decoded encodes back to the very bytes it came from.
+template <typename Decoder, typename Encode>
+void framed_stream(std::string_view text, Encode encode) {
+    Decoder decoder;
+    std::string again;
+    std::size_t fed = 0;
+    for (std::size_t step = 1; fed < text.size(); step = step * 3 % 17 + 1) {
+        auto piece = text.substr(fed, step);
+        fed += piece.size();
+        auto frames = decoder.feed(piece);
+        if (!frames) return;
+        for (const auto& frame : *frames) {
+            auto bytes = encode(frame);
+            require(bytes.has_value());
+            again += *bytes;
+        }
+    }
+    require(text.starts_with(again));
 }
 
 }  // namespace
@@ -196,6 +218,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 'c': daemon_config(text); break;
         case 'j': daemon_journal(text); break;
         case 'a': untrusted_text(text); break;
+        case 'm':
+            framed_stream<nri::MuxDecoder>(text, [](const nri::MuxFrame& f) { return nri::encode_mux_frame(f.conn, f.payload); });
+            break;
+        case 'f':
+            framed_stream<nri::TtrpcDecoder>(text, [](const nri::TtrpcFrame& f) {
+                return nri::encode_ttrpc_frame(f.stream, f.type, f.payload, f.flags);
+            });
+            break;
         default: return -1;  // not a parser: keep out of the corpus
     }
     return 0;

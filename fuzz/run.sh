@@ -24,7 +24,7 @@ flags=(-std=c++2b -stdlib=libc++ -O1 -g -fsanitize=fuzzer-no-link,address,undefi
 cd "$src"
 sources=(fuzz/parsers_fuzz.cpp src/core/*.cpp src/linux/procfs.cpp src/linux/sysfs.cpp
          src/xen/numa_dump.cpp src/xen/domain_names.cpp src/xen/hypervisor.cpp src/sim/sim_hypervisor.cpp src/state/state_file.cpp
-         src/daemon/journal.cpp)
+         src/daemon/journal.cpp src/nri/frame_splitter.cpp src/nri/mux.cpp src/nri/ttrpc_frame.cpp)
 objects=()
 newest_header=$(find include src -name '*.hpp' -printf '%T@\n' | sort -n | tail -n 1)
 for s in "${sources[@]}"; do
@@ -74,6 +74,10 @@ comm = ["qemu-system-x86"]
 policy = "best-effort"'
 seed j '{"version":1,"workloads":[{"pid":12,"start_time":5000,"command":"\\xff\\xfe","uid":1000,"soft":"0","all_threads":true,"children":false,"named_tids":[],"origin":"pin --soft","since":1.5,"requester_uid":1000,"requester_cap_sys_nice":false,"threads":[{"tid":12,"start_time":5000,"original":"0-1","hard":"0-1","applied":"0","previous":"0-1"}]}]}'
 seed a "$(printf 'abcdefghijklmn\xc3')"
+# NRI (binary, so not through seed(), whose command substitution drops NUL bytes): a
+# registration on connection 2 and a frame of connection 1, merged; two ttrpc frames.
+printf 'm\0\0\0\2\0\0\0\22\0\0\0\10\0\0\0\1\1\0\n\6affine\0\0\0\1\0\0\0\3abc' > "$corpus/seed-m-nri"
+printf 'f\0\0\0\2\0\0\0\1\2\0ok\0\0\0\0\0\0\0\3\1\4' > "$corpus/seed-f-nri"
 seed u "(XEN) Domain heap initialised DMA width 29 bits
 $(cat fuzz/seeds/xen-numa-dump.txt)
 dma_bits=30"

@@ -97,6 +97,7 @@ Command shield_command();
 Command place_command();
 Command xen_command();
 Command daemon_command();
+Command nri_command();
 RawCommand numad_command();
 
 }  // namespace affine::cli

@@ -15,6 +15,7 @@ const std::vector<Command>& command_table() {
         place_command(),
         xen_command(),
         daemon_command(),
+        nri_command(),
     };
     return table;
 }

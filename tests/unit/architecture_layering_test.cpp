@@ -58,7 +58,8 @@ const std::map<std::string, std::set<std::string>>& layers() {
         {"sim", {"core", "state", "xen"}},
         {"host", {"core", "linux", "state", "xen", "sim"}},
         {"daemon", {"core", "linux", "state"}},
-        {"cli", {"core", "linux", "state", "xen", "sim", "host", "daemon"}},
+        {"nri", {"core", "linux", "state", "daemon"}},
+        {"cli", {"core", "linux", "state", "xen", "sim", "host", "daemon", "nri"}},
     };
     return table;
 }

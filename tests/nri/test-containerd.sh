@@ -1,0 +1,256 @@
+#!/bin/bash
+# End to end with the real container runtime, ON THIS MACHINE (not in a QEMU guest):
+# containerd 1.7 from Debian 13 with NRI enabled, runc, a locally built busybox image,
+# host-network pods driven through CRI as the kubelet drives them, and `affine nri`
+# placing the containers. containerd runs in a private mount namespace with its own
+# root, state, sockets and NRI socket, and starts only this test's containers (in the
+# cgroup /affine-nri-test, removed at the end). Checks, read back from
+# /proc/PID/status of the containers' processes:
+#   - Cpus_allowed_list and Mems_allowed_list are those the plugin logged;
+#   - an exclusive container's CPU is in no other container's cpuset;
+#   - a restart of containerd, then of the plugin, changes no placement;
+#   - a container created while the plugin is down is placed when it comes back;
+#   - stopping the exclusive container gives its CPU back to the shared ones;
+#   - a pod with affine/soft: the whole shared pool as cpuset, and its process handed
+#     to the affine daemon (private state directory) for soft affinity;
+#   - the plugin pre-registered in the runtime's plugin directory (NRI_PLUGIN_SOCKET).
+# Usage: test-containerd.sh AFFINE_BINARY KIT_DIR
+# Exit 77 (skipped) when not root or the runtime cannot be fetched.
+set -euo pipefail
+shopt -s inherit_errexit
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+affine=$(readlink -f "$1")
+kit=$(mkdir -p "$2" && cd "$2" && pwd)
+[ "$(id -u)" = 0 ] || { echo "skip: needs root (containerd)"; exit 77; }
+[ "$(nproc)" -ge 2 ] || { echo "skip: needs 2 CPUs"; exit 77; }
+if ! "$here/fetch-kit.sh" "$kit" >/dev/null; then echo "skip: cannot fetch containerd"; exit 77; fi
+
+# The whole test in a private mount namespace: containerd's mounts (rootfs, shm)
+# never reach the machine's.
+if [ -z "${AFFINE_NRI_PRIVATE:-}" ]; then
+    AFFINE_NRI_PRIVATE=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+
+bin=$kit/root/usr/bin
+work=$(mktemp -d /tmp/affine-nri.XXXXXX)
+cgroup=/affine-nri-test
+containerd_pid=""
+plugin_pid=""
+daemon_pid=""
+export AFFINE_STATE_DIR=$work/affine-state   # the daemon of this test, never /run/affine
+failures=0
+cleanup() {
+    set +e
+    [ -n "$plugin_pid" ] && kill "$plugin_pid" 2>/dev/null && wait "$plugin_pid" 2>/dev/null
+    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    [ -n "$containerd_pid" ] && cri remove-all 2>/dev/null
+    [ -n "$containerd_pid" ] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
+    # What is left of the test's containers and their shims, by id: the processes in
+    # the test's cgroup (a container's first process is the init of its pid namespace:
+    # only SIGKILL reaches it), and the shims of the pid files under $work.
+    local pids
+    pids=$(cat /sys/fs/cgroup/cpuset$cgroup/*/cgroup.procs /sys/fs/cgroup$cgroup/*/cgroup.procs 2>/dev/null)
+    pids+=" $(cat "$work"/state/io.containerd.runtime.v2.task/k8s.io/*/shim.pid 2>/dev/null)"
+    for pid in $pids; do kill -9 "$pid" 2>/dev/null; done
+    sleep 1
+    for c in /sys/fs/cgroup/*$cgroup /sys/fs/cgroup$cgroup; do
+        [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+    awk -v w="$work/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+check() {  # check WHAT EXPECTED ACTUAL
+    if [ "$2" = "$3" ]; then echo "ok: $1 ($3)"; else echo "FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
+}
+
+# CRI's messages for the client, generated from the api.proto of the kit (its gogo
+# options are Go-only and dropped).
+export CRI_PY_DIR=$work/py CRI_LOG_DIR=$work/logs CRI_CGROUP_PARENT=$cgroup
+mkdir -p "$CRI_PY_DIR" "$CRI_LOG_DIR" "$work/plugins" "$work/nri-conf.d" "$work/opt"
+sed -e '/^import "github.com\/gogo/d' -e '/^option (gogoproto/d' \
+    "$kit/root/usr/share/gocode/src/k8s.io/cri-api/pkg/apis/runtime/v1/api.proto" > "$CRI_PY_DIR/cri.proto"
+protoc --python_out="$CRI_PY_DIR" -I"$CRI_PY_DIR" "$CRI_PY_DIR/cri.proto"
+cri() { /usr/bin/python3 "$here/cri_client.py" "$work/containerd.sock" "$@"; }
+
+cat > "$work/config.toml" <<TOML
+version = 2
+root = "$work/root"
+state = "$work/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+                    "io.containerd.snapshotter.v1.blockfile", "io.containerd.tracing.processor.v1.otlp"]
+[grpc]
+  address = "$work/containerd.sock"
+[ttrpc]
+  address = "$work/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$work/opt"
+[plugins."io.containerd.nri.v1.nri"]
+  disable = false
+  disable_connections = false
+  socket_path = "$work/nri.sock"
+  plugin_path = "$work/plugins"
+  plugin_config_path = "$work/nri-conf.d"
+  plugin_registration_timeout = "5s"
+  plugin_request_timeout = "2s"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "localhost/affine-busybox:1"
+  enable_cdi = false
+  # Never lower an OOM score below containerd's own (lowering needs CAP_SYS_RESOURCE).
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$work/cni/bin"
+    conf_dir = "$work/cni/conf"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "native"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        Root = "$work/runc"
+        BinaryName = "$kit/root/usr/sbin/runc"
+TOML
+
+start_containerd() {
+    PATH=$bin:$PATH "$bin/containerd" --config "$work/config.toml" >> "$work/containerd.log" 2>&1 &
+    containerd_pid=$!
+    for _ in $(seq 100); do [ -S "$work/containerd.sock" ] && cri list >/dev/null 2>&1 && return; sleep 0.2; done
+    echo "containerd did not start:"; tail -n 30 "$work/containerd.log"; exit 1
+}
+stop_containerd() {
+    kill "$containerd_pid"; wait "$containerd_pid" 2>/dev/null || true; containerd_pid=""
+    rm -f "$work/containerd.sock"
+}
+start_plugin() {
+    "$affine" nri --socket "$work/nri.sock" >> "$work/plugin.log" 2>&1 &
+    plugin_pid=$!
+    for _ in $(seq 100); do grep -q "synchronized" "$work/plugin.log" 2>/dev/null &&
+        [ "$(grep -c synchronized "$work/plugin.log")" -ge "${1:-1}" ] && return; sleep 0.2; done
+    echo "the plugin did not synchronize:"; cat "$work/plugin.log"; tail -n 20 "$work/containerd.log"; exit 1
+}
+stop_plugin() { kill "$plugin_pid"; wait "$plugin_pid" 2>/dev/null || true; plugin_pid=""; }
+
+# The image: busybox-static as one layer, an OCI layout imported with ctr.
+img=$work/image
+mkdir -p "$img/rootfs/bin" "$img/blobs/sha256"
+cp /bin/busybox "$img/rootfs/bin/busybox"
+for tool in sh sleep cat grep; do ln -s busybox "$img/rootfs/bin/$tool"; done
+tar -C "$img/rootfs" -cf "$img/layer.tar" .
+blob() { local d; d=$(sha256sum "$1" | cut -d' ' -f1); cp "$1" "$img/blobs/sha256/$d"; echo "$d"; }
+layer=$(blob "$img/layer.tar")
+printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/bin/sleep","100000"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$layer" > "$img/config.json"
+config=$(blob "$img/config.json")
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
+    "$config" "$(stat -c %s "$img/config.json")" "$layer" "$(stat -c %s "$img/layer.tar")" > "$img/manifest.json"
+manifest=$(blob "$img/manifest.json")
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"io.containerd.image.name":"localhost/affine-busybox:1","org.opencontainers.image.ref.name":"1"}}]}' \
+    "$manifest" "$(stat -c %s "$img/manifest.json")" > "$img/index.json"
+echo '{"imageLayoutVersion":"1.0.0"}' > "$img/oci-layout"
+tar -C "$img" -cf "$work/image.tar" oci-layout index.json blobs
+
+start_containerd
+"$bin/ctr" -a "$work/containerd.sock" -n k8s.io images import --no-unpack=false "$work/image.tar" >/dev/null
+start_plugin 1
+grep -q "registered as 90-affine" "$work/plugin.log" && echo "ok: the plugin registered over $work/nri.sock"
+
+minus() {  # minus LIST LIST: the first CPU list without the second, as the kernel prints lists
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import sys
+def ids(text):
+    out = set()
+    for part in filter(None, text.split(",")):
+        a, _, b = part.partition("-")
+        out |= set(range(int(a), int(b or a) + 1))
+    return out
+left = sorted(ids(sys.argv[1]) - ids(sys.argv[2]))
+runs, i = [], 0
+while i < len(left):
+    j = i
+    while j + 1 < len(left) and left[j + 1] == left[j] + 1:
+        j += 1
+    runs.append(str(left[i]) if i == j else f"{left[i]}-{left[j]}")
+    i = j + 1
+print(",".join(runs))
+PY
+}
+status_of() { grep "^$2:" "/proc/$(cri pid "$1")/status" | awk '{print $2}'; }
+planned() {  # the cpus the plugin's last line about container NAME gave it
+    grep -E "container $1: |update container $2: " "$work/plugin.log" | tail -n 1 | sed -E 's/.*cpus ([^ ]*[^ ,])( exclusive)?, mems.*/\1/'
+}
+run() {  # run NAME SHARES QUOTA MEMORY [annotations]: prints the container id
+    local pod
+    pod=$(cri run-pod "$1" "${@:5}")
+    local id
+    id=$(cri create "$pod" "$1" "$1" "$2" "$3" "$4" "${@:5}")
+    cri start "$id"
+    echo "$id"
+}
+
+# A Guaranteed container of one whole CPU, a best-effort one, a Burstable one.
+g=$(run guaranteed 1024 100000 67108864)
+b=$(run besteffort 2 0 0)
+u=$(run burstable 512 0 134217728)
+g_cpus=$(status_of "$g" Cpus_allowed_list)
+check "the Guaranteed container has the CPU the plugin logged" "$(planned guaranteed "$g")" "$g_cpus"
+check "the Guaranteed container has one CPU" 1 "$(echo "$g_cpus" | tr ',' '\n' | grep -vc -- -)"
+online=$(cat /sys/devices/system/cpu/online)
+pool=$(minus "$online" "$g_cpus")
+for c in "$b" "$u"; do
+    check "container ${c:0:12}: Cpus_allowed_list is the shared pool (online CPUs but the exclusive one)" \
+        "$pool" "$(status_of "$c" Cpus_allowed_list)"
+    check "container ${c:0:12}: Mems_allowed_list" "$(cat /sys/devices/system/node/online)" "$(status_of "$c" Mems_allowed_list)"
+done
+check "the best-effort container is on the CPUs the plugin logged" "$(planned besteffort "$b")" "$(status_of "$b" Cpus_allowed_list)"
+before=$(for c in "$g" "$b" "$u"; do status_of "$c" Cpus_allowed_list; done | tr '\n' ' ')
+
+# A restart of containerd: the plugin reconnects, Synchronize changes nothing.
+stop_containerd
+start_containerd
+for _ in $(seq 50); do [ "$(grep -c synchronized "$work/plugin.log")" -ge 2 ] && break; sleep 0.2; done
+check "the plugin reconnected after the runtime restarted" 2 "$(grep -c synchronized "$work/plugin.log")"
+check "placement after a containerd restart" "$before" "$(for c in "$g" "$b" "$u"; do status_of "$c" Cpus_allowed_list; done | tr '\n' ' ')"
+
+# The plugin down: a container created now has no placement; back, it is placed.
+stop_plugin
+l=$(run late 512 0 67108864)
+check "created while the plugin is down: not placed" "$online" "$(status_of "$l" Cpus_allowed_list)"
+start_plugin 3
+check "placement after a plugin restart" "$before" "$(for c in "$g" "$b" "$u"; do status_of "$c" Cpus_allowed_list; done | tr '\n' ' ')"
+late_cpus=$(status_of "$l" Cpus_allowed_list)
+check "the late container placed on the shared pool when the plugin came back" "$pool" "$late_cpus"
+
+# Stopping the exclusive container gives its CPU back to the shared ones.
+cri stop "$g"
+sleep 1
+check "the shared containers get the freed CPU back" "$online" "$(status_of "$b" Cpus_allowed_list)"
+
+# A soft pod: the whole shared pool as cpuset, its process handed to the daemon.
+printf 'interval = "200ms"\n' > "$work/daemon.conf"
+"$affine" daemon --config "$work/daemon.conf" > "$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 50); do "$affine" daemon status >/dev/null 2>&1 && break; sleep 0.2; done
+s=$(run soft 512 0 67108864 affine/soft=true)
+soft_pid=$(cri pid "$s")
+check "the soft container has the whole shared pool" "$online" "$(status_of "$s" Cpus_allowed_list)"
+for _ in $(seq 25); do grep -q "pid $soft_pid): the daemon keeps" "$work/plugin.log" && break; sleep 0.2; done
+check "the plugin handed the soft container to the daemon" 1 "$(grep -c "pid $soft_pid): the daemon keeps its threads softly" "$work/plugin.log")"
+check "the daemon manages the soft container's process" yes \
+    "$("$affine" daemon status 2>&1 | grep -qw "$soft_pid" && echo yes || echo no)"
+kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=""
+
+# Pre-registered: the runtime launches the plugin from its plugin directory.
+stop_plugin
+stop_containerd
+printf '#!/bin/sh\nexec %s nri 2>>%s\n' "$affine" "$work/preregistered.log" > "$work/plugins/10-affine"
+chmod +x "$work/plugins/10-affine"
+start_containerd
+for _ in $(seq 50); do grep -q synchronized "$work/preregistered.log" 2>/dev/null && break; sleep 0.2; done
+check "the pre-registered plugin registered" 1 "$(grep -c 'registered as 10-affine' "$work/preregistered.log" 2>/dev/null || true)"
+check "placement with the pre-registered plugin" "$online" "$(status_of "$l" Cpus_allowed_list)"
+
+echo "--- plugin log"; cat "$work/plugin.log" "$work/preregistered.log" 2>/dev/null
+[ "$failures" = 0 ] || { echo "$failures check(s) failed"; tail -n 40 "$work/containerd.log"; exit 1; }
+echo "all checks passed"
