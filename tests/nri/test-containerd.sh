@@ -15,7 +15,7 @@
 #     to the affine daemon (private state directory) for soft affinity;
 #   - the plugin pre-registered in the runtime's plugin directory (NRI_PLUGIN_SOCKET).
 # Usage: test-containerd.sh AFFINE_BINARY KIT_DIR
-# Exit 77 (skipped) when not root or the runtime cannot be fetched.
+# Exit 77 (skipped) when not root or with fewer than 2 CPUs; 1 when the runtime cannot be fetched.
 set -euo pipefail
 shopt -s inherit_errexit
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,7 +23,7 @@ affine=$(readlink -f "$1")
 kit=$(mkdir -p "$2" && cd "$2" && pwd)
 [ "$(id -u)" = 0 ] || { echo "skip: needs root (containerd)"; exit 77; }
 [ "$(nproc)" -ge 2 ] || { echo "skip: needs 2 CPUs"; exit 77; }
-if ! "$here/fetch-kit.sh" "$kit" >/dev/null; then echo "skip: cannot fetch containerd"; exit 77; fi
+"$here/fetch-kit.sh" "$kit" >/dev/null || { echo "cannot fetch containerd (see above)"; exit 1; }
 
 # The whole test in a private mount namespace: containerd's mounts (rootfs, shm)
 # never reach the machine's.
