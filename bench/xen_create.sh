@@ -26,7 +26,7 @@ make_guest_ramdisk "$work/guest-initrd.gz"
 make_initramfs "$work/dom0.cpio.gz" "$here/xen_create/dom0.sh" --toolstack --bin "$work/affine" \
     --file "$AFFINE_KIT_DIR/guest-vmlinux.gz:/guest/vmlinux.gz" --file "$work/guest-initrd.gz:/guest/initrd.gz"
 log=$work/console.log
-AFFINE_XEN_BOOT_TIMEOUT=${AFFINE_XEN_BOOT_TIMEOUT:-1500} AFFINE_XEN_LAYOUT=numa4u boot_xen "$work/dom0.cpio.gz" "$log" || true
+AFFINE_XEN_BOOT_TIMEOUT=1500 AFFINE_XEN_LAYOUT=numa4u boot_xen "$work/dom0.cpio.gz" "$log" || true
 check_results "$log" bench-xen-create > /dev/null || { cat "$log"; exit 1; }
 text=$(tr -d '\r' < "$log")
 
