@@ -5,8 +5,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "../core/json.hpp"
+#include "../core/safe_text.hpp"
 #include "affine/set_grammar.hpp"
 #include "state/state_file.hpp"
 
@@ -17,12 +19,120 @@ using detail::Json;
 namespace {
 
 constexpr int journal_version = 1;
+constexpr std::int64_t max_task_id = 0x3fffffff;
+constexpr std::int64_t max_uid = 0xffffffff;
+constexpr std::int64_t max_ticks = std::numeric_limits<std::int64_t>::max();
 
-CpuSet cpus_at(const Json& j, const char* key) {
-    auto set = parse_id_list(j.at(key).get<std::string>());
-    if (!set) throw std::runtime_error(fmt::format("bad CPU list in \"{}\"", key));
-    return *set;
-}
+// The journal is read field by field (JsonReader): whatever the file holds, no
+// exception escapes, and a problem names the field.
+class JournalReader {
+public:
+    explicit JournalReader(const std::string& path) : r_(path) {}
+
+    Result<Journal> journal(const Json& j) const {
+        auto version = r_.integer(j, "version", "journal", 0);
+        if (!version) return std::unexpected(version.error());
+        if (*version != journal_version)
+            return r_.bad("version", fmt::format("journal version {}, this daemon reads version {}", *version,
+                                                 journal_version));
+        auto workloads = r_.array(j, "workloads", "journal");
+        if (!workloads) return std::unexpected(workloads.error());
+        Journal journal;
+        for (std::size_t i = 0; i < (*workloads)->size(); ++i) {
+            auto w = workload((**workloads)[i], fmt::format("workloads[{}]", i));
+            if (!w) return std::unexpected(w.error());
+            journal.workloads.push_back(std::move(*w));
+        }
+        return journal;
+    }
+
+private:
+    Result<CpuSet> cpus(const Json& obj, const char* key, const std::string& where) const {
+        auto text = r_.string(obj, key, where);
+        if (!text) return std::unexpected(text.error());
+        auto set = parse_id_list(*text);
+        if (!set) return r_.bad(where + "." + key, fmt::format("\"{}\" is not a CPU list", *text));
+        return *set;
+    }
+
+    Result<JournalThread> thread(const Json& jt, const std::string& where) const {
+        JournalThread t;
+        auto tid = r_.integer(jt, "tid", where, 1, max_task_id);
+        auto start = r_.integer(jt, "start_time", where, 0, max_ticks);
+        auto original = cpus(jt, "original", where);
+        auto hard = cpus(jt, "hard", where);
+        auto applied = cpus(jt, "applied", where);
+        for (const Error* e : {tid ? nullptr : &tid.error(), start ? nullptr : &start.error(),
+                               original ? nullptr : &original.error(), hard ? nullptr : &hard.error(),
+                               applied ? nullptr : &applied.error()})
+            if (e != nullptr) return std::unexpected(*e);
+        t.tid = static_cast<int>(*tid);
+        t.start_time = static_cast<unsigned long long>(*start);
+        t.original = *original;
+        t.hard = *hard;
+        t.applied = *applied;
+        if (jt.contains("previous")) {
+            auto previous = cpus(jt, "previous", where);
+            if (!previous) return std::unexpected(previous.error());
+            t.previous = *previous;
+        }
+        if (t.original.empty() || t.applied.empty()) return r_.bad(where, fmt::format("thread {} has no mask", t.tid));
+        return t;
+    }
+
+    Result<JournalWorkload> workload(const Json& jw, const std::string& where) const {
+        JournalWorkload w;
+        auto pid = r_.integer(jw, "pid", where, 1, max_task_id);
+        auto start = r_.integer(jw, "start_time", where, 0, max_ticks);
+        auto command = r_.string(jw, "command", where, "");
+        auto uid = r_.integer(jw, "uid", where, 0, max_uid);
+        auto soft = cpus(jw, "soft", where);
+        auto all = r_.boolean(jw, "all_threads", where);
+        auto children = r_.boolean(jw, "children", where, false);
+        auto origin = r_.string(jw, "origin", where, "");
+        auto requester = r_.integer(jw, "requester_uid", where, 0, max_uid);
+        auto nice = r_.boolean(jw, "requester_cap_sys_nice", where);
+        auto threads = r_.array(jw, "threads", where);
+        for (const Error* e : {pid ? nullptr : &pid.error(), start ? nullptr : &start.error(),
+                               command ? nullptr : &command.error(), uid ? nullptr : &uid.error(),
+                               soft ? nullptr : &soft.error(), all ? nullptr : &all.error(),
+                               children ? nullptr : &children.error(), origin ? nullptr : &origin.error(),
+                               requester ? nullptr : &requester.error(), nice ? nullptr : &nice.error(),
+                               threads ? nullptr : &threads.error()})
+            if (e != nullptr) return std::unexpected(*e);
+        w.pid = static_cast<int>(*pid);
+        w.start_time = static_cast<unsigned long long>(*start);
+        w.command = detail::safe_text(*command);
+        w.uid = static_cast<unsigned>(*uid);
+        w.soft = *soft;
+        w.all_threads = *all;
+        w.children = *children;
+        w.origin = detail::safe_text(*origin);
+        w.requester_uid = static_cast<unsigned>(*requester);
+        w.requester_cap_sys_nice = *nice;
+        if (jw.contains("since")) {
+            if (!jw.at("since").is_number()) return r_.bad(where + ".since", "expected a number");
+            w.since = jw.at("since").get<double>();
+        }
+        if (jw.contains("named_tids")) {
+            const Json& named = jw.at("named_tids");
+            if (!named.is_array()) return r_.bad(where + ".named_tids", "expected an array of thread ids");
+            for (std::size_t i = 0; i < named.size(); ++i) {
+                auto tid = r_.integer_value(named[i], fmt::format("{}.named_tids[{}]", where, i), 1, max_task_id);
+                if (!tid) return std::unexpected(tid.error());
+                w.named_tids.push_back(static_cast<int>(*tid));
+            }
+        }
+        for (std::size_t i = 0; i < (*threads)->size(); ++i) {
+            auto t = thread((**threads)[i], fmt::format("{}.threads[{}]", where, i));
+            if (!t) return std::unexpected(t.error());
+            w.threads.push_back(std::move(*t));
+        }
+        return w;
+    }
+
+    detail::JsonReader r_;
+};
 
 }  // namespace
 
@@ -62,44 +172,9 @@ std::string format_journal(const Journal& journal) {
 Result<Journal> parse_journal(std::string_view text, const std::string& path) {
     Json j = Json::parse(text, nullptr, false);
     if (j.is_discarded()) return failure(fmt::format("{} is not a whole journal (not JSON; truncated?)", path));
-    try {
-        if (j.at("version").get<int>() != journal_version)
-            return failure(fmt::format("{} has journal version {}, this daemon reads version {}", path,
-                                       detail::dump_never_throwing(j.at("version")), journal_version));
-        Journal journal;
-        for (const auto& jw : j.at("workloads")) {
-            JournalWorkload w;
-            w.pid = jw.at("pid").get<int>();
-            w.start_time = jw.at("start_time").get<unsigned long long>();
-            w.command = jw.value("command", "");
-            w.uid = jw.at("uid").get<unsigned>();
-            w.soft = cpus_at(jw, "soft");
-            w.all_threads = jw.at("all_threads").get<bool>();
-            w.children = jw.value("children", false);
-            w.named_tids = jw.value("named_tids", std::vector<int>{});
-            w.origin = jw.value("origin", "");
-            w.since = jw.value("since", 0.0);
-            w.requester_uid = jw.at("requester_uid").get<unsigned>();
-            w.requester_cap_sys_nice = jw.at("requester_cap_sys_nice").get<bool>();
-            for (const auto& jt : jw.at("threads")) {
-                JournalThread t;
-                t.tid = jt.at("tid").get<int>();
-                t.start_time = jt.at("start_time").get<unsigned long long>();
-                t.original = cpus_at(jt, "original");
-                t.hard = cpus_at(jt, "hard");
-                t.applied = cpus_at(jt, "applied");
-                if (jt.contains("previous")) t.previous = cpus_at(jt, "previous");
-                if (t.tid <= 0 || t.original.empty() || t.applied.empty())
-                    throw std::runtime_error(fmt::format("thread {} has no mask", t.tid));
-                w.threads.push_back(std::move(t));
-            }
-            if (w.pid <= 0) throw std::runtime_error("a workload has no pid");
-            journal.workloads.push_back(std::move(w));
-        }
-        return journal;
-    } catch (const std::exception& e) {
-        return failure(fmt::format("{} is not a whole journal: {}", path, e.what()));
-    }
+    auto journal = JournalReader(path).journal(j);
+    if (!journal) return failure(fmt::format("{} is not a whole journal ({})", path, journal.error().message));
+    return journal;
 }
 
 Result<void> JournalFile::save(const Journal& journal) const {

@@ -90,6 +90,18 @@ TEST(Journal, ATruncatedJournalIsSetAsideAndReported) {
     EXPECT_FALSE(std::filesystem::exists(world.journal()));
 }
 
+TEST(Journal, AFieldMissingOrOfAnotherTypeIsNamed) {
+    std::string text = format_journal(sample());
+    auto missing = parse_journal(std::string(text).replace(text.find("requester_uid"), 13, "reeuqster_uid"), "j.json");
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.error().message.find("j.json is not a whole journal"), std::string::npos) << missing.error().message;
+    EXPECT_NE(missing.error().message.find("missing field \"requester_uid\""), std::string::npos) << missing.error().message;
+    auto bad_tid = parse_journal("{\"version\":1,\"workloads\":[{\"pid\":\"12\"}]}", "j.json");
+    ASSERT_FALSE(bad_tid);
+    EXPECT_NE(bad_tid.error().message.find("workloads[0].pid: expected an integer"), std::string::npos)
+        << bad_tid.error().message;
+}
+
 TEST(Journal, SymlinksAreNeverFollowed) {
     testing::DaemonWorld world;
     std::string target = world.dir + "/elsewhere";
