@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -40,12 +41,11 @@ void log_line(const std::string& line) {
 }
 
 PlacementHost plugin_host(const Options& opt) {
-    if (opt.host == "live") {
-        LiveHostOptions live;
-        live.reserved = opt.reserved;
-        return value_or_throw(read_live_placement_host(live), "read the host");
-    }
-    return placement_host_or_throw(load_host_or_throw(opt.host), opt.reserved);
+    PlacementHost host = opt.host == "live" ? value_or_throw(read_live_placement_host(), "read the host")
+                                            : make_placement_host(load_host_or_throw(opt.host));
+    if (!opt.reserved.empty())
+        host.reserved = value_or_throw(parse_cpu_set(opt.reserved, host.topology), "--reserved");
+    return host;
 }
 
 // The daemon keeps a soft container's threads, and those of the processes it starts,
@@ -66,7 +66,18 @@ std::string hand_to_daemon(const nri::SoftHandOff& soft) {
                        soft.pid, to_list(soft.cpus));
 }
 
+// The runtime refuses a registration whose index is not two digits, and would be
+// asked again every time: say it once, here.
+void check_plugin_name(const Options& opt) {
+    bool two_digits = opt.index.size() == 2 && std::isdigit(static_cast<unsigned char>(opt.index[0])) &&
+                      std::isdigit(static_cast<unsigned char>(opt.index[1]));
+    if (!two_digits) throw_error(usage_error(fmt::format("--index '{}': expected two digits, 00 to 99", opt.index)));
+    if (opt.name.empty() || opt.name.find_first_of("/ \t\n") != std::string::npos)
+        throw_error(usage_error(fmt::format("--name '{}': expected a name without spaces or '/'", opt.name)));
+}
+
 int nri(const Options& opt) {
+    check_plugin_name(opt);
     struct sigaction action{};
     action.sa_handler = request_stop;
     for (int s : {SIGTERM, SIGINT}) ::sigaction(s, &action, nullptr);

@@ -187,7 +187,9 @@ PluginAnswer Plugin::handle(const RpcRequest& request) {
         if (auto it = placed.find(in.container().id()); it != placed.end()) {
             const api::LinuxCPU& asked = in.linux_resources().cpu();
             Assignment kept = it->second.assigned;
-            if (asked.cpus() != to_list(kept.cpus) || asked.mems() != to_list(kept.mems))
+            bool other_cpus = !asked.cpus().empty() && asked.cpus() != to_list(kept.cpus);
+            bool other_mems = !asked.mems().empty() && asked.mems() != to_list(kept.mems);
+            if (other_cpus || other_mems)
                 add_updates(out.mutable_update(), {{it->first, kept, "an update keeps the placement"}}, a.log);
         }
         a.response = ok(out);

@@ -98,6 +98,11 @@ TEST(NriPlugin, CreateAdjustsCpusetAndMemsAndUpdatesOthers) {
     ASSERT_EQ(uout.update_size(), 1);
     EXPECT_EQ(uout.update(0).linux().resources().cpu().cpus(), "4-5");
 
+    // An update that names no cpuset (no CPU manager) leaves it alone.
+    update.mutable_linux_resources()->mutable_cpu()->clear_cpus();
+    ASSERT_TRUE(uout.ParseFromString(plugin.handle(call("UpdateContainer", update)).response.payload));
+    EXPECT_EQ(uout.update_size(), 0);
+
     // StopContainer frees cache's CPUs: web gets them back in the answer.
     api::StopContainerRequest stop;
     *stop.mutable_pod() = pod("cache");
