@@ -13,22 +13,39 @@ _affine_commands() {
     "${_affine_bin:-affine}" help 2>/dev/null | awk '/^commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }'
 }
 
-_affine_xen_subcommands() {
-    "${_affine_bin:-affine}" xen --help 2>/dev/null |
+# The subcommands of a command (xen, daemon), from its --help.
+_affine_subcommands() {
+    "${_affine_bin:-affine}" "$1" --help 2>/dev/null |
         awk '/^(Subcommands|SUBCOMMANDS):/ { on = 1; next } on && /^ +[a-z]/ { print $1 }'
 }
 
-_affine_nodes() {
-    local d
-    for d in /sys/devices/system/node/node[0-9]*; do [ -d "$d" ] && echo "${d##*node}"; done
+# The options numad's usage names (-w, -R, ...).
+_affine_numad_options() {
+    "${_affine_bin:-affine}" help numad 2>/dev/null | grep -o -- '-[A-Za-z]\b' | sort -u
 }
 
+# The host the line names with --host ($_affine_host), else this one: its ids as
+# `affine calc --to json` prints them, one a line.
+_affine_host_ids() {
+    if [[ -n ${_affine_host-} ]]; then
+        "${_affine_bin:-affine}" calc all "$@" --to json --host "$_affine_host" 2>/dev/null | tr -d '[]' | tr ',' '\n'
+    elif [[ $* == --nodes ]]; then
+        local d
+        for d in /sys/devices/system/node/node[0-9]*; do [ -d "$d" ] && echo "${d##*node}"; done
+    else
+        local d
+        for d in /sys/devices/system/cpu/cpu[0-9]*; do [ -d "$d" ] && echo "${d##*cpu}"; done
+    fi
+}
+
+_affine_nodes() { _affine_host_ids --nodes; }
+
 _affine_cpu_terms() {
-    local d n
+    local n
     echo all
     for n in $(_affine_nodes); do echo "node:$n"; done
-    printf '%s\n' nodes: core: cores: socket: sockets: package: packages: die: dies: l3: l3s:
-    for d in /sys/devices/system/cpu/cpu[0-9]*; do [ -d "$d" ] && echo "${d##*cpu}"; done
+    printf '%s\n' nodes: core: cores: socket: sockets: package: packages: die: dies: l3: l3s: pu: pus: numa: numas:
+    _affine_host_ids
 }
 
 _affine_node_terms() {
@@ -65,8 +82,12 @@ _affine() {
     local _affine_bin=${COMP_WORDS[0]}
     COMPREPLY=()
 
-    # --json=VALUE: bash splits the word at "=" (COMP_WORDBREAKS).
-    if [[ $cur == = && $prev == --json ]]; then
+    # --json=VALUE: bash splits the word at "=" (COMP_WORDBREAKS); without "=" in
+    # COMP_WORDBREAKS the word is whole.
+    if [[ $cur == --json=* ]]; then
+        COMPREPLY=($(compgen -P --json= -W "compact pretty" -- "${cur#--json=}"))
+        return
+    elif [[ $cur == = && $prev == --json ]]; then
         COMPREPLY=($(compgen -W "compact pretty"))
         return
     elif [[ $prev == = && ${COMP_WORDS[COMP_CWORD - 2]} == --json ]]; then
@@ -75,10 +96,13 @@ _affine() {
     fi
 
     # The command (and xen subcommand), and the positional words after it.
-    local cmd="" sub="" i word
+    local cmd="" sub="" i word _affine_host=""
     local -a positional=()
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
+        [[ ${COMP_WORDS[i - 1]} == --host && $word != = ]] && _affine_host=$word
+        [[ ${COMP_WORDS[i - 2]} == --host && ${COMP_WORDS[i - 1]} == = ]] && _affine_host=$word
+        [[ $word == --host=?* ]] && _affine_host=${word#--host=}
         if [[ $word == -- ]]; then
             if [[ $cmd == run || $cmd == shield ]]; then
                 # What follows is the command to run.
@@ -95,12 +119,12 @@ _affine() {
         # The value of an option that takes one is not positional.
         case ${COMP_WORDS[i - 1]} in
             --host | --to | --policy | --mem-policy | --cpus | --nodes | --exclude | --memory | --vcpus | \
-                --requests | --state | --from | --dom0-vcpus | --dom0-memory | --allocated | --node-affinity)
+                --requests | --state | --state-dir | --config | -I | --intersect | -N | --number-of | --from | --dom0-vcpus | --dom0-memory | --allocated | --node-affinity)
                 continue ;;
         esac
         if [[ -z $cmd ]]; then
             cmd=$word
-        elif [[ $cmd == xen && -z $sub ]]; then
+        elif [[ ($cmd == xen || $cmd == daemon || $cmd == help) && -z $sub ]]; then
             sub=$word
         else
             positional+=("$word")
@@ -119,6 +143,8 @@ _affine() {
         --to)
             if [[ $cmd == show ]]; then
                 COMPREPLY=($(compgen -W "list hex kernel" -- "$cur"))
+            elif [[ $cmd == calc ]]; then
+                COMPREPLY=($(compgen -W "list hex kernel json hwloc" -- "$cur"))
             else
                 COMPREPLY=($(compgen -W "list hex kernel json" -- "$cur"))
             fi
@@ -137,7 +163,10 @@ _affine() {
                 _affine_complete_set "$cur" _affine_node_terms
                 return
             fi ;;
-        --requests | --state | --from)
+        -I | --intersect | -N | --number-of)
+            [[ $cmd == calc ]] && COMPREPLY=($(compgen -W "pu core package die l3 numa" -- "$cur"))
+            return ;;
+        --requests | --state | --state-dir | --config | --from)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
         --memory | --vcpus | --dom0-vcpus | --dom0-memory | --allocated)
@@ -148,17 +177,30 @@ _affine() {
         COMPREPLY=($(compgen -W "$(_affine_commands) --help --version" -- "$cur"))
         return
     fi
-    if [[ $cmd == xen && -z $sub ]]; then
+    if [[ $cmd == help ]]; then
+        # help COMMAND [SUBCOMMAND]
+        if [[ -z $sub ]]; then
+            COMPREPLY=($(compgen -W "$(_affine_commands)" -- "$cur"))
+        elif ((${#positional[@]} == 0)); then
+            COMPREPLY=($(compgen -W "$(_affine_subcommands "$sub")" -- "$cur"))
+        fi
+        return
+    fi
+    if [[ $cmd == numad ]]; then
+        [[ $cur == -* ]] && COMPREPLY=($(compgen -W "$(_affine_numad_options)" -- "$cur"))
+        return
+    fi
+    if [[ ($cmd == xen || $cmd == daemon) && -z $sub ]]; then
         if [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W "$(_affine_options xen)" -- "$cur"))
+            COMPREPLY=($(compgen -W "$(_affine_options "$cmd")" -- "$cur"))
         else
-            COMPREPLY=($(compgen -W "$(_affine_xen_subcommands)" -- "$cur"))
+            COMPREPLY=($(compgen -W "$(_affine_subcommands "$cmd")" -- "$cur"))
         fi
         return
     fi
     if [[ $cur == -* ]]; then
         if [[ -n $sub ]]; then
-            COMPREPLY=($(compgen -W "$(_affine_options xen "$sub")" -- "$cur"))
+            COMPREPLY=($(compgen -W "$(_affine_options "$cmd" "$sub")" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "$(_affine_options "$cmd")" -- "$cur"))
         fi

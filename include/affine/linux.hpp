@@ -51,6 +51,7 @@ struct ProcessPlacement {
     std::string command;             // comm of the process
     std::optional<unsigned> uid;     // real uid (from status)
     std::vector<ThreadPlacement> threads;
+    int thread_count = 0;            // threads the process has, listed or not
     std::string cpuset;              // the cpuset cgroup path (/proc/PID/cpuset), "" when unknown
     CpuSet cpuset_cpus;              // CPUs the cpuset allows (effective), all online CPUs without one
     NodeSet allowed_nodes;           // Mems_allowed_list: the nodes the cpuset allows
@@ -122,16 +123,17 @@ Result<PinReport> pin_threads(int pid, const CpuSet& cpus, ThreadScope scope);
 // The classic `bind PID MASK` (Robert Love's tool): the mask before and after.
 struct BindReport {
     int pid = 0;
+    std::string command;      // its comm, read before the change
     CpuSet before;
     CpuSet after;             // read back after the change
-    CpuSet missing;           // CPUs of the mask this host does not have (not applied)
     CpuSet offline;           // CPUs of the mask that are offline (not applied)
     CpuSet outside_cpuset;    // CPUs the task's cpuset does not allow (the kernel leaves them out)
 };
 
-// Sets the affinity of thread `pid` to the CPUs of `mask` that exist and are online,
-// as the kernel would, but never silently: what was left out is in the report.
-// Fails (exit 1) for a zero mask, a mask naming only missing or offline CPUs, and
+// Sets the affinity of thread `pid` to the CPUs of `mask` that are online, as the
+// kernel would, but never silently: offline CPUs left out are in the report. A mask
+// naming a CPU the host does not have is a usage error (exit 2), as in the set
+// grammar. Fails (exit 1) for a zero mask, a mask naming only offline CPUs, and
 // every kernel refusal, explained. Changes live system state.
 Result<BindReport> bind_task(int pid, const CpuSet& mask);
 

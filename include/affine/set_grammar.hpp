@@ -4,7 +4,7 @@
 //   term  := "^" atom | atom            "^" removes the atom from what came before
 //   atom  := N | A-B | A-B:S | all | LOC:N | LOC:A-B[:S]
 //   LOC   := node | nodes | core | cores | socket | sockets | package | packages
-//          | die | dies | l3 | l3s
+//          | die | dies | l3 | l3s | pu | pus | numa | numas
 //   or the whole text a hex mask: 0x... optionally in the kernel's 32-bit comma
 //   groups (0xff,ffffffff); bit 0 is id 0.
 //
@@ -13,7 +13,9 @@
 // node id. core:N, socket:N (= package:N), die:N and l3:N are hwloc's logical
 // indexes, as hwloc-calc reads them: the N-th such group in the host's topology
 // order (Topology::groups), not the ids the kernel prints; they name the group's
-// online CPUs (in a node set: the nodes holding them). `all` is every CPU (or node)
+// online CPUs (in a node set: the nodes holding them). pu:N and numa:N are hwloc's
+// names: the N-th online CPU in hwloc's logical order (core by core) and the N-th
+// node with memory (in the order of their first CPU, then those without CPUs). `all` is every CPU (or node)
 // of the host. Every id must exist on the host: nothing is dropped.
 #pragma once
 

@@ -13,8 +13,8 @@ namespace affine {
 // descriptions, requests, --memory, the simulated host): a number of bytes, or a
 // number (decimals allowed) followed by a unit. K, M, G, T, P and KiB, MiB, GiB,
 // TiB, PiB are powers of 1024; KB, MB, GB, TB, PB are powers of 1000, as hwloc and
-// disk makers count (64GB = 64 * 10^9). The letter may be lower case; anything
-// else after it ("Gb", "GiBs") is refused. Usage error on anything else, on zero
+// disk makers count (64GB = 64 * 10^9). Units are read in any case ("4gb" is
+// "4GB", "4gib" is "4GiB"); anything else after the letter ("GiBs", "Gx") is refused. Usage error on anything else, on zero
 // and on overflow.
 Result<std::uint64_t> parse_size(std::string_view text);
 

@@ -33,12 +33,10 @@ Command bind_command() {
                     int pid = parse_task_id_or_throw(opt->pid);
                     CpuSet mask = value_or_throw(parse_cpu_mask(opt->mask));
                     BindReport r = value_or_throw(bind_task(pid, mask));
-                    // The article's output: the mask as hex, before and after.
-                    fmt::print("pid {}'s old affinity: {}\n", pid, article_mask(r.before));
-                    fmt::print("pid {}'s new affinity: {}\n", pid, article_mask(r.after));
-                    if (!r.missing.empty())
-                        fmt::print(stderr, "affine: note: CPU {} of the mask does not exist here; left out\n",
-                                   to_list(r.missing));
+                    // The article's output, the mask as hex before and after, naming
+                    // the task changed: a pid and a mask swapped must be visible.
+                    fmt::print("pid {} ({}): old affinity {}\n", pid, r.command, article_mask(r.before));
+                    fmt::print("pid {} ({}): new affinity {}\n", pid, r.command, article_mask(r.after));
                     if (!r.offline.empty())
                         fmt::print(stderr, "affine: note: CPU {} of the mask is offline; left out\n",
                                    to_list(r.offline));

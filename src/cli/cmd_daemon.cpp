@@ -7,6 +7,7 @@
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
+#include "help_format.hpp"
 #include "json_output.hpp"
 #include "soft_cli.hpp"
 
@@ -73,6 +74,9 @@ Command daemon_command() {
                     bool json = false;
                 };
                 auto opt = std::make_shared<Options>();
+                set_usage(sub, "daemon [--config FILE] [--state-dir DIR]\n"
+                               "daemon status [--json[=compact|pretty]] [--state-dir DIR]\n"
+                               "daemon reload [--state-dir DIR]");
                 sub.add_option("--config", opt->run.config_path,
                                fmt::format("configuration file (default {})", daemon::default_config_path));
                 sub.add_option("--state-dir", opt->run.state_dir,

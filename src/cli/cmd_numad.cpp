@@ -91,7 +91,8 @@ int numad(const std::vector<std::string>& args) {
 }  // namespace
 
 RawCommand numad_command() {
-    return {"numad", "numad's placement advice for libvirt: numad -w NCPUS[:MB] (also run as `numad`)", numad};
+    return {"numad", "numad's placement advice for libvirt: numad -w NCPUS[:MB] (also run as `numad`)", numad,
+            [] { return numad_usage_text(); }};
 }
 
 }  // namespace affine::cli

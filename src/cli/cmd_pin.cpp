@@ -5,6 +5,7 @@
 #include "affine/linux.hpp"
 #include "affine/set_grammar.hpp"
 #include "command.hpp"
+#include "help_format.hpp"
 #include "linux_cli.hpp"
 #include "soft_cli.hpp"
 
@@ -70,6 +71,7 @@ Command pin_command() {
                     std::string soft;
                 };
                 auto opt = std::make_shared<Options>();
+                set_usage(sub, "pin CPUS PID... [--all-threads] [--migrate]\npin --soft CPUS|all PID... [--all-threads]");
                 sub.add_option("CPUS", opt->cpus, "CPU set (0-3, node:1, all,^0, 0xf); not with --soft");
                 sub.add_option("PID", opt->ids, "thread or process ids");
                 sub.add_option("--soft", opt->soft,
@@ -87,6 +89,14 @@ Command pin_command() {
                     std::vector<int> ids;
                     for (const auto& text : opt->ids) ids.push_back(parse_task_id_or_throw(text));
                     ThreadScope scope = opt->all_threads ? ThreadScope::all_threads : ThreadScope::named_thread;
+                    // A hard pin replaces a soft request: end it through the daemon
+                    // first (it would release the thread at its next check anyway), and say so.
+                    for (const auto& [pid, w] : managed_workloads(ids)) {
+                        request_soft_affinity({pid}, std::nullopt, w.all_threads, false);
+                        fmt::print(stderr, "affine: pid {} ({}): its soft affinity (CPUs {}, through the daemon) "
+                                           "ended: a hard pin replaces it\n",
+                                   pid, w.command, to_list(w.soft));
+                    }
                     bool ok = true;
                     for (int id : ids) {
                         auto report = pin_threads(id, cpus, scope);

@@ -1,5 +1,6 @@
 // affine place: plan where a VM or process should go (nodes, CPUs, memory, affinity).
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -74,7 +75,7 @@ int place(const Options& opt, const CLI::App& sub) {
                 throw_error(usage_error(fmt::format("{} cannot be combined with --requests (give it per line)", single)));
         requests = read_requests(opt.requests, policy);
     } else {
-        requests.push_back(single_placement_request(opt.vcpus, opt.memory, opt.cores, policy));
+        requests.push_back(single_placement_request("place", opt.vcpus, opt.memory, opt.cores, policy));
     }
 
     int status = exit_done;
@@ -103,11 +104,25 @@ int place(const Options& opt, const CLI::App& sub) {
 
 }  // namespace
 
-PlacementRequest single_placement_request(int vcpus, const std::string& memory, bool cores, PlacementPolicy policy) {
-    if (memory.empty()) throw_error(usage_error("--memory SIZE is required"));
+std::uint64_t memory_option_or_throw(const std::string& text, std::string_view command) {
+    std::uint64_t bytes = value_or_throw(parse_size(text), fmt::format("{} --memory", command));
+    // Less than a page is never meant: `--memory 4` lacks its unit.
+    auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    if (bytes < page)
+        throw_error(usage_error(fmt::format("{} --memory {}: {} bytes is less than a page ({} bytes); a unit is "
+                                            "missing? (4G, 512M, 64GB)",
+                                            command, text, bytes, page)));
+    return bytes;
+}
+
+PlacementRequest single_placement_request(std::string_view command, int vcpus, const std::string& memory, bool cores,
+                                          PlacementPolicy policy) {
+    if (memory.empty())
+        throw_error(usage_error(fmt::format("{}: missing --memory SIZE (memory to place: 4G, 512M; affine {} --help)",
+                                            command, command.substr(0, command.find(' ')))));
     PlacementRequest r;
     r.vcpus = vcpus;
-    r.memory_bytes = value_or_throw(parse_size(memory), "--memory");
+    r.memory_bytes = memory_option_or_throw(memory, command);
     r.unit = cores ? VcpuUnit::core : VcpuUnit::cpu;
     r.policy = policy;
     return r;

@@ -9,6 +9,7 @@
 #include "affine/size.hpp"
 #include "../daemon/control_client.hpp"
 #include "command.hpp"
+#include "help_format.hpp"
 #include "soft_cli.hpp"
 
 namespace affine::cli {
@@ -36,21 +37,32 @@ void take_self_soft(const CpuSet& cpus) {
     request_soft_affinity({static_cast<int>(::getpid())}, cpus, true, true);
 }
 
-// run --soft CPUS [--nodes N]: soft affinity through the daemon, memory preferred on
-// the soft CPUs' nodes (MPOL_PREFERRED_MANY) or on --nodes.
+// run --soft CPUS [--cpus HARD] [--nodes N]: soft affinity through the daemon,
+// within the hard affinity --cpus sets (Xen's model: a preference inside what is
+// allowed), memory preferred on the soft CPUs' nodes (MPOL_PREFERRED_MANY) or on --nodes.
 LaunchPolicy soft_launch_policy(const Options& opt, const CLI::App& sub) {
-    for (const char* other : {"--cpus", "--place"})
-        if (sub.count(other) > 0)
-            throw_error(usage_error(fmt::format("{} cannot be combined with --soft", other)));
+    if (sub.count("--place") > 0) throw_error(usage_error("--place cannot be combined with --soft"));
     Topology host = load_host_or_throw("live");
     auto cpus = parse_soft_cpus_or_throw(opt.soft, host);
     if (!cpus) throw_error(usage_error("run --soft needs CPUs (\"all\" is no preference: run without --soft)"));
     LaunchPolicy policy;
+    if (!opt.cpus.empty()) {
+        CpuSet hard = value_or_throw(parse_cpu_set(opt.cpus, host));
+        if ((*cpus & hard).empty())
+            throw_error(usage_error(fmt::format("run --soft {} lies outside --cpus {}: soft affinity is a preference "
+                                                "within the hard affinity",
+                                                to_list(*cpus), to_list(hard))));
+        policy.cpus = hard;
+    }
     policy.mode = sub.count("--mem-policy") > 0 ? value_or_throw(parse_mem_policy(opt.mode)) : MemPolicy::preferred;
     if (!opt.nodes.empty()) policy.nodes = value_or_throw(parse_node_set(opt.nodes, host));
     else if (policy.mode != MemPolicy::local) policy.nodes = host.nodes_of(*cpus) & host.nodes_with_memory();
     if (policy.nodes && policy.nodes->empty()) policy.nodes.reset();
+    // The hard affinity holds before the daemon takes this process, which records it
+    // as the hard mask; from then on the daemon owns the mask, so exec leaves it alone.
+    if (policy.cpus) value_or_throw(apply_launch_policy(policy));
     take_self_soft(*cpus);
+    policy.cpus.reset();
     fmt::print(stderr, "affine: soft CPUs {} through the daemon{}\n", to_list(*cpus),
                policy.nodes ? fmt::format("; memory {} on node {}", to_string(policy.mode), to_list(*policy.nodes)) : "");
     return policy;
@@ -65,12 +77,12 @@ LaunchPolicy placed_launch_policy(const Options& opt, const CLI::App& sub) {
                                                 "nodes and memory policy)",
                                                 manual)));
     PlacementPolicy policy = value_or_throw(parse_placement_policy(opt.policy));
-    PlacementRequest request = single_placement_request(opt.vcpus, opt.memory, opt.cores, policy);
+    PlacementRequest request = single_placement_request("run --place", opt.vcpus, opt.memory, opt.cores, policy);
     PlacementHost host = placement_host_or_throw(load_host_or_throw("live"), opt.exclude);
     Plan plan = value_or_throw(plan_placement(host, request));
     if (plan.outcome == PlanOutcome::refused) throw_error(failure("not placed: " + plan.fallback));
     if (plan.outcome == PlanOutcome::fallback) fmt::print(stderr, "affine: no node set fits: {}\n", plan.fallback);
-    else
+    else if (opt.verbose)
         fmt::print(stderr, "affine: placed {} ({}) on node{} {}\n", format_size(request.memory_bytes),
                    fmt::format("{} vCPU{}", request.vcpus, request.vcpus == 1 ? "" : "s"),
                    plan.nodes.count() == 1 ? "" : "s", to_list(plan.nodes));
@@ -84,10 +96,10 @@ LaunchPolicy placed_launch_policy(const Options& opt, const CLI::App& sub) {
         if (daemon) {
             take_self_soft(plan.soft_cpus);
             launch.cpus = plan.hard_cpus.empty() ? std::nullopt : std::optional<CpuSet>(plan.hard_cpus);
-            fmt::print(stderr, "affine: soft CPUs {} through the daemon\n", to_list(plan.soft_cpus));
+            if (opt.verbose) fmt::print(stderr, "affine: soft CPUs {} through the daemon\n", to_list(plan.soft_cpus));
         } else if (daemon::is_daemon_absent(daemon.error())) {
-            fmt::print(stderr, "affine: the affinity is hard (CPUs {}): no affine daemon runs to give soft affinity; "
-                               "start it with `systemctl start affine`\n", to_list(plan.cpus));
+            fmt::print(stderr, "affine: the affinity is hard (CPUs {}): {}\n", to_list(plan.cpus),
+                       daemon.error().message);
         } else {
             throw CommandError{daemon.error()};
         }
@@ -110,7 +122,7 @@ int run(const Options& opt, const CLI::App& sub) {
         if (!opt.nodes.empty()) policy.nodes = value_or_throw(parse_node_set(opt.nodes, host));
         policy.mode = value_or_throw(parse_mem_policy(opt.mode));
     }
-    if (opt.verbose || opt.place) {
+    if (opt.verbose) {
         // Apply and read back here, then exec with the same policy (idempotent).
         AppliedPolicy a = value_or_throw(apply_launch_policy(policy));
         for (const auto& note : a.notes) fmt::print(stderr, "affine: {}\n", note);
@@ -123,12 +135,43 @@ int run(const Options& opt, const CLI::App& sub) {
     return f.exit_status;
 }
 
+// numactl's and taskset's options, which users of those tools type by habit, with
+// what run takes instead.
+std::optional<std::string> foreign_run_option(std::string_view option) {
+    struct Foreign {
+        std::string_view long_name;
+        std::string_view short_name;
+        std::string_view hint;
+    };
+    static constexpr Foreign table[] = {
+        {"--cpunodebind", "-N", "numactl's --cpunodebind NODES is --cpus node:N (the CPUs of node N; nodes:A-B for several)"},
+        {"--membind", "-m", "numactl's --membind NODES is --nodes NODES (bind is the default memory policy with --nodes)"},
+        {"--physcpubind", "-C", "numactl's --physcpubind CPUS is --cpus CPUS"},
+        {"--interleave", "-i", "numactl's --interleave NODES is --nodes NODES --mem-policy interleave"},
+        {"--preferred", "-p", "numactl's --preferred NODE is --nodes NODE --mem-policy preferred"},
+        {"--preferred-many", "-P", "numactl's --preferred-many NODES is --nodes NODES --mem-policy preferred"},
+        {"--localalloc", "-l", "numactl's --localalloc is --mem-policy local"},
+        {"--hardware", "-H", "numactl's --hardware is affine topo"},
+        {"--show", "-s", "numactl's --show is affine show PID (affine show $$ for this shell)"},
+        {"--cpu-list", "-c", "taskset's -c CPUS is --cpus CPUS"},
+        {"--pid", "", "taskset's -p is affine pin CPUS PID (affine show PID --mask to read it)"},
+        {"--all-tasks", "-a", "taskset's -a is affine pin --all-threads CPUS PID"},
+    };
+    for (const Foreign& f : table)
+        if (option == f.long_name || (!f.short_name.empty() && option == f.short_name)) return std::string(f.hint);
+    return std::nullopt;
+}
+
 }  // namespace
 
 Command run_command() {
     return {"run", "run a command with CPUs and a memory policy it inherits (affine run [OPTIONS] COMMAND...)",
             [](CLI::App& sub) -> Action {
                 auto opt = std::make_shared<Options>();
+                set_usage(sub, "run [--cpus CPUS] [--nodes NODES] [--mem-policy MODE] [-v] [--] COMMAND [ARGS...]\n"
+                               "run --soft CPUS [--cpus CPUS] [--nodes NODES] [--] COMMAND [ARGS...]\n"
+                               "run --place --memory SIZE [--vcpus N] [--cores] [--policy POLICY] [--exclude CPUS] "
+                               "[--] COMMAND [ARGS...]");
                 sub.add_option("--cpus", opt->cpus, "CPUs it may run on");
                 sub.add_option("--nodes", opt->nodes, "nodes its memory comes from");
                 sub.add_option("--mem-policy", opt->mode,
@@ -156,7 +199,7 @@ Command run_command() {
             },
             // The first word that is not one of run's options starts the command:
             // `affine run --cpus 0 ls -l` runs `ls -l` (as taskset and numactl do).
-            CommandWords::after_options};
+            CommandWords::after_options, foreign_run_option};
 }
 
 }  // namespace affine::cli

@@ -7,6 +7,7 @@
 #include "affine/linux.hpp"
 #include "affine/set_grammar.hpp"
 #include "command.hpp"
+#include "help_format.hpp"
 
 namespace affine::cli {
 namespace {
@@ -51,9 +52,12 @@ Command shield_command() {
                     std::string state;
                 };
                 auto opt = std::make_shared<Options>();
+                set_usage(sub, "shield CPUS [--kthreads] [--state FILE] [--exec -- COMMAND [ARGS...]]\n"
+                               "shield --undo [--state FILE]");
                 sub.add_option("CPUS", opt->cpus, "CPUs to shield");
                 sub.add_flag("--kthreads", opt->kthreads, "also move kernel threads that may move");
-                sub.add_flag("--exec", opt->exec, "then run COMMAND on the shielded CPUs: shield CPUS --exec -- CMD...");
+                sub.add_flag("--exec", opt->exec, "then run COMMAND on the shielded CPUs: shield CPUS --exec -- CMD...")
+                    ->option_text("-- COMMAND...");
                 sub.add_flag("--undo", opt->undo, "restore every task's previous mask from the journal");
                 sub.add_option("--state", opt->state,
                                "journal file (default $AFFINE_STATE_DIR/shield.json or /run/affine/shield.json)");

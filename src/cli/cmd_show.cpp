@@ -6,6 +6,7 @@
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
+#include "help_format.hpp"
 #include "../daemon/control_client.hpp"
 #include "json_output.hpp"
 #include "linux_cli.hpp"
@@ -26,7 +27,8 @@ detail::Json placement_json(const ProcessPlacement& p) {
                            {"affinity", detail::ids_json(t.affinity)},
                            {"last_cpu", t.last_cpu ? detail::Json(*t.last_cpu) : detail::Json(nullptr)}});
     j["threads"] = std::move(threads);
-    j["cpuset"] = p.cpuset;
+    j["thread_count"] = p.thread_count;
+    j["cpuset"] = p.cpuset.empty() ? detail::Json(nullptr) : detail::Json(p.cpuset);
     j["cpuset_cpus"] = detail::ids_json(p.cpuset_cpus);
     j["allowed_nodes"] = detail::ids_json(p.allowed_nodes);
     j["memory_bytes_per_node"] = detail::per_node_json(p.memory_bytes_per_node);
@@ -44,28 +46,6 @@ detail::Json placement_json(const ProcessPlacement& p) {
     return j;
 }
 
-// What the daemon manages of these processes (pid -> workload); empty when no
-// daemon runs or it manages none of them.
-std::map<int, protocol::WorkloadStatus> soft_affinity_of(const std::vector<ProcessPlacement>& all) {
-    std::map<int, protocol::WorkloadStatus> found;
-    protocol::Request r;
-    r.op = protocol::Op::show;
-    for (const auto& p : all) r.ids.push_back(p.pid);
-    auto body = daemon::ask_daemon(r);
-    if (!body) {
-        // The kernel's view above stands on its own; a daemon that does not answer
-        // only leaves the soft affinity unknown.
-        if (!daemon::is_daemon_absent(body.error()))
-            fmt::print(stderr, "affine: soft affinity unknown: {}\n", body.error().message);
-        return found;
-    }
-    for (const auto& w : (*body)["workloads"]) {
-        auto ws = value_or_throw(protocol::workload_from_json(w));
-        found.emplace(ws.pid, std::move(ws));
-    }
-    return found;
-}
-
 void print_placement(const ProcessPlacement& p) {
     fmt::print("pid {} ({}){}\n", p.pid, p.command, p.uid ? fmt::format(", uid {}", *p.uid) : "");
     fmt::print("  cpuset {}: CPUs {}, nodes {}\n", p.cpuset.empty() ? "-" : p.cpuset, to_list(p.cpuset_cpus),
@@ -73,6 +53,8 @@ void print_placement(const ProcessPlacement& p) {
     for (const auto& t : p.threads)
         fmt::print("  thread {} ({}): affinity {}, last ran on CPU {}\n", t.tid, t.name, to_list(t.affinity),
                    t.last_cpu ? std::to_string(*t.last_cpu) : "?");
+    if (int more = p.thread_count - static_cast<int>(p.threads.size()); more > 0)
+        fmt::print("  ({} more thread{} not listed: --threads lists every one)\n", more, more == 1 ? "" : "s");
     if (!p.memory_note.empty()) {
         fmt::print("  memory: {}\n", p.memory_note);
     } else if (p.memory_bytes_per_node.empty()) {
@@ -111,6 +93,7 @@ Command show_command() {
                     std::string to = "list";
                 };
                 auto opt = std::make_shared<Options>();
+                set_usage(sub, "show PID... [--threads] [--json[=compact|pretty]]\nshow PID... --mask [--to list|hex|kernel]");
                 sub.add_option("PID", opt->ids, "process or thread ids")->required();
                 sub.add_flag("--threads", opt->threads, "list every thread of the process");
                 add_json_flag(sub, opt->json, "print JSON (one object, an array for several PIDs)");
@@ -148,7 +131,9 @@ Command show_command() {
                         else errors.push_back(p.error());
                     }
                     if (ids.size() == 1 && !errors.empty()) throw_error(std::unexpected(errors.front()));
-                    auto soft = soft_affinity_of(all);
+                    std::vector<int> pids;
+                    for (const auto& p : all) pids.push_back(p.pid);
+                    auto soft = managed_workloads(pids);
                     auto with_soft = [&](const ProcessPlacement& p) {
                         detail::Json j = placement_json(p);
                         auto w = soft.find(p.pid);

@@ -59,7 +59,7 @@ detail::Json cpus_json(const Topology& t) {
     detail::Json rows = detail::Json::array();
     for (const CpuPlace& p : cpu_places(t))
         rows.push_back({{"cpu", p.cpu}, {"online", p.online}, {"node", p.node >= 0 ? detail::Json(p.node) : nullptr},
-                        {"socket", value(p.socket)}, {"die", value(p.die)}, {"core", value(p.core)},
+                        {"package", value(p.socket)}, {"die", value(p.die)}, {"core", value(p.core)},
                         {"l3", value(p.l3)}});
     return rows;
 }
@@ -73,8 +73,9 @@ void print_topology(const Topology& t) {
             if (c.package >= 0) seen.insert(c.package);
         packages = static_cast<int>(seen.size());
     }
-    fmt::print("host {}: {} CPUs ({} online), {} packages, {} NUMA nodes\n", t.source, t.cpus.size(),
-               t.online_cpus().count(), packages, t.nodes.size());
+    fmt::print("host {}: {} CPU{} ({} online), {} package{}, {} NUMA node{}\n", t.source, t.cpus.size(),
+               t.cpus.size() == 1 ? "" : "s", t.online_cpus().count(), packages, packages == 1 ? "" : "s",
+               t.nodes.size(), t.nodes.size() == 1 ? "" : "s");
     if (!offline.empty()) fmt::print("offline CPUs: {}\n", to_list(offline));
     fmt::print("\n{:>4}  {:<16} {:>5}  {:>10}  {:>10}\n", "node", "cpus", "cores", "memory", "free");
     for (const Node& n : t.nodes) {

@@ -39,7 +39,7 @@ int run_place(const XenOptions& xen, const PlaceRequest& req) {
     // Usage errors first: they do not need the hypervisor.
     const PlacementPolicy policy = value_or_throw(parse_placement_policy(req.policy));
     std::optional<std::uint64_t> memory_override;
-    if (!req.memory.empty()) memory_override = or_throw(parse_size(req.memory), "--memory");
+    if (!req.memory.empty()) memory_override = memory_option_or_throw(req.memory, "xen place");
     auto hv_owner = open_or_throw(xen);
     Hypervisor& hv = *hv_owner;
     const int domid = parse_domid(hv, req.domain);

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,9 @@ struct Command {
     std::string_view summary;
     std::function<Action(CLI::App& sub)> define;
     CommandWords words = CommandWords::none;
+    // What another tool's option the command does not take is in affine ("-N" on run:
+    // numactl's --cpunodebind), for its "unknown option" error; nullopt if nothing.
+    std::function<std::optional<std::string>(std::string_view option)> foreign_option = {};
 };
 
 // The words of the command to run, for a Command with CommandWords (empty if none).
@@ -43,6 +47,7 @@ struct RawCommand {
     std::string_view name;
     std::string_view summary;
     std::function<int(const std::vector<std::string>& args)> run;
+    std::function<std::string()> usage = {};  // what `affine help NAME` prints
 };
 
 // Every subcommand, in the order `affine help` lists them; then the raw ones.
@@ -50,7 +55,8 @@ const std::vector<Command>& command_table();
 const std::vector<RawCommand>& raw_command_table();
 
 // Runs the command line and returns the exit status (0 done, 1 failed, 2 usage
-// error). Every error, whatever its kind (CommandError, a parse error, a write error
+// error; `run` passes on its command's status, as it becomes the command, and
+// `xen create` xl's when xl fails). Every error, whatever its kind (CommandError, a parse error, a write error
 // on stdout, an exception from a library), ends as one "affine: <message>" line on
 // stderr; nothing escapes.
 int run(int argc, char** argv);
@@ -77,7 +83,11 @@ Topology load_host_or_throw(const std::string& spec);
 
 // Shared by `place` and `run --place`: one request from --vcpus, --memory, --cores
 // and a policy; the host with --exclude CPUS reserved. Throw CommandError on bad input.
-PlacementRequest single_placement_request(int vcpus, const std::string& memory, bool cores, PlacementPolicy policy);
+PlacementRequest single_placement_request(std::string_view command, int vcpus, const std::string& memory, bool cores,
+                                          PlacementPolicy policy);
+// The bytes of a --memory SIZE of `command` ("place", "xen place"): a usage error
+// naming the command for a bad size and for less than a page (a missing unit).
+std::uint64_t memory_option_or_throw(const std::string& text, std::string_view command);
 PlacementHost placement_host_or_throw(Topology topology, const std::string& exclude);
 
 // "affine VERSION" and which platforms this binary can drive.

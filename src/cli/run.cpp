@@ -13,6 +13,7 @@
 #include "../core/integer.hpp"
 #include "affine/host.hpp"
 #include "command.hpp"
+#include "help_format.hpp"
 
 namespace affine::cli {
 namespace {
@@ -37,7 +38,8 @@ std::string help_text() {
     for (const Command& c : command_table()) text += fmt::format("  {:<10} {}\n", c.name, c.summary);
     for (const RawCommand& c : raw_command_table()) text += fmt::format("  {:<10} {}\n", c.name, c.summary);
     text += fmt::format("  {:<10} {}\n", "help", "this list; help COMMAND: that command's options");
-    text += "\nexit status: 0 done, 1 the operation failed, 2 usage or parse error\n";
+    text += "\nexit status: 0 done, 1 the operation failed, 2 usage or parse error; run gives its command's "
+            "status, xen create xl's when xl fails\n";
     return text;
 }
 
@@ -99,28 +101,41 @@ std::string command_words(const std::vector<CLI::App*>& path) {
     return words;
 }
 
-std::string names_of(CLI::App& app) {
-    std::string names;
+std::vector<std::string> subcommand_names(CLI::App& app) {
+    std::vector<std::string> names;
     for (CLI::App* sub : all_subcommands(app))
-        if (sub->get_name() != "help") names += (names.empty() ? "" : ", ") + sub->get_name();
+        if (sub->get_name() != "help") names.push_back(sub->get_name());
     return names;
 }
 
+std::string names_of(CLI::App& app) { return fmt::format("{}", fmt::join(subcommand_names(app), ", ")); }
+
 // The commands `affine` takes, for "unknown command": the table's, the raw ones, help.
-std::string command_names(CLI::App& app) {
-    std::string names = names_of(app);
-    for (const RawCommand& c : raw_command_table()) names += fmt::format(", {}", c.name);
-    return names + ", help";
+std::vector<std::string> command_name_list(CLI::App& app) {
+    std::vector<std::string> names = subcommand_names(app);
+    for (const RawCommand& c : raw_command_table()) names.emplace_back(c.name);
+    names.emplace_back("help");
+    return names;
 }
 
-// The options a command takes, for "unknown option" (a xen command also takes xen's).
-std::string option_names(const std::vector<CLI::App*>& path) {
-    std::string names;
+std::string command_names(CLI::App& app) { return fmt::format("{}", fmt::join(command_name_list(app), ", ")); }
+
+// The options a command takes, for "unknown option" (a xen command also takes xen's):
+// their long names, without CLI11's notation for a flag's default value.
+std::vector<std::string> option_name_list(const std::vector<CLI::App*>& path) {
+    std::vector<std::string> names;
     for (std::size_t i = path.size(); i-- > 1;)
         for (const CLI::Option* o : path[i]->get_options())
-            if (o->nonpositional() && o->get_name() != "--help")
-                names += (names.empty() ? "" : ", ") + o->get_name();
-    return names.empty() ? "none" : names;
+            if (o->nonpositional() && o->get_name() != "--help") {
+                std::string name = o->get_name();
+                names.push_back(name.substr(0, name.find('{')));
+            }
+    return names;
+}
+
+std::string option_names(const std::vector<CLI::App*>& path) {
+    auto names = option_name_list(path);
+    return names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "));
 }
 
 const CLI::Option* find_option(const std::vector<CLI::App*>& path, const std::string& name) {
@@ -128,6 +143,15 @@ const CLI::Option* find_option(const std::vector<CLI::App*>& path, const std::st
         for (const CLI::Option* o : path[i]->get_options())
             if (o->get_name() == name || o->check_name(name)) return o;
     return nullptr;
+}
+
+// The affine equivalent of another tool's option that `cmd` does not take:
+// ": numactl's -N is ..." or nullopt.
+std::optional<std::string> hint_for_option(const std::string& cmd, const std::string& option) {
+    for (const Command& c : command_table())
+        if (c.name == cmd && c.foreign_option)
+            if (auto hint = c.foreign_option(option)) return ": " + *hint;
+    return std::nullopt;
 }
 
 // The first word no command took: an unknown command or option, or an extra argument.
@@ -138,13 +162,20 @@ void refuse_extras(CLI::App& app, const std::vector<CLI::App*>& path) {
     const std::string& word = extras.front();
     const std::string cmd = command_words(path);
     if (path.size() == 1 && !word.starts_with('-'))
-        throw_usage(fmt::format("unknown command \"{}\" (commands: {})", word, command_names(app)));
+        throw_usage(fmt::format("unknown command \"{}\"{} (commands: {})", word,
+                                did_you_mean(word, command_name_list(app)), command_names(app)));
     if (!path.back()->get_subcommands([](CLI::App*) { return true; }).empty() && !word.starts_with('-'))
-        throw_usage(fmt::format("unknown {} command \"{}\" ({} commands: {})", cmd, word, cmd, names_of(*path.back())));
-    if (word.starts_with('-'))
-        throw_usage(fmt::format("{}unknown option \"{}\" ({}options: {}; affine {}--help)", cmd.empty() ? "" : cmd + ": ",
-                                word, cmd.empty() ? "" : cmd + " ", cmd.empty() ? "--help, --version" : option_names(path),
+        throw_usage(fmt::format("unknown {} command \"{}\"{} ({} commands: {})", cmd, word,
+                                did_you_mean(word, subcommand_names(*path.back())), cmd, names_of(*path.back())));
+    if (word.starts_with('-')) {
+        std::string name = word.substr(0, word.find('='));
+        std::vector<std::string> known =
+            cmd.empty() ? std::vector<std::string>{"--help", "--version"} : option_name_list(path);
+        throw_usage(fmt::format("{}unknown option \"{}\"{} ({}options: {}; affine {}--help)", cmd.empty() ? "" : cmd + ": ",
+                                word, hint_for_option(cmd, name).value_or(did_you_mean(name, known)),
+                                cmd.empty() ? "" : cmd + " ", cmd.empty() ? "--help, --version" : option_names(path),
                                 cmd.empty() ? "" : cmd + " "));
+    }
     throw_usage(fmt::format("{}: unexpected argument \"{}\" (affine {} --help)", cmd, word, cmd));
 }
 
@@ -200,19 +231,36 @@ int print_help(CLI::App& app, const std::vector<std::string>& topic) {
         std::fputs(help_text().c_str(), stdout);
         return 0;
     }
+    // `help help` is this list; `help numad` a raw command's own usage.
+    const RawCommand* raw = nullptr;
+    for (const RawCommand& c : raw_command_table())
+        if (c.name == topic.front()) raw = &c;
+    if (topic.front() == "help" || raw != nullptr) {
+        if (topic.size() > 1)
+            throw_usage(fmt::format("help: {} has no commands: unexpected \"{}\" (affine help {})", topic.front(),
+                                    topic[1], topic.front()));
+        std::fputs(raw != nullptr ? raw->usage().c_str() : help_text().c_str(), stdout);
+        return 0;
+    }
     CLI::App* level = &app;
     std::string prefix = "affine";
+    std::string words;  // "xen", "xen place": the command explained so far
     for (const std::string& word : topic) {
         auto subs = all_subcommands(*level);
         auto found = std::ranges::find(subs, word, &CLI::App::get_name);
         CLI::App* sub = found == subs.end() ? nullptr : *found;
         if (sub == nullptr || word == "help") {
             if (level == &app)
-                throw_usage(fmt::format("help: unknown command \"{}\" (commands: {})", word, command_names(app)));
-            throw_usage(fmt::format("help: unknown {} command \"{}\" ({} commands: {})", level->get_name(), word,
-                                    level->get_name(), names_of(*level)));
+                throw_usage(fmt::format("help: unknown command \"{}\"{} (commands: {})", word,
+                                        did_you_mean(word, command_name_list(app)), command_names(app)));
+            if (subs.empty())
+                throw_usage(fmt::format("help: {} has no commands: unexpected \"{}\" (affine help {})", words, word,
+                                        words));
+            throw_usage(fmt::format("help: unknown {} command \"{}\"{} ({} commands: {})", words, word,
+                                    did_you_mean(word, subcommand_names(*level)), words, names_of(*level)));
         }
         if (level != &app) prefix += " " + level->get_name();
+        words += (words.empty() ? "" : " ") + word;
         level = sub;
     }
     std::fputs(level->help(prefix).c_str(), stdout);
@@ -225,6 +273,7 @@ int run_command_line(int argc, char** argv) {
         return raw->run(std::vector<std::string>(argv + first_arg, argv + argc));
     CLI::App app{"where work runs and where its memory lives, on Linux and Xen"};
     app.name("affine");  // usage lines say affine, not the path it was run from
+    app.formatter(std::make_shared<HelpFormatter>());  // inherited by every command
     app.set_help_flag();  // `affine help` and `affine --help` print the generated table
     app.require_subcommand(0, 1);
     bool show_help = false;
@@ -247,6 +296,7 @@ int run_command_line(int argc, char** argv) {
         if (known && c.name != named) continue;
         CLI::App* sub = app.add_subcommand(std::string(c.name), std::string(c.summary));
         sub->set_help_flag("-h,--help", "print this command's options");
+        sub->fallthrough();  // `daemon status --state-dir DIR`: a command's options also after its subcommand
         auto define = c.define;
         auto made = std::make_shared<Action>(define(*sub));
         sub->callback([&action, made] { action = *made; });

@@ -7,6 +7,7 @@
 #include "../daemon/control_client.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
+#include "command.hpp"
 
 namespace affine::cli {
 
@@ -15,6 +16,26 @@ std::string clock_time(double unix_time) {
     std::tm tm{};
     ::localtime_r(&t, &tm);
     return fmt::format("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+std::map<int, protocol::WorkloadStatus> managed_workloads(const std::vector<int>& ids) {
+    std::map<int, protocol::WorkloadStatus> found;
+    protocol::Request r;
+    r.op = protocol::Op::show;
+    r.ids = ids;
+    auto body = daemon::ask_daemon(r);
+    if (!body) {
+        // The kernel's view stands on its own; a daemon that does not answer only
+        // leaves the soft affinity unknown.
+        if (!daemon::is_daemon_absent(body.error()))
+            fmt::print(stderr, "affine: soft affinity unknown: {}\n", body.error().message);
+        return found;
+    }
+    for (const auto& w : (*body)["workloads"]) {
+        auto ws = value_or_throw(protocol::workload_from_json(w));
+        found.emplace(ws.pid, std::move(ws));
+    }
+    return found;
 }
 
 void print_workload(const protocol::WorkloadStatus& w, const std::string& indent) {

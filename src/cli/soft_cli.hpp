@@ -2,6 +2,7 @@
 // workloads, and asking for soft affinity.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,11 @@ void print_workload(const protocol::WorkloadStatus& w, const std::string& indent
 
 // --soft CPUS: a CPU set of `host`, or nullopt for "all" (no preference).
 std::optional<CpuSet> parse_soft_cpus_or_throw(const std::string& text, const Topology& host);
+
+// What the running daemon manages of these processes (pid -> workload); empty when
+// no daemon runs or it manages none of them (a daemon that does not answer is said
+// on stderr: the soft affinity is then unknown).
+std::map<int, protocol::WorkloadStatus> managed_workloads(const std::vector<int>& ids);
 
 // Asks the daemon to set (or, for nullopt, remove) the soft affinity of `ids`;
 // throws CommandError with the daemon's refusal or the absence of a daemon.

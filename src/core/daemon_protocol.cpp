@@ -42,11 +42,22 @@ Result<bool> read_flag(const Json& j, const char* key) {
     return j[key].get<bool>();
 }
 
+// A set as the status gives it: an array of integers, as every --json output
+// gives sets (a list string from an older daemon is read too).
 CpuSet cpus_or_empty(const Json& j, const char* key) {
-    if (!j.contains(key) || !j[key].is_string()) return {};
+    if (!j.contains(key)) return {};
+    if (j[key].is_array()) {
+        CpuSet set;
+        for (const auto& id : j[key]) set.insert(id.get<int>());
+        return set;
+    }
+    if (!j[key].is_string()) return {};
     auto s = parse_id_list(j[key].get<std::string>());
     return s ? *s : CpuSet{};
 }
+
+// A time as every --json output gives it: integer seconds since the epoch.
+std::int64_t epoch_seconds(double seconds) { return static_cast<std::int64_t>(seconds); }
 
 std::string string_or(const Json& j, const char* key) {
     return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
@@ -146,20 +157,20 @@ Json to_json(const WorkloadStatus& w) {
     j["pid"] = w.pid;
     j["command"] = w.command;
     j["uid"] = w.uid;
-    j["soft"] = to_list(w.soft);
+    j["soft"] = detail::ids_json(w.soft);
     j["all_threads"] = w.all_threads;
     j["children"] = w.children;
     j["origin"] = w.origin;
-    j["since"] = w.since;
+    j["since"] = epoch_seconds(w.since);
     Json threads = Json::array();
     for (const auto& t : w.threads)
         threads.push_back({{"tid", t.tid},
                            {"name", t.name},
-                           {"hard", to_list(t.hard)},
-                           {"soft", to_list(t.soft)},
-                           {"applied", to_list(t.applied)},
+                           {"hard", detail::ids_json(t.hard)},
+                           {"soft", detail::ids_json(t.soft)},
+                           {"applied", detail::ids_json(t.applied)},
                            {"state", t.state},
-                           {"since", t.since},
+                           {"since", epoch_seconds(t.since)},
                            {"why", t.why}});
     j["threads"] = std::move(threads);
     j["memory_bytes_per_node"] = detail::per_node_json(w.memory_bytes_per_node);
@@ -210,7 +221,7 @@ Json to_json(const DaemonStatus& s) {
     j["other_users_workloads"] = s.other_users_workloads;
     Json releases = Json::array();
     for (const auto& r : s.releases)
-        releases.push_back({{"pid", r.pid}, {"tid", r.tid}, {"when", r.when}, {"reason", r.reason}});
+        releases.push_back({{"pid", r.pid}, {"tid", r.tid}, {"when", epoch_seconds(r.when)}, {"reason", r.reason}});
     j["releases"] = std::move(releases);
     j["rules"] = s.rules;
     j["process_events"] = s.process_events;
@@ -219,16 +230,16 @@ Json to_json(const DaemonStatus& s) {
         placements.push_back({{"pid", p.pid},
                               {"command", p.command},
                               {"rule", p.rule},
-                              {"nodes", to_list(p.nodes)},
-                              {"cpus", to_list(p.cpus)},
-                              {"since", p.since},
+                              {"nodes", detail::ids_json(p.nodes)},
+                              {"cpus", detail::ids_json(p.cpus)},
+                              {"since", epoch_seconds(p.since)},
                               {"reason", p.reason},
                               {"moved_bytes", p.moved_bytes},
                               {"widened", p.widened},
                               {"memory_bytes_per_node", detail::per_node_json(p.memory_bytes_per_node)}});
     j["placements"] = std::move(placements);
     Json events = Json::array();
-    for (const auto& e : s.placement_events) events.push_back({{"when", e.when}, {"line", e.line}});
+    for (const auto& e : s.placement_events) events.push_back({{"when", epoch_seconds(e.when)}, {"line", e.line}});
     j["placement_events"] = std::move(events);
     return j;
 }
@@ -257,9 +268,7 @@ Result<DaemonStatus> daemon_status_from_json(const Json& j) {
                 ps.pid = p.at("pid").get<int>();
                 ps.command = string_or(p, "command");
                 ps.rule = string_or(p, "rule");
-                auto nodes = parse_id_list(string_or(p, "nodes"));
-                if (nodes)
-                    for (int n : *nodes) ps.nodes.insert(n);
+                for (int n : cpus_or_empty(p, "nodes")) ps.nodes.insert(n);
                 ps.cpus = cpus_or_empty(p, "cpus");
                 ps.since = p.value("since", 0.0);
                 ps.reason = string_or(p, "reason");

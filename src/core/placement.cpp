@@ -101,13 +101,16 @@ Plan finish(const HostFacts& facts, const PlacementRequest& request, const Need&
     Candidate actual = make_candidate(facts, need, members);
     plan.score = score_of(actual, need);
     if (plan.outcome == PlanOutcome::fallback) {
-        std::string unit = need.whole_cores ? "whole cores" : "usable CPUs";
+        auto unit = [&](long long count) {
+            return std::string(need.whole_cores ? "whole core" : "usable CPU") + (count == 1 ? "" : "s");
+        };
         long long host_capacity = 0;
         for (const NodeFacts& f : facts.nodes()) host_capacity += need.capacity(f);
         std::string why = need.cpus_required && host_capacity < need.vcpus
-                              ? fmt::format("{} vCPUs but the host has {} {}", need.vcpus, host_capacity, unit)
+                              ? fmt::format("{} vCPU{} but the host has {} {}", need.vcpus, need.vcpus == 1 ? "" : "s",
+                                            host_capacity, unit(host_capacity))
                               : fmt::format("no node set within reachable distances holds {} and {} {}",
-                                            format_size(need.memory), need.vcpus, unit);
+                                            format_size(need.memory), need.vcpus, unit(need.vcpus));
         plan.fallback = fmt::format("no node set fits ({}): no CPU affinity{}, memory striped over nodes {}", why,
                                     plan.hard_cpus.empty() ? "" : " beyond keeping off the reserved CPUs",
                                     to_list(plan.nodes));

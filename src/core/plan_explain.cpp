@@ -88,7 +88,7 @@ std::string no_fewer_text(const HostFacts& facts, const Need& need, int k) {
         return fmt::format("{}: the most {} on {} is {} < {} vCPUs", set, unit,
                            k == 1 ? "one node" : fmt::format("{} nodes", k), top_cap, need.vcpus);
     return fmt::format("{}: none holds both {} free and {} {} within reachable distances", set,
-                       format_size(need.memory), need.vcpus, unit);
+                       format_size(need.memory), need.vcpus, need.vcpus == 1 ? unit.substr(0, unit.size() - 1) : unit);
 }
 
 }  // namespace affine::planner

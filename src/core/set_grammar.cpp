@@ -159,6 +159,28 @@ private:
             if (!nodes) return std::unexpected(nodes.error());
             return domain_ == Domain::cpus ? cast(host_->cpus_of(*nodes)) : cast(*nodes);
         }
+        // hwloc's own names: pu:N and numa:N, logical indexes as hwloc-calc reads them.
+        if (consume_word("pus:") || consume_word("pu:") || consume_word("numas:") || consume_word("numa:")) {
+            bool pu = text_[start] == 'p';
+            auto span = range();
+            if (!span) return std::unexpected(span.error());
+            const auto& order = pu ? pu_order() : numa_order();
+            CpuSet cpus;
+            NodeSet nodes;
+            for (auto index = span->first; index <= span->last; index += span->stride) {
+                if (index >= static_cast<std::int64_t>(order.size()))
+                    return error(span->column, fmt::format("{} {} at column {} does not exist ({}: {})",
+                                                           pu ? "pu" : "numa", index, span->column + 1,
+                                                           pu ? "online PUs" : "NUMA nodes with memory",
+                                                           order.empty() ? std::string("none")
+                                                                         : fmt::format("0-{}", order.size() - 1)));
+                int id = order[static_cast<std::size_t>(index)];
+                if (pu) cpus.insert(id);
+                else nodes.insert(id);
+            }
+            if (!pu) return domain_ == Domain::cpus ? cast(host_->cpus_of(nodes)) : cast(nodes);
+            return domain_ == Domain::cpus ? cast(cpus) : cast(host_->nodes_of(cpus));
+        }
         for (const Location& where : locations) {
             if (consume_word(where.plural) || consume_word(where.singular)) {
                 auto span = range();
@@ -169,7 +191,7 @@ private:
             }
         }
         if (pos_ == text_.size() || !std::isdigit(static_cast<unsigned char>(text_[pos_])))
-            return expected_at(start, "a number, a range, \"all\", or node:N, core:N, socket:N, die:N, l3:N");
+            return expected_at(start, "a number, a range, \"all\", or node:N, core:N, socket:N, die:N, l3:N, pu:N, numa:N");
         auto span = range();
         if (!span) return std::unexpected(span.error());
         if (domain_ == Domain::nodes) {
@@ -195,6 +217,34 @@ private:
             cpus |= groups[static_cast<std::size_t>(index)];
         }
         return cpus;
+    }
+    // The online CPUs in hwloc's logical PU order: core by core in the cores' order.
+    const std::vector<int>& pu_order() {
+        if (!pus_) {
+            pus_.emplace();
+            CpuSet seen;
+            for (const CpuSet& core : groups_of(Level::core))
+                for (int cpu : core) pus_->push_back(cpu), seen.insert(cpu);
+            for (int cpu : host_->online_cpus() - seen) pus_->push_back(cpu);  // no core known
+        }
+        return *pus_;
+    }
+    // The nodes in hwloc's logical NUMA order: hwloc shows only nodes with memory;
+    // those with online CPUs in the order of their first PU, then the others by id.
+    const std::vector<int>& numa_order() {
+        if (!numas_) {
+            numas_.emplace();
+            const NodeSet memory = host_->nodes_with_memory();
+            NodeSet seen;
+            for (int cpu : pu_order())
+                if (const Cpu* c = host_->cpu(cpu);
+                    c != nullptr && c->node >= 0 && memory.contains(c->node) && !seen.contains(c->node)) {
+                    numas_->push_back(c->node);
+                    seen.insert(c->node);
+                }
+            for (int node : memory - seen) numas_->push_back(node);
+        }
+        return *numas_;
     }
     const std::vector<CpuSet>& groups_of(Level level) {
         auto& cached = groups_[static_cast<std::size_t>(level)];
@@ -257,6 +307,7 @@ private:
     Domain domain_;
     std::size_t pos_ = 0;
     std::array<std::optional<std::vector<CpuSet>>, 4> groups_;  // per Level, computed when named
+    std::optional<std::vector<int>> pus_, numas_;
 };
 
 int hex_value(char c) {

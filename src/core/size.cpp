@@ -28,7 +28,13 @@ Result<std::uint64_t> parse_size(std::string_view text) {
     std::string_view suffix = text.substr(end);
     int power = 0;      // of the unit: K = 1, M = 2, ...
     bool decimal = false;  // KB, MB, ...: powers of 1000, as hwloc and disk makers count
-    if (suffix == "B") {
+    // Units in any case ("4gb", "4GIB"): only the letters matter.
+    auto is = [](std::string_view a, std::string_view b) {
+        return a.size() == b.size() && std::ranges::equal(a, b, [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               });
+    };
+    if (is(suffix, "B")) {
         // bytes, as format_size prints counts under 1K ("512B")
     } else if (!suffix.empty()) {
         char u = static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0])));
@@ -39,9 +45,9 @@ Result<std::uint64_t> parse_size(std::string_view text) {
             return bad(fmt::format("unknown unit at column {} (B, K, M, G, T, P; KiB...; KB...)", end + 1));
         power = static_cast<int>(i);
         std::string_view rest = suffix.substr(1);
-        if (rest == "B")
+        if (is(rest, "B"))
             decimal = true;
-        else if (!rest.empty() && rest != "iB")
+        else if (!rest.empty() && !is(rest, "iB"))
             return bad(fmt::format("unexpected \"{}\" at column {} (after {}: nothing, iB or B)", rest, end + 2,
                                    suffix[0]));
     }

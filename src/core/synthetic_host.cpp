@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -37,6 +38,10 @@ Result<SyntheticSpec> parse_spec(std::string_view spec) {
             return bad(fmt::format("expected key=value at column {}", pos + 1));
         std::string key(item.substr(0, eq));
         std::string_view value = item.substr(eq + 1);
+        // The key first: "memory=8G" is a misspelt key, not a bad number.
+        static constexpr std::string_view keys[] = {"nodes", "sockets", "cores", "smt", "mem", "dist", "sdist"};
+        if (std::ranges::find(keys, key) == std::end(keys))
+            return bad(fmt::format("unknown key \"{}\"{}", key, key == "memory" ? " (memory is mem=SIZE)" : ""));
         if (seen.contains(key)) return bad(fmt::format("\"{}\" given twice", key));
         seen[key] = value;
         if (key == "mem") {
@@ -53,8 +58,7 @@ Result<SyntheticSpec> parse_spec(std::string_view spec) {
             else if (key == "cores") s.cores = v;
             else if (key == "smt") s.smt = v;
             else if (key == "dist") s.distance = v;
-            else if (key == "sdist") s.socket_distance = v;
-            else return bad(fmt::format("unknown key \"{}\"", key));
+            else s.socket_distance = v;  // sdist
         }
         if (comma == std::string_view::npos) break;
         pos = comma + 1;

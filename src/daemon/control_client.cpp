@@ -13,7 +13,8 @@
 namespace affine::daemon {
 
 Result<detail::Json> ask_daemon(const protocol::Request& request, const std::string& state_dir) {
-    std::string path = socket_path(state_dir_path(state_dir));
+    const std::string dir = state_dir_path(state_dir);
+    std::string path = socket_path(dir);
     sockaddr_un addr{};
     if (path.size() >= sizeof addr.sun_path) return failure(fmt::format("socket path {} is too long", path));
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -24,9 +25,13 @@ Result<detail::Json> ask_daemon(const protocol::Request& request, const std::str
         int err = errno;
         ::close(fd);
         if (err == ENOENT || err == ECONNREFUSED)
-            return failure(fmt::format("no affine daemon runs (nothing listens on {}); start it with `systemctl start "
-                                       "affine`, or run `affine daemon` as root",
-                                       path),
+            // The service runs with the default directory; another one needs its own daemon.
+            return failure(fmt::format("no affine daemon runs (nothing listens on {}); {}", path,
+                                       dir == "/run/affine"
+                                           ? "start it with `systemctl start affine`, or run `affine daemon` as root"
+                                           : fmt::format("start one for this state directory with `affine daemon "
+                                                         "--state-dir {}`",
+                                                         dir)),
                            daemon_absent_code);
         return failure(fmt::format("connect to the affine daemon at {}: {}", path, std::strerror(err)), err);
     }

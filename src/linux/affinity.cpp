@@ -41,7 +41,9 @@ Result<ProcessPlacement> read_process_placement(const Env& env, int id, ThreadSe
     if (!status) return no_such_task(p.pid);
     p.command = status_field(*status, "Name").value_or("");
     if (auto uids = status_uids(*status)) p.uid = uids->real;
-    std::vector<int> tids = selection == ThreadSelection::all ? list_threads(env.fs, p.pid) : std::vector<int>{id};
+    std::vector<int> all_tids = list_threads(env.fs, p.pid);
+    p.thread_count = static_cast<int>(all_tids.size());
+    std::vector<int> tids = selection == ThreadSelection::all ? all_tids : std::vector<int>{id};
     CpuSet may_run;
     for (int tid : tids) {
         auto mask = env.sys.get_affinity(tid);
@@ -208,12 +210,14 @@ Result<BindReport> bind_task(const Env& env, int pid, const CpuSet& mask) {
     if (!env.fs.exists(task_dir(pid))) return no_such_task(pid);
     BindReport r;
     r.pid = pid;
+    if (auto st = read_task_stat(env.fs, pid)) r.command = st->comm;
     CpuSet existing = mask & env.host.all_cpus();
-    r.missing = mask - existing;
-    if (existing.empty())
-        return failure(fmt::format("mask {} names only CPU {}, which this host does not have (CPUs: {})",
-                                   to_hex(mask), to_list(mask), to_list(env.host.all_cpus())),
-                       EINVAL);
+    // A CPU the host does not have is refused as the set grammar refuses it: a mask
+    // with stray bits is most often a pid and a mask given in taskset's order.
+    if (CpuSet missing = mask - existing; !missing.empty())
+        return usage_error(fmt::format("mask {} names CPU {}, which this host does not have (CPUs: {}; "
+                                       "bind takes PID MASK, taskset's order is MASK PID)",
+                                       to_hex(mask), to_list(missing), to_list(env.host.all_cpus())));
     CpuSet usable = existing & env.host.online_cpus();
     r.offline = existing - usable;
     if (usable.empty())

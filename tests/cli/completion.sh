@@ -74,4 +74,29 @@ complete_line xen vcpu-pin --
 has "xen subcommand options" "--force"
 complete_line xen --host ""
 has "xen --host" "sim:"
+
+complete_line daemon ""
+expect_eq "daemon's subcommands" "$(printf 'status\nreload')" "$candidates"
+complete_line daemon status --
+has "daemon status options" "--json"
+complete_line help ""
+has "help completes commands" "topo"
+has "help completes numad" "numad"
+complete_line help xen ""
+has "help xen completes xen's commands" "vcpu-pin"
+complete_line numad -
+has "numad's options" "-w"
+has "numad's -R" "-R"
+complete_line topo "--json="
+expect_eq "--json= in one word" "$(printf -- '--json=compact\n--json=pretty')" "$candidates"
+fixtures=$(cd "$(dirname "$0")/../fixtures/sysfs" && pwd)
+complete_line calc --host "$fixtures/numa4" "node:"
+has "node: honours --host: node:2" "node:2"
+lacks "node: honours --host: no node:4" "node:4"
+complete_line calc "pu"
+has "pu: completes" "pu:"
+complete_line calc 0 -I ""
+has "calc -I types" "core"
+complete_line calc 0 --to ""
+has "calc --to hwloc" "hwloc"
 finish

@@ -20,7 +20,7 @@ trap 'stop_daemon; cleanup; rm -rf "$state"' EXIT
 start sleep 60
 check_status pin-soft-without-daemon 1 "$affine" pin --soft 0 "$pid"
 check_has pin-soft-without-daemon-says-how "$out" "no affine daemon runs"
-check_has pin-soft-without-daemon-says-how "$out" "systemctl start affine"
+check_has pin-soft-without-daemon-says-how "$out" "affine daemon --state-dir $AFFINE_STATE_DIR"
 check_status run-soft-without-daemon 1 "$affine" run --soft 0 -- true
 check_status daemon-status-without-daemon 1 "$affine" daemon status
 
@@ -66,7 +66,21 @@ check_eq journal-mode 600 "$(stat -c %a "$AFFINE_STATE_DIR/soft-affinity.json")"
 check_status daemon-status 0 "$affine" daemon status
 check_has daemon-status-lists "$out" "pid $pid (sleep)"
 check_status daemon-status-json 0 "$affine" daemon status --json
-check_eq daemon-status-json-applied '"0"' "$(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["workloads"][0]["threads"][0]["applied"]))' <<< "$out")"
+check_eq daemon-status-json-applied '[0]' "$(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["workloads"][0]["threads"][0]["applied"]))' <<< "$out")"
+# The status follows the one JSON schema of every --json output (docs/output.schema.json).
+schema=$(cd "$(dirname "$0")/../../docs" && pwd)/output.schema.json
+# schema_verdict DEF: "ok" when $out is valid against the schema's definition DEF.
+schema_verdict() {
+    python3 -c '
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+v = jsonschema.Draft202012Validator({"$ref": "#/$defs/" + sys.argv[2], "$defs": schema["$defs"]})
+errors = list(v.iter_errors(json.load(sys.stdin)))
+print("ok" if not errors else errors[0].message)' "$schema" "$1" <<< "$out" 2>&1
+}
+check_eq daemon-status-json-schema ok "$(schema_verdict daemon_status)"
+check_status show-json-with-soft 0 "$affine" show "$pid" --json
+check_eq show-json-with-soft-schema ok "$(schema_verdict process)"
 check_status show-asks-daemon 0 "$affine" show "$pid"
 check_has show-soft "$out" "soft affinity (managed by the affine daemon)"
 
@@ -103,6 +117,23 @@ check_has reload-sighup "$(cat "$state/daemon.log")" "SIGHUP: reloading"
 out=$("$affine" run --soft 1 -- grep Cpus_allowed_list /proc/self/status 2>&1)
 check_has run-soft-mask "$out" "Cpus_allowed_list:	1"
 check_has run-soft-says "$out" "soft CPUs 1 through the daemon"
+# Hard and soft together: soft CPU 0 within hard CPUs 0-1.
+out=$("$affine" run --soft 0 --cpus 0-1 -- grep Cpus_allowed_list /proc/self/status 2>&1)
+check_has run-soft-in-hard-mask "$out" "Cpus_allowed_list:	0"
+check_status run-soft-outside-hard 2 "$affine" run --soft 1 --cpus 0 -- true
+check_has run-soft-outside-hard-says "$out" "lies outside --cpus 0"
+
+# A hard pin of a thread with soft affinity ends the soft request, and says so.
+start sleep 60
+"$affine" pin --soft 0 "$pid" > /dev/null
+check_status pin-ends-soft 0 "$affine" pin 1 "$pid"
+check_has pin-ends-soft-says "$out" "pid $pid (sleep): its soft affinity (CPUs 0, through the daemon) ended: a hard pin replaces it"
+check_eq pin-ends-soft-mask 1 "$(cpus_allowed "$pid")"
+check_status pin-ends-soft-status 0 "$affine" daemon status
+case "$out" in *"pid $pid (sleep)"*) bad pin-ends-soft-not-managed "$out" ;; *) ok pin-ends-soft-not-managed ;; esac
+# No daemon for this state directory: the hint names it, not the system service.
+check_status no-daemon-hint 1 env AFFINE_STATE_DIR="$state/none" "$affine" daemon status
+check_has no-daemon-hint-says "$out" "affine daemon --state-dir $state/none"
 
 # kill -9 and a new start: the request is taken up again.
 start sleep 60

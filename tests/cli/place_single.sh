@@ -70,6 +70,6 @@ check exclude-all 2 "$affine" place --vcpus 1 --memory 1G --exclude all --host "
 contains exclude-all "no usable CPU"
 check exclude-bad 2 "$affine" place --vcpus 1 --memory 1G --exclude 99 --host "$host"
 check no-memory 2 "$affine" place --vcpus 1 --host "$host"
-contains no-memory "--memory SIZE is required"
+contains no-memory "missing --memory SIZE"
 
 exit $fail

@@ -92,7 +92,7 @@ expect_error "bad process id" 2 'bad process id "12x": expected a whole number f
 expect_error "xen bogus" 2 'unknown xen command "bogus" (xen commands: topo, domains,' "$AFFINE" xen bogus
 expect_error "xen alone" 2 'xen needs a command (xen commands: topo,' "$AFFINE" xen
 expect_error "help bogus" 2 'help: unknown command "bogus"' "$AFFINE" help bogus
-expect_error "calc --to octal" 2 'bad output form "octal": expected list, hex, kernel or json' \
+expect_error "calc --to octal" 2 'bad output form "octal": expected list, hex, kernel, json or hwloc' \
     "$AFFINE" calc 0 --to octal --host "$host"
 expect_status "help topo" 0 "$AFFINE" help topo
 expect_contains "help topo prints topo's options" "affine topo [OPTIONS]" "$out"

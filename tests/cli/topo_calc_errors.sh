@@ -15,7 +15,7 @@ expect_status "calc json" 0 "$AFFINE" calc 0-2 --to json --host "$host"
 expect_eq "json array" "[0,1,2]" "$out"
 
 expect_status "bad list exits 2" 2 "$AFFINE" calc 0-3,x --host "$host"
-expect_contains "bad list names the column" 'expected a number, a range, "all", or node:N, core:N, socket:N, die:N, l3:N at column 5' "$err"
+expect_contains "bad list names the column" 'expected a number, a range, "all", or node:N, core:N, socket:N, die:N, l3:N, pu:N, numa:N at column 5' "$err"
 expect_status "missing CPU exits 2" 2 "$AFFINE" calc 16 --host "$host"
 expect_contains "missing CPU is named" "CPU 16 at column 1 does not exist (CPUs: 0-15)" "$err"
 expect_status "bad --to exits 2" 2 "$AFFINE" calc 0 --to octal --host "$host"
@@ -72,7 +72,8 @@ expect_status "hwloc memory=64GB" 0 "$AFFINE" topo --json --host "hwloc:numa:1(m
 expect_contains "64GB is 64e9 bytes" '"memory_total_bytes":64000000000' "$out"
 expect_status "synthetic mem=64GB" 0 "$AFFINE" topo --json --host "nodes=1,cores=1,mem=64GB"
 expect_contains "64GB is 64e9 bytes in a spec too" '"memory_total_bytes":64000000000' "$out"
-expect_status "4Gb is refused" 2 "$AFFINE" topo --host "nodes=1,cores=1,mem=4Gb"
+expect_status "4Gb is any case of 4GB" 0 "$AFFINE" topo --host "nodes=1,cores=1,mem=4Gb"
+expect_status "4GiBs is refused" 2 "$AFFINE" topo --host "nodes=1,cores=1,mem=4GiBs"
 
 expect_status "hwloc synthetic host" 0 "$AFFINE" topo --json --host "hwloc:pack:2 numa:1(memory=1GB) core:2 pu:1"
 expect_contains "hwloc host has node 1" '"id":1' "$out"

@@ -59,20 +59,20 @@ TEST(SetGrammar, NodeSets) {
 
 TEST(SetGrammar, ErrorsNameTheColumn) {
     EXPECT_EQ(error_of("0-3,x"), "bad CPU list \"0-3,x\": expected a number, a range, \"all\", "
-                                 "or node:N, core:N, socket:N, die:N, l3:N at column 5");
+                                 "or node:N, core:N, socket:N, die:N, l3:N, pu:N, numa:N at column 5");
     EXPECT_EQ(error_of(""), "bad CPU list \"\": it is empty");
     EXPECT_EQ(error_of("5-2"), "bad CPU list \"5-2\": range 5-2 at column 1 runs backwards");
     EXPECT_EQ(error_of("0-"), "bad CPU list \"0-\": expected a number at column 3");
     EXPECT_EQ(error_of("1,,2"), "bad CPU list \"1,,2\": expected a number, a range, \"all\", "
-                                "or node:N, core:N, socket:N, die:N, l3:N at column 3");
+                                "or node:N, core:N, socket:N, die:N, l3:N, pu:N, numa:N at column 3");
     EXPECT_EQ(error_of("x"), "bad CPU list \"x\": expected a number, a range, \"all\", "
-                             "or node:N, core:N, socket:N, die:N, l3:N at column 1");
+                             "or node:N, core:N, socket:N, die:N, l3:N, pu:N, numa:N at column 1");
     EXPECT_EQ(error_of("0x"), "bad CPU list \"0x\": expected a hex digit at column 3");
     EXPECT_EQ(error_of("0-8:0"), "bad CPU list \"0-8:0\": stride 0 at column 5 (use 1 or more)");
     EXPECT_EQ(error_of("^"), "bad CPU list \"^\": expected a number, a range, \"all\", "
-                             "or node:N, core:N, socket:N, die:N, l3:N at column 2");
+                             "or node:N, core:N, socket:N, die:N, l3:N, pu:N, numa:N at column 2");
     EXPECT_EQ(error_of("0,^"), "bad CPU list \"0,^\": expected a number, a range, \"all\", "
-                               "or node:N, core:N, socket:N, die:N, l3:N at column 4");
+                               "or node:N, core:N, socket:N, die:N, l3:N, pu:N, numa:N at column 4");
     EXPECT_EQ(error_of("^3"), "bad CPU list \"^3\": \"^\" at column 1 removes from nothing; "
                               "start with a set, e.g. all,^3");
     EXPECT_EQ(error_of("0,^0"), "bad CPU list \"0,^0\": the set is empty");
@@ -123,8 +123,8 @@ TEST(SetGrammar, LocationTermsFollowTopologyOrder) {
         t.cpus.push_back(Cpu{.id = id, .online = true, .core = core, .package = package, .die = 0,
                              .node = package, .l3 = package});
     }
-    t.nodes = {Node{.id = 0, .cpus = {0, 2, 4, 6}, .distances = {{0, 10}, {1, 21}}},
-               Node{.id = 1, .cpus = {1, 3, 5, 7}, .distances = {{0, 21}, {1, 10}}}};
+    t.nodes = {Node{.id = 0, .cpus = {0, 2, 4, 6}, .memory_total_bytes = 1 << 30, .distances = {{0, 10}, {1, 21}}},
+               Node{.id = 1, .cpus = {1, 3, 5, 7}, .memory_total_bytes = 1 << 30, .distances = {{0, 21}, {1, 10}}}};
     auto checked = checked_topology(t, "test");
     ASSERT_TRUE(checked) << checked.error().message;
     auto set = [&](std::string_view text) { return parse_cpu_set(text, *checked).value_or(CpuSet{}); };
@@ -133,6 +133,19 @@ TEST(SetGrammar, LocationTermsFollowTopologyOrder) {
     EXPECT_EQ(set("core:2"), (CpuSet{1, 5}));
     EXPECT_EQ(set("socket:1"), (CpuSet{1, 3, 5, 7}));
     EXPECT_EQ(set("l3:0"), (CpuSet{0, 2, 4, 6}));
+    // hwloc's pu:N and numa:N: PUs core by core in that order, nodes by their first PU.
+    EXPECT_EQ(set("pu:0"), CpuSet{0});
+    EXPECT_EQ(set("pu:1"), CpuSet{4});
+    EXPECT_EQ(set("pu:2"), CpuSet{2});
+    EXPECT_EQ(set("pus:4-5"), (CpuSet{1, 5}));
+    EXPECT_EQ(set("numa:1"), (CpuSet{1, 3, 5, 7}));
+    EXPECT_EQ(set("all,^numa:0"), (CpuSet{1, 3, 5, 7}));
+    auto nodes = parse_node_set("pu:4", *checked);
+    ASSERT_TRUE(nodes) << nodes.error().message;
+    EXPECT_EQ(*nodes, NodeSet{1});
+    auto missing = parse_cpu_set("numa:2", *checked);
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().message, "bad CPU list \"numa:2\": numa 2 at column 6 does not exist (NUMA nodes with memory: 0-1)");
 }
 
 TEST(SetGrammar, ClassicMask) {

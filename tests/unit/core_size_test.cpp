@@ -20,11 +20,17 @@ TEST(Size, Parses) {
     EXPECT_EQ(*parse_size("1073741824"), 1ULL << 30);
     EXPECT_EQ(*parse_size("1T"), 1ULL << 40);
     EXPECT_EQ(*parse_size("512B"), 512U);
+    // Any case of the documented units.
+    EXPECT_EQ(*parse_size("4gb"), 4'000'000'000ULL);
+    EXPECT_EQ(*parse_size("4Gb"), 4'000'000'000ULL);
+    EXPECT_EQ(*parse_size("4gib"), 4ULL << 30);
+    EXPECT_EQ(*parse_size("4GIB"), 4ULL << 30);
+    EXPECT_EQ(*parse_size("4b"), 4U);
 }
 
 TEST(Size, Refuses) {
-    for (const char* bad : {"", "G", "4X", "4Gx", "0", "0G", "1.5", "1..5G", "99999999P", "-1G", "4Gb", "4GiBs",
-                            "4gib", "4G B", "0.0001K", "1.5B", "4b", "B"}) {
+    for (const char* bad : {"", "G", "4X", "4Gx", "0", "0G", "1.5", "1..5G", "99999999P", "-1G", "4GiBs",
+                            "4gibs", "4G B", "0.0001K", "1.5B", "1.5b", "B", "4gx"}) {
         auto r = parse_size(bad);
         EXPECT_FALSE(r) << bad;
         if (!r) {

@@ -37,6 +37,11 @@ TEST(SyntheticHost, DefaultsAndErrors) {
         auto r = synthetic_topology(bad);
         EXPECT_FALSE(r) << bad;
     }
+    // An unknown key is named first, before its value is judged.
+    auto misspelt = synthetic_topology("nodes=4,cores=2,memory=8G");
+    ASSERT_FALSE(misspelt);
+    EXPECT_NE(misspelt.error().message.find("unknown key \"memory\" (memory is mem=SIZE)"), std::string::npos)
+        << misspelt.error().message;
 }
 
 TEST(HostFile, RoundTripsThroughJson) {
@@ -134,7 +139,7 @@ TEST(HwlocHost, SizesFollowAffinesRule) {
     auto spec = synthetic_topology("nodes=1,cores=1,mem=64GB");
     ASSERT_TRUE(spec);
     EXPECT_EQ(spec->nodes[0].memory_total_bytes, decimal->nodes[0].memory_total_bytes);
-    auto bad = hwloc_topology("numa:1(memory=64Gb) core:1 pu:1");
+    auto bad = hwloc_topology("numa:1(memory=64GiBs) core:1 pu:1");
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().kind, ErrorKind::usage);
 }

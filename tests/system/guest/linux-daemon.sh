@@ -138,7 +138,7 @@ on0=$(mapping_pages_on $toucher 0)
 at_least run-soft-memory-on-soft-node "$(awk -v a="$on1" -v b="$on0" 'BEGIN { printf "%.3f", a / (a + b) }')" 0.9
 check_eq run-soft-mask 1 "$(cpus_allowed $toucher)"
 check_contains run-soft-policy "$(cat /proc/$toucher/numa_maps)" "prefer:1"
-out=$(affine run --place --memory 16M -- true 2>&1)
+out=$(affine run --place -v --memory 16M -- true 2>&1)
 check_contains daemon-place-is-soft "$out" "through the daemon"
 
 # --- the socket: bad requests, and a non-root peer asking to change root's thread

@@ -66,7 +66,7 @@ place_touch() {
     _mb=$1
     shift
     _log=/tmp/place.$$.$_mb.$RANDOM
-    affine run --place --memory "${_mb}M" "$@" -- touch_memory "$_mb" > "$_log" 2>&1 &
+    affine run --place -v --memory "${_mb}M" "$@" -- touch_memory "$_mb" > "$_log" 2>&1 &
     toucher=$!
     wait_for "$_log" touched || fail "place-touch-start" "run --place did not start: $(cat "$_log")"
     placed_nodes=$(sed -n 's/^affine: placed .* on nodes* \([0-9,-]*\)$/\1/p' "$_log")
@@ -98,7 +98,7 @@ place_touch 32 --vcpus 2 --policy best-effort-hard
 check_placed run-place-hard 1 "bind:$placed_nodes"
 kill "$toucher"
 check_status run-place-needs-memory 2 affine run --place -- true
-check_contains run-place-needs-memory-message "$out" "--memory SIZE is required"
+check_contains run-place-needs-memory-message "$out" "missing --memory SIZE"
 check_status run-place-excludes-manual 2 affine run --place --memory 1M --cpus 0 -- true
 check_status run-place-too-big 1 affine run --place --memory 64G -- true
 check_contains run-place-too-big-message "$out" "not placed"
@@ -148,17 +148,19 @@ kill "$toucher"
 sleep 600 &
 s=$!
 check_status bind-runs 0 affine bind "$s" 3
-check_contains bind-old "$out" "pid $s's old affinity: 0000003f"
-check_contains bind-new "$out" "pid $s's new affinity: 00000003"
+check_contains bind-old "$out" "pid $s (sleep): old affinity 0000003f"
+check_contains bind-new "$out" "pid $s (sleep): new affinity 00000003"
 check_eq bind-status 0-1 "$(cpus_allowed "$s")"
 check_status bind-hex 0 affine bind "$s" 0x30
 check_eq bind-hex-status 4-5 "$(cpus_allowed "$s")"
 check_status bind-zero 1 affine bind "$s" 0
 check_contains bind-zero-says "$out" "a zero mask always fails"
-check_status bind-missing-only 1 affine bind "$s" 0xc0
-check_contains bind-missing-only-says "$out" "names only CPU 6-7, which this host does not have (CPUs: 0-5)"
-check_status bind-all-ones 0 affine bind "$s" 4294967295
-check_eq bind-all-ones-status 0-5 "$(cpus_allowed "$s")"
+check_status bind-missing-only 2 affine bind "$s" 0xc0
+check_contains bind-missing-only-says "$out" "names CPU 6-7, which this host does not have (CPUs: 0-5"
+check_status bind-all-ones 2 affine bind "$s" 4294967295
+check_eq bind-all-ones-unchanged 4-5 "$(cpus_allowed "$s")"
+check_status bind-every-cpu 0 affine bind "$s" 63
+check_eq bind-every-cpu-status 0-5 "$(cpus_allowed "$s")"
 
 # --- refusals: no such task, no permission, kernel thread, cpuset
 chmod 755 /   # the initramfs root is 0700: let the unprivileged user reach /bin
