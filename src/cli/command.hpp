@@ -79,6 +79,8 @@ Topology load_host_or_throw(const std::string& spec);
 // and a policy; the host with --exclude CPUS reserved. Throw CommandError on bad input.
 PlacementRequest single_placement_request(int vcpus, const std::string& memory, bool cores, PlacementPolicy policy);
 PlacementHost placement_host_or_throw(Topology topology, const std::string& exclude);
+// --memory-tier top|any, for the commands that plan (place, run --place).
+void add_memory_tier_option(CLI::App& sub, std::string& value);
 
 // "affine VERSION" and which platforms this binary can drive.
 std::string version_text();
@@ -95,6 +97,7 @@ Command run_command();
 Command migrate_command();
 Command shield_command();
 Command place_command();
+Command weights_command();
 Command xen_command();
 Command daemon_command();
 RawCommand numad_command();
