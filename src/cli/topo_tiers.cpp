@@ -36,15 +36,20 @@ void print_memory_tiers(const Topology& t) {
     }
     if (!hmat) return;
     fmt::print("\nmemory access (HMAT; class 1: from the nearest CPUs, 0: from any initiator):\n");
-    fmt::print("{:>4} {:>5} {:>10} {:>10} {:>11} {:>11} {:>8} {:>8}  {}\n", "node", "class", "from", "tier",
+    auto row = [](auto... cells) {
+        std::string line = fmt::format("{:>4} {:>5} {:>10} {:>10} {:>11} {:>11} {:>8} {:>8}  {}", cells...);
+        while (line.ends_with(' ')) line.pop_back();
+        fmt::print("{}\n", line);
+    };
+    row("node", "class", "from", "tier",
                "read MB/s", "write MB/s", "read ns", "write ns", "memory-side cache");
     for (const Node& n : t.nodes) {
         std::string tier = n.memory_tier ? fmt::format("{}", *n.memory_tier) : "-";
         if (n.access.empty() && !n.memory_side_caches.empty())
-            fmt::print("{:>4} {:>5} {:>10} {:>10} {:>11} {:>11} {:>8} {:>8}  {}\n", n.id, "-", "-", tier, "-", "-",
+            row(n.id, "-", "-", tier, "-", "-",
                        "-", "-", caches_text(n));
         for (const MemoryAccess& a : n.access)
-            fmt::print("{:>4} {:>5} {:>10} {:>10} {:>11} {:>11} {:>8} {:>8}  {}\n", n.id, a.access_class,
+            row(n.id, a.access_class,
                        a.initiators.empty() ? "-" : to_list(a.initiators), tier, figure(a.read_bandwidth_mbps),
                        figure(a.write_bandwidth_mbps), figure(a.read_latency_ns), figure(a.write_latency_ns),
                        caches_text(n));
