@@ -153,7 +153,10 @@ _affine() {
             COMPREPLY=($(compgen -W "best-effort best-effort-hard prio-mem-only any" -- "$cur"))
             return ;;
         --mem-policy)
-            COMPREPLY=($(compgen -W "bind preferred interleave local" -- "$cur"))
+            COMPREPLY=($(compgen -W "bind preferred interleave weighted-interleave local" -- "$cur"))
+            return ;;
+        --memory-tier)
+            COMPREPLY=($(compgen -W "top any" -- "$cur"))
             return ;;
         --cpus | --exclude)
             _affine_complete_set "$cur" _affine_cpu_terms

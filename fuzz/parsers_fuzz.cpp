@@ -14,6 +14,9 @@
 //   q  the daemon's socket requests   c  the daemon's configuration (TOML, rules)
 //   j  the daemon's journal           a  untrusted text made safe (safe_text)
 //   m  NRI's connection multiplexer stream   f  ttrpc frames (NRI's RPC framing)
+//   w  weighted interleave's NODE:W,... weights
+// Host files (h) also carry tiered memory (tiers, HMAT access classes, memory-side
+// caches): the tiered planner and the weights from bandwidth run on them too.
 // Beyond "no crash, no undefined behaviour", each checks what must hold: whatever
 // parses prints and parses back to itself, sets stay within the host, plans are
 // within the host they were made on.
@@ -23,6 +26,7 @@
 #include <string_view>
 
 #include "affine/host.hpp"
+#include "affine/interleave_weights.hpp"
 #include "affine/placement.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
@@ -30,6 +34,7 @@
 #include "core/daemon_protocol.hpp"
 #include "core/safe_text.hpp"
 #include "daemon/journal.hpp"
+#include "affine/tiered_placement.hpp"
 #include "linux/procfs.hpp"
 #include "nri/mux.hpp"
 #include "nri/ttrpc.hpp"
@@ -57,9 +62,9 @@ const Topology& grammar_host() {
             (void)thread;
         }
         h.nodes = {Node{.id = 0, .cpus = {0, 2, 4, 6, 8, 10, 12, 14}, .memory_total_bytes = 1 << 30,
-                        .memory_free_bytes = 1 << 30, .distances = {{0, 10}, {1, 21}}},
+                        .memory_free_bytes = 1 << 30, .distances = {{0, 10}, {1, 21}}, .access = {}, .memory_side_caches = {}},
                    Node{.id = 1, .cpus = {1, 3, 5, 7, 9, 11, 13, 15}, .memory_total_bytes = 1 << 30,
-                        .memory_free_bytes = 1 << 30, .distances = {{0, 21}, {1, 10}}}};
+                        .memory_free_bytes = 1 << 30, .distances = {{0, 21}, {1, 10}}, .access = {}, .memory_side_caches = {}}};
         auto checked = checked_topology(std::move(h), "fuzz host");
         if (!checked) std::abort();
         checked->allowed_cpus = checked->online_cpus();
@@ -97,6 +102,18 @@ void plan_on(const Topology& topology, const PlacementRequest& request) {
     std::uint64_t total = 0;
     for (const auto& [node, bytes] : plan->memory_bytes_per_node) total += bytes;
     require(total == request.memory_bytes);
+    // The tiered planner: no CPU-less home, memory within each node's free memory.
+    for (auto use : {MemoryTierUse::top_first, MemoryTierUse::top_only}) {
+        auto tiered = plan_tiered_placement(host, request, use);
+        if (!tiered || tiered->outcome == PlanOutcome::refused) continue;
+        std::uint64_t sum = 0;
+        for (const auto& [node, bytes] : tiered->memory_bytes_per_node) {
+            require(topology.node(node) != nullptr && bytes <= topology.node(node)->memory_free_bytes);
+            sum += bytes;
+        }
+        require(sum == request.memory_bytes);
+        for (int node : tiered->nodes) require(topology.node(node)->has_cpus());
+    }
 }
 
 void host_file(std::string_view text) {
@@ -106,6 +123,8 @@ void host_file(std::string_view text) {
     require(back && *back == *t);
     for (std::string_view term : {"core:0", "socket:0", "die:0", "l3:0", "all", "node:0"}) grammar(term, *t);
     if (t->nodes.size() <= 64) plan_on(*t, PlacementRequest{.vcpus = 2, .memory_bytes = 1 << 20});
+    if (auto weights = weights_from_bandwidth(*t))
+        for (const auto& [node, w] : *weights) require(w >= 1 && w <= max_interleave_weight);
 }
 
 void request_line(std::string_view text) {
@@ -225,6 +244,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             framed_stream<nri::TtrpcDecoder>(text, [](const nri::TtrpcFrame& f) {
                 return nri::encode_ttrpc_frame(f.stream, f.type, f.payload, f.flags);
             });
+            break;
+        case 'w':
+            if (auto weights = parse_interleave_weights(text))
+                for (const auto& [node, w] : *weights) require(w >= 1 && w <= max_interleave_weight && node >= 0);
             break;
         default: return -1;  // not a parser: keep out of the corpus
     }

@@ -49,7 +49,9 @@ for text in '0-3,8-11' 'all,^0' 'nodes:0-1,^node:1' '0-15:4' '0xff,ffffffff' '0x
     seed g "$text"
 done
 for text in '512M' '1.5G' '64GiB' '64GB' '2KB' '1073741824'; do seed s "$text"; done
-for text in 'nodes=4,cores=8,smt=2,mem=64G' 'nodes=2,sockets=1,cores=1,dist=31,sdist=12'; do seed y "$text"; done
+for text in 'nodes=4,cores=8,smt=2,mem=64G' 'nodes=2,sockets=1,cores=1,dist=31,sdist=12' \
+            'nodes=4,sockets=2,cores=2,slow=16G,slowdist=18'; do seed y "$text"; done
+for text in '0:5,1:1' '0:255,3:1,7:2'; do seed w "$text"; done
 for f in tests/fixtures/sysfs/*.expected.json; do seed h "$(cat "$f")"; done
 for text in '{"name": "vm1", "vcpus": 2, "memory": "2G", "policy": "best-effort", "resident": {"0": "1G"}}' \
             '{"vcpus": 4, "memory": 1073741824, "cores": true}'; do

@@ -16,12 +16,16 @@ namespace affine {
 Result<Topology> read_linux_topology(const std::string& root = "/");
 
 // Builds a host from a synthetic spec
-//   nodes=N,cores=C[,sockets=S][,smt=T][,mem=SIZE][,dist=D][,sdist=E]
+//   nodes=N,cores=C[,sockets=S][,smt=T][,mem=SIZE][,dist=D][,sdist=E][,slow=SIZE][,slowdist=F]
 // N nodes spread evenly over S sockets (default S = N, so N must be a multiple of
 // S), C physical cores per node, T threads per core (default 1), SIZE memory per
 // node (default 4G, all free). Distances: 10 within a node, E between nodes of one
 // socket (default (10 + D) / 2 rounded up: 16 for D = 21), D between sockets
 // (default 21). CPUs are numbered node by node, core by core, thread by thread.
+// slow=SIZE adds per socket a CPU-less node of SIZE memory (CXL-like), numbered
+// after the others, in a lower memory tier (5; the CPU nodes are then in tier 4,
+// the kernel's id for DRAM): distance F from the nodes of its socket (default D),
+// F + D - 10 from the other sockets' nodes, D between two of them. No HMAT figures.
 Result<Topology> synthetic_topology(std::string_view spec);
 
 // Reads a host file: the JSON `affine topo --json` prints. Only the contract fields

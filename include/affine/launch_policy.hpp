@@ -22,9 +22,13 @@ enum class MemPolicy {
     bind,        // MPOL_BIND: only from the nodes, fail (OOM) rather than go elsewhere
     preferred,   // MPOL_PREFERRED (one node) or MPOL_PREFERRED_MANY (several, 5.15+)
     interleave,  // MPOL_INTERLEAVE: round-robin page by page over the nodes
+    // MPOL_WEIGHTED_INTERLEAVE (Linux 6.9+): round-robin by the kernel's system-wide
+    // per-node weights (/sys/kernel/mm/mempolicy/weighted_interleave/nodeN)
+    weighted_interleave,
 };
 
-// "local", "bind", "preferred", "interleave" ("auto" for automatic).
+// "local", "bind", "preferred", "interleave", "weighted-interleave" ("auto" for
+// automatic).
 std::string to_string(MemPolicy policy);
 // Parses the names above; usage error naming the allowed ones.
 Result<MemPolicy> parse_mem_policy(std::string_view text);

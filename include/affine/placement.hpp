@@ -207,6 +207,9 @@ struct Plan {
     // for a plan without CPU affinity (any, prio-mem-only, fallback).
     CpuSet cpus;
     std::map<int, std::uint64_t> memory_bytes_per_node;  // sums to the request (unless refused)
+    // The same by memory tier (kernel tier id), for a host that shows tiers
+    // (plan_tiered_placement fills it); empty otherwise.
+    std::map<int, std::uint64_t> memory_bytes_per_tier;
     std::map<int, int> vcpus_per_node;                   // where the vCPUs count as load
     AffinityKind affinity = AffinityKind::none;
     CpuSet soft_cpus;  // soft affinity to set on every vCPU; empty: none

@@ -33,6 +33,44 @@ struct Cpu {
 // The levels of the CPU hierarchy the set grammar names (core:N, socket:N, die:N, l3:N).
 enum class Level { core, package, die, l3 };
 
+// One of Linux's access classes of a memory node (nodeN/accessC/initiators/, from
+// ACPI HMAT): how fast the node's memory is from its nearest initiators. Class 0
+// names the nearest initiators of any kind (CPUs or devices), class 1 the nearest
+// nodes with CPUs. A figure the firmware does not give is nullopt, never a guess.
+struct MemoryAccess {
+    int access_class = 0;
+    NodeSet initiators;  // the initiator nodes the figures hold for
+    std::optional<std::uint64_t> read_bandwidth_mbps = std::nullopt;   // MB/s
+    std::optional<std::uint64_t> write_bandwidth_mbps = std::nullopt;  // MB/s
+    std::optional<std::uint64_t> read_latency_ns = std::nullopt;
+    std::optional<std::uint64_t> write_latency_ns = std::nullopt;
+
+    friend bool operator==(const MemoryAccess&, const MemoryAccess&) = default;
+};
+
+// The kernel's numbers for a memory-side cache's indexing and write policy
+// (memory_side_cache/indexN/indexing, write_policy), named.
+enum class CacheIndexing { direct_mapped = 0, indexed = 1, other = 2 };
+enum class CacheWritePolicy { write_back = 0, write_through = 1, other = 2 };
+
+// A cache in front of a node's memory (nodeN/memory_side_cache/indexL: level L).
+struct MemorySideCache {
+    int level = 1;
+    std::uint64_t size_bytes = 0;
+    std::uint64_t line_bytes = 0;
+    CacheIndexing indexing = CacheIndexing::other;
+    CacheWritePolicy write_policy = CacheWritePolicy::other;
+
+    friend bool operator==(const MemorySideCache&, const MemorySideCache&) = default;
+};
+
+// "direct-mapped", "indexed", "other"; "write-back", "write-through", "other".
+std::string_view to_string(CacheIndexing indexing);
+std::string_view to_string(CacheWritePolicy policy);
+// The names above back to values; nullopt for any other text.
+std::optional<CacheIndexing> cache_indexing_named(std::string_view name);
+std::optional<CacheWritePolicy> cache_write_policy_named(std::string_view name);
+
 struct Node {
     int id = 0;
     CpuSet cpus;  // every CPU of the node, online or not
@@ -40,9 +78,27 @@ struct Node {
     std::uint64_t memory_free_bytes = 0;
     // Distance from this node to each node id (10 = local, as in the ACPI SLIT).
     std::map<int, int> distances;
+    // The kernel's memory tier of the node: N of memory_tierN (an abstract-distance
+    // chunk, not a rank: a lower id is faster memory). nullopt when unknown.
+    std::optional<int> memory_tier = std::nullopt;
+    // HMAT's access classes of the node's memory, by class; empty without HMAT.
+    std::vector<MemoryAccess> access;
+    // Its memory-side caches, by level; empty when none is described.
+    std::vector<MemorySideCache> memory_side_caches;
 
     [[nodiscard]] bool has_cpus() const { return !cpus.empty(); }
     [[nodiscard]] bool has_memory() const { return memory_total_bytes > 0; }
+    // The figures for reaching this node from node `initiator`: the CPU class (1)
+    // when it names the initiator, else class 0; nullptr when neither does.
+    [[nodiscard]] const MemoryAccess* access_from(int initiator) const;
+};
+
+// A memory tier as the kernel made it: its id (memory_tierN) and its nodes.
+struct MemoryTier {
+    int id = 0;
+    NodeSet nodes;
+
+    friend bool operator==(const MemoryTier&, const MemoryTier&) = default;
 };
 
 // A host's topology. CPUs are sorted by id and nodes by id; node ids may be sparse.
@@ -66,6 +122,12 @@ struct Topology {
     [[nodiscard]] NodeSet nodes_of(const CpuSet& cpus) const;
     // Distance between two nodes; 10 for a node with itself when the table is silent.
     [[nodiscard]] int distance(int from, int to) const;
+    // The memory tiers of the nodes, fastest first (lowest id first); empty when the
+    // host shows none.
+    [[nodiscard]] std::vector<MemoryTier> memory_tiers() const;
+    // The nodes of the fastest tier that holds memory; every node when the host
+    // shows no tiers.
+    [[nodiscard]] NodeSet top_tier_nodes() const;
     // Physical cores of a node: its CPUs with a known core, grouped by core.
     [[nodiscard]] std::vector<CpuSet> cores_of(int node) const;
     // The CPU groups of a level, in hwloc's logical order: the order of a depth-first
@@ -101,7 +163,9 @@ std::vector<CpuPlace> cpu_places(const Topology& topology);
 // a bad id. Holds: CPU and node ids in 0..max_id, each once; a CPU's node is a node
 // of the host, or -1 (unknown) for an offline CPU; each node lists exactly the CPUs
 // that name it; core, package, die and l3 are in 0..max_id or unknown (-1/nullopt);
-// distances name nodes of the host and are not negative. `what` names the source in
+// distances name nodes of the host and are not negative; memory tiers are ids from
+// 0 to max_id; access classes are 0 or 1, each once, their initiators nodes of the
+// host; memory-side cache levels are 1 or more, each once. `what` names the source in
 // the error ("host file h.json"); `kind` is usage for what the user wrote, failed for
 // what the system reported.
 Result<Topology> checked_topology(Topology t, std::string_view what, ErrorKind kind = ErrorKind::usage);

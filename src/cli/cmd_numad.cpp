@@ -13,6 +13,7 @@
 #include "affine/host_load.hpp"
 #include "affine/numad_compat.hpp"
 #include "affine/set_grammar.hpp"
+#include "affine/tiered_placement.hpp"
 #include "command.hpp"
 
 namespace affine::cli {
@@ -80,7 +81,7 @@ int numad(const std::vector<std::string>& args) {
         options.reserved = options.reserved.empty() ? configured : options.reserved + "," + configured;
     PlacementHost host = value_or_throw(read_live_placement_host(options));
     PlacementRequest request = numad_placement_request(invocation.advice);
-    Plan plan = value_or_throw(plan_placement(host, request));
+    Plan plan = value_or_throw(plan_tiered_placement(host, request));
     // numad answers every request, with all nodes when nothing smaller fits; say why
     // on stderr, which libvirt logs and does not parse.
     if (!plan.fits()) fmt::print(stderr, "affine: {}: {}; advising every node\n", request.name, plan.fallback);

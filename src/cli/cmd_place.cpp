@@ -7,6 +7,7 @@
 
 #include "../core/placement_json.hpp"
 #include "affine/placement.hpp"
+#include "affine/tiered_placement.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
@@ -27,6 +28,7 @@ struct Options {
     std::string exclude;
     std::string host = "live";
     std::string requests;
+    std::string memory_tier = "any";
     bool json = false;
 };
 
@@ -66,6 +68,7 @@ std::vector<PlacementRequest> read_requests(const std::string& path, PlacementPo
 int place(const Options& opt, const CLI::App& sub) {
     PlacementHost host = placement_host_or_throw(load_host_or_throw(opt.host), opt.exclude);
     PlacementPolicy policy = value_or_throw(parse_placement_policy(opt.policy));
+    MemoryTierUse tiers = value_or_throw(parse_memory_tier_use(opt.memory_tier), "--memory-tier");
 
     std::vector<PlacementRequest> requests;
     bool batch = !opt.requests.empty();
@@ -81,7 +84,7 @@ int place(const Options& opt, const CLI::App& sub) {
     int status = exit_done;
     detail::Json plans = detail::Json::array();
     for (const PlacementRequest& request : requests) {
-        Plan plan = value_or_throw(plan_placement(host, request));
+        Plan plan = value_or_throw(plan_tiered_placement(host, request, tiers));
         if (!plan.fits()) status = exit_not_placed;
         if (opt.json) {
             plans.push_back(detail::plan_json(plan));
@@ -134,6 +137,12 @@ PlacementHost placement_host_or_throw(Topology topology, const std::string& excl
     return make_placement_host(std::move(topology), reserved);
 }
 
+void add_memory_tier_option(CLI::App& sub, std::string& value) {
+    sub.add_option("--memory-tier", value,
+                   "top: memory from the fastest memory tier only | any: the fastest first, lower tiers when it "
+                   "is full (default)");
+}
+
 Command place_command() {
     return {"place", "plan the nodes, CPUs and memory of a VM or process (NUMA placement)",
             [](CLI::App& sub) -> Action {
@@ -151,6 +160,7 @@ Command place_command() {
                                "place the requests of FILE in order, one JSON object a line: "
                                "{\"name\": \"vm1\", \"vcpus\": 2, \"memory\": \"2G\", \"cores\": false, "
                                "\"policy\": \"best-effort\"}");
+                add_memory_tier_option(sub, opt->memory_tier);
                 add_json_flag(sub, opt->json, "print the plan (or {\"plans\": [...], \"host\": {...}}) as JSON");
                 add_host_option(sub, opt->host);
                 const CLI::App* self = &sub;

@@ -5,6 +5,7 @@
 #include "affine/host.hpp"
 #include "affine/linux.hpp"
 #include "affine/placement.hpp"
+#include "affine/tiered_placement.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "../daemon/control_client.hpp"
@@ -27,6 +28,7 @@ struct Options {
     bool cores = false;
     std::string policy = "best-effort";
     std::string exclude;
+    std::string memory_tier = "any";
     // --soft
     std::string soft;
 };
@@ -78,8 +80,9 @@ LaunchPolicy placed_launch_policy(const Options& opt, const CLI::App& sub) {
                                                 manual)));
     PlacementPolicy policy = value_or_throw(parse_placement_policy(opt.policy));
     PlacementRequest request = single_placement_request("run --place", opt.vcpus, opt.memory, opt.cores, policy);
+    MemoryTierUse tiers = value_or_throw(parse_memory_tier_use(opt.memory_tier), "--memory-tier");
     PlacementHost host = placement_host_or_throw(load_host_or_throw("live"), opt.exclude);
-    Plan plan = value_or_throw(plan_placement(host, request));
+    Plan plan = value_or_throw(plan_tiered_placement(host, request, tiers));
     if (plan.outcome == PlanOutcome::refused) throw_error(failure("not placed: " + plan.fallback));
     if (plan.outcome == PlanOutcome::fallback) fmt::print(stderr, "affine: no node set fits: {}\n", plan.fallback);
     else if (opt.verbose)
@@ -114,7 +117,7 @@ int run(const Options& opt, const CLI::App& sub) {
     } else if (opt.place) {
         policy = placed_launch_policy(opt, sub);
     } else {
-        for (const char* placing : {"--memory", "--vcpus", "--cores", "--policy", "--exclude"})
+        for (const char* placing : {"--memory", "--vcpus", "--cores", "--policy", "--exclude", "--memory-tier"})
             if (sub.count(placing) > 0)
                 throw_error(usage_error(fmt::format("{} needs --place", placing)));
         Topology host = load_host_or_throw("live");
@@ -189,6 +192,7 @@ Command run_command() {
                 sub.add_option("--policy", opt->policy,
                                "with --place: best-effort (default), best-effort-hard, prio-mem-only, any");
                 sub.add_option("--exclude", opt->exclude, "with --place: CPUs never to use");
+                add_memory_tier_option(sub, opt->memory_tier);
                 sub.add_flag("-v,--verbose", opt->verbose, "print the policy read back before executing");
                 CLI::App* self = &sub;
                 return [opt, self]() -> int {

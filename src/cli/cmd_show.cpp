@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "../core/json.hpp"
+#include "affine/interleave_weights.hpp"
 #include "affine/linux.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
@@ -46,6 +47,37 @@ detail::Json placement_json(const ProcessPlacement& p) {
     return j;
 }
 
+// The pages of its weighted-interleave mappings per node, against the share the
+// kernel's weights give each node of the policy.
+void print_weighted_interleave_share(const ProcessPlacement& p) {
+    const std::string_view prefix = "weighted interleave:";
+    std::map<int, std::uint64_t> bytes;
+    NodeSet nodes;
+    for (const auto& m : p.mappings) {
+        if (!m.policy.starts_with(prefix)) continue;
+        if (auto set = parse_id_list(std::string_view(m.policy).substr(prefix.size())))
+            nodes |= NodeSet::from_words(set->words());
+        for (auto [n, b] : m.bytes_per_node) bytes[n] += b;
+    }
+    if (nodes.empty()) return;
+    std::uint64_t total = 0;
+    for (auto [n, b] : bytes) total += b;
+    auto weights = read_interleave_weights();
+    long weight_sum = 0;
+    if (weights)
+        for (int n : nodes) weight_sum += weights->weights.contains(n) ? weights->weights.at(n) : 0;
+    std::string text;
+    for (int n : nodes) {
+        double share = total > 0 ? 100.0 * static_cast<double>(bytes[n]) / static_cast<double>(total) : 0.0;
+        std::string expected = "weight unknown";
+        if (weights && weights->weights.contains(n) && weight_sum > 0)
+            expected = fmt::format("weight {}: {:.1f}%", weights->weights.at(n),
+                                   100.0 * weights->weights.at(n) / static_cast<double>(weight_sum));
+        text += fmt::format("{}node {} {:.1f}% ({})", text.empty() ? "" : ", ", n, share, expected);
+    }
+    fmt::print("  weighted interleave pages: {}\n", text);
+}
+
 void print_placement(const ProcessPlacement& p) {
     fmt::print("pid {} ({}){}\n", p.pid, p.command, p.uid ? fmt::format(", uid {}", *p.uid) : "");
     fmt::print("  cpuset {}: CPUs {}, nodes {}\n", p.cpuset.empty() ? "-" : p.cpuset, to_list(p.cpuset_cpus),
@@ -77,6 +109,7 @@ void print_placement(const ProcessPlacement& p) {
         for (const auto& [policy, n] : policies) list += fmt::format("{}{} ({} mappings)", list.empty() ? "" : ", ", policy, n);
         fmt::print("  memory policy: {}\n", list);
     }
+    print_weighted_interleave_share(p);
     if (p.numa_balancing.value_or(false))
         fmt::print("  automatic NUMA balancing is on: the kernel may move its pages and threads\n");
 }

@@ -7,6 +7,7 @@
 #include "affine/size.hpp"
 #include "command.hpp"
 #include "json_output.hpp"
+#include "topo_tiers.hpp"
 
 namespace affine::cli {
 namespace {
@@ -93,6 +94,7 @@ void print_topology(const Topology& t) {
         for (const Node& to : t.nodes) fmt::print(" {:>4}", t.distance(from.id, to.id));
         fmt::print("\n");
     }
+    print_memory_tiers(t);
     fmt::print("\nallowed here: CPUs {}, nodes {}\n", to_list(t.allowed_cpus), to_list(t.allowed_nodes));
     fmt::print("automatic NUMA balancing: {}\n",
                t.numa_balancing ? (*t.numa_balancing ? "on" : "off") : "unknown");

@@ -89,6 +89,8 @@ PlacementRequest single_placement_request(std::string_view command, int vcpus, c
 // naming the command for a bad size and for less than a page (a missing unit).
 std::uint64_t memory_option_or_throw(const std::string& text, std::string_view command);
 PlacementHost placement_host_or_throw(Topology topology, const std::string& exclude);
+// --memory-tier top|any, for the commands that plan (place, run --place).
+void add_memory_tier_option(CLI::App& sub, std::string& value);
 
 // "affine VERSION" and which platforms this binary can drive.
 std::string version_text();
@@ -105,6 +107,7 @@ Command run_command();
 Command migrate_command();
 Command shield_command();
 Command place_command();
+Command weights_command();
 Command xen_command();
 Command daemon_command();
 Command nri_command();

@@ -13,6 +13,7 @@ const std::vector<Command>& command_table() {
         migrate_command(),
         shield_command(),
         place_command(),
+        weights_command(),
         xen_command(),
         daemon_command(),
         nri_command(),

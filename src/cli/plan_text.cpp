@@ -73,6 +73,12 @@ void print_plan(const Plan& plan, const PlacementRequest& request, const Placeme
                per_node_text(plan.memory_bytes_per_node, [](std::uint64_t b) { return format_size(b); }));
     if (std::string order = host != nullptr ? preferred_first_text(plan, request, *host) : ""; !order.empty())
         fmt::print("  fill order  {}\n", order);
+    if (!plan.memory_bytes_per_tier.empty()) {
+        std::string tiers;
+        for (const auto& [tier, bytes] : plan.memory_bytes_per_tier)
+            tiers += fmt::format("{}memory_tier{}: {}", tiers.empty() ? "" : ", ", tier, format_size(bytes));
+        fmt::print("  tiers       {}\n", tiers);
+    }
     fmt::print("  vcpus       {}\n", per_node_text(plan.vcpus_per_node, [](int v) { return std::to_string(v); }));
     if (plan.outcome == PlanOutcome::placed && plan.policy != PlacementPolicy::any) {
         fmt::print("  score       {}\n", score_text(plan.score));

@@ -14,15 +14,17 @@ std::string to_string(MemPolicy policy) {
     case MemPolicy::bind: return "bind";
     case MemPolicy::preferred: return "preferred";
     case MemPolicy::interleave: return "interleave";
+    case MemPolicy::weighted_interleave: return "weighted-interleave";
     }
     return "?";
 }
 
 Result<MemPolicy> parse_mem_policy(std::string_view text) {
     for (MemPolicy p : {MemPolicy::automatic, MemPolicy::local, MemPolicy::bind, MemPolicy::preferred,
-                        MemPolicy::interleave})
+                        MemPolicy::interleave, MemPolicy::weighted_interleave})
         if (text == to_string(p)) return p;
-    return usage_error(fmt::format("unknown memory policy \"{}\": expected bind, preferred, interleave or local",
+    return usage_error(fmt::format("unknown memory policy \"{}\": expected bind, preferred, interleave, "
+                                   "weighted-interleave or local",
                                    text));
 }
 

@@ -42,6 +42,7 @@ Json plan_json(const Plan& plan) {
     o["soft_cpus"] = ids_json(plan.soft_cpus);
     o["hard_cpus"] = ids_json(plan.hard_cpus);
     o["memory_bytes_per_node"] = per_node_json(plan.memory_bytes_per_node);
+    o["memory_bytes_per_tier"] = per_node_json(plan.memory_bytes_per_tier);
     o["vcpus_per_node"] = per_node_json(plan.vcpus_per_node);
     o["score"] = score_json(plan.score);
     o["search"] = to_string(plan.search);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
+#include <set>
 
 #include "affine/set_grammar.hpp"
 
@@ -16,7 +18,45 @@ bool operator==(const Cpu& a, const Cpu& b) {
 
 bool operator==(const Node& a, const Node& b) {
     return a.id == b.id && a.cpus == b.cpus && a.memory_total_bytes == b.memory_total_bytes &&
-           a.memory_free_bytes == b.memory_free_bytes && a.distances == b.distances;
+           a.memory_free_bytes == b.memory_free_bytes && a.distances == b.distances &&
+           a.memory_tier == b.memory_tier && a.access == b.access && a.memory_side_caches == b.memory_side_caches;
+}
+
+std::string_view to_string(CacheIndexing indexing) {
+    switch (indexing) {
+    case CacheIndexing::direct_mapped: return "direct-mapped";
+    case CacheIndexing::indexed: return "indexed";
+    case CacheIndexing::other: break;
+    }
+    return "other";
+}
+
+std::string_view to_string(CacheWritePolicy policy) {
+    switch (policy) {
+    case CacheWritePolicy::write_back: return "write-back";
+    case CacheWritePolicy::write_through: return "write-through";
+    case CacheWritePolicy::other: break;
+    }
+    return "other";
+}
+
+std::optional<CacheIndexing> cache_indexing_named(std::string_view name) {
+    for (auto v : {CacheIndexing::direct_mapped, CacheIndexing::indexed, CacheIndexing::other})
+        if (to_string(v) == name) return v;
+    return std::nullopt;
+}
+
+std::optional<CacheWritePolicy> cache_write_policy_named(std::string_view name) {
+    for (auto v : {CacheWritePolicy::write_back, CacheWritePolicy::write_through, CacheWritePolicy::other})
+        if (to_string(v) == name) return v;
+    return std::nullopt;
+}
+
+const MemoryAccess* Node::access_from(int initiator) const {
+    for (int wanted : {1, 0})
+        for (const MemoryAccess& a : access)
+            if (a.access_class == wanted && a.initiators.contains(initiator)) return &a;
+    return nullptr;
 }
 
 const Cpu* Topology::cpu(int id) const {
@@ -76,6 +116,24 @@ int Topology::distance(int from, int to) const {
         if (auto it = n->distances.find(to); it != n->distances.end()) return it->second;
     }
     return from == to ? 10 : 20;
+}
+
+std::vector<MemoryTier> Topology::memory_tiers() const {
+    std::map<int, NodeSet> tiers;
+    for (const Node& n : nodes)
+        if (n.memory_tier) tiers[*n.memory_tier].insert(n.id);
+    std::vector<MemoryTier> out;
+    for (auto& [id, members] : tiers) out.push_back({id, std::move(members)});
+    return out;
+}
+
+NodeSet Topology::top_tier_nodes() const {
+    for (const MemoryTier& tier : memory_tiers()) {
+        // A tier of memory-less nodes only would hold no memory to place.
+        for (int id : tier.nodes)
+            if (node(id)->has_memory()) return tier.nodes;
+    }
+    return all_nodes();
 }
 
 std::vector<CpuSet> Topology::cores_of(int node_id) const {
@@ -139,7 +197,7 @@ Result<Topology> checked_topology(Topology t, std::string_view what, ErrorKind k
             return bad(fmt::format("node {}.cpus", node->id),
                        fmt::format("does not list CPU {}, whose node is {}", c.id, c.node));
     }
-    for (const Node& node : t.nodes) {
+    for (Node& node : t.nodes) {
         for (int cpu : node.cpus) {
             const Cpu* c = t.cpu(cpu);
             if (c == nullptr || c->node != node.id)
@@ -151,6 +209,29 @@ Result<Topology> checked_topology(Topology t, std::string_view what, ErrorKind k
                 return bad(fmt::format("node {}.distances", node.id), fmt::format("names unknown node {}", to));
             if (d < 0) return bad(fmt::format("node {}.distances", node.id), fmt::format("negative distance {}", d));
         }
+        std::string where = fmt::format("node {}", node.id);
+        if (node.memory_tier && !in_range(*node.memory_tier))
+            return bad(where, fmt::format("memory tier {} out of range ({})", *node.memory_tier, allowed));
+        std::set<int> classes;
+        for (const MemoryAccess& a : node.access) {
+            if (a.access_class != 0 && a.access_class != 1)
+                return bad(where, fmt::format("access class {}: classes are 0 and 1", a.access_class));
+            if (!classes.insert(a.access_class).second)
+                return bad(where, fmt::format("access class {} listed twice", a.access_class));
+            NodeSet unknown = a.initiators - t.all_nodes();
+            if (!unknown.empty())
+                return bad(where, fmt::format("access class {}: initiator {} is not a node of the host",
+                                              a.access_class, to_list(unknown)));
+        }
+        std::set<int> levels;
+        for (const MemorySideCache& c : node.memory_side_caches) {
+            if (c.level < 1 || c.level > max_id)
+                return bad(where, fmt::format("memory-side cache level {} out of range (1 to {})", c.level, max_id));
+            if (!levels.insert(c.level).second)
+                return bad(where, fmt::format("memory-side cache level {} listed twice", c.level));
+        }
+        std::ranges::sort(node.access, {}, &MemoryAccess::access_class);
+        std::ranges::sort(node.memory_side_caches, {}, &MemorySideCache::level);
     }
     return t;
 }

@@ -11,7 +11,27 @@ namespace affine {
 namespace detail {
 namespace {
 
-Json optional_json(const std::optional<int>& v) { return v ? Json(*v) : Json(nullptr); }
+template <typename T>
+Json optional_json(const std::optional<T>& v) {
+    return v ? Json(*v) : Json(nullptr);
+}
+
+Json access_json(const MemoryAccess& a) {
+    return {{"class", a.access_class},
+            {"initiators", ids_json(a.initiators)},
+            {"read_bandwidth_mbps", optional_json(a.read_bandwidth_mbps)},
+            {"write_bandwidth_mbps", optional_json(a.write_bandwidth_mbps)},
+            {"read_latency_ns", optional_json(a.read_latency_ns)},
+            {"write_latency_ns", optional_json(a.write_latency_ns)}};
+}
+
+Json cache_json(const MemorySideCache& c) {
+    return {{"level", c.level},
+            {"size_bytes", c.size_bytes},
+            {"line_bytes", c.line_bytes},
+            {"indexing", to_string(c.indexing)},
+            {"write_policy", to_string(c.write_policy)}};
+}
 
 // Reading a host file: every problem is reported with the JSON path of the field.
 class HostFileReader : JsonReader {
@@ -81,6 +101,7 @@ public:
                 if (!d) return std::unexpected(d.error());
                 node.distances[*to] = static_cast<int>(*d);
             }
+            if (auto tiers = read_tiering(n, where, node); !tiers) return std::unexpected(tiers.error());
             t.nodes.push_back(std::move(node));
         }
         auto checked = checked_topology(std::move(t), "host file " + source_);
@@ -104,6 +125,79 @@ public:
     }
 
 private:
+    // The optional tiered-memory fields of a node: memory_tier, access and
+    // memory_side_caches (null or missing: not known).
+    Result<void> read_tiering(const Json& n, const std::string& where, Node& node) const {
+        if (n.contains("memory_tier") && !n["memory_tier"].is_null()) {
+            auto tier = integer(n, "memory_tier", where, 0, max_id);
+            if (!tier) return std::unexpected(tier.error());
+            node.memory_tier = static_cast<int>(*tier);
+        }
+        constexpr auto unbounded = std::numeric_limits<std::int64_t>::max();
+        auto figure = [&](const Json& obj, const char* key, const std::string& at,
+                          std::optional<std::uint64_t>& out) -> Result<void> {
+            if (!obj.contains(key) || obj[key].is_null()) return {};
+            auto v = integer(obj, key, at, 1, unbounded);
+            if (!v) return std::unexpected(v.error());
+            out = static_cast<std::uint64_t>(*v);
+            return {};
+        };
+        if (n.contains("access")) {
+            auto list = array(n, "access", where);
+            if (!list) return std::unexpected(list.error());
+            for (std::size_t i = 0; i < (*list)->size(); ++i) {
+                const Json& a = (**list)[i];
+                std::string at = fmt::format("{}.access[{}]", where, i);
+                MemoryAccess access;
+                auto access_class = integer(a, "class", at, 0, 1);
+                if (!access_class) return std::unexpected(access_class.error());
+                access.access_class = static_cast<int>(*access_class);
+                auto initiators = id_array<NodeTag>(a, "initiators", at);
+                if (!initiators) return std::unexpected(initiators.error());
+                access.initiators = *initiators;
+                for (auto [key, field] : {std::pair{"read_bandwidth_mbps", &access.read_bandwidth_mbps},
+                                          {"write_bandwidth_mbps", &access.write_bandwidth_mbps},
+                                          {"read_latency_ns", &access.read_latency_ns},
+                                          {"write_latency_ns", &access.write_latency_ns}})
+                    if (auto ok = figure(a, key, at, *field); !ok) return ok;
+                node.access.push_back(std::move(access));
+            }
+        }
+        if (n.contains("memory_side_caches")) {
+            auto list = array(n, "memory_side_caches", where);
+            if (!list) return std::unexpected(list.error());
+            for (std::size_t i = 0; i < (*list)->size(); ++i) {
+                const Json& c = (**list)[i];
+                std::string at = fmt::format("{}.memory_side_caches[{}]", where, i);
+                MemorySideCache cache;
+                auto level = integer(c, "level", at, 1, max_id);
+                if (!level) return std::unexpected(level.error());
+                auto size = integer(c, "size_bytes", at, 0, unbounded);
+                if (!size) return std::unexpected(size.error());
+                auto line = integer(c, "line_bytes", at, 0, unbounded);
+                if (!line) return std::unexpected(line.error());
+                auto indexing = string(c, "indexing", at, "other");
+                if (!indexing) return std::unexpected(indexing.error());
+                auto policy = string(c, "write_policy", at, "other");
+                if (!policy) return std::unexpected(policy.error());
+                auto indexing_value = cache_indexing_named(*indexing);
+                if (!indexing_value)
+                    return bad(at + ".indexing", fmt::format("\"{}\" is not direct-mapped, indexed or other", *indexing));
+                auto policy_value = cache_write_policy_named(*policy);
+                if (!policy_value)
+                    return bad(at + ".write_policy",
+                               fmt::format("\"{}\" is not write-back, write-through or other", *policy));
+                cache.level = static_cast<int>(*level);
+                cache.size_bytes = static_cast<std::uint64_t>(*size);
+                cache.line_bytes = static_cast<std::uint64_t>(*line);
+                cache.indexing = *indexing_value;
+                cache.write_policy = *policy_value;
+                node.memory_side_caches.push_back(cache);
+            }
+        }
+        return {};
+    }
+
     std::string source_;
 };
 
@@ -119,11 +213,18 @@ Json topology_json(const Topology& topology) {
     for (const Node& n : topology.nodes) {
         Json distances = Json::object();
         for (const auto& [to, d] : n.distances) distances[std::to_string(to)] = d;
+        Json access = Json::array();
+        for (const MemoryAccess& a : n.access) access.push_back(access_json(a));
+        Json caches = Json::array();
+        for (const MemorySideCache& c : n.memory_side_caches) caches.push_back(cache_json(c));
         nodes.push_back({{"id", n.id},
                          {"cpus", ids_json(n.cpus)},
                          {"memory_total_bytes", n.memory_total_bytes},
                          {"memory_free_bytes", n.memory_free_bytes},
                          {"distances", distances},
+                         {"memory_tier", optional_json(n.memory_tier)},
+                         {"access", std::move(access)},
+                         {"memory_side_caches", std::move(caches)},
                          {"has_cpus", n.has_cpus()},
                          {"has_memory", n.has_memory()},
                          {"cores", topology.cores_of(n.id).size()}});

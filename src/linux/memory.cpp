@@ -27,7 +27,7 @@ std::string mode_name(int mode) {
     case mpol::interleave: return "interleave";
     case mpol::local: return "local";
     case mpol::preferred_many: return "preferred-many";
-    case 6: return "weighted-interleave";
+    case mpol::weighted_interleave: return "weighted-interleave";
     default: return fmt::format("mode {}", mode);
     }
 }
@@ -83,6 +83,7 @@ Result<AppliedPolicy> apply_launch_policy(const Env& env, const LaunchPolicy& po
         case MemPolicy::local: mode = mpol::local; break;
         case MemPolicy::bind: mode = mpol::bind; break;
         case MemPolicy::interleave: mode = mpol::interleave; break;
+        case MemPolicy::weighted_interleave: mode = mpol::weighted_interleave; break;
         case MemPolicy::preferred:
             mode = resolved->nodes.count() == 1 ? mpol::preferred : mpol::preferred_many;
             break;
@@ -94,6 +95,11 @@ Result<AppliedPolicy> apply_launch_policy(const Env& env, const LaunchPolicy& po
                                            "MPOL_PREFERRED_MANY, which kernel {} does not have (Linux 5.15+); "
                                            "give one node, or use bind or interleave",
                                            to_list(resolved->nodes), kernel_release()),
+                               EINVAL);
+            if (mode == mpol::weighted_interleave && r.error() == EINVAL)
+                return failure(fmt::format("--mem-policy weighted-interleave needs MPOL_WEIGHTED_INTERLEAVE, which "
+                                           "kernel {} does not have (Linux 6.9+); use interleave",
+                                           kernel_release()),
                                EINVAL);
             if (mode == mpol::local && r.error() == EINVAL) {
                 // MPOL_LOCAL is 3.8+; MPOL_DEFAULT is the same local allocation.

@@ -69,9 +69,15 @@ std::vector<MappingPlacement> parse_numa_maps(std::string_view text) {
         MappingPlacement m;
         m.address = std::string(words[0]);
         m.policy = std::string(words[1]);
+        std::size_t first = 2;
+        // The one policy name with a space (Linux 6.9+): "weighted interleave:0-1".
+        if (words[1] == "weighted" && words.size() > 2 && words[2].starts_with("interleave")) {
+            m.policy += " " + std::string(words[2]);
+            first = 3;
+        }
         std::uint64_t page_bytes = 4096;
         std::map<int, std::uint64_t> pages;
-        for (std::size_t i = 2; i < words.size(); ++i) {
+        for (std::size_t i = first; i < words.size(); ++i) {
             auto w = words[i];
             if (w.starts_with("kernelpagesize_kB=")) {
                 page_bytes = parse_integer<std::uint64_t>(w.substr(18)).value_or(4) * 1024;

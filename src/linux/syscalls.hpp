@@ -26,6 +26,7 @@ inline constexpr int bind = 2;
 inline constexpr int interleave = 3;
 inline constexpr int local = 4;
 inline constexpr int preferred_many = 5;  // Linux 5.15+
+inline constexpr int weighted_interleave = 6;  // Linux 6.9+
 }  // namespace mpol
 
 class Syscalls {

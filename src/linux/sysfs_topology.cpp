@@ -9,6 +9,7 @@
 #include "affine/set_grammar.hpp"
 #include "../core/integer.hpp"
 #include "sysfs.hpp"
+#include "sysfs_memory_tiers.hpp"
 
 namespace affine {
 namespace {
@@ -161,6 +162,7 @@ Result<Topology> read_linux_topology(const std::string& root) {
         if (auto v = status_field(*status, "Mems_allowed_list"))
             if (auto s = parse_id_list(*v)) t.allowed_nodes = NodeSet::from_words(s->words());
     }
+    linux_backend::read_memory_tiers(fs, t);
     if (auto v = fs.read("/proc/sys/kernel/numa_balancing")) {
         if (auto n = to_int(*v)) t.numa_balancing = *n != 0;
     }

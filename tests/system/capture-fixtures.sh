@@ -11,7 +11,8 @@
 # files the tree leaves out).
 #
 # Usage: capture-fixtures.sh [TOPOLOGY...]   (default: all)
-# memless is captured with CPU 3 offline.
+# memless is captured with CPU 3 offline. With AFFINE_KERNEL=backports the
+# trees are named <topology>-backports (the kernel of Debian 12's backports).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,7 +43,8 @@ hwloc_view() {
 }
 
 capture() {
-    local topo=$1 name=fixture-$1 tree tmp
+    local topo=$1 stored=$1${AFFINE_KERNEL:+-$AFFINE_KERNEL} tree tmp
+    local name=fixture-$stored
     {
         setup_for "$topo"
         cat "$here/guest/capture-sysfs.sh"
@@ -69,12 +71,12 @@ capture() {
         return 1
     fi
 
-    tree=$fixtures/$topo
+    tree=$fixtures/$stored
     rm -rf "$tree"
     mv "$tmp/tree" "$tree"
-    cp "$tmp/numactl.txt" "$fixtures/$topo.numactl.txt"
-    cp "$tmp/lstopo.xml" "$fixtures/$topo.lstopo.xml"
-    echo "capture $topo: $(find "$tree" -type f | wc -l) files, $(find "$tree" -type l | wc -l) links -> ${tree#"$AFFINE_REPO_DIR"/}"
+    cp "$tmp/numactl.txt" "$fixtures/$stored.numactl.txt"
+    cp "$tmp/lstopo.xml" "$fixtures/$stored.lstopo.xml"
+    echo "capture $stored: $(find "$tree" -type f | wc -l) files, $(find "$tree" -type l | wc -l) links -> ${tree#"$AFFINE_REPO_DIR"/}"
 }
 
 main() {

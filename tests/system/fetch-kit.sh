@@ -16,6 +16,11 @@
 #                    the image's xz payload unpacked once here, because libxenguest
 #                    unpacks gzip much faster than xz under TCG (xl create 11 s
 #                    instead of 25 s)
+#   DIR/backports/vmlinuz, DIR/backports/modules/ -> the newest 6.12 kernel of
+#                    Debian 12's bookworm-backports suite (memory tiers from HMAT,
+#                    weighted interleave), fetched with a sources list and package
+#                    lists of its own under DIR/backports/apt: this machine's apt
+#                    configuration is neither read for it nor changed
 # Idempotent: packages already downloaded and unpacked are kept.
 set -euo pipefail
 
@@ -134,6 +139,35 @@ guest_kernel() {
     mv "$out.tmp" "$out"
 }
 
+# The bookworm-backports kernel (6.12) into DIR/backports. apt-get runs with its
+# own sources list, parts directory, package lists and cache under
+# DIR/backports/apt, so only that suite is seen and nothing of the machine's
+# apt state is touched.
+backports_kernel() {
+    local bp=$kit/backports apt=$kit/backports/apt pkg deb
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/parts" "$bp/debs"
+    echo "deb http://deb.debian.org/debian bookworm-backports main" > "$apt/sources.list"
+    local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o "Dir::Etc::SourceParts=$apt/parts"
+        -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache")
+    if [ ! -s "$bp/vmlinuz" ] || [ ! -d "$bp/modules" ]; then
+        [ -n "$(ls "$apt/lists" 2>/dev/null | grep -v partial)" ] ||
+            { log "fetching the package list of bookworm-backports"; apt-get "${opts[@]}" update -qq >&2; }
+        pkg=$(apt-cache "${opts[@]}" search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
+            awk '{print $1}' | sort -V | tail -n1)
+        [ -n "$pkg" ] || { log "no linux-image-6.12.*+deb12-amd64-unsigned (the generic flavour) in bookworm-backports"; exit 1; }
+        deb=$(ls "$bp/debs/${pkg}_"*.deb 2>/dev/null | head -n1 || true)
+        if [ -z "$deb" ]; then
+            log "downloading $pkg from bookworm-backports"
+            (cd "$bp/debs" && apt-get "${opts[@]}" download -q "$pkg" >&2)
+            deb=$(ls "$bp/debs/${pkg}_"*.deb | head -n1)
+        fi
+        unpack "$deb" "$bp/kernel"
+        ln -sfn "kernel/boot/$(basename "$(ls "$bp"/kernel/boot/vmlinuz-* | head -n1)")" "$bp/vmlinuz"
+        ln -sfn kernel/lib/modules "$bp/modules"
+    fi
+    echo "backports: $(readlink "$bp/vmlinuz")"
+}
+
 main() {
     mkdir -p "$kit/debs"
     local kpkg kdeb xdeb vmlinuz xengz
@@ -159,6 +193,7 @@ main() {
     for p in "${toolstack_pkgs[@]}"; do debs+=("$(download "$p")"); done
     unpack_all "$kit/toolstack" "${debs[@]}"
     guest_kernel "$(readlink -f "$kit/vmlinuz")" "$kit/guest-vmlinux.gz"
+    backports_kernel
 
     echo "kit:     $kit"
     echo "kernel:  $(basename "$kdeb") -> vmlinuz = $(readlink "$kit/vmlinuz")"

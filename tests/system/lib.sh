@@ -22,6 +22,9 @@
 #   AFFINE_XEN_ARGS      extra options for the Xen command line
 #   AFFINE_XEN_LAYOUT    the Xen host: numa2 (default) or numa4 (see boot_xen)
 #   AFFINE_QEMU          QEMU binary (default qemu-system-x86_64)
+#   AFFINE_KERNEL        the kernel tree of Linux boots: "" for the kit's kernel
+#                        (default), "backports" for the kit's bookworm-backports
+#                        kernel (DIR/backports: its vmlinuz and modules)
 
 AFFINE_SYSTEM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 AFFINE_REPO_DIR=$(cd "$AFFINE_SYSTEM_DIR/../.." && pwd)
@@ -60,14 +63,28 @@ _affine_kit_check() {
     done
 }
 
-# The lib/modules/<version> directory matching the kit's kernel image.
+# The directory of the Linux kernel chosen by $AFFINE_KERNEL (its vmlinuz and
+# modules).
+_affine_kernel_dir() {
+    case ${AFFINE_KERNEL:-} in
+    "") echo "$AFFINE_KIT_DIR" ;;
+    backports)
+        [ -e "$AFFINE_KIT_DIR/backports/vmlinuz" ] ||
+            _affine_die "$AFFINE_KIT_DIR/backports/vmlinuz missing; run tests/system/fetch-kit.sh first"
+        echo "$AFFINE_KIT_DIR/backports" ;;
+    *) _affine_die "AFFINE_KERNEL: unknown kernel '$AFFINE_KERNEL' (\"\" or backports)" ;;
+    esac
+}
+
+# The lib/modules/<version> directory matching the chosen kernel image.
 _affine_moddir() {
-    local img ver
-    img=$(basename "$(readlink -f "$AFFINE_KIT_DIR/vmlinuz")")
+    local img ver dir
+    dir=$(_affine_kernel_dir)
+    img=$(basename "$(readlink -f "$dir/vmlinuz")")
     ver=${img#vmlinuz-}
-    [ -d "$AFFINE_KIT_DIR/modules/$ver" ] ||
-        _affine_die "no modules for kernel $ver in $AFFINE_KIT_DIR/modules"
-    echo "$AFFINE_KIT_DIR/modules/$ver"
+    [ -d "$dir/modules/$ver" ] ||
+        _affine_die "no modules for kernel $ver in $dir/modules"
+    echo "$dir/modules/$ver"
 }
 
 # ------------------------------------------------------------- initramfs
@@ -353,7 +370,7 @@ make_initramfs() {
 
 # All topologies, for listing and documentation.
 topology_list() {
-    echo numa2 numa2x1 numa4 memless sparse dies
+    echo numa2 numa2x1 numa4 memless sparse dies hmat
 }
 
 # topology_describe TOPOLOGY: one line of what the guest sees.
@@ -365,6 +382,7 @@ topology_describe() {
     memless) echo "3 nodes, CPUs 0-1/2-3/4-5 (3 sockets), 512M/0/512M: node 1 has CPUs but no memory" ;;
     sparse) echo "nodes possible 0-2, online 0 and 2: node 0 CPUs 0-1 + 512M, node 2 512M without CPUs; CPUs 2-5 possible, not present" ;;
     dies) echo "2 sockets x 2 dies x 1 core x 2 threads = CPUs 0-7, one L3 per die, a node per socket, 512M each" ;;
+    hmat) echo "HMAT: node 0 CPUs 0-1 + 512M (10 ns, 10 GB/s); node 1 512M without CPUs (40 ns, 2 GB/s) behind a 16M memory-side cache; distance 20" ;;
     *) return 1 ;;
     esac
 }
@@ -461,6 +479,25 @@ _affine_topology_args() {
         _mem 1 512M; _node 1 4-7 m1
         _dist 0 1 21
         ;;
+    hmat)
+        # Tiered memory described in ACPI HMAT (QEMU needs q35 and hmat=on):
+        #   node 0: CPUs 0-1 (2 sockets), 512M: 10 ns, 10G bandwidth
+        #   node 1: 512M, no CPUs, initiator node 0: 40 ns, 2G bandwidth, behind
+        #   a level-1 memory-side cache of 16M (direct-mapped, write-back, 64 B
+        #   lines). Distance 20. Linux shows the bandwidths in MB/s (10240, 2048).
+        _affine_qemu_topo+=(-machine q35,hmat=on -m 1024 -smp 2,sockets=2,maxcpus=2)
+        _mem 0 512M; _mem 1 512M
+        _affine_qemu_topo+=(-numa node,nodeid=0,memdev=m0 -numa node,nodeid=1,memdev=m1,initiator=0
+            -numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=0,socket-id=1)
+        _dist 0 1 20
+        local lb=hierarchy=memory
+        _affine_qemu_topo+=(
+            -numa "hmat-lb,initiator=0,target=0,$lb,data-type=access-latency,latency=10"
+            -numa "hmat-lb,initiator=0,target=0,$lb,data-type=access-bandwidth,bandwidth=10G"
+            -numa "hmat-lb,initiator=0,target=1,$lb,data-type=access-latency,latency=40"
+            -numa "hmat-lb,initiator=0,target=1,$lb,data-type=access-bandwidth,bandwidth=2G"
+            -numa hmat-cache,node-id=1,size=16M,level=1,associativity=direct,policy=write-back,line=64)
+        ;;
     *)
         unset -f _mem _node _dist
         _affine_die "unknown topology '$t' (known: $(topology_list))" ;;
@@ -490,15 +527,16 @@ _affine_run_qemu() {
 }
 
 # boot_linux TOPOLOGY INITRAMFS LOG [EXTRA_KERNEL_ARGS]
-# Boot the kit's Debian kernel with the named topology; the serial console
+# Boot the kit's Debian kernel (or $AFFINE_KERNEL's) with the named topology; the serial console
 # (and QEMU's own messages) go to LOG. Sets AFFINE_LAST_BOOT_SECONDS.
 boot_linux() {
     [ $# -ge 3 ] || _affine_die "usage: boot_linux TOPOLOGY INITRAMFS LOG [EXTRA_KERNEL_ARGS]"
-    local topo=$1 initrd=$2 log=$3 extra=${4:-}
+    local topo=$1 initrd=$2 log=$3 extra=${4:-} kdir
     _affine_kit_check
+    kdir=$(_affine_kernel_dir)
     _affine_topology_args "$topo"
     _affine_run_qemu "$topo" "$log" -cpu max "${_affine_qemu_topo[@]}" \
-        -kernel "$(readlink -f "$AFFINE_KIT_DIR/vmlinuz")" -initrd "$initrd" \
+        -kernel "$(readlink -f "$kdir/vmlinuz")" -initrd "$initrd" \
         -append "console=ttyS0 quiet panic=-1 $extra"
 }
 

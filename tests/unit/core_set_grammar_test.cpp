@@ -123,8 +123,8 @@ TEST(SetGrammar, LocationTermsFollowTopologyOrder) {
         t.cpus.push_back(Cpu{.id = id, .online = true, .core = core, .package = package, .die = 0,
                              .node = package, .l3 = package});
     }
-    t.nodes = {Node{.id = 0, .cpus = {0, 2, 4, 6}, .memory_total_bytes = 1 << 30, .distances = {{0, 10}, {1, 21}}},
-               Node{.id = 1, .cpus = {1, 3, 5, 7}, .memory_total_bytes = 1 << 30, .distances = {{0, 21}, {1, 10}}}};
+    t.nodes = {Node{.id = 0, .cpus = {0, 2, 4, 6}, .memory_total_bytes = 1 << 30, .distances = {{0, 10}, {1, 21}}, .access = {}, .memory_side_caches = {}},
+               Node{.id = 1, .cpus = {1, 3, 5, 7}, .memory_total_bytes = 1 << 30, .distances = {{0, 21}, {1, 10}}, .access = {}, .memory_side_caches = {}}};
     auto checked = checked_topology(t, "test");
     ASSERT_TRUE(checked) << checked.error().message;
     auto set = [&](std::string_view text) { return parse_cpu_set(text, *checked).value_or(CpuSet{}); };

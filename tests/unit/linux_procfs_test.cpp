@@ -39,6 +39,16 @@ TEST(LinuxProcfs, ParsesNumaMaps) {
     EXPECT_EQ(total.at(1), (200U + 512 + 2) * 4096 + 2048U * 1024);
 }
 
+TEST(LinuxProcfs, ParsesWeightedInterleaveMaps) {
+    // numa_maps from the 6.12 guest: the policy's name holds a space.
+    auto maps = parse_numa_maps("7f3c00000000 weighted interleave:0-1 anon=16384 dirty=16384 N0=13654 N1=2730 "
+                                "kernelpagesize_kB=4\n");
+    ASSERT_EQ(maps.size(), 1U);
+    EXPECT_EQ(maps[0].policy, "weighted interleave:0-1");
+    EXPECT_EQ(maps[0].backing, "anon");
+    EXPECT_EQ(maps[0].bytes_per_node, (std::map<int, std::uint64_t>{{0, 13654ULL * 4096}, {1, 2730ULL * 4096}}));
+}
+
 TEST(LinuxProcfs, ShowReadsThreadsCpusetAndMemory) {
     SysFs fs(AFFINE_FIXTURES);
     FakeSyscalls sys;

@@ -150,7 +150,8 @@ TEST_P(CapturedHost, LocationTermsAgreeWithHwloc) {
     hwloc_topology_destroy(topo);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, CapturedHost, testing::Values("numa2", "numa4", "memless", "sparse", "dies"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, CapturedHost,
+                         testing::Values("numa2", "numa4", "memless", "sparse", "dies", "hmat", "hmat-backports"));
 
 // CPU ids that alternate between packages (hwloc's synthetic indexes=): hwloc's
 // core:1 is the second core of package 0, and so is affine's.

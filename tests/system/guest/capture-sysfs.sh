@@ -37,7 +37,19 @@ for n in $s/node/node[0-9]*; do
     grab "$n/cpulist" "$n/cpumap" "$n/meminfo" "$n/distance" "$n"/cpu[0-9]* \
         "$n"/hugepages/*/nr_hugepages "$n"/hugepages/*/free_hugepages \
         "$n"/hugepages/*/surplus_hugepages
+    # HMAT: access classes (initiator links and performance) and memory-side caches.
+    for a in "$n"/access[0-9]*; do
+        grab "$a"/initiators/* "$a"/targets/*
+    done
+    for i in "$n"/memory_side_cache/index[0-9]*; do
+        grab "$i"/*
+    done
 done
+# Memory tiers and weighted interleave's weights, where the kernel has them.
+for t in /sys/devices/virtual/memory_tiering/memory_tier[0-9]*; do
+    grab "$t/nodelist"
+done
+grab /sys/kernel/mm/mempolicy/weighted_interleave/*
 # /proc/self/status is that of the cat doing the copy: a plain process
 # started from the guest's shell.
 grab /proc/self/status /proc/sys/kernel/numa_balancing /proc/meminfo
