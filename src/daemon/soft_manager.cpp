@@ -393,6 +393,21 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         w.pressure = pressure;
         // New threads: at each verification, and as soon as the process's thread count
         // is not the one of the last listing.
+        // Whether any thread of the process ran since the last look: its CPU time
+        // (the process's stat, one read the first time a thread needs it). Threads
+        // that never ran may have waited all along, behind a higher priority, so
+        // they are read at each verification all the same.
+        std::optional<bool> ran;
+        auto process_ran = [&] {
+            if (!ran) {
+                auto whole = linux_backend::read_process_stat(env_.fs, pid);
+                std::optional<unsigned long long> ticks;
+                if (whole && whole->start_time == w.start_time) ticks = whole->utime + whole->stime;
+                ran = !ticks || !w.cpu_ticks || *ticks != *w.cpu_ticks;
+                w.cpu_ticks = ticks;
+            }
+            return *ran;
+        };
         if (w.all_threads && (verify || st->threads != w.listed_threads)) take_new_threads(w, now, changes);
         if (w.children && verify) take_children(w, now, changes);
         for (auto it = w.threads.begin(); it != w.threads.end();) {
@@ -407,7 +422,8 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
             // A widened thread is read every tick: its return home needs its CPU time.
             const bool settled = t.engine.state != SoftState::widened && t.engine.applied == t.kernel_mask;
             if (settled && (t.engine.state == SoftState::no_preference || quiet ||
-                            !could_have_waited(load, t.kernel_mask, tuning_.wait_threshold))) {
+                            !could_have_waited(load, t.kernel_mask, tuning_.wait_threshold) ||
+                            (!verify && !process_ran()))) {
                 // It did not wait (or the engine has nothing to decide for it): the
                 // engine hears so without the thread's file.
                 if (now.mono > t.times_at) sample = ThreadSample{now.mono - t.times_at, 0.0, 0.0};

@@ -18,7 +18,8 @@ constexpr Millis interval{250};
 
 // Process 100 with `n` idle threads (100 ... 100 + n - 1), every thread on CPUs
 // 0-1, in a cgroup whose cpu.pressure exists when `psi`. Only what the manager
-// reads is written: each thread's own stat, the list of the process's threads.
+// reads is written: each thread's own stat, the list of the process's threads, the
+// process's stat.
 void idle_process(DaemonWorld& w, int n, bool psi) {
     for (int i = 0; i < n; ++i) {
         int tid = 100 + i;
@@ -29,6 +30,10 @@ void idle_process(DaemonWorld& w, int n, bool psi) {
         w.tree.write(fmt::format("/proc/100/task/{}/schedstat", tid), "1000 0 1\n");
         w.sys.masks[tid] = CpuSet{0, 1};
     }
+    // The process's stat: its CPU time (of all its threads) does not advance.
+    w.tree.write("/proc/100/stat", fmt::format("100 (job) S 1 100 100 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 5000 100 10 "
+                                               "0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0",
+                                               n));
     w.tree.write("/proc/100/task/100/status", "Name:\tjob\nTgid:\t100\nPid:\t100\nUid:\t1000\t1000\t1000\t1000\n");
     w.tree.write("/proc/100/task/100/cgroup", "0::/app.slice/job.service\n");
     if (psi)
@@ -75,10 +80,12 @@ std::pair<Cost, Cost> idle_cost(int n, bool psi) {
     return {idle, busy};
 }
 
-// A file of /proc/ID/ that is the whole process's when ID is a thread.
+// A file of /proc/ID/ that is the whole process's, read through a thread's id (the
+// process, 100, may read its own).
 bool whole_process_file(const std::string& path) {
-    static const std::regex file(R"(^/proc/[0-9]+/(stat|status|schedstat|cgroup|cpuset|syscall|sched|io)$)");
-    return std::regex_match(path, file);
+    static const std::regex file(R"(^/proc/([0-9]+)/(stat|status|schedstat|cgroup|cpuset|syscall|sched|io)$)");
+    std::smatch m;
+    return std::regex_match(path, m, file) && m[1] != "100";
 }
 
 TEST(SoftManagerCost, IdleThreadsCostTheSameWhateverTheirNumber) {
@@ -101,9 +108,10 @@ TEST(SoftManagerCost, IdleThreadsCostTheSameWhateverTheirNumber) {
 }
 
 TEST(SoftManagerCost, WithoutPressureAccountingABusyHomeReadsEachThreadsOwnFile) {
-    // No cpu.pressure (PSI off): an idle home still spares every thread's file; a
-    // busy one (someone may wait there) costs one read per thread and interval,
-    // each the thread's own file.
+    // No cpu.pressure (PSI off): an idle home still spares every thread's file. A
+    // busy one (someone may wait there) costs the process's stat each interval (its
+    // CPU time: none of its threads ran) and each thread's own file once per 2 s
+    // (a thread that never ran may have waited all along).
     auto [idle, busy] = idle_cost(1000, false);
     EXPECT_EQ(idle.two_seconds, idle_cost(10, false).first.two_seconds);
     std::size_t schedstats = 0;
@@ -112,7 +120,13 @@ TEST(SoftManagerCost, WithoutPressureAccountingABusyHomeReadsEachThreadsOwnFile)
         EXPECT_TRUE(!path.ends_with("/schedstat") || path.starts_with("/proc/100/task/")) << path;
         schedstats += path.ends_with("/schedstat") ? 1 : 0;
     }
-    EXPECT_EQ(schedstats, 8U * 1000);
+    // Each thread twice: at the first busy interval (no earlier reading of the
+    // process's CPU time to compare with) and at the verification.
+    EXPECT_EQ(schedstats, 2U * 1000);
+    // Per interval the main thread's stat and the cgroup's (absent) cpu.pressure, the
+    // process's stat but at the verification, which lists the threads and reads
+    // the cgroup instead.
+    EXPECT_EQ(busy.two_seconds, 8U * 2 + 7 + 2 + 2U * 1000);
 }
 
 }  // namespace
