@@ -19,6 +19,11 @@ constexpr std::size_t max_release_events = 64;
 // How often a managed thread's identity and mask are read (tick): a mask someone
 // else set is seen, and the thread released, within this time.
 constexpr Millis verify_period{2000};
+// How many verifications apart the threads of a process whose CPU time did not
+// advance are read all the same (a thread starved by a higher priority never runs):
+// 10 s. Reading them every 2 s was most of the daemon's cost with thousands of
+// idle threads on a busy host.
+constexpr int starved_every = 5;
 
 std::optional<protocol::TaskOwner> read_owner(const linux_backend::SysFs& fs, int tid) {
     auto status = linux_backend::read_task_status(fs, tid);
@@ -382,7 +387,10 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         // checked against identity and mask first (commit), so no reused tid is
         // touched and no one else's mask overwritten.
         const bool verify = !w.verified_at || now.mono - *w.verified_at >= verify_period;
+        // Every fifth verification (10 s) reads threads that look as if they never ran.
+        const bool starved_check = verify && w.verifications % starved_every == 0;
         if (verify) {
+            ++w.verifications;
             w.verified_at = now.mono;
             w.cgroup = linux_backend::read_task_cgroup(env_.fs, pid);
         }
@@ -396,7 +404,7 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         // Whether any thread of the process ran since the last look: its CPU time
         // (the process's stat, one read the first time a thread needs it). Threads
         // that never ran may have waited all along, behind a higher priority, so
-        // they are read at each verification all the same.
+        // they are read every starved_every verifications all the same.
         std::optional<bool> ran;
         auto process_ran = [&] {
             if (!ran) {
@@ -423,7 +431,7 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
             const bool settled = t.engine.state != SoftState::widened && t.engine.applied == t.kernel_mask;
             if (settled && (t.engine.state == SoftState::no_preference || quiet ||
                             !could_have_waited(load, t.kernel_mask, tuning_.wait_threshold) ||
-                            (!verify && !process_ran()))) {
+                            (!starved_check && !process_ran()))) {
                 // It did not wait (or the engine has nothing to decide for it): the
                 // engine hears so without the thread's file.
                 if (now.mono > t.times_at) sample = ThreadSample{now.mono - t.times_at, 0.0, 0.0};

@@ -62,6 +62,7 @@ struct Workload {
     std::optional<std::uint64_t> pressure;   // its cgroup's cpu.pressure total at the last tick
     int listed_threads = -1;                 // threads in its last listing (all_threads)
     std::optional<unsigned long long> cpu_ticks;  // the process's CPU time when last read (tick)
+    int verifications = 0;                   // verify periods so far
 };
 
 using Log = std::function<void(const std::string& line)>;
