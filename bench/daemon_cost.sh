@@ -68,9 +68,9 @@ for n in "${counts[@]}"; do
     before=$(ticks "$daemon")
     sleep "$window"
     busy=$(per_minute "$before")
-    kill "$hog"
+    kill "$hog" 2> /dev/null || true
     hog=
-    kill "$threads"
+    kill "$threads" 2> /dev/null || true
     wait "$threads" 2> /dev/null || true
     threads=
     printf '%-16s %28s %28s\n' "$got" "$idle" "$busy"
