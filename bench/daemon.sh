@@ -3,8 +3,9 @@
 # CPU each (the system test's kit): a CPU-bound job's share under contention and
 # its share of time on its home node uncontended, with no affinity, hard and soft
 # affinity; the time from contention to widening and from quiet to home; the
-# daemon's CPU time per minute idle, with 5,000 unmanaged processes and with 1,000
-# managed threads. Prints figures. Takes about 6 minutes.
+# daemon's CPU time per minute idle, with 5,000 unmanaged processes and with
+# 1,000 to 10,000 managed idle threads, with and without a
+# hog at their home. Prints figures. Takes about 12 minutes.
 #
 # Usage: bench/daemon.sh [AFFINE] [HELPERS_DIR]
 set -euo pipefail

@@ -109,15 +109,29 @@ kill $procs
 
 sleep 2
 
-many_threads 1000 > /tmp/threads.log 2>&1 &
-threads=$!
-wait_for /tmp/threads.log ready
-affine pin --soft 0 --all-threads $threads > /dev/null
-echo "BENCH overhead.managed_threads $(affine daemon status --json | grep -o '"tid"' | wc -l)"
-before=$(cpu_ticks $daemon)
-sleep $window
-echo "BENCH overhead.1000_managed_cpu_s_per_min $(awk -v t="$(($(cpu_ticks $daemon) - before))" -v w=$window 'BEGIN { printf "%.3f", t / 100 * 60 / w }')"
-kill $threads
+# Managed idle threads of one process, home CPU 0: the daemon's CPU time per minute
+# with CPU 0 idle, then with a hog pinned there (in the same cgroup as the threads:
+# the guest has only the root one).
+per_min() { awk -v t="$(($(cpu_ticks $daemon) - $1))" -v w=$window 'BEGIN { printf "%.3f", t / 100 * 60 / w }'; }
+for n in 1000 3000 5000 10000; do
+    many_threads $((n - 1)) > /tmp/threads.log 2>&1 &
+    threads=$!
+    wait_for /tmp/threads.log ready
+    affine pin --soft 0 --all-threads $threads > /dev/null
+    echo "BENCH overhead.managed_threads.$n $(affine daemon status --json | grep -o '"tid"' | wc -l)"
+    sleep 3
+    before=$(cpu_ticks $daemon)
+    sleep $window
+    echo "BENCH overhead.${n}_managed_idle_cpu_s_per_min $(per_min $before)"
+    sh -c 'while :; do :; done' & hog=$!
+    affine pin 0 $hog > /dev/null
+    sleep 3
+    before=$(cpu_ticks $daemon)
+    sleep $window
+    echo "BENCH overhead.${n}_managed_hog_at_home_cpu_s_per_min $(per_min $before)"
+    kill $hog $threads
+    sleep 3
+done
 kill -TERM $daemon
 wait $daemon
 pass bench-done

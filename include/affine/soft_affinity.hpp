@@ -27,10 +27,10 @@ CpuSet effective_soft_affinity(const CpuSet& soft, const CpuSet& hard);
 // configuration (docs/daemon.md), with these defaults.
 struct SoftAffinityTuning {
     double wait_threshold = 0.2;   // a thread "waits" when it spent this share of an interval runnable, not running
-    Millis widen_after{500};       // ... for this long: widen (fast)
+    Millis widen_after{250};       // ... for this long: widen (fast: one interval of the daemon)
     double idle_threshold = 0.5;   // a CPU has room for a waiting thread when this share of it was idle
     double return_room = 0.8;      // home has room when its idle capacity covers this share of the thread's demand
-    Millis narrow_after{3000};     // ... for this long: narrow back home (slow)
+    Millis narrow_after{500};      // ... for this long: narrow back home (min_dwell and back-off hold flaps)
     Millis min_dwell{1000};        // no change to a thread sooner than this after the last one
     Millis flap_window{30000};     // widened again this soon after coming home: a flap
     Millis max_backoff{60000};     // each flap doubles narrow_after, up to this

@@ -25,7 +25,7 @@ enum class OnStop {
 std::string_view to_string(OnStop on_stop);
 
 struct DaemonConfig {
-    Millis interval{500};               // how often the kernel's accounting is read
+    Millis interval{250};               // how often the kernel's accounting is read
     OnStop on_stop = OnStop::restore;
     CpuSet reserved_cpus;               // never given to managed threads
     CpuSet housekeeping_cpus;           // the daemon's own CPUs; empty: it does not pin itself

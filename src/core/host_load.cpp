@@ -3,8 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+
+#include "integer.hpp"
+#include "text.hpp"
 
 namespace affine {
 
@@ -47,21 +51,60 @@ Result<CpuTimes> parse_cpu_times(std::string_view proc_stat) {
     return times;
 }
 
-std::map<int, double> busy_cpus_per_node(const Topology& topology, const CpuTimes& before, const CpuTimes& after,
-                                         const CpuSet& left_out) {
+CpuLoad cpu_load_between(const CpuTimes& before, const CpuTimes& after) {
+    CpuLoad load;
+    if (after.empty()) return load;
+    load.busy.assign(static_cast<std::size_t>(after.rbegin()->first) + 1, -1.0);
+    for (const auto& [cpu, a] : after) {
+        auto b = before.find(cpu);
+        if (cpu < 0 || b == before.end()) continue;
+        // Counters only grow; a CPU brought online between the readings restarts them.
+        if (a.total <= b->second.total || a.busy < b->second.busy) continue;
+        load.busy[static_cast<std::size_t>(cpu)] = std::clamp(
+            static_cast<double>(a.busy - b->second.busy) / static_cast<double>(a.total - b->second.total), 0.0, 1.0);
+    }
+    return load;
+}
+
+CpuRunDelays parse_cpu_run_delays(std::string_view schedstat) {
+    CpuRunDelays delays;
+    for (std::string_view line : detail::lines_of(schedstat)) {
+        // "cpu0 0 0 100 50 40 30 9000000 1000000000 70": the eighth number.
+        if (!line.starts_with("cpu") || line.size() < 4 || line[3] < '0' || line[3] > '9') continue;
+        auto words = detail::words_of(line);
+        auto cpu = detail::parse_integer<int>(words[0].substr(3));
+        if (!cpu || *cpu > 1 << 20 || words.size() < 9) return {};
+        auto delay = detail::parse_integer<std::uint64_t>(words[8]);
+        if (!delay) return {};
+        if (static_cast<std::size_t>(*cpu) >= delays.size()) delays.resize(static_cast<std::size_t>(*cpu) + 1);
+        delays[static_cast<std::size_t>(*cpu)] = *delay;
+    }
+    return delays;
+}
+
+std::vector<double> waiting_between(const CpuRunDelays& before, const CpuRunDelays& after,
+                                    std::chrono::milliseconds interval) {
+    std::vector<double> waiting;
+    if (interval <= std::chrono::milliseconds{0}) return waiting;
+    double ns = static_cast<double>(interval.count()) * 1e6;
+    for (std::size_t cpu = 0; cpu < after.size(); ++cpu) {
+        waiting.push_back(0.0);
+        if (cpu >= before.size() || !before[cpu] || !after[cpu] || *after[cpu] < *before[cpu]) continue;
+        waiting.back() = static_cast<double>(*after[cpu] - *before[cpu]) / ns;
+    }
+    return waiting;
+}
+
+std::map<int, double> busy_per_node(const Topology& topology, const CpuLoad& load, const CpuSet& reserved,
+                                    const std::vector<double>& waiting) {
     std::map<int, double> busy;
     for (const Node& node : topology.nodes) {
-        double sum = 0.0;
+        double sum = 0;
         for (int cpu : node.cpus) {
-            if (left_out.contains(cpu)) continue;
-            auto b = before.find(cpu);
-            auto a = after.find(cpu);
-            if (b == before.end() || a == after.end()) continue;
-            // Counters only grow; a CPU brought online between the readings restarts them.
-            if (a->second.total <= b->second.total || a->second.busy < b->second.busy) continue;
-            double share = static_cast<double>(a->second.busy - b->second.busy) /
-                           static_cast<double>(a->second.total - b->second.total);
-            sum += std::min(share, 1.0);
+            if (reserved.contains(cpu) || cpu < 0) continue;
+            auto i = static_cast<std::size_t>(cpu);
+            if (i < load.busy.size()) sum += std::clamp(load.busy[i], 0.0, 1.0);
+            if (i < waiting.size()) sum += std::max(0.0, waiting[i]);
         }
         busy[node.id] = sum;
     }
@@ -74,6 +117,17 @@ void set_measured_load(PlacementHost& host, const std::map<int, double>& busy) {
         auto it = busy.find(node.id);
         host.vcpus_per_node[node.id] = it == busy.end() ? 0 : static_cast<int>(std::lround(it->second));
     }
+}
+
+PlacementHost measured_placement_host(Topology topology, const std::map<int, std::uint64_t>& free_bytes_per_node,
+                                      const CpuLoad& load, const std::vector<double>& waiting, const CpuSet& reserved) {
+    for (Node& node : topology.nodes)
+        if (auto it = free_bytes_per_node.find(node.id); it != free_bytes_per_node.end())
+            node.memory_free_bytes = node.memory_total_bytes > 0 ? std::min(it->second, node.memory_total_bytes) : it->second;
+    auto busy = busy_per_node(topology, load, reserved, waiting);
+    PlacementHost host = make_placement_host(std::move(topology), reserved);
+    set_measured_load(host, busy);
+    return host;
 }
 
 }  // namespace affine

@@ -47,31 +47,4 @@ Interest interest_of(RuleVerdict verdict) {
     }
 }
 
-std::map<int, double> busy_per_node(const Topology& topology, const std::vector<double>& busy_share,
-                                    const CpuSet& reserved, const std::vector<double>& waiting) {
-    std::map<int, double> busy;
-    for (const Node& node : topology.nodes) {
-        double sum = 0;
-        for (int cpu : node.cpus) {
-            if (reserved.contains(cpu) || cpu < 0) continue;
-            auto i = static_cast<std::size_t>(cpu);
-            if (i < busy_share.size()) sum += std::clamp(busy_share[i], 0.0, 1.0);
-            if (i < waiting.size()) sum += std::max(0.0, waiting[i]);
-        }
-        busy[node.id] = sum;
-    }
-    return busy;
-}
-
-PlacementHost measured_placement_host(const Topology& topology, const std::map<int, std::uint64_t>& free_bytes_per_node,
-                                      const std::map<int, double>& busy_cpus_per_node, const CpuSet& reserved) {
-    Topology t = topology;
-    for (Node& node : t.nodes)
-        if (auto it = free_bytes_per_node.find(node.id); it != free_bytes_per_node.end())
-            node.memory_free_bytes = node.memory_total_bytes > 0 ? std::min(it->second, node.memory_total_bytes) : it->second;
-    PlacementHost host = make_placement_host(std::move(t), reserved);
-    set_measured_load(host, busy_cpus_per_node);
-    return host;
-}
-
 }  // namespace affine::detail

@@ -55,17 +55,4 @@ WorkloadFacts workload_facts(const ProcessReading& reading, std::optional<double
 // What the tracker keeps of a process the rules decided on.
 Interest interest_of(RuleVerdict verdict);
 
-// The planner's host from the daemon's view: the topology with each node's free
-// memory (`free_bytes_per_node`, capped at its total; nodes absent keep the
-// topology's), the busy CPUs per node measured over the last interval (rounded),
-// the reserved CPUs out.
-PlacementHost measured_placement_host(const Topology& topology, const std::map<int, std::uint64_t>& free_bytes_per_node,
-                                      const std::map<int, double>& busy_cpus_per_node, const CpuSet& reserved);
-
-// The CPU demand per node over the last interval: the busy share of each CPU
-// (unknown: idle) plus the tasks that waited on its run queue on average (so a node
-// asked for more than it has counts above its CPUs); reserved CPUs are not counted.
-std::map<int, double> busy_per_node(const Topology& topology, const std::vector<double>& busy_share,
-                                    const CpuSet& reserved, const std::vector<double>& waiting = {});
-
 }  // namespace affine::detail

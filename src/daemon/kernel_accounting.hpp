@@ -9,36 +9,17 @@
 #include <string_view>
 #include <vector>
 
+#include "affine/host_load.hpp"
 #include "affine/soft_affinity.hpp"
+#include "linux/cpu_accounting.hpp"
 #include "linux/sysfs.hpp"
 
 namespace affine::daemon {
 
-// Cumulative busy and total time per CPU, in the kernel's ticks (index = CPU id).
-struct CpuTimes {
-    struct Times {
-        std::uint64_t busy = 0;
-        std::uint64_t total = 0;
-    };
-    std::vector<std::optional<Times>> cpus;
-};
-
-// Parses /proc/stat: busy = user + nice + system + irq + softirq + steal, total adds
-// idle and iowait.
-CpuTimes parse_cpu_times(std::string_view proc_stat);
-std::optional<CpuTimes> read_cpu_times(const linux_backend::SysFs& fs);
-// Busy share per CPU between two readings; a CPU missing from either (offline) is
-// unknown (-1, which counts as busy).
-CpuLoad cpu_load_between(const CpuTimes& before, const CpuTimes& after);
-
-// Cumulative nanoseconds tasks waited on each CPU's run queue (/proc/schedstat:
-// the eighth number of a cpuN line; index = CPU id), and the average number of
-// tasks waiting on each CPU between two readings `interval` apart: the demand a
-// busy CPU could not serve. Empty when the kernel has no schedstat.
-std::vector<std::optional<std::uint64_t>> parse_cpu_run_delays(std::string_view schedstat);
-std::vector<std::optional<std::uint64_t>> read_cpu_run_delays(const linux_backend::SysFs& fs);
-std::vector<double> waiting_between(const std::vector<std::optional<std::uint64_t>>& before,
-                                    const std::vector<std::optional<std::uint64_t>>& after, Millis interval);
+// The readers of /proc/stat and /proc/schedstat are the Linux backend's, the same
+// numad -w uses without a daemon.
+using linux_backend::read_cpu_run_delays;
+using linux_backend::read_cpu_times;
 
 // Cumulative nanoseconds on a CPU and waiting on a run queue.
 struct ThreadTimes {

@@ -139,7 +139,9 @@ void PlacementManager::examine(int pid, detail::TrackerClock::time_point at) {
     if (auto status = linux_backend::read_task_status(env_.fs, pid))
         if (auto uids = linux_backend::status_uids(*status)) r.uid = uids->real;
     r.resident_bytes = st->rss_pages * linux_backend::page_bytes();
-    r.cpu_ticks = st->utime + st->stime;
+    // The whole process's CPU time (its main thread's stat above has only its own).
+    auto whole = linux_backend::read_process_stat(env_.fs, pid);
+    r.cpu_ticks = whole ? whole->utime + whole->stime : 0;
     r.kernel_thread = (st->flags & linux_backend::pf_kthread) != 0;
     r.no_setaffinity = (st->flags & linux_backend::pf_no_setaffinity) != 0;
     if (!r.kernel_thread) {
@@ -179,7 +181,7 @@ void PlacementManager::examine(int pid, detail::TrackerClock::time_point at) {
 // Reads what the decisions need of a followed workload; false when it is gone or
 // no longer the daemon's.
 bool PlacementManager::refresh(int pid, Placed& p, detail::TrackerClock::time_point at) {
-    auto st = linux_backend::read_task_stat(env_.fs, pid);
+    auto st = linux_backend::read_process_stat(env_.fs, pid);
     if (!st || st->start_time != p.start_time) return false;
     p.command = st->comm;
     p.cpu = detail::next_cpu_use(p.cpu, p.start_time, st->utime + st->stime, at, ticks_per_second());
@@ -215,8 +217,7 @@ PlacementHost PlacementManager::live_host(const CpuLoad& load, const std::vector
     std::map<int, std::uint64_t> free;
     for (const Node& node : env_.host.nodes)
         if (auto available = linux_backend::node_available_bytes(env_.fs, node.id)) free[node.id] = *available;
-    return detail::measured_placement_host(env_.host, free, detail::busy_per_node(env_.host, load.busy, reserved_, waiting),
-                                           reserved_);
+    return measured_placement_host(env_.host, free, load, waiting, reserved_);
 }
 
 void PlacementManager::tick(const Clock& now, const CpuLoad& load, const std::vector<double>& waiting) {
@@ -329,17 +330,22 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
 // did not find: pages NUMA balancing has marked for a hinting fault (a running
 // workload's), which move_pages takes for absent on some kernels (Debian 12's
 // 6.1). migrate_pages walks the page tables as the kernel's own policy code does
-// and moves them, all at once: at most once per memory cooldown per workload.
+// and moves them, all at once: as soon as a scan finds them hidden, when the budget
+// covers all of them (or is full: what is hidden cannot move in parts). After a
+// migrate_pages that moved nothing, not again for a memory cooldown.
 void PlacementManager::migrate_hidden(const RebalanceDecision& d, Placed& p, const Clock& now) {
     if (p.migrated_at && now.mono - *p.migrated_at < Millis{rebalance_options_.memory_cooldown}) return;
-    p.migrated_at = now.mono;
     auto on_nodes = [&](const std::map<int, std::uint64_t>& memory) {
         std::uint64_t bytes = 0;
         for (const auto& [node, b] : memory)
             if (d.to.contains(node)) bytes += b;
         return bytes;
     };
+    std::uint64_t total = 0;
+    for (const auto& [node, b] : p.memory) total += b;
     const std::uint64_t before = on_nodes(p.memory);
+    const std::uint64_t hidden = total - before;
+    if (rebalance_.budget_bytes < static_cast<double>(std::min(hidden, rebalance_options_.budget_burst_bytes))) return;
     auto started = std::chrono::steady_clock::now();
     auto left = env_.sys.migrate_pages(d.pid, d.from, d.to);
     auto took = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
@@ -353,6 +359,8 @@ void PlacementManager::migrate_hidden(const RebalanceDecision& d, Placed& p, con
     read_memory(d.pid, p);
     const std::uint64_t after = on_nodes(p.memory);
     const std::uint64_t moved = after > before ? after - before : 0;
+    if (moved == 0) p.migrated_at = now.mono;
+    else p.migrated_at.reset();
     p.moved_bytes += moved;
     rebalance_.budget_bytes -= static_cast<double>(moved);
     note(fmt::format("move-memory pid {}: {}: move_pages saw none of it (pages NUMA balancing marked); migrate_pages "

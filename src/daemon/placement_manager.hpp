@@ -71,7 +71,7 @@ private:
         std::string reason;
         std::uint64_t moved_bytes = 0;
         std::uint64_t cursor = 0;  // where the next page move starts
-        std::optional<Millis> migrated_at;  // the last move with migrate_pages (carry_out)
+        std::optional<Millis> migrated_at;  // the last migrate_pages (carry_out) that moved nothing
         bool widened = false;
         std::optional<detail::CpuUse> cpu;
         std::map<int, std::uint64_t> memory;   // its own memory per node (numa_maps)

@@ -19,6 +19,11 @@ constexpr std::size_t max_release_events = 64;
 // How often a managed thread's identity and mask are read (tick): a mask someone
 // else set is seen, and the thread released, within this time.
 constexpr Millis verify_period{2000};
+// How many verifications apart the threads of a process whose CPU time did not
+// advance are read all the same (a thread starved by a higher priority never runs):
+// 10 s. Reading them every 2 s was most of the daemon's cost with thousands of
+// idle threads on a busy host.
+constexpr int starved_every = 5;
 
 std::optional<protocol::TaskOwner> read_owner(const linux_backend::SysFs& fs, int tid) {
     auto status = linux_backend::read_task_status(fs, tid);
@@ -84,8 +89,12 @@ std::optional<ManagedThread> SoftManager::take_thread(Workload& w, int tid, cons
 
 void SoftManager::take_new_threads(Workload& w, const Clock& now, std::vector<Change>& changes) {
     std::vector<int> tids;
-    if (w.all_threads) tids = linux_backend::list_threads(env_.fs, w.pid);
-    else tids.assign(w.named.begin(), w.named.end());
+    if (w.all_threads) {
+        tids = linux_backend::list_threads(env_.fs, w.pid);
+        w.listed_threads = static_cast<int>(tids.size());
+    } else {
+        tids.assign(w.named.begin(), w.named.end());
+    }
     for (int tid : tids) {
         if (w.threads.contains(tid)) continue;
         auto st = read_task_stat(env_.fs, tid);
@@ -154,6 +163,16 @@ bool SoftManager::verify_thread(Workload& w, ManagedThread& t, const Clock& now)
     }
     t.name = ts->comm;
     return true;
+}
+
+bool SoftManager::check_thread(Workload& w, ManagedThread& t, const Clock& now) {
+    auto mask = env_.sys.get_affinity(t.tid);
+    if (!mask) return false;  // exited
+    // The mask the daemon left: still its thread (a reused tid would have to be a
+    // new thread of the same process with the same mask; commit reads the identity
+    // before any change, so it is never touched as the old one).
+    if (*mask == t.kernel_mask) return true;
+    return verify_thread(w, t, now);
 }
 
 void SoftManager::release(Workload& w, ManagedThread& t, const std::string& reason, const Clock& now) {
@@ -330,6 +349,19 @@ Result<detail::Json> SoftManager::set_soft(const protocol::Request& r, const pro
     return body;
 }
 
+namespace {
+
+// Whether a thread on `mask` could have waited for a CPU for `threshold` of the
+// interval: it waits only while every CPU of its mask runs something else, so no
+// longer than the least busy of them was busy (an unknown CPU counts as busy).
+bool could_have_waited(const CpuLoad& load, const CpuSet& mask, double threshold) {
+    for (int cpu : mask)
+        if (load.busy_of(cpu) < threshold) return false;
+    return !mask.empty();
+}
+
+}  // namespace
+
 void SoftManager::tick(const Clock& now, const CpuLoad& load) {
     CapacityBook book(load, env_.host.online_cpus() - reserved_);
     std::vector<Change> changes;
@@ -340,6 +372,8 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         auto wit = workloads_.find(pid);
         if (wit == workloads_.end()) continue;
         Workload& w = wit->second;
+        // Its main thread's own stat: who the process is and how many threads it has,
+        // without the kernel summing the CPU time of all of them.
         auto st = read_task_stat(env_.fs, pid);
         if (!st || st->start_time != w.start_time) {
             log_(fmt::format("pid {} ({}) exited: its soft-affinity request ends", pid, w.command));
@@ -348,39 +382,65 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
             continue;
         }
         w.command = st->comm;  // it may have executed another program since
-        // Every tick reads each thread's accounting (one file); who the thread is and
-        // its mask, and the children, only every verify_period: that is most of the
-        // daemon's cost with many threads. A change is checked against both first
-        // (commit), so no reused tid is touched and no one else's mask overwritten.
+        // What a tick costs does not grow with the threads that wait for nothing. Each
+        // tick reads, per workload, its main thread's stat and its cgroup's pressure;
+        // a thread's accounting only when it could have waited (below). Every
+        // verify_period, each thread's mask (one system call, its stat only when the
+        // mask is not the daemon's), the thread list and the children. A change is
+        // checked against identity and mask first (commit), so no reused tid is
+        // touched and no one else's mask overwritten.
         const bool verify = !w.verified_at || now.mono - *w.verified_at >= verify_period;
+        // Every fifth verification (10 s) reads threads that look as if they never ran.
+        const bool starved_check = verify && w.verifications % starved_every == 0;
         if (verify) {
+            ++w.verifications;
             w.verified_at = now.mono;
             w.cgroup = linux_backend::read_task_cgroup(env_.fs, pid);
         }
         // Its cgroup's cpu.pressure did not grow since the last tick: no task of it
-        // waited for a CPU, so no thread of it did, and the engine is told so without
-        // reading each thread (for a workload alone in its cgroup, one read a tick
-        // instead of one per thread).
+        // waited for a CPU, so no thread of it did.
         auto pressure = read_cpu_pressure(env_.fs, w.cgroup);
         const bool quiet = pressure && w.pressure && *pressure == *w.pressure;
         w.pressure = pressure;
-        if (w.all_threads) take_new_threads(w, now, changes);
+        // New threads: at each verification, and as soon as the process's thread count
+        // is not the one of the last listing.
+        // Whether any thread of the process ran since the last look: its CPU time
+        // (the process's stat, one read the first time a thread needs it). Threads
+        // that never ran may have waited all along, behind a higher priority, so
+        // they are read every starved_every verifications all the same.
+        std::optional<bool> ran;
+        auto process_ran = [&] {
+            if (!ran) {
+                auto whole = linux_backend::read_process_stat(env_.fs, pid);
+                std::optional<unsigned long long> ticks;
+                if (whole && whole->start_time == w.start_time) ticks = whole->utime + whole->stime;
+                ran = !ticks || !w.cpu_ticks || *ticks != *w.cpu_ticks;
+                w.cpu_ticks = ticks;
+            }
+            return *ran;
+        };
+        if (w.all_threads && (verify || st->threads != w.listed_threads)) take_new_threads(w, now, changes);
         if (w.children && verify) take_children(w, now, changes);
         for (auto it = w.threads.begin(); it != w.threads.end();) {
             ManagedThread& t = it->second;
-            if (verify && !verify_thread(w, t, now)) {
+            if (verify && !check_thread(w, t, now)) {
                 it = w.threads.erase(it);
                 dirty = true;
                 continue;
             }
             if (rehome_) t.engine = start_soft_thread(env_.host, hard_of(t.original), w.soft, now.mono);
             std::optional<ThreadSample> sample;
-            if (quiet && t.engine.state != SoftState::widened && t.engine.applied == t.kernel_mask) {
-                // A widened thread is read every tick: its return home needs its CPU time.
+            // A widened thread is read every tick: its return home needs its CPU time.
+            const bool settled = t.engine.state != SoftState::widened && t.engine.applied == t.kernel_mask;
+            if (settled && (t.engine.state == SoftState::no_preference || quiet ||
+                            !could_have_waited(load, t.kernel_mask, tuning_.wait_threshold) ||
+                            (!starved_check && !process_ran()))) {
+                // It did not wait (or the engine has nothing to decide for it): the
+                // engine hears so without the thread's file.
                 if (now.mono > t.times_at) sample = ThreadSample{now.mono - t.times_at, 0.0, 0.0};
                 t.times.reset();  // the next reading starts a new interval
             } else {
-                // No accounting (the thread just exited; verify_thread will see it): no
+                // No accounting (the thread just exited; its check will see it): no
                 // decision this time.
                 auto times = read_thread_times(env_.fs, pid, t.tid);
                 if (t.times && times && now.mono > t.times_at)

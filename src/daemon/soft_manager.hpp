@@ -60,6 +60,9 @@ struct Workload {
     std::optional<Millis> verified_at;       // when its threads' identity and masks were last read
     std::string cgroup;                      // its cgroup v2 path, read with the identity
     std::optional<std::uint64_t> pressure;   // its cgroup's cpu.pressure total at the last tick
+    int listed_threads = -1;                 // threads in its last listing (all_threads)
+    std::optional<unsigned long long> cpu_ticks;  // the process's CPU time when last read (tick)
+    int verifications = 0;                   // verify periods so far
 };
 
 using Log = std::function<void(const std::string& line)>;
@@ -129,6 +132,9 @@ private:
     // Reads the thread's start time and mask: false, after saying why, when it is gone
     // or released (someone else changed its mask); true when it is still the daemon's.
     bool verify_thread(Workload& w, ManagedThread& t, const Clock& now);
+    // The same, cheaper: its mask only (one system call), its identity when the mask
+    // is not the one the daemon left.
+    bool check_thread(Workload& w, ManagedThread& t, const Clock& now);
     Journal journal_with(const std::vector<Change>& changes) const;
     // Journals the changes, then makes them and reads each mask back; false (and
     // nothing changed) when the journal cannot be written.

@@ -55,6 +55,7 @@ std::optional<TaskStat> parse_task_stat(std::string_view text) {
     st.flags = parse_integer<unsigned long>(field(9)).value_or(0);
     st.utime = parse_integer<unsigned long long>(field(14)).value_or(0);
     st.stime = parse_integer<unsigned long long>(field(15)).value_or(0);
+    st.threads = parse_integer<int>(field(20)).value_or(0);
     st.start_time = parse_integer<unsigned long long>(field(22)).value_or(0);
     st.rss_pages = parse_integer<unsigned long long>(field(24)).value_or(0);
     st.processor = parse_integer<int>(field(39));
@@ -116,7 +117,9 @@ std::map<int, std::uint64_t> own_bytes_per_node(const std::vector<MappingPlaceme
     return total;
 }
 
-std::string task_dir(int tid) { return fmt::format("/proc/{}", tid); }
+std::string task_dir(int tid) { return fmt::format("/proc/{}/task/{}", tid, tid); }
+
+std::string process_dir(int pid) { return fmt::format("/proc/{}", pid); }
 
 std::vector<int> list_threads(const SysFs& fs, int pid) { return numeric_names(fs, fmt::format("/proc/{}/task", pid)); }
 
@@ -124,6 +127,12 @@ std::vector<int> list_processes(const SysFs& fs) { return numeric_names(fs, "/pr
 
 std::optional<TaskStat> read_task_stat(const SysFs& fs, int tid) {
     auto text = fs.read(task_dir(tid) + "/stat");
+    if (!text) return std::nullopt;
+    return parse_task_stat(*text);
+}
+
+std::optional<TaskStat> read_process_stat(const SysFs& fs, int pid) {
+    auto text = fs.read(process_dir(pid) + "/stat");
     if (!text) return std::nullopt;
     return parse_task_stat(*text);
 }

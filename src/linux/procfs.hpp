@@ -33,6 +33,7 @@ struct TaskStat {
     unsigned long flags = 0;                // field 9
     unsigned long long utime = 0;           // field 14, clock ticks in user mode
     unsigned long long stime = 0;           // field 15, clock ticks in kernel mode
+    int threads = 0;                        // field 20, threads in its process (0: unknown)
     unsigned long long start_time = 0;      // field 22, clock ticks since boot
     unsigned long long rss_pages = 0;       // field 24, resident pages
     std::optional<int> processor;           // field 39: CPU it last ran on
@@ -53,21 +54,33 @@ std::map<int, std::uint64_t> bytes_per_node(const std::vector<MappingPlacement>&
 // placement would pull them back and forth between workloads on different nodes).
 std::map<int, std::uint64_t> own_bytes_per_node(const std::vector<MappingPlacement>& mappings);
 
-// The directory of thread `tid`: /proc/TID (procfs resolves any thread id there).
+// The own directory of thread `tid`: /proc/TID/task/TID (procfs resolves any thread
+// id as /proc/TID, and every thread of its group under its task/). Per-thread files
+// are read there and never as /proc/TID/FILE: some of those are the whole process's
+// (/proc/TID/stat sums the CPU time of every thread of the group, so reading it once
+// per thread costs the kernel the square of the thread count).
 std::string task_dir(int tid);
+// The directory of process `pid`: /proc/PID, for what belongs to the whole process
+// (numa_maps, maps, its total CPU time).
+std::string process_dir(int pid);
 
 // The thread ids of process `pid`, sorted; empty when it does not exist.
 std::vector<int> list_threads(const SysFs& fs, int pid);
 // Every process id in /proc, sorted.
 std::vector<int> list_processes(const SysFs& fs);
 
+// The thread's own stat (task_dir): its own CPU time; its start time, name and flags.
 std::optional<TaskStat> read_task_stat(const SysFs& fs, int tid);
+// The process's stat (/proc/PID/stat): utime and stime are those of every thread of
+// the process summed, which costs the kernel a pass over its threads; read it once
+// per process for its CPU time, never per thread.
+std::optional<TaskStat> read_process_stat(const SysFs& fs, int pid);
 std::optional<std::string> read_task_status(const SysFs& fs, int tid);
 
 // The thread group (process) id of `tid`, from its status; nullopt when no such task.
 std::optional<int> thread_group_of(const SysFs& fs, int tid);
 
-// The cgroup v2 path of a task ("0::/path" of /proc/TID/cgroup); "" without one.
+// The cgroup v2 path of a task ("0::/path" of its cgroup file); "" without one.
 std::string read_task_cgroup(const SysFs& fs, int tid);
 
 // The cpuset of task `tid`: its cgroup path and the CPUs it allows (cgroup v2

@@ -24,6 +24,7 @@ std::string SysFs::full(std::string_view path) const {
 // Plain read(2) rather than iostreams: topology discovery reads hundreds of tiny
 // files on a large host, and this is what keeps `affine topo` faster than lstopo.
 std::optional<std::string> SysFs::read(std::string_view path) const {
+    note(path);
     int fd = ::open(full(path).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
     std::string out;
@@ -50,6 +51,7 @@ std::optional<std::string> SysFs::read_line(std::string_view path) const {
 }
 
 std::vector<std::string> SysFs::list(std::string_view path) const {
+    if (recorded_ != nullptr) recorded_->push_back(std::string(path) + "/");
     std::vector<std::string> names;
     DIR* dir = ::opendir(full(path).c_str());
     if (dir == nullptr) return names;

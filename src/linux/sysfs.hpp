@@ -24,9 +24,17 @@ public:
     [[nodiscard]] bool exists(std::string_view path) const;
     [[nodiscard]] const std::string& root() const { return root_; }
 
+    // Every path read or listed from now on is appended to `paths` (a listing as
+    // "PATH/"), until called with nullptr: how tests count what a reader costs.
+    void record_reads(std::vector<std::string>* paths) { recorded_ = paths; }
+
 private:
     [[nodiscard]] std::string full(std::string_view path) const;
+    void note(std::string_view path) const {
+        if (recorded_ != nullptr) recorded_->emplace_back(path);
+    }
     std::string root_;
+    std::vector<std::string>* recorded_ = nullptr;
 };
 
 // The value of the line "Key:<whitespace>value" in a /proc/PID/status text.

@@ -21,7 +21,7 @@ std::string error_of(const std::string& text) {
 TEST(DaemonConfig, EmptyFileIsTheDefaults) {
     auto c = parse_daemon_config("", "daemon.conf", host());
     ASSERT_TRUE(c) << c.error().message;
-    EXPECT_EQ(c->interval, Millis{500});
+    EXPECT_EQ(c->interval, Millis{250});
     EXPECT_EQ(c->on_stop, OnStop::restore);
     EXPECT_TRUE(c->reserved_cpus.empty());
     EXPECT_EQ(c->tuning.narrow_after, SoftAffinityTuning{}.narrow_after);

@@ -35,7 +35,7 @@ TEST(BusyCpus, PerNodeBetweenTwoReadings) {
     ASSERT_TRUE(t);
     CpuTimes before = {{0, {0, 0}}, {1, {0, 0}}, {2, {0, 0}}, {3, {0, 0}}};
     CpuTimes after = {{0, {100, 100}}, {1, {50, 100}}, {2, {0, 100}}, {3, {10, 100}}};
-    auto busy = busy_cpus_per_node(*t, before, after);
+    auto busy = busy_per_node(*t, cpu_load_between(before, after));
     EXPECT_DOUBLE_EQ(busy.at(0), 1.5);
     EXPECT_DOUBLE_EQ(busy.at(1), 0.1);
 
@@ -44,7 +44,7 @@ TEST(BusyCpus, PerNodeBetweenTwoReadings) {
     CpuTimes restarted = after;
     restarted[3] = {0, 5};
     restarted.erase(2);
-    auto left = busy_cpus_per_node(*t, before, restarted, CpuSet{0});
+    auto left = busy_per_node(*t, cpu_load_between(before, restarted), CpuSet{0});
     EXPECT_DOUBLE_EQ(left.at(0), 0.5);
     EXPECT_DOUBLE_EQ(left.at(1), 0.0);
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "affine/host.hpp"
+#include "affine/host_load.hpp"
 #include "core/placement_watch.hpp"
 
 namespace affine::detail {
@@ -63,15 +64,15 @@ TEST(PlacementWatch, TheMeasuredHost) {
     auto t = synthetic_topology("nodes=2,cores=2,mem=1G");
     ASSERT_TRUE(t);
     // CPUs 0-1 on node 0, 2-3 on node 1; CPU 3 unknown (offline): idle.
-    auto busy = busy_per_node(*t, {1.0, 0.6, 0.2, -1.0}, CpuSet{1});
+    auto busy = busy_per_node(*t, CpuLoad{{1.0, 0.6, 0.2, -1.0}}, CpuSet{1});
     EXPECT_DOUBLE_EQ(busy[0], 1.0);
     EXPECT_DOUBLE_EQ(busy[1], 0.2);
     // Tasks waiting on a run queue are demand too: a node asked for more than it has.
-    auto demand = busy_per_node(*t, {1.0, 1.0, 0.2, 0.0}, {}, {1.5, 0.5, 0.0, 0.0});
+    auto demand = busy_per_node(*t, CpuLoad{{1.0, 1.0, 0.2, 0.0}}, {}, {1.5, 0.5, 0.0, 0.0});
     EXPECT_DOUBLE_EQ(demand[0], 4.0);
     EXPECT_DOUBLE_EQ(demand[1], 0.2);
-    PlacementHost host = measured_placement_host(*t, {{0, 100 << 20}, {1, std::uint64_t{8} << 30}}, {{0, 1.6}, {1, 0.2}},
-                                                 CpuSet{1});
+    PlacementHost host = measured_placement_host(*t, {{0, 100 << 20}, {1, std::uint64_t{8} << 30}},
+                                                 CpuLoad{{1.0, 0.6, 0.2, -1.0}}, {0.6}, CpuSet{1});
     EXPECT_EQ(host.topology.node(0)->memory_free_bytes, std::uint64_t{100} << 20);
     EXPECT_EQ(host.topology.node(1)->memory_free_bytes, std::uint64_t{1} << 30);  // capped at its total
     EXPECT_EQ(host.vcpus_per_node[0], 2);

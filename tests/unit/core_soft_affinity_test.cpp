@@ -2,6 +2,9 @@
 // flapping load, several threads counting on the same idle CPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "affine/host.hpp"
 #include "affine/soft_affinity.hpp"
 
@@ -106,6 +109,7 @@ TEST(SoftAffinity, NoIdleCpuMeansNoWidening) {
 
 TEST(SoftAffinity, ReturnsHomeOnlyAfterTheQuietPeriodAndStays) {
     Trace t;
+    t.tuning.narrow_after = Millis{3000};
     ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5).action, SoftAction::widen);
     // Widened: the hog keeps CPU 0, the thread runs on CPU 1 without waiting.
     t.repeat(10, {1.0, 1.0}, 1.0, 0.0);
@@ -161,6 +165,7 @@ TEST(SoftAffinity, MinimumDwellHoldsAFreshMask) {
 TEST(SoftAffinity, FlappingLoadBacksOff) {
     Trace t;
     t.tuning.min_dwell = Millis{500};
+    t.tuning.narrow_after = Millis{3000};
     Millis first_delay = narrow_delay(t.thread, t.tuning);
     // A hog that comes and goes: each time the thread comes home it is widened again.
     std::vector<Millis> delays;
@@ -180,6 +185,45 @@ TEST(SoftAffinity, FlappingLoadBacksOff) {
     t.repeat(70, {1.0, 0.0}, 1.0, 0.0);
     ASSERT_EQ(t.step({1.0, 0.0}, 0.5, 0.5).action, SoftAction::widen);
     EXPECT_EQ(narrow_delay(t.thread, t.tuning), first_delay);
+}
+
+// With the shipped tuning and the daemon's interval (250 ms), whatever the moment
+// a hog takes the thread's home within an interval: widened within 0.5 s of it, and
+// home within 1 s of the hog leaving (once widened for longer than min_dwell).
+TEST(SoftAffinity, ReactsWithinHalfASecondAndReturnsWithinASecond) {
+    const SoftAffinityTuning tuning;
+    const Millis interval{250};
+    // The share of the interval ending at `now` after `from`.
+    auto share_after = [&](Millis from, Millis now) {
+        auto covered = std::clamp(now - std::max(from, now - interval), Millis{0}, interval);
+        return static_cast<double>(covered.count()) / static_cast<double>(interval.count());
+    };
+    for (long long phase = 0; phase < interval.count(); phase += 10) {
+        Topology host = two_single_cpu_nodes();
+        SoftThread thread = start_soft_thread(host, {0, 1}, {0}, Millis{0});
+        const Millis hog_in{5000 + phase};
+        const Millis hog_out = hog_in + Millis{4000};
+        std::optional<Millis> widened;
+        std::optional<Millis> home;
+        for (Millis now = Millis{5000} + interval; now <= hog_out + Millis{3000}; now += interval) {
+            // The hog's share of CPU 0 over the interval; the thread, which wants a
+            // whole CPU, waits for what it cannot get.
+            double hog = share_after(hog_in, now) - share_after(hog_out, now);
+            bool away = thread.state == SoftState::widened;
+            double run = away ? 1.0 : 1.0 - hog / 2;
+            double wait = away ? 0.0 : hog / 2;
+            CpuLoad load{{away ? hog : 1.0, away ? 1.0 : 0.0}};
+            CapacityBook book(load, host.online_cpus());
+            auto d = decide_soft_affinity(thread, ThreadSample{interval, run, wait}, book, host, now, tuning);
+            if (d.action == SoftAction::widen && !widened) widened = now;
+            if (d.action == SoftAction::narrow && widened && !home) home = now;
+        }
+        ASSERT_TRUE(widened) << "hog at +" << phase << " ms";
+        EXPECT_LE(*widened - hog_in, Millis{500}) << "hog at +" << phase << " ms";
+        ASSERT_TRUE(home) << "hog at +" << phase << " ms";
+        EXPECT_GT(*home, hog_out);
+        EXPECT_LE(*home - hog_out, Millis{1000}) << "hog at +" << phase << " ms";
+    }
 }
 
 TEST(SoftAffinity, TwoWaitingThreadsDoNotBothCountOnOneIdleCpu) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,14 @@ struct DaemonWorld {
         tree.write(fmt::format("/proc/{}/task/{}/schedstat", pid, tid),
                    fmt::format("{} {} 10\n", run_ms * 1000000, wait_ms * 1000000));
         tree.add_task(pid, tid, tid == pid ? "job" : "worker", 0x400000, start, cpu, 1000);
+        // The process ran: its CPU time (of all its threads, /proc/PID/stat) advances.
+        process_ticks[pid] += 1 + run_ms / 10;
+        tree.write(fmt::format("/proc/{}/stat", pid),
+                   fmt::format("{} (job) S 1 {} {} 0 -1 4194304 0 0 0 0 {} 0 0 0 20 0 1 0 {} 100 10 0 0 0 0 0 0 0 0 0 0 0 "
+                               "0 0 17 {} 0 0 0 0 0",
+                               pid, pid, pid, process_ticks[pid], start, cpu));
     }
+    std::map<int, std::uint64_t> process_ticks;
     bool logged(std::string_view needle) const {
         for (const auto& l : log)
             if (l.find(needle) != std::string::npos) return true;

@@ -71,7 +71,7 @@ struct PlacementWorld : DaemonWorld {
             for (std::uint64_t i = 0; i < mib * MiB / page; ++i, address += page) pages[address] = node;
         tree.write(fmt::format("/proc/{}/maps", pid),
                    fmt::format("{:x}-{:x} rw-p 00000000 00:00 0 \n", base, address));
-        tree.write(fmt::format("/proc/{}/cgroup", pid), "0::/system.slice/db.service\n");
+        tree.write(fmt::format("/proc/{}/task/{}/cgroup", pid, pid), "0::/system.slice/db.service\n");
         stat(pid, comm, flags, utime);
         sync(pid);
     }
@@ -180,6 +180,36 @@ TEST(PlacementManager, PagesMovePagesCannotSeeMoveWithMigratePages) {
     EXPECT_EQ(w.placement.status().at(0).moved_bytes, 12 * MiB);
     for (int i = 0; i < 4; ++i) w.tick(2000 + 500 * i);
     EXPECT_EQ(w.sys.migrations.size(), 1U);  // home: nothing more
+}
+
+TEST(PlacementManager, PagesHiddenAgainMoveAtTheNextScanNotACooldownLater) {
+    PlacementWorld w;
+    w.rules({"db"});
+    w.node_free(0, 1 * MiB);
+    w.start(100, "db", {{0, 12}, {1, 4}});
+    for (auto [address, node] : w.sys.pages[100])
+        if (node == 0) w.sys.hidden_pages.insert(address);
+    // Each migrate_pages gets half of what is left there: the rest was marked again
+    // by NUMA balancing meanwhile.
+    w.sys.migrate = [&](int pid, const NodeSet& from, const NodeSet& to) -> long {
+        std::uint64_t there = 0;
+        for (auto& [address, node] : w.sys.pages[pid]) there += from.contains(node) ? 1 : 0;
+        std::uint64_t moving = std::max<std::uint64_t>(there / 2, 1);
+        for (auto& [address, node] : w.sys.pages[pid])
+            if (from.contains(node) && moving > 0) {
+                node = *to.begin();
+                --moving;
+            }
+        w.sync(pid);
+        return 0;
+    };
+    w.tick(1000);
+    w.tick(1500);
+    ASSERT_EQ(w.sys.migrations.size(), 1U);
+    EXPECT_EQ(w.pages_on(100, 1), 10 * MiB / page);
+    w.tick(2000);
+    EXPECT_EQ(w.sys.migrations.size(), 2U);  // not memory_cooldown (30 s) later
+    EXPECT_EQ(w.pages_on(100, 1), 13 * MiB / page);
 }
 
 TEST(PlacementManager, NonMatchingExcludedPinnedAndPidOneAreUntouched) {
@@ -324,6 +354,39 @@ TEST(PlacementManager, AdviceComesFromTheLiveView) {
     EXPECT_FALSE(reserved->cpus.contains(1));
     EXPECT_EQ(w.placement.advise(r, "0-1").error().kind, ErrorKind::usage);
     EXPECT_EQ(w.placement.advise(r, "7").error().kind, ErrorKind::usage);
+}
+
+TEST(PlacementManager, AdviceWithAndWithoutTheDaemonAgreeOnTheSameLoad) {
+    // Two readings of the kernel's accounting 500 ms apart: CPU 0 busy with two more
+    // tasks waiting on its run queue, CPU 1 idle.
+    PlacementWorld w;
+    w.tree.write("/proc/stat", "cpu0 100 0 0 900 0 0 0 0 0 0\ncpu1 0 0 0 1000 0 0 0 0 0 0\n");
+    w.tree.write("/proc/schedstat", "cpu0 0 0 0 0 0 0 0 1000000000 0\ncpu1 0 0 0 0 0 0 0 0 0\n");
+    auto stat_before = linux_backend::read_cpu_times(w.fs);
+    auto delays_before = linux_backend::read_cpu_run_delays(w.fs);
+    w.tree.write("/proc/stat", "cpu0 150 0 0 900 0 0 0 0 0 0\ncpu1 0 0 0 1050 0 0 0 0 0 0\n");
+    w.tree.write("/proc/schedstat", "cpu0 0 0 0 0 0 0 0 2000000000 0\ncpu1 0 0 0 0 0 0 0 0 0\n");
+    auto stat_after = linux_backend::read_cpu_times(w.fs);
+    ASSERT_TRUE(stat_before && stat_after);
+    CpuLoad load = cpu_load_between(*stat_before, *stat_after);
+    auto waiting = waiting_between(delays_before, linux_backend::read_cpu_run_delays(w.fs), Millis{500});
+    // The daemon: its interval's readings, its live view.
+    w.tick(1000, load, waiting);
+    PlacementRequest r;
+    r.vcpus = 1;
+    r.memory_bytes = 64 * MiB;
+    auto daemon_plan = w.placement.advise(r, "");
+    // numad -w without a daemon (live_host.cpp): the same readers and measure.
+    std::map<int, std::uint64_t> free;
+    for (const Node& node : w.host.nodes) free[node.id] = *linux_backend::node_available_bytes(w.fs, node.id);
+    PlacementHost cold = measured_placement_host(w.host, free, load, waiting, {});
+    EXPECT_EQ(cold.vcpus_per_node.at(0), 3);  // busy plus two waiting
+    EXPECT_EQ(cold.vcpus_per_node.at(1), 0);
+    auto cold_plan = plan_placement(cold, r);
+    ASSERT_TRUE(daemon_plan && cold_plan);
+    EXPECT_EQ(daemon_plan->nodes, cold_plan->nodes);
+    EXPECT_EQ(daemon_plan->cpus, cold_plan->cpus);
+    EXPECT_EQ(daemon_plan->nodes, NodeSet{1});
 }
 
 }  // namespace

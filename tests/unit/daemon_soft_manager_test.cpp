@@ -88,6 +88,10 @@ TEST(SoftManager, WidensWhenHomeIsBusyAndReturnsWhenItFreesUp) {
     w.process(100, {100});
     auto m = w.manager();
     soft_on_cpu0_first_reading(w, m);
+    SoftAffinityTuning tuning;
+    tuning.min_dwell = Millis{0};
+    tuning.narrow_after = Millis{3000};
+    m.configure({}, tuning);
     w.account(100, 100, 250, 250, 0);                 // a hog shares CPU 0: half the time waiting
     m.tick(DaemonWorld::at(500), CpuLoad{{1.0, 0.0}});
     EXPECT_EQ(w.sys.masks[100], (CpuSet{0, 1}));
@@ -120,7 +124,7 @@ TEST(SoftManager, WidensWhenHomeIsBusyAndReturnsWhenItFreesUp) {
 TEST(SoftManager, AQuietCgroupSparesTheThreadReads) {
     DaemonWorld w;
     w.process(100, {100});
-    w.tree.write("/proc/100/cgroup", "0::/app.slice/job.service\n");
+    w.tree.write("/proc/100/task/100/cgroup", "0::/app.slice/job.service\n");
     auto pressure = [&](int total) {
         w.tree.write("/sys/fs/cgroup/app.slice/job.service/cpu.pressure",
                      fmt::format("some avg10=0.00 avg60=0.00 avg300=0.00 total={}\n"

@@ -109,7 +109,7 @@ TEST_F(LinuxPin, LateCloneInABusyProcessStartsTheQuietPeriodsOver) {
 TEST_F(LinuxPin, ThreadsSeenOutsideACloneEndTheWaitEarly) {
     for (int tid = 280; tid < 283; ++tid) {
         add_thread(280, tid);
-        tree.write(fmt::format("/proc/{}/syscall", tid), "230 0x1 0x0 0x7ffc 0x0 0x0 0x0 0x7ffc 0x7f00\n");
+        tree.write(fmt::format("/proc/{}/task/{}/syscall", tid, tid), "230 0x1 0x0 0x7ffc 0x0 0x0 0x0 0x7ffc 0x7f00\n");
     }
     int next = 284;
     sys.on_sleep = [&] {  // the process is starting threads (they inherit the mask)
@@ -126,8 +126,8 @@ TEST_F(LinuxPin, ThreadsSeenOutsideACloneEndTheWaitEarly) {
 TEST_F(LinuxPin, ThreadInsideACloneIsWaitedFor) {
     add_thread(300, 300);
     add_thread(300, 301);
-    tree.write("/proc/300/syscall", "7 0x0 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");  // poll
-    tree.write("/proc/301/syscall", "running\n");  // maybe inside clone, descheduled
+    tree.write("/proc/300/task/300/syscall", "7 0x0 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");  // poll
+    tree.write("/proc/301/task/301/syscall", "running\n");  // maybe inside clone, descheduled
     int sleeps = 0;
     sys.on_sleep = [&] {
         ++sleeps;
@@ -137,8 +137,8 @@ TEST_F(LinuxPin, ThreadInsideACloneIsWaitedFor) {
         }
         if (sleeps == 6) {  // 301's clone completes: its thread has the old mask
             add_thread(300, 303);
-            tree.write("/proc/301/syscall", "35 0x7ffc 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");
-            tree.write("/proc/303/syscall", "35 0x7ffc 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");
+            tree.write("/proc/301/task/301/syscall", "35 0x7ffc 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");
+            tree.write("/proc/303/task/303/syscall", "35 0x7ffc 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");
         }
     };
     auto r = pin_threads(env, 300, CpuSet{1}, ThreadScope::all_threads);
@@ -179,10 +179,10 @@ TEST(CloneCheck, ReadsProcSyscall) {
     tree.add_task(10, 12);
     tree.add_task(10, 13);
     tree.add_task(10, 14);
-    tree.write("/proc/10/syscall", "running\n");
-    tree.write("/proc/11/syscall", fmt::format("{} 0x3d0f00 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n", SYS_clone));
-    tree.write("/proc/12/syscall", "202 0x7f 0x80 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");    // futex
-    tree.write("/proc/13/syscall", "-1 0x7ffc 0x7f00\n");                                // not in a call
+    tree.write("/proc/10/task/10/syscall", "running\n");
+    tree.write("/proc/11/task/11/syscall", fmt::format("{} 0x3d0f00 0x0 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n", SYS_clone));
+    tree.write("/proc/12/task/12/syscall", "202 0x7f 0x80 0x0 0x0 0x0 0x0 0x7ffc 0x7f00\n");    // futex
+    tree.write("/proc/13/task/13/syscall", "-1 0x7ffc 0x7f00\n");                                // not in a call
     EXPECT_EQ(clone_check(fs, 10), CloneCheck::maybe_inside);
     EXPECT_EQ(clone_check(fs, 11), CloneCheck::maybe_inside);
     EXPECT_EQ(clone_check(fs, 12), CloneCheck::outside);
@@ -278,7 +278,7 @@ TEST_F(LinuxPin, OfflineAndMissingCpusRefusedBeforeAnyCall) {
 
 TEST_F(LinuxPin, CpusOutsideTheCpusetRefusedWithTheCpuset) {
     add_thread(700, 700);
-    tree.write("/proc/700/cpuset", "/batch\n");
+    tree.write("/proc/700/task/700/cpuset", "/batch\n");
     tree.write("/sys/fs/cgroup/batch/cpuset.cpus.effective", "0-1\n");
     auto r = pin_threads(env, 700, CpuSet{1, 2}, ThreadScope::all_threads);
     ASSERT_FALSE(r);

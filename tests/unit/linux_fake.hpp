@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -142,8 +143,13 @@ class ProcTree {
 public:
     ProcTree() {
         static int serial = 0;
-        root_ = std::filesystem::temp_directory_path() /
-                fmt::format("affine-proc-{}-{}", ::getpid(), serial++);
+        // In memory when it can be (tmpfs): some trees hold tens of thousands of
+        // tasks, which a disk file system creates slowly.
+        std::error_code error;
+        std::filesystem::path base = std::filesystem::is_directory("/dev/shm", error) && ::access("/dev/shm", W_OK) == 0
+                                         ? std::filesystem::path("/dev/shm")
+                                         : std::filesystem::temp_directory_path();
+        root_ = base / fmt::format("affine-proc-{}-{}", ::getpid(), serial++);
         std::filesystem::remove_all(root_);
         std::filesystem::create_directories(root_ / "proc");
     }
@@ -164,7 +170,8 @@ public:
         return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     }
 
-    // A thread `tid` of process `pid`, visible both as /proc/PID/task/TID and /proc/TID.
+    // A thread `tid` of process `pid`, visible as /proc/PID/task/TID, /proc/TID and
+    // /proc/TID/task/TID (its own directory, as procfs resolves it).
     void add_task(int pid, int tid, const std::string& comm = "worker", unsigned long flags = 0x400000,
                   unsigned long long start = 1000, int cpu = 0, unsigned uid = 1000) const {
         std::string stat = fmt::format("{} ({}) S 1 {} {} 0 -1 {} 0 0 0 0 0 0 0 0 20 0 1 0 {} 100 10 0 0 0 0 0 0 0 0 0 "
@@ -172,7 +179,8 @@ public:
                                        tid, comm, pid, pid, flags, start, cpu);
         std::string status = fmt::format("Name:\t{}\nTgid:\t{}\nPid:\t{}\nUid:\t{}\t{}\t{}\t{}\nMems_allowed_list:\t0-1\n",
                                          comm, pid, tid, uid, uid, uid, uid);
-        for (const auto& dir : {fmt::format("/proc/{}/task/{}", pid, tid), fmt::format("/proc/{}", tid)}) {
+        for (const auto& dir : {fmt::format("/proc/{}/task/{}", pid, tid), fmt::format("/proc/{}", tid),
+                                fmt::format("/proc/{}/task/{}", tid, tid)}) {
             write(dir + "/stat", stat);
             write(dir + "/status", status);
         }

@@ -132,9 +132,9 @@ TEST_F(LinuxRun, MigrateOfAProcessThatExitsMidWaySaysSo) {
     tree.write("/proc/300/numa_maps", "1000 default anon=10 N0=10 kernelpagesize_kB=4\n");
     sys.migrate = [&](int, const NodeSet&, const NodeSet&) {
         // It exits while its pages move: a zombie, whose numa_maps reads empty.
-        std::string stat = tree.read("/proc/300/stat");
+        std::string stat = tree.read("/proc/300/task/300/stat");
         stat.replace(stat.find(") S ") + 2, 1, "Z");
-        tree.write("/proc/300/stat", stat);
+        tree.write("/proc/300/task/300/stat", stat);
         tree.write("/proc/300/numa_maps", "");
         return 0L;
     };

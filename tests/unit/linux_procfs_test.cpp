@@ -76,7 +76,7 @@ TEST(LinuxProcfs, ShowReadsThreadsCpusetAndMemory) {
 TEST(LinuxProcfs, CpusetFromCgroupV2WalksUp) {
     ProcTree tree;
     tree.add_task(10, 10);
-    tree.write("/proc/10/cpuset", "/jobs/db/worker\n");
+    tree.write("/proc/10/task/10/cpuset", "/jobs/db/worker\n");
     tree.write("/sys/fs/cgroup/jobs/cpuset.cpus.effective", "2-3\n");
     SysFs fs(tree.root());
     FakeSyscalls sys;
@@ -91,7 +91,7 @@ TEST(LinuxProcfs, ExplainsRefusals) {
     ProcTree tree;
     tree.add_task(10, 10, "postgres", 0x400000, 5, 0, 0);
     tree.add_task(2, 2, "kworker/0:1", pf_kthread | pf_no_setaffinity);
-    tree.write("/proc/10/cpuset", "/db\n");
+    tree.write("/proc/10/task/10/cpuset", "/db\n");
     tree.write("/sys/fs/cgroup/db/cpuset.cpus.effective", "0-1\n");
     SysFs fs(tree.root());
     FakeSyscalls sys;

@@ -182,7 +182,7 @@ TEST(LinuxShieldOffline, JournalKeepsOfflineCpusAndUndoSaysTheyCannotReturn) {
     Env env{fs, sys, host};
     std::string state = tree.root() + "/state/shield.json";
     tree.add_task(1, 1, "init");
-    tree.write("/proc/1/status", "Name:\tinit\nTgid:\t1\nPid:\t1\nCpus_allowed_list:\t0-3\n");
+    tree.write("/proc/1/task/1/status", "Name:\tinit\nTgid:\t1\nPid:\t1\nCpus_allowed_list:\t0-3\n");
     sys.pid = 999;
     sys.masks[1] = CpuSet{0, 1, 2};  // sched_getaffinity leaves offline CPU 3 out
     auto r = shield_cpus(env, {CpuSet{2}, false, state});
