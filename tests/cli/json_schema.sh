@@ -5,7 +5,7 @@
 # documents that break the rules must be refused, so the check can fail.
 source "$(dirname "$0")/lib.sh"
 schema=$(cd "$(dirname "$0")/../../docs" && pwd)/output.schema.json
-python3 -c 'import jsonschema' 2>/dev/null || { fail "jsonschema" "python3-jsonschema not found (scripts/install-deps installs it)"; finish; }
+/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || { fail "jsonschema" "python3-jsonschema not found (scripts/install-deps installs it)"; finish; }
 fixtures=$(cd "$(dirname "$0")/../fixtures/sysfs" && pwd)
 host=nodes=2,cores=2,smt=2,mem=1G
 dir=$(mktemp -d)
@@ -44,7 +44,7 @@ state=$dir/sim.json
 record host "xen topo --json" "$AFFINE" xen --host "sim:$state" topo --json
 
 # One python run validates them all.
-results=$(python3 - "$schema" "$dir" <<'PY'
+results=$(/usr/bin/python3 - "$schema" "$dir" <<'PY'
 import glob, json, os, sys
 import jsonschema
 schema = json.load(open(sys.argv[1]))
