@@ -71,7 +71,7 @@ check_eq daemon-status-json-applied '[0]' "$(python3 -c 'import json,sys; print(
 schema=$(cd "$(dirname "$0")/../../docs" && pwd)/output.schema.json
 # schema_verdict DEF: "ok" when $out is valid against the schema's definition DEF.
 schema_verdict() {
-    python3 -c '
+    /usr/bin/python3 -c '
 import json, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
 v = jsonschema.Draft202012Validator({"$ref": "#/$defs/" + sys.argv[2], "$defs": schema["$defs"]})
