@@ -15,6 +15,8 @@
 //   j  the daemon's journal           a  untrusted text made safe (safe_text)
 //   m  NRI's connection multiplexer stream   f  ttrpc frames (NRI's RPC framing)
 //   w  weighted interleave's NODE:W,... weights
+//   k  /proc/stat                   e  /proc/schedstat (run-queue waits per CPU)
+//   z  a thread's schedstat         v  a cgroup's cpu.pressure
 // Host files (h) also carry tiered memory (tiers, HMAT access classes, memory-side
 // caches): the tiered planner and the weights from bandwidth run on them too.
 // Beyond "no crash, no undefined behaviour", each checks what must hold: whatever
@@ -34,6 +36,7 @@
 #include "core/daemon_protocol.hpp"
 #include "core/safe_text.hpp"
 #include "daemon/journal.hpp"
+#include "daemon/kernel_accounting.hpp"
 #include "affine/tiered_placement.hpp"
 #include "linux/procfs.hpp"
 #include "nri/mux.hpp"
@@ -182,6 +185,8 @@ void untrusted_text(std::string_view text) {
     require(detail::is_safe_text(safe));
     require(detail::safe_text(safe) == safe);
     require(detail::is_safe_text(text) == (safe == text));
+}
+
 // A framed stream fed in pieces of changing sizes, as reads return it: every frame
 // decoded encodes back to the very bytes it came from.
 template <typename Decoder, typename Encode>
@@ -249,6 +254,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (auto weights = parse_interleave_weights(text))
                 for (const auto& [node, w] : *weights) require(w >= 1 && w <= max_interleave_weight && node >= 0);
             break;
+        case 'k':
+            // A reading compared with itself: every CPU known and idle.
+            if (auto times = parse_cpu_times(text))
+                for (double busy : cpu_load_between(*times, *times).busy) require(busy == -1.0 || busy == 0.0);
+            break;
+        case 'e': {
+            auto delays = parse_cpu_run_delays(text);
+            for (double waiting : waiting_between(delays, delays, std::chrono::milliseconds(250)))
+                require(waiting == 0.0);
+            break;
+        }
+        case 'z':
+            if (auto t = daemon::parse_schedstat(text)) {
+                auto sample = daemon::thread_sample_between(*t, *t, Millis(250));
+                require(sample.run_share == 0.0 && sample.wait_share == 0.0);
+            }
+            break;
+        case 'v': (void)daemon::parse_cpu_pressure(text); break;
         default: return -1;  // not a parser: keep out of the corpus
     }
     return 0;

@@ -24,7 +24,7 @@ flags=(-std=c++2b -stdlib=libc++ -O1 -g -fsanitize=fuzzer-no-link,address,undefi
 cd "$src"
 sources=(fuzz/parsers_fuzz.cpp src/core/*.cpp src/linux/procfs.cpp src/linux/sysfs.cpp
          src/xen/numa_dump.cpp src/xen/domain_names.cpp src/xen/hypervisor.cpp src/sim/sim_hypervisor.cpp src/state/state_file.cpp
-         src/daemon/journal.cpp src/nri/frame_splitter.cpp src/nri/mux.cpp src/nri/ttrpc_frame.cpp)
+         src/daemon/journal.cpp src/daemon/kernel_accounting.cpp src/linux/cpu_accounting.cpp src/nri/frame_splitter.cpp src/nri/mux.cpp src/nri/ttrpc_frame.cpp)
 objects=()
 newest_header=$(find include src -name '*.hpp' -printf '%T@\n' | sort -n | tail -n 1)
 for s in "${sources[@]}"; do
@@ -59,6 +59,10 @@ for text in '{"name": "vm1", "vcpus": 2, "memory": "2G", "policy": "best-effort"
 done
 seed n "$(cat tests/fixtures/proc/4242/numa_maps)"
 seed p "$(cat tests/fixtures/proc/4242/stat)"
+seed k "$(printf 'cpu  10 0 5 100 0 0 0 0 0 0\ncpu0 5 0 2 50 0 0 0 0 0 0\ncpu1 5 0 3 50 0 0 0 0 0 0\nintr 1\n')"
+seed e "$(printf 'version 15\ntimestamp 1\ncpu0 0 0 0 0 0 0 1000 2000 30\ndomain0 3 0\ncpu1 0 0 0 0 0 0 10 20 3\n')"
+seed z '123456789 2345678 42'
+seed v "$(printf 'some avg10=0.00 avg60=0.00 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n')"
 seed t "$(cat tests/fixtures/proc/4242/status)"
 seed x "$(cat fuzz/seeds/sim-state.json)"
 seed d "$(cat fuzz/seeds/xen-numa-dump.txt)"

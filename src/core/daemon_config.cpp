@@ -63,10 +63,10 @@ public:
         : table_(table), source_(source), where_(std::move(where)) {}
 
     std::unexpected<Error> error_at(const toml::node& node, const std::string& message) const {
-        return usage_error(fmt::format("{}:{}: {}", source_, node.source().begin.line, message));
+        return std::unexpected(detail::toml_error_at(source_, node.source().begin.line, message));
     }
     std::unexpected<Error> error_here(const std::string& message) const {
-        return usage_error(fmt::format("{}:{}: {}", source_, table_.source().begin.line, message));
+        return std::unexpected(detail::toml_error_at(source_, table_.source().begin.line, message));
     }
 
     const toml::node* take(std::string_view key) {
@@ -210,12 +210,9 @@ Result<DaemonConfig> parse_daemon_config(std::string_view text, const std::strin
     const std::string source = detail::safe_text(path);
     DaemonConfig config;
     config.source = source;
-    toml::parse_result parsed = toml::parse(text, source);
-    if (!parsed) {
-        const auto& e = parsed.error();
-        return usage_error(fmt::format("{}:{}: {}", source, e.source().begin.line, e.description()));
-    }
-    const toml::table& root = parsed.table();
+    auto parsed = detail::parse_toml(text, source);
+    if (!parsed) return std::unexpected(parsed.error());
+    const toml::table& root = *parsed;
     TableReader r(root, source, "");
     AFFINE_TRY(interval, r.duration("interval", Millis{100}, Millis{60000}));
     if (*interval) config.interval = **interval;

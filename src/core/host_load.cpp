@@ -26,7 +26,8 @@ Result<CpuTimes> parse_cpu_times(std::string_view proc_stat) {
         const char* last = line.data() + line.size();
         int cpu = 0;
         auto [after_id, ec] = std::from_chars(p, last, cpu);
-        if (ec != std::errc{}) return usage_error(fmt::format("/proc/stat line {}: bad CPU number", line_number));
+        if (ec != std::errc{} || !valid_id(cpu))
+            return usage_error(fmt::format("/proc/stat line {}: bad CPU number (0 to {})", line_number, max_id));
         p = after_id;
         // user nice system idle iowait irq softirq steal (guest and guest_nice are
         // already inside user and nice).
@@ -73,7 +74,7 @@ CpuRunDelays parse_cpu_run_delays(std::string_view schedstat) {
         if (!line.starts_with("cpu") || line.size() < 4 || line[3] < '0' || line[3] > '9') continue;
         auto words = detail::words_of(line);
         auto cpu = detail::parse_integer<int>(words[0].substr(3));
-        if (!cpu || *cpu > 1 << 20 || words.size() < 9) return {};
+        if (!cpu || !valid_id(*cpu) || words.size() < 9) return {};
         auto delay = detail::parse_integer<std::uint64_t>(words[8]);
         if (!delay) return {};
         if (static_cast<std::size_t>(*cpu) >= delays.size()) delays.resize(static_cast<std::size_t>(*cpu) + 1);

@@ -20,7 +20,7 @@ struct Reader {
     std::string_view source;
 
     std::unexpected<Error> error(const toml::node& at, std::string_view key, std::string_view why) const {
-        return usage_error(fmt::format("{} line {}: {}: {}", source, at.source().begin.line, key, why));
+        return std::unexpected(toml_error_at(source, at.source().begin.line, fmt::format("{}: {}", key, why)));
     }
 
     // A string or an array of strings.
@@ -164,12 +164,9 @@ Result<PlacementRules> placement_rules_from_toml(const toml::table& root, std::s
 }
 
 Result<PlacementRules> placement_rules_from_toml_text(std::string_view text, std::string_view source) {
-    toml::parse_result parsed = toml::parse(text, source);
-    if (!parsed) {
-        const toml::parse_error& e = parsed.error();
-        return usage_error(fmt::format("{} line {}: {}", source, e.source().begin.line, e.description()));
-    }
-    return placement_rules_from_toml(parsed.table(), source);
+    auto root = parse_toml(text, source);
+    if (!root) return std::unexpected(root.error());
+    return placement_rules_from_toml(*root, source);
 }
 
 }  // namespace affine::detail

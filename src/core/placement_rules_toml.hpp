@@ -17,7 +17,7 @@ namespace affine::detail {
 // call them unknown).
 inline constexpr std::string_view placement_rule_keys[] = {"rule", "exclude_comm", "exclude_cgroup", "exclude_uid"};
 
-// Reads the rules of `root`. Usage error "SOURCE line N: ..." naming the key and what
+// Reads the rules of `root`. Usage error "SOURCE:N: ..." naming the key and what
 // is allowed: an unknown key in a rule, a value of the wrong type, a bad size or
 // policy, a rule without a name or with a name used twice. Pure.
 Result<PlacementRules> placement_rules_from_toml(const toml::table& root, std::string_view source);

@@ -10,16 +10,19 @@
 namespace affine {
 namespace {
 
+// The 64-bit fields come last so that the struct has no tail padding: libc++ 16's
+// std::expected (the fuzz build's) keeps its has-value flag there and a value
+// constructed in place overwrites it.
 struct SyntheticSpec {
     int nodes = 0;
     int sockets = 0;
     int cores = 0;
     int smt = 1;
-    std::uint64_t memory = std::uint64_t{4} << 30;
     int distance = 21;
     int socket_distance = 0;  // between nodes of one socket; 0 = derive from distance
+    int slow_distance = 0;    // from the nodes of its socket; 0 = derive from distance
+    std::uint64_t memory = std::uint64_t{4} << 30;
     std::uint64_t slow_memory = 0;  // per socket, on a CPU-less node of a lower tier; 0 = none
-    int slow_distance = 0;          // from the nodes of its socket; 0 = derive from distance
 };
 
 constexpr std::string_view spec_help =

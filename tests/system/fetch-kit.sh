@@ -26,7 +26,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-kit=${1:-${AFFINE_KIT_DIR:-$repo/build/kit}}
+kit=$(realpath -m "${1:-${AFFINE_KIT_DIR:-$repo/build/kit}}")
 xen_pkg=xen-hypervisor-4.17-amd64
 # Xen's toolstack and the libraries it loads (libxenmisc holds libxenctrl,
 # libxenguest, libxenlight and libxlutil).

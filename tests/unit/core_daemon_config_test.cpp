@@ -138,8 +138,8 @@ TEST(DaemonConfig, ErrorsNameTheLine) {
     EXPECT_EQ(error_of("[soft_affinity]\nnarrow = \"1s\"\n").substr(0, 45),
               "daemon.conf:2: unknown key soft_affinity.narr");
     // The rules' own reader names the file, the line and the key.
-    EXPECT_NE(error_of("[[rule]]\ncomm = \"x\"\n").find("daemon.conf line 1"), std::string::npos);
-    EXPECT_NE(error_of("[[rule]]\nname = \"a\"\ncomm = \"x\"\npolicy = \"bogus\"\n").find("daemon.conf line 4"),
+    EXPECT_NE(error_of("[[rule]]\ncomm = \"x\"\n").find("daemon.conf:1:"), std::string::npos);
+    EXPECT_NE(error_of("[[rule]]\nname = \"a\"\ncomm = \"x\"\npolicy = \"bogus\"\n").find("daemon.conf:4:"),
               std::string::npos);
 }
 

@@ -30,6 +30,14 @@ TEST(CpuTimes, OldKernelsWithFourFieldsAndMalformedLines) {
     EXPECT_NE(bad.error().message.find("line 1"), std::string::npos);
 }
 
+TEST(CpuTimes, ACpuNumberNoKernelHasIsRefused) {
+    // Past the largest id affine takes (the readings are indexed by CPU id).
+    auto huge = parse_cpu_times("cpu0 1 2 3 4\ncpu2147483647 1 2 3 4\n");
+    ASSERT_FALSE(huge);
+    EXPECT_NE(huge.error().message.find("line 2"), std::string::npos);
+    EXPECT_TRUE(parse_cpu_run_delays("cpu2147483647 0 0 0 0 0 0 5 6 7\n").empty());
+}
+
 TEST(BusyCpus, PerNodeBetweenTwoReadings) {
     auto t = synthetic_topology("nodes=2,cores=2");  // CPUs 0-1 on node 0, 2-3 on node 1
     ASSERT_TRUE(t);

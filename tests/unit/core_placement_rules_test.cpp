@@ -199,20 +199,21 @@ TEST(PlacementRulesToml, BadValuesNameTheLineAndKey) {
         const char* says;
     };
     const Case cases[] = {
-        {"[[rule]]\nname = \"a\"\ncommand = \"x\"\n", "line 3: [[rule]] command: unknown key"},
+        {"[[rule]]\nname = \"a\"\ncommand = \"x\"\n", ":3: [[rule]] command: unknown key"},
         {"[[rule]]\ncomm = \"x\"\n", "needs a name"},
         {"[[rule]]\nname = \"a\"\n[[rule]]\nname = \"a\"\n", "two rules are named 'a'"},
-        {"[[rule]]\nname = \"a\"\nmin_memory = \"lots\"\n", "line 3: min_memory"},
-        {"[[rule]]\nname = \"a\"\nmin_cpu = \"half\"\n", "line 3: min_cpu"},
+        {"[[rule]]\nname = \"a\"\nmin_memory = \"lots\"\n", ":3: min_memory"},
+        {"[[rule]]\nname = \"a\"\nmin_cpu = \"half\"\n", ":3: min_cpu"},
         {"[[rule]]\nname = \"a\"\nmin_cpu = -1\n", "min_cpu"},
-        {"[[rule]]\nname = \"a\"\npolicy = \"fast\"\n", "line 3: policy"},
+        {"[[rule]]\nname = \"a\"\npolicy = \"fast\"\n", ":3: policy"},
         {"[[rule]]\nname = \"a\"\npolicy = \"any\"\n", "places nothing"},
-        {"[[rule]]\nname = \"a\"\nuid = -5\n", "line 3: uid"},
+        {"[[rule]]\nname = \"a\"\nuid = -5\n", ":3: uid"},
         {"[[rule]]\nname = \"a\"\ncomm = []\n", "matches nothing"},
         {"[[rule]]\nname = \"a\"\ncgroup = \"machine.slice\"\n", "not a cgroup path"},
-        {"exclude_comm = 5\n", "line 1: exclude_comm"},
+        {"exclude_comm = 5\n", ":1: exclude_comm"},
         {"rule = 5\n", "[[rule]] tables"},
-        {"[[rule]\n", "line 1"},
+        {"[[rule]\n", ":1:"},
+        {"[[rule]]\nname = \"a\"\ncomm = \"x\x01\"\n", ":3: control character 0x01"},
     };
     for (const Case& c : cases) {
         auto rules = detail::placement_rules_from_toml_text(c.text, "daemon.conf");
