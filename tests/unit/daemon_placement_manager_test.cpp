@@ -154,15 +154,20 @@ TEST(PlacementManager, MemoryFollowsInBoundedSteps) {
     EXPECT_TRUE(w.logged("move-memory pid 100"));
 }
 
-TEST(PlacementManager, PagesMovePagesCannotSeeMoveWithMigratePages) {
-    PlacementWorld w;
+// A workload "db" that a rule places, with 12M on a nearly full node 0 and 4M on
+// node 1; its pages on node 0 are the ones NUMA balancing has marked: move_pages
+// reports them absent, migrate_pages moves them.
+void start_db_with_hidden_pages(PlacementWorld& w) {
     w.rules({"db"});
     w.node_free(0, 1 * MiB);
     w.start(100, "db", {{0, 12}, {1, 4}});
-    // A running workload's pages NUMA balancing has marked: move_pages reports them
-    // absent, migrate_pages moves them.
     for (auto [address, node] : w.sys.pages[100])
         if (node == 0) w.sys.hidden_pages.insert(address);
+}
+
+TEST(PlacementManager, PagesMovePagesCannotSeeMoveWithMigratePages) {
+    PlacementWorld w;
+    start_db_with_hidden_pages(w);
     w.sys.migrate = [&](int pid, const NodeSet& from, const NodeSet& to) -> long {
         for (auto& [address, node] : w.sys.pages[pid])
             if (from.contains(node)) node = *to.begin();
@@ -184,11 +189,7 @@ TEST(PlacementManager, PagesMovePagesCannotSeeMoveWithMigratePages) {
 
 TEST(PlacementManager, PagesHiddenAgainMoveAtTheNextScanNotACooldownLater) {
     PlacementWorld w;
-    w.rules({"db"});
-    w.node_free(0, 1 * MiB);
-    w.start(100, "db", {{0, 12}, {1, 4}});
-    for (auto [address, node] : w.sys.pages[100])
-        if (node == 0) w.sys.hidden_pages.insert(address);
+    start_db_with_hidden_pages(w);
     // Each migrate_pages gets half of what is left there: the rest was marked again
     // by NUMA balancing meanwhile.
     w.sys.migrate = [&](int pid, const NodeSet& from, const NodeSet& to) -> long {
