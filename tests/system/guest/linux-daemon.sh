@@ -91,7 +91,8 @@ affine run --soft 0 -- sh -c 'while :; do :; done' > /dev/null 2>&1 &
 other=$!
 wait_status "tid $other (sh): hard 0-1, soft 0, applied 0-1, widened" || fail released-setup "$(affine daemon status)"
 taskset -p 2 $other > /dev/null
-sleep 2
+# The daemon reads a managed thread's mask every 2 s; give it a few rounds.
+wait_for /tmp/daemon.log "release pid $other " || true
 check_eq released-left-as-set 1 "$(cpus_allowed $other)"
 check_contains released-logged "$(cat /tmp/daemon.log)" "release pid $other (sh): its mask was changed to CPUs 1 by someone else"
 check_contains released-in-status "$(affine daemon status)" "recent releases:"
