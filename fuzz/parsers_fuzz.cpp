@@ -32,8 +32,8 @@
 #include "affine/placement.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
-#include "core/daemon_config.hpp"
-#include "core/daemon_protocol.hpp"
+#include "daemon/engine/daemon_config.hpp"
+#include "daemon/engine/daemon_protocol.hpp"
 #include "core/safe_text.hpp"
 #include "daemon/journal.hpp"
 #include "daemon/kernel_accounting.hpp"
@@ -41,7 +41,7 @@
 #include "linux/procfs.hpp"
 #include "nri/mux.hpp"
 #include "nri/ttrpc.hpp"
-#include "sim/sim_hypervisor.hpp"
+#include "xen/sim/sim_hypervisor.hpp"
 #include "xen/numa_dump.hpp"
 
 namespace {

@@ -19,11 +19,13 @@ mkdir -p "$out/obj"
 flags=(-std=c++2b -stdlib=libc++ -O1 -g -fsanitize=fuzzer-no-link,address,undefined
        -fno-sanitize-recover=undefined -DFMT_HEADER_ONLY -DAFFINE_HAVE_XENCTRL_H=0 -DAFFINE_VERSION='"fuzz"'
        -I"$src/include" -I"$src/src")
-# The pure core (every parser and the planner) and the few backend files that hold
-# parsers of outside input; the rest of the library has none and is not built here.
+# The pure code (the model, the planner, the daemon's engine, the Xen model: every
+# parser and the planner) and the few backend files that hold parsers of outside
+# input; the rest of the library has none and is not built here.
 cd "$src"
-sources=(fuzz/parsers_fuzz.cpp src/core/*.cpp src/linux/procfs.cpp src/linux/sysfs.cpp
-         src/xen/numa_dump.cpp src/xen/domain_names.cpp src/xen/hypervisor.cpp src/sim/sim_hypervisor.cpp src/state/state_file.cpp
+sources=(fuzz/parsers_fuzz.cpp src/core/*.cpp src/planner/*.cpp src/daemon/engine/*.cpp src/xen/model/*.cpp
+         src/linux/procfs.cpp src/linux/sysfs.cpp
+         src/xen/numa_dump.cpp src/xen/domain_names.cpp src/xen/hypervisor.cpp src/xen/sim/sim_hypervisor.cpp src/state/state_file.cpp
          src/daemon/journal.cpp src/daemon/kernel_accounting.cpp src/linux/cpu_accounting.cpp src/nri/frame_splitter.cpp src/nri/mux.cpp src/nri/ttrpc_frame.cpp)
 objects=()
 newest_header=$(find include src -name '*.hpp' -printf '%T@\n' | sort -n | tail -n 1)

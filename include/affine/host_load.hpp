@@ -19,7 +19,6 @@
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
 #include "affine/placement.hpp"
-#include "affine/soft_affinity.hpp"
 #include "affine/topology.hpp"
 
 namespace affine {
@@ -30,6 +29,13 @@ struct CpuTime {
     std::uint64_t total = 0;
 };
 using CpuTimes = std::map<int, CpuTime>;  // CPU id -> its times
+
+// How busy each CPU was over the last interval, 0..1 (index = CPU id). CPUs not
+// listed, or with a negative value, count as fully busy.
+struct CpuLoad {
+    std::vector<double> busy;
+    [[nodiscard]] double busy_of(int cpu) const;
+};
 
 // Parses the "cpuN ..." lines of /proc/stat (the "cpu" total line is skipped).
 // Usage error naming the line when a cpuN line has fewer than four numbers. Pure.

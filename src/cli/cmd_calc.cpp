@@ -2,7 +2,7 @@
 // form, or as hwloc-calc's --intersect and --number-of do, the objects they touch.
 #include <fmt/format.h>
 
-#include "../core/json.hpp"
+#include "core/json.hpp"
 #include "affine/set_grammar.hpp"
 #include "command.hpp"
 #include "help_format.hpp"

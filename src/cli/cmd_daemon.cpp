@@ -2,8 +2,8 @@
 // status or to reload its configuration.
 #include <fmt/format.h>
 
-#include "../daemon/control_client.hpp"
-#include "../daemon/daemon.hpp"
+#include "daemon/control_client.hpp"
+#include "daemon/daemon.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"

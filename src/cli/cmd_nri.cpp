@@ -13,9 +13,9 @@
 #include <cstdlib>
 #include <thread>
 
-#include "../core/integer.hpp"
-#include "../daemon/control_client.hpp"
-#include "../nri/plugin_connection.hpp"
+#include "core/integer.hpp"
+#include "daemon/control_client.hpp"
+#include "nri/plugin_connection.hpp"
 #include "affine/host_load.hpp"
 #include "affine/set_grammar.hpp"
 #include "command.hpp"

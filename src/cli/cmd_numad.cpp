@@ -7,8 +7,8 @@
 
 #include <cstdio>
 
-#include "../daemon/control_client.hpp"
-#include "../daemon/daemon.hpp"
+#include "daemon/control_client.hpp"
+#include "daemon/daemon.hpp"
 #include "affine/host.hpp"
 #include "affine/host_load.hpp"
 #include "affine/numad_compat.hpp"

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <fstream>
 
-#include "../core/placement_json.hpp"
+#include "planner/placement_json.hpp"
 #include "affine/placement.hpp"
 #include "affine/tiered_placement.hpp"
 #include "affine/set_grammar.hpp"

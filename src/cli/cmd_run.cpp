@@ -8,7 +8,7 @@
 #include "affine/tiered_placement.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
-#include "../daemon/control_client.hpp"
+#include "daemon/control_client.hpp"
 #include "command.hpp"
 #include "help_format.hpp"
 #include "soft_cli.hpp"

@@ -1,14 +1,14 @@
 // affine show: where a process's threads may run and where its memory lives.
 #include <fmt/format.h>
 
-#include "../core/json.hpp"
+#include "core/json.hpp"
 #include "affine/interleave_weights.hpp"
 #include "affine/linux.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
 #include "help_format.hpp"
-#include "../daemon/control_client.hpp"
+#include "daemon/control_client.hpp"
 #include "json_output.hpp"
 #include "linux_cli.hpp"
 #include "soft_cli.hpp"

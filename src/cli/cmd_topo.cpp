@@ -1,7 +1,7 @@
 // affine topo: the host at a glance, or its JSON.
 #include <fmt/format.h>
 
-#include "../core/json.hpp"
+#include "core/json.hpp"
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"

@@ -2,7 +2,7 @@
 // hand, or set from HMAT's bandwidths.
 #include <fmt/format.h>
 
-#include "../core/json.hpp"
+#include "core/json.hpp"
 #include "affine/host.hpp"
 #include "affine/interleave_weights.hpp"
 #include "command.hpp"

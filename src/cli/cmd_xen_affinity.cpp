@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "../core/integer.hpp"
+#include "core/integer.hpp"
 #include "affine/set_grammar.hpp"
 #include "json_output.hpp"
 #include "xen_cli.hpp"

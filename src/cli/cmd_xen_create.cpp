@@ -7,10 +7,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "../xen/create.hpp"
-#include "../xen/domain_names.hpp"
-#include "../host/hypervisor_source.hpp"
-#include "../xen/hypervisor.hpp"
+#include "xen/create.hpp"
+#include "xen/domain_names.hpp"
+#include "host/hypervisor_source.hpp"
+#include "xen/hypervisor.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "affine/xen_create_plan.hpp"

@@ -3,7 +3,7 @@
 // (xen::apply_placement); here the request is parsed and the outcome printed.
 #include <fmt/format.h>
 
-#include "../core/placement_json.hpp"
+#include "planner/placement_json.hpp"
 #include "affine/placement.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"

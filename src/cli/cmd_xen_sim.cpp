@@ -2,8 +2,8 @@
 // through the simulated host's capability (Hypervisor::simulation()).
 #include <fmt/format.h>
 
-#include "../host/hypervisor_source.hpp"
-#include "../sim/sim_hypervisor.hpp"
+#include "host/hypervisor_source.hpp"
+#include "xen/sim/sim_hypervisor.hpp"
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
 #include "xen_cli.hpp"

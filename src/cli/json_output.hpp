@@ -4,7 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "../core/json.hpp"
+#include "core/json.hpp"
 
 namespace affine::cli {
 

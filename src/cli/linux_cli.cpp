@@ -5,7 +5,7 @@
 #include <limits>
 #include <map>
 
-#include "../core/integer.hpp"
+#include "core/integer.hpp"
 #include "affine/error.hpp"
 #include "affine/set_grammar.hpp"
 

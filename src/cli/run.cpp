@@ -10,7 +10,7 @@
 #include <new>
 #include <system_error>
 
-#include "../core/integer.hpp"
+#include "core/integer.hpp"
 #include "affine/host.hpp"
 #include "command.hpp"
 #include "help_format.hpp"

@@ -4,7 +4,7 @@
 
 #include <ctime>
 
-#include "../daemon/control_client.hpp"
+#include "daemon/control_client.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"

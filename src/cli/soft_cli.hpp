@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../core/daemon_protocol.hpp"
+#include "daemon/engine/daemon_protocol.hpp"
 #include "affine/topology.hpp"
 
 namespace affine::cli {

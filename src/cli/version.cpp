@@ -1,6 +1,6 @@
 #include <fmt/format.h>
 
-#include "../xen/hypervisor.hpp"
+#include "xen/hypervisor.hpp"
 #include "affine/kernel_features.hpp"
 #include "command.hpp"
 

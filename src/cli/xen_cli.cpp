@@ -1,6 +1,6 @@
 #include "xen_cli.hpp"
 
-#include "../xen/domain_names.hpp"
+#include "xen/domain_names.hpp"
 
 #include <fmt/format.h>
 
@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <charconv>
 
-#include "../core/json.hpp"
-#include "../host/hypervisor_source.hpp"
+#include "core/json.hpp"
+#include "host/hypervisor_source.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 

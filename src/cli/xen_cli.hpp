@@ -13,9 +13,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "../core/json.hpp"
-#include "../xen/apply.hpp"
-#include "../xen/hypervisor.hpp"
+#include "core/json.hpp"
+#include "xen/apply.hpp"
+#include "xen/hypervisor.hpp"
 #include "command.hpp"
 
 namespace affine::cli {

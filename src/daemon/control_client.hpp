@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "../core/daemon_protocol.hpp"
+#include "daemon/engine/daemon_protocol.hpp"
 #include "affine/error.hpp"
 
 namespace affine::daemon {

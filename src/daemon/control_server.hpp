@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "../core/daemon_protocol.hpp"
+#include "daemon/engine/daemon_protocol.hpp"
 #include "affine/error.hpp"
 
 namespace affine::daemon {

@@ -22,7 +22,7 @@
 
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
-#include "../core/safe_text.hpp"
+#include "core/safe_text.hpp"
 #include "control_server.hpp"
 #include "kernel_accounting.hpp"
 #include "linux/proc_connector.hpp"

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "../core/daemon_config.hpp"
+#include "daemon/engine/daemon_config.hpp"
 #include "affine/error.hpp"
 
 namespace affine::daemon {

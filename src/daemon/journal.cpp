@@ -7,8 +7,8 @@
 #include <cstring>
 #include <limits>
 
-#include "../core/json.hpp"
-#include "../core/safe_text.hpp"
+#include "core/json.hpp"
+#include "core/safe_text.hpp"
 #include "affine/set_grammar.hpp"
 #include "state/state_file.hpp"
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
-#include "../core/integer.hpp"
-#include "../core/text.hpp"
+#include "core/integer.hpp"
+#include "core/text.hpp"
 
 namespace affine::daemon {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "affine/host_load.hpp"
-#include "affine/soft_affinity.hpp"
+#include "daemon/engine/soft_affinity.hpp"
 #include "linux/cpu_accounting.hpp"
 #include "linux/sysfs.hpp"
 

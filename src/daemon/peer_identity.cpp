@@ -8,7 +8,7 @@
 
 #include <charconv>
 
-#include "../core/integer.hpp"
+#include "core/integer.hpp"
 #include "linux/procfs.hpp"
 
 #ifndef SO_PEERPIDFD

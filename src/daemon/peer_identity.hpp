@@ -20,7 +20,7 @@
 #include <optional>
 #include <string_view>
 
-#include "../core/daemon_protocol.hpp"
+#include "daemon/engine/daemon_protocol.hpp"
 #include "linux/sysfs.hpp"
 
 namespace affine::daemon {

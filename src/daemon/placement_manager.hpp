@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "../core/placement_watch.hpp"
-#include "../core/process_tracker.hpp"
-#include "affine/placement_rules.hpp"
-#include "affine/rebalance.hpp"
+#include "daemon/engine/placement_watch.hpp"
+#include "daemon/engine/process_tracker.hpp"
+#include "daemon/engine/placement_rules.hpp"
+#include "daemon/engine/rebalance.hpp"
 #include "linux/proc_connector.hpp"
 #include "soft_manager.hpp"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "../core/daemon_config.hpp"
-#include "../core/daemon_protocol.hpp"
+#include "daemon/engine/daemon_config.hpp"
+#include "daemon/engine/daemon_protocol.hpp"
 #include "placement_manager.hpp"
 #include "soft_manager.hpp"
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "../core/daemon_config.hpp"
-#include "../core/daemon_protocol.hpp"
-#include "affine/soft_affinity.hpp"
+#include "daemon/engine/daemon_config.hpp"
+#include "daemon/engine/daemon_protocol.hpp"
+#include "daemon/engine/soft_affinity.hpp"
 #include "journal.hpp"
 #include "kernel_accounting.hpp"
 #include "linux/procfs.hpp"

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "../sim/sim_hypervisor.hpp"
+#include "xen/sim/sim_hypervisor.hpp"
 
 namespace affine {
 

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string_view>
 
-#include "../xen/hypervisor.hpp"
+#include "xen/hypervisor.hpp"
 #include "affine/error.hpp"
 
 namespace affine {

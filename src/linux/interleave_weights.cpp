@@ -9,7 +9,7 @@
 
 #include "affine/interleave_weights.hpp"
 #include "affine/set_grammar.hpp"
-#include "../core/integer.hpp"
+#include "core/integer.hpp"
 #include "sysfs.hpp"
 
 namespace affine {

@@ -9,7 +9,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "../core/text.hpp"
+#include "core/text.hpp"
 #include "affine/set_grammar.hpp"
 
 namespace affine::linux_backend {

@@ -8,9 +8,9 @@
 #include <cstring>
 
 #include "affine/set_grammar.hpp"
-#include "../core/integer.hpp"
-#include "../core/safe_text.hpp"
-#include "../core/text.hpp"
+#include "core/integer.hpp"
+#include "core/safe_text.hpp"
+#include "core/text.hpp"
 
 namespace affine::linux_backend {
 namespace {

@@ -10,11 +10,11 @@
 #include <limits>
 #include <map>
 
-#include "../core/json.hpp"
+#include "core/json.hpp"
 #include "affine/set_grammar.hpp"
 #include "procfs.hpp"
 #include "settle.hpp"
-#include "../state/state_file.hpp"
+#include "state/state_file.hpp"
 
 namespace affine {
 

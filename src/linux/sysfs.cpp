@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "../core/text.hpp"
+#include "core/text.hpp"
 
 namespace affine::linux_backend {
 

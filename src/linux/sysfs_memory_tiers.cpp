@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "affine/set_grammar.hpp"
-#include "../core/integer.hpp"
+#include "core/integer.hpp"
 
 namespace affine::linux_backend {
 namespace {

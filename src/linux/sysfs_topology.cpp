@@ -7,7 +7,7 @@
 
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
-#include "../core/integer.hpp"
+#include "core/integer.hpp"
 #include "sysfs.hpp"
 #include "sysfs_memory_tiers.hpp"
 

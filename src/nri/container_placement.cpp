@@ -1,4 +1,4 @@
-#include "nri/container_placement.hpp"
+#include "container_placement.hpp"
 
 #include <algorithm>
 #include <set>

@@ -1,4 +1,4 @@
-#include "nri/frame_splitter.hpp"
+#include "frame_splitter.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "nri/mux.hpp"
+#include "mux.hpp"
 
 #include <fmt/format.h>
 

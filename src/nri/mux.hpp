@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "affine/error.hpp"
-#include "nri/frame_splitter.hpp"
+#include "frame_splitter.hpp"
 
 namespace affine::nri {
 

@@ -1,11 +1,11 @@
-#include "nri/plugin.hpp"
+#include "plugin.hpp"
 
 #include <map>
 
 #include <fmt/format.h>
 
 #include "affine/set_grammar.hpp"
-#include "nri/session.hpp"
+#include "session.hpp"
 #include "nri_api.pb.h"
 
 namespace affine::nri {

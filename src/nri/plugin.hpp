@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "affine/placement.hpp"
-#include "nri/container_placement.hpp"
-#include "nri/ttrpc.hpp"
+#include "container_placement.hpp"
+#include "ttrpc.hpp"
 
 namespace affine::nri {
 

@@ -1,4 +1,4 @@
-#include "nri/plugin_connection.hpp"
+#include "plugin_connection.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "nri/session.hpp"
+#include "session.hpp"
 
 namespace affine::nri {
 

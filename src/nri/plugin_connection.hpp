@@ -10,7 +10,7 @@
 #include <string>
 
 #include "affine/error.hpp"
-#include "nri/plugin.hpp"
+#include "plugin.hpp"
 
 namespace affine::nri {
 

@@ -1,4 +1,4 @@
-#include "nri/session.hpp"
+#include "session.hpp"
 
 #include <fmt/format.h>
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "affine/error.hpp"
-#include "nri/mux.hpp"
-#include "nri/ttrpc.hpp"
+#include "mux.hpp"
+#include "ttrpc.hpp"
 
 namespace affine::nri {
 

@@ -1,4 +1,4 @@
-#include "nri/ttrpc.hpp"
+#include "ttrpc.hpp"
 
 #include <fmt/format.h>
 

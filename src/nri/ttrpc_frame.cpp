@@ -1,7 +1,7 @@
 // The ttrpc frames (no protobuf here: the fuzz target builds this file with libc++).
 #include <fmt/format.h>
 
-#include "nri/ttrpc.hpp"
+#include "ttrpc.hpp"
 
 namespace affine::nri {
 

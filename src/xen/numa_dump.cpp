@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cstdint>
 
-#include "../core/text.hpp"
+#include "core/text.hpp"
 
 namespace affine::xen {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "../../src/core/json.hpp"
-#include "../../src/core/safe_text.hpp"
+#include "core/json.hpp"
+#include "core/safe_text.hpp"
 
 namespace affine::detail {
 namespace {

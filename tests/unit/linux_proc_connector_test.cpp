@@ -7,7 +7,7 @@
 #include <chrono>
 #include <vector>
 
-#include "core/process_tracker.hpp"
+#include "daemon/engine/process_tracker.hpp"
 #include "linux/proc_connector.hpp"
 
 namespace affine::linux_backend {

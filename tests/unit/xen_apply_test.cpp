@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "affine/host.hpp"
-#include "sim/sim_hypervisor.hpp"
+#include "xen/sim/sim_hypervisor.hpp"
 #include "state/state_file.hpp"
 #include "xen/apply.hpp"
 #include "xen/explain.hpp"

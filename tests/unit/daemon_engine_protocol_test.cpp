@@ -2,7 +2,7 @@
 // permission rule, and status and responses through JSON and back.
 #include <gtest/gtest.h>
 
-#include "core/daemon_protocol.hpp"
+#include "daemon/engine/daemon_protocol.hpp"
 
 namespace affine::protocol {
 namespace {

@@ -3,8 +3,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "affine/placement_rules.hpp"
-#include "core/placement_rules_toml.hpp"
+#include "daemon/engine/placement_rules.hpp"
+#include "daemon/engine/placement_rules_toml.hpp"
 
 namespace affine {
 namespace {

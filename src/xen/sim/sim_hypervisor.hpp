@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "../state/state_file.hpp"
-#include "../xen/hypervisor.hpp"
+#include "state/state_file.hpp"
+#include "xen/hypervisor.hpp"
 #include "affine/xen_model.hpp"
 
 namespace affine::xen {

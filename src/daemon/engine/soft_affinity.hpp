@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "affine/host_load.hpp"
 #include "affine/id_set.hpp"
 #include "affine/topology.hpp"
 
@@ -34,13 +35,6 @@ struct SoftAffinityTuning {
     Millis min_dwell{1000};        // no change to a thread sooner than this after the last one
     Millis flap_window{30000};     // widened again this soon after coming home: a flap
     Millis max_backoff{60000};     // each flap doubles narrow_after, up to this
-};
-
-// How busy each CPU was over the last interval, 0..1 (index = CPU id). CPUs not
-// listed, or with a negative value, count as fully busy.
-struct CpuLoad {
-    std::vector<double> busy;
-    [[nodiscard]] double busy_of(int cpu) const;
 };
 
 // What the kernel accounted for one thread over the last interval.

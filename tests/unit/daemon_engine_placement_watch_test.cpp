@@ -5,7 +5,7 @@
 
 #include "affine/host.hpp"
 #include "affine/host_load.hpp"
-#include "core/placement_watch.hpp"
+#include "daemon/engine/placement_watch.hpp"
 
 namespace affine::detail {
 namespace {

@@ -1,6 +1,6 @@
 // The soft-affinity state machine. Pure: the daemon (src/daemon/) reads the kernel's
 // accounting and applies the masks; this file only decides.
-#include "affine/soft_affinity.hpp"
+#include "soft_affinity.hpp"
 
 #include <fmt/format.h>
 
@@ -15,12 +15,6 @@ CpuSet effective_soft_affinity(const CpuSet& soft, const CpuSet& hard) {
     CpuSet eff = soft & hard;
     if (eff.empty() || eff == hard) return {};
     return eff;
-}
-
-double CpuLoad::busy_of(int cpu) const {
-    if (cpu < 0 || static_cast<std::size_t>(cpu) >= busy.size()) return 1.0;
-    double b = busy[static_cast<std::size_t>(cpu)];
-    return b < 0 ? 1.0 : std::clamp(b, 0.0, 1.0);
 }
 
 CapacityBook::CapacityBook(const CpuLoad& load, const CpuSet& cpus) {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "affine/placement.hpp"
-#include "json.hpp"
+#include "core/json.hpp"
 
 namespace affine::detail {
 

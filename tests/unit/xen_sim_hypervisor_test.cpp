@@ -8,7 +8,7 @@
 
 #include "affine/host.hpp"
 #include "host/hypervisor_source.hpp"
-#include "sim/sim_hypervisor.hpp"
+#include "xen/sim/sim_hypervisor.hpp"
 #include "xen/hypervisor.hpp"
 
 namespace affine::xen {

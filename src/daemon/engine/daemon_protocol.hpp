@@ -20,7 +20,7 @@
 
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
-#include "json.hpp"
+#include "core/json.hpp"
 
 namespace affine::protocol {
 

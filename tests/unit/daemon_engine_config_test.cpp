@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "affine/host.hpp"
-#include "core/daemon_config.hpp"
+#include "daemon/engine/daemon_config.hpp"
 
 namespace affine {
 namespace {

@@ -1,5 +1,5 @@
 // Which running workloads the daemon places: the rules of its configuration.
-#include "affine/placement_rules.hpp"
+#include "placement_rules.hpp"
 
 #include <fmt/format.h>
 

@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "affine/set_grammar.hpp"
-#include "integer.hpp"
+#include "core/integer.hpp"
 
 namespace affine {
 namespace {

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "integer.hpp"
+#include "core/integer.hpp"
 
 namespace affine {
 

@@ -1,10 +1,10 @@
 // The daemon's configuration: TOML through toml++ (one configuration for the whole
 // program: core/toml.hpp), checked key by key with the line of each error.
-#include "toml.hpp"
+#include "core/toml.hpp"
 
 #include "daemon_config.hpp"
 #include "placement_rules_toml.hpp"
-#include "safe_text.hpp"
+#include "core/safe_text.hpp"
 
 #include <fmt/format.h>
 

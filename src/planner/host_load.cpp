@@ -7,10 +7,17 @@
 #include <charconv>
 #include <cmath>
 
-#include "integer.hpp"
-#include "text.hpp"
+#include "core/integer.hpp"
+#include "core/text.hpp"
 
 namespace affine {
+
+double CpuLoad::busy_of(int cpu) const {
+    if (cpu < 0 || static_cast<std::size_t>(cpu) >= busy.size()) return 1.0;
+    double b = busy[static_cast<std::size_t>(cpu)];
+    return b < 0 ? 1.0 : std::clamp(b, 0.0, 1.0);
+}
+
 
 Result<CpuTimes> parse_cpu_times(std::string_view proc_stat) {
     CpuTimes times;

@@ -4,12 +4,12 @@
 // docs/numad.md and placement_rules.hpp.
 #pragma once
 
-#include "toml.hpp"
+#include "core/toml.hpp"
 
 #include <string_view>
 
 #include "affine/error.hpp"
-#include "affine/placement_rules.hpp"
+#include "placement_rules.hpp"
 
 namespace affine::detail {
 

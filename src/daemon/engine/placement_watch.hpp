@@ -13,7 +13,7 @@
 
 #include "affine/id_set.hpp"
 #include "affine/placement.hpp"
-#include "affine/placement_rules.hpp"
+#include "placement_rules.hpp"
 #include "process_tracker.hpp"
 
 namespace affine::detail {

@@ -11,9 +11,9 @@
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
 #include "affine/placement.hpp"
-#include "affine/placement_rules.hpp"
-#include "affine/rebalance.hpp"
-#include "affine/soft_affinity.hpp"
+#include "placement_rules.hpp"
+#include "rebalance.hpp"
+#include "soft_affinity.hpp"
 #include "affine/topology.hpp"
 
 namespace affine {

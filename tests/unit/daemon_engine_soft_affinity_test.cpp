@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "affine/host.hpp"
-#include "affine/soft_affinity.hpp"
+#include "daemon/engine/soft_affinity.hpp"
 
 namespace affine {
 namespace {

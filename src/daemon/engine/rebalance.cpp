@@ -1,5 +1,5 @@
 // The daemon's placement-and-move decisions (see rebalance.hpp for the rules).
-#include "affine/rebalance.hpp"
+#include "rebalance.hpp"
 
 #include <fmt/format.h>
 

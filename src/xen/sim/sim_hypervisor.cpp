@@ -6,7 +6,7 @@
 #include <cstring>
 #include <limits>
 
-#include "../core/json.hpp"
+#include "core/json.hpp"
 #include "affine/size.hpp"
 
 namespace affine::xen {

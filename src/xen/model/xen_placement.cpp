@@ -7,7 +7,7 @@
 #include <numeric>
 #include <vector>
 
-#include "natural.hpp"
+#include "core/natural.hpp"
 
 namespace affine::xen {
 

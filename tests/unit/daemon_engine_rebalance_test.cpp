@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "affine/host.hpp"
-#include "affine/rebalance.hpp"
+#include "daemon/engine/rebalance.hpp"
 #include "affine/set_grammar.hpp"
 
 namespace affine {

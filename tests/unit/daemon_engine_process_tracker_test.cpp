@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/process_tracker.hpp"
+#include "daemon/engine/process_tracker.hpp"
 
 namespace affine::detail {
 namespace {

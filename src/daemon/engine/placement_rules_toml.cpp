@@ -7,7 +7,7 @@
 #include <set>
 
 #include "affine/size.hpp"
-#include "safe_text.hpp"
+#include "core/safe_text.hpp"
 
 namespace affine::detail {
 namespace {
