@@ -20,23 +20,6 @@ struct Line {
     std::string text;
 };
 
-// Every line of the .cpp and .hpp files under src/DIR.
-std::vector<Line> lines_of(const std::string& dir) {
-    std::vector<Line> out;
-    for (const auto& entry : fs::recursive_directory_iterator(fs::path(AFFINE_SOURCE_DIR) / "src" / dir)) {
-        auto ext = entry.path().extension();
-        if (ext != ".cpp" && ext != ".hpp") continue;
-        if (layer_of(fs::relative(entry.path(), fs::path(AFFINE_SOURCE_DIR) / "src").string()) != dir) continue;
-        std::ifstream in(entry.path());
-        std::string text;
-        for (int n = 1; std::getline(in, text); ++n)
-            out.push_back({fs::relative(entry.path(), AFFINE_SOURCE_DIR).string(), n, text});
-    }
-    return out;
-}
-
-// The folder a project include names ("../core/x.hpp" or "core/x.hpp"), or "" for
-// a public header (affine/...), a system header or an include within the folder.
 // Each folder of src/ and what it may include. A domain's pure code is a folder of
 // its own inside the domain (daemon/engine, xen/model, xen/sim), with its own layer.
 const std::map<std::string, std::set<std::string>>& layers() {
@@ -72,6 +55,21 @@ std::string included_folder(const std::string& text) {
     if (!text.starts_with("#include \"")) return "";
     std::string path = text.substr(10, text.find('"', 10) - 10);
     return path.starts_with("affine/") ? "" : layer_of(path);
+}
+
+// The lines of every source file whose own layer is `dir`.
+std::vector<Line> lines_of(const std::string& dir) {
+    std::vector<Line> out;
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(AFFINE_SOURCE_DIR) / "src" / dir)) {
+        auto ext = entry.path().extension();
+        if (ext != ".cpp" && ext != ".hpp") continue;
+        if (layer_of(fs::relative(entry.path(), fs::path(AFFINE_SOURCE_DIR) / "src").string()) != dir) continue;
+        std::ifstream in(entry.path());
+        std::string text;
+        for (int n = 1; std::getline(in, text); ++n)
+            out.push_back({fs::relative(entry.path(), AFFINE_SOURCE_DIR).string(), n, text});
+    }
+    return out;
 }
 
 TEST(Layering, EveryFolderHasItsPlace) {
