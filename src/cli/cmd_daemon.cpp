@@ -44,7 +44,7 @@ void print_placements(const protocol::DaemonStatus& s) {
 int print_status(bool json) {
     protocol::Request r;
     r.op = protocol::Op::status;
-    auto body = value_or_throw(daemon::ask_daemon(r));
+    auto body = value_or_throw(daemon::ask_daemon(r).answer);
     if (json) {
         print_json(body["status"]);
         return 0;
@@ -93,7 +93,7 @@ Command daemon_command() {
                     if (reload->parsed()) {
                         protocol::Request r;
                         r.op = protocol::Op::reload;
-                        auto body = value_or_throw(daemon::ask_daemon(r));
+                        auto body = value_or_throw(daemon::ask_daemon(r).answer);
                         fmt::print("configuration reloaded from {}\n", body.value("config", std::string("?")));
                         return 0;
                     }

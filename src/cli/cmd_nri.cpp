@@ -19,6 +19,7 @@
 #include "affine/host_load.hpp"
 #include "affine/set_grammar.hpp"
 #include "command.hpp"
+#include "os/unique_fd.hpp"
 
 namespace affine::cli {
 namespace {
@@ -58,7 +59,7 @@ std::string hand_to_daemon(const nri::SoftHandOff& soft) {
     request.all_threads = true;
     request.children = true;
     request.cpus = soft.cpus;
-    auto answer = daemon::ask_daemon(request);
+    auto answer = daemon::ask_daemon(request).answer;
     if (!answer)
         return fmt::format("container {} (pid {}): soft affinity to CPUs {} not set: {}", soft.container, soft.pid,
                            to_list(soft.cpus), answer.error().message);
@@ -90,11 +91,10 @@ int nri(const Options& opt) {
     // Pre-registered: the runtime started us with one end of a socket pair, and
     // starts us again when it restarts.
     if (const char* inherited = std::getenv("NRI_PLUGIN_SOCKET")) {
-        int fd = value_or_throw(detail::parse_integer_in<int>(inherited, "NRI_PLUGIN_SOCKET", 0, 1 << 20));
+        UniqueFd fd(value_or_throw(detail::parse_integer_in<int>(inherited, "NRI_PLUGIN_SOCKET", 0, 1 << 20)));
         if (const char* name = std::getenv("NRI_PLUGIN_NAME")) connection.name = name;
         if (const char* index = std::getenv("NRI_PLUGIN_IDX")) connection.index = index;
-        auto end = value_or_throw(nri::serve_connection(fd, plugin, connection, log_line, stop_requested));
-        ::close(fd);
+        auto end = value_or_throw(nri::serve_connection(fd.get(), plugin, connection, log_line, stop_requested));
         log_line(end == nri::ConnectionEnd::closed ? "the runtime closed the connection" : "stopped");
         return 0;
     }
@@ -112,8 +112,7 @@ int nri(const Options& opt) {
             continue;
         }
         said_waiting = false;
-        auto end = nri::serve_connection(*fd, plugin, connection, log_line, stop_requested);
-        ::close(*fd);
+        auto end = nri::serve_connection(fd->get(), plugin, connection, log_line, stop_requested);
         if (!end) log_line(end.error().message + "; reconnecting");
         else if (*end == nri::ConnectionEnd::closed) log_line("the runtime closed the connection; reconnecting");
         else if (*end == nri::ConnectionEnd::shutdown) log_line("the runtime shut the plugin down; reconnecting");

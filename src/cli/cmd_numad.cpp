@@ -34,10 +34,11 @@ std::optional<std::string> advice_from_daemon(const NumadInvocation& invocation)
     r.cpu_hundredths = invocation.advice.cpu_hundredths;
     r.memory_mib = invocation.advice.memory_mib;
     r.reserved = invocation.reserved_cpus;
-    auto body = daemon::ask_daemon(r);
+    auto [body, absent] = daemon::ask_daemon(r);
     if (!body) {
-        if (daemon::is_daemon_absent(body.error())) return std::nullopt;
-        if (body.error().kind == ErrorKind::usage && body.error().message.starts_with("-R")) throw CommandError{body.error()};
+        if (absent) return std::nullopt;
+        // A refusal of the request itself (its -R set) is the user's to see.
+        if (body.error().kind == ErrorKind::usage) throw CommandError{body.error()};
         fmt::print(stderr, "affine: the daemon gave no advice ({}); reading the host afresh\n", body.error().message);
         return std::nullopt;
     }

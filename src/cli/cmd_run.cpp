@@ -95,12 +95,12 @@ LaunchPolicy placed_launch_policy(const Options& opt, const CLI::App& sub) {
         // CPUs become hard, and the user is told.
         protocol::Request probe;
         probe.op = protocol::Op::status;
-        auto daemon = daemon::ask_daemon(probe);
+        auto [daemon, absent] = daemon::ask_daemon(probe);
         if (daemon) {
             take_self_soft(plan.soft_cpus);
             launch.cpus = plan.hard_cpus.empty() ? std::nullopt : std::optional<CpuSet>(plan.hard_cpus);
             if (opt.verbose) fmt::print(stderr, "affine: soft CPUs {} through the daemon\n", to_list(plan.soft_cpus));
-        } else if (daemon::is_daemon_absent(daemon.error())) {
+        } else if (absent) {
             fmt::print(stderr, "affine: the affinity is hard (CPUs {}): {}\n", to_list(plan.cpus),
                        daemon.error().message);
         } else {

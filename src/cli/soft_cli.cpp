@@ -23,12 +23,11 @@ std::map<int, protocol::WorkloadStatus> managed_workloads(const std::vector<int>
     protocol::Request r;
     r.op = protocol::Op::show;
     r.ids = ids;
-    auto body = daemon::ask_daemon(r);
+    auto [body, absent] = daemon::ask_daemon(r);
     if (!body) {
         // The kernel's view stands on its own; a daemon that does not answer only
         // leaves the soft affinity unknown.
-        if (!daemon::is_daemon_absent(body.error()))
-            fmt::print(stderr, "affine: soft affinity unknown: {}\n", body.error().message);
+        if (!absent) fmt::print(stderr, "affine: soft affinity unknown: {}\n", body.error().message);
         return found;
     }
     for (const auto& w : (*body)["workloads"]) {
@@ -70,7 +69,7 @@ std::vector<protocol::WorkloadStatus> request_soft_affinity(const std::vector<in
     r.cpus = cpus;
     r.all_threads = all_threads;
     r.children = children;
-    auto body = value_or_throw(daemon::ask_daemon(r));
+    auto body = value_or_throw(daemon::ask_daemon(r).answer);
     std::vector<protocol::WorkloadStatus> out;
     if (body.contains("workloads"))
         for (const auto& w : body["workloads"]) out.push_back(value_or_throw(protocol::workload_from_json(w)));

@@ -9,15 +9,16 @@
 
 namespace affine::daemon {
 
-// The errno of the error ask_daemon returns when no daemon listens.
-inline constexpr int daemon_absent_code = ENOTCONN;
+// What asking the daemon gave. `answer` is the response body, the daemon's own
+// refusal as it said it (usage or failed), or a broken connection; when no daemon
+// listens, `absent` is set and `answer` is the failure saying how to start one.
+struct DaemonReply {
+    Result<detail::Json> answer;
+    bool absent = false;
+};
 
 // Sends one request to the daemon of state directory `state_dir` (see
-// state_dir_path) and returns the response body. Errors: no daemon runs (failed,
-// code daemon_absent_code, saying how to start one); the daemon's own refusal, as
-// it said it (usage or failed); a broken connection.
-Result<detail::Json> ask_daemon(const protocol::Request& request, const std::string& state_dir = "");
-
-inline bool is_daemon_absent(const Error& e) { return e.code == daemon_absent_code; }
+// state_dir_path).
+DaemonReply ask_daemon(const protocol::Request& request, const std::string& state_dir = "");
 
 }  // namespace affine::daemon

@@ -34,42 +34,28 @@ Result<ControlServer> ControlServer::listen(const std::string& path, const Contr
         if (!S_ISSOCK(st.st_mode)) return failure(fmt::format("{} exists and is not a socket; refusing it", path), EEXIST);
         ::unlink(path.c_str());
     }
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return failure(fmt::format("socket: {}", std::strerror(errno)), errno);
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) return failure(fmt::format("socket: {}", std::strerror(errno)), errno);
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.c_str(), path.size());
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::chmod(path.c_str(), 0666) != 0 ||
-        ::listen(fd, SOMAXCONN) != 0) {
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::chmod(path.c_str(), 0666) != 0 ||
+        ::listen(fd.get(), SOMAXCONN) != 0) {
         int err = errno;
-        ::close(fd);
         return failure(fmt::format("listen on {}: {}", path, std::strerror(err)), err);
     }
-    return ControlServer(fd, path, limits);
-}
-
-ControlServer::ControlServer(ControlServer&& other) noexcept
-    : fd_(other.fd_), path_(std::move(other.path_)), limits_(other.limits_), clients_(std::move(other.clients_)) {
-    other.fd_ = -1;
-    other.clients_.clear();
-}
-
-ControlServer::~ControlServer() {
-    for (auto& c : clients_)
-        if (c.fd >= 0) ::close(c.fd);
-    if (fd_ >= 0) ::close(fd_);
+    return ControlServer(std::move(fd), path, limits);
 }
 
 void ControlServer::close_and_unlink() {
-    if (fd_ >= 0) {
-        ::close(fd_);
-        fd_ = -1;
+    if (fd_) {
+        fd_.reset();
         ::unlink(path_.c_str());
     }
 }
 
 void ControlServer::add_poll_fds(std::vector<pollfd>& fds) const {
-    if (fd_ >= 0) fds.push_back({fd_, POLLIN, 0});
-    for (const auto& c : clients_) fds.push_back({c.fd, static_cast<short>(c.answered ? POLLOUT : POLLIN), 0});
+    if (fd_) fds.push_back({fd_.get(), POLLIN, 0});
+    for (const auto& c : clients_) fds.push_back({c.fd.get(), static_cast<short>(c.answered ? POLLOUT : POLLIN), 0});
 }
 
 int ControlServer::poll_timeout_ms() const {
@@ -81,14 +67,13 @@ int ControlServer::poll_timeout_ms() const {
 
 void ControlServer::flush(Client& c) {
     while (!c.out.empty()) {
-        ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // the rest when it can take it
         if (n <= 0) break;                                               // gone: nothing more to say
         c.out.erase(0, static_cast<std::size_t>(n));
     }
-    ::close(c.fd);
-    c.fd = -1;
+    c.fd.reset();
 }
 
 void ControlServer::answer(Client& c, std::string line, SteadyClock::time_point now) {
@@ -105,12 +90,13 @@ void ControlServer::accept_clients(SteadyClock::time_point now) {
     // Every pending connection is taken off the queue, so that none waits behind
     // another uid's: those past their uid's slots are refused at once.
     while (true) {
-        int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
+        UniqueFd fd(::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (!fd) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
             return;  // EAGAIN: none left; EMFILE and the like: the rest wait in the queue
         }
-        Client c{fd, peer_identity(fd, proc), {}, {}, false, now + limits_.request_deadline};
+        auto peer = peer_identity(fd.get(), proc);
+        Client c{std::move(fd), peer, {}, {}, false, now + limits_.request_deadline};
         auto same_uid = static_cast<std::size_t>(
             std::ranges::count_if(clients_, [&](const Client& o) { return o.peer.uid == c.peer.uid; }));
         auto others = static_cast<std::size_t>(
@@ -125,19 +111,18 @@ void ControlServer::accept_clients(SteadyClock::time_point now) {
                                           limits_.max_clients)),
                    now);
         }
-        if (c.fd >= 0) clients_.push_back(std::move(c));
+        if (c.fd) clients_.push_back(std::move(c));
     }
 }
 
 void ControlServer::read_request(Client& c, const RequestHandler& handler, SteadyClock::time_point now) {
     char buf[4096];
-    while (c.fd >= 0 && !c.answered) {
-        ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+    while (c.fd && !c.answered) {
+        ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
         if (n <= 0) {  // closed before a whole line: nothing to answer
-            ::close(c.fd);
-            c.fd = -1;
+            c.fd.reset();
             return;
         }
         c.in.append(buf, static_cast<std::size_t>(n));
@@ -159,20 +144,19 @@ void ControlServer::serve(const std::vector<pollfd>& fds, const RequestHandler& 
     auto now = SteadyClock::now();
     for (const pollfd& p : fds) {
         if (p.revents == 0) continue;
-        if (p.fd == fd_) {
+        if (p.fd == fd_.get()) {
             accept_clients(now);
             continue;
         }
-        auto it = std::ranges::find(clients_, p.fd, &Client::fd);
+        auto it = std::ranges::find_if(clients_, [&](const Client& c) { return c.fd.get() == p.fd; });
         if (it == clients_.end()) continue;
         if (it->answered) flush(*it);
         else read_request(*it, handler, now);
     }
     for (auto& c : clients_) {
-        if (c.fd < 0 || now < c.deadline) continue;
+        if (!c.fd || now < c.deadline) continue;
         if (c.answered) {  // it does not read its answer
-            ::close(c.fd);
-            c.fd = -1;
+            c.fd.reset();
         } else {
             answer(c,
                    protocol::error_response(Error{
@@ -181,7 +165,7 @@ void ControlServer::serve(const std::vector<pollfd>& fds, const RequestHandler& 
                    now);
         }
     }
-    std::erase_if(clients_, [](const Client& c) { return c.fd < 0; });
+    std::erase_if(clients_, [](const Client& c) { return !c.fd; });
 }
 
 }  // namespace affine::daemon

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "os/unique_fd.hpp"
 #include "daemon/engine/daemon_protocol.hpp"
 #include "affine/error.hpp"
 
@@ -39,9 +40,6 @@ public:
     // Binds `path` (a stale socket of a previous daemon is removed: the caller holds
     // the instance lock).
     static Result<ControlServer> listen(const std::string& path, const ControlLimits& limits);
-    ControlServer(ControlServer&& other) noexcept;
-    ControlServer& operator=(ControlServer&&) = delete;
-    ~ControlServer();
 
     void set_max_request_bytes(std::size_t bytes) { limits_.max_request_bytes = bytes; }
     // The descriptors to poll, listening socket first.
@@ -56,21 +54,21 @@ public:
 
 private:
     struct Client {
-        int fd = -1;
+        UniqueFd fd;
         protocol::PeerCredentials peer;
         std::string in;
         std::string out;          // the answer not yet written
         bool answered = false;
         std::chrono::steady_clock::time_point deadline;
     };
-    ControlServer(int fd, std::string path, const ControlLimits& limits)
-        : fd_(fd), path_(std::move(path)), limits_(limits) {}
+    ControlServer(UniqueFd fd, std::string path, const ControlLimits& limits)
+        : fd_(std::move(fd)), path_(std::move(path)), limits_(limits) {}
     void accept_clients(std::chrono::steady_clock::time_point now);
     void read_request(Client& c, const RequestHandler& handler, std::chrono::steady_clock::time_point now);
     void answer(Client& c, std::string line, std::chrono::steady_clock::time_point now);
     static void flush(Client& c);
 
-    int fd_ = -1;
+    UniqueFd fd_;
     std::string path_;
     ControlLimits limits_;
     std::vector<Client> clients_;

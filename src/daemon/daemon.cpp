@@ -26,6 +26,7 @@
 #include "control_server.hpp"
 #include "kernel_accounting.hpp"
 #include "linux/proc_connector.hpp"
+#include "os/unique_fd.hpp"
 #include "placement_manager.hpp"
 #include "request_handler.hpp"
 #include "soft_manager.hpp"
@@ -91,20 +92,6 @@ std::string status_line(const SoftManager& m) {
                        m.widened_count());
 }
 
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    [[nodiscard]] int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 }  // namespace
 
 Result<DaemonConfig> load_daemon_config(const std::string& path, bool must_exist, const Topology& host) {
@@ -162,8 +149,8 @@ Result<void> run_daemon(const DaemonOptions& options) {
     sigemptyset(&signals);
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
     ::sigprocmask(SIG_BLOCK, &signals, nullptr);
-    Fd signal_fd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
-    Fd timer_fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    UniqueFd signal_fd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+    UniqueFd timer_fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
     if (signal_fd.get() < 0 || timer_fd.get() < 0) return failure(fmt::format("signalfd/timerfd: {}", std::strerror(errno)), errno);
 
     SystemdNotifier systemd;

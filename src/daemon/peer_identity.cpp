@@ -10,6 +10,7 @@
 
 #include "core/integer.hpp"
 #include "linux/procfs.hpp"
+#include "os/unique_fd.hpp"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77  // Linux 6.5; older C libraries do not name it
@@ -82,13 +83,12 @@ protocol::PeerCredentials peer_identity(int fd, const linux_backend::SysFs& fs) 
     peer.gid = cred.gid;
     if (cred.pid <= 0) return peer;  // a peer in another pid namespace: its uid only
 
-    int pidfd = -1;
-    len = sizeof pidfd;
-    bool from_socket = ::getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0;
-    if (!from_socket) pidfd = static_cast<int>(::syscall(SYS_pidfd_open, cred.pid, 0));
-    if (pidfd < 0) return peer;
-    auto caps = capabilities_through(fs, pidfd, cred.pid, from_socket);
-    ::close(pidfd);
+    int received = -1;
+    len = sizeof received;
+    bool from_socket = ::getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &received, &len) == 0 && received >= 0;
+    UniqueFd pidfd(from_socket ? received : static_cast<int>(::syscall(SYS_pidfd_open, cred.pid, 0)));
+    if (!pidfd) return peer;
+    auto caps = capabilities_through(fs, pidfd.get(), cred.pid, from_socket);
     if (!caps) return peer;
     peer.cap_sys_nice = ((*caps >> cap_sys_nice) & 1U) != 0;
     peer.cap_sys_ptrace = ((*caps >> cap_sys_ptrace) & 1U) != 0;

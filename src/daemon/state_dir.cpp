@@ -52,13 +52,12 @@ Result<void> prepare_state_dir(const std::string& dir) {
 
 Result<InstanceLock> InstanceLock::acquire(const std::string& dir) {
     std::string path = lock_path(dir);
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return sys_failure(fmt::format("open the lock {}", path), errno);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) return sys_failure(fmt::format("open the lock {}", path), errno);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
         char buf[32] = {};
-        ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
-        ::close(fd);
+        ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
         std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "?";
         while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
         if (err == EWOULDBLOCK)
@@ -67,21 +66,15 @@ Result<InstanceLock> InstanceLock::acquire(const std::string& dir) {
         return sys_failure(fmt::format("lock {}", path), err);
     }
     std::string pid = fmt::format("{}\n", ::getpid());
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-        int err = errno;
-        ::close(fd);
-        return sys_failure(fmt::format("write {}", path), err);
-    }
-    return InstanceLock(fd);
-}
-
-InstanceLock::~InstanceLock() {
-    if (fd_ >= 0) ::close(fd_);
+    if (::ftruncate(fd.get(), 0) != 0 ||
+        ::pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+        return sys_failure(fmt::format("write {}", path), errno);
+    return InstanceLock(std::move(fd));
 }
 
 Result<std::optional<std::string>> read_file_nofollow(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
         if (errno == ENOENT) return std::nullopt;
         if (errno == ELOOP) return failure(fmt::format("{} is a symlink; refusing to read it", path), ELOOP);
         return sys_failure(fmt::format("read {}", path), errno);
@@ -89,17 +82,14 @@ Result<std::optional<std::string>> read_file_nofollow(const std::string& path) {
     std::string text;
     char buf[65536];
     while (true) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            return sys_failure(fmt::format("read {}", path), err);
+            return sys_failure(fmt::format("read {}", path), errno);
         }
         if (n == 0) break;
         text.append(buf, static_cast<std::size_t>(n));
     }
-    ::close(fd);
     return text;
 }
 

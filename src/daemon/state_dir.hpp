@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "os/unique_fd.hpp"
 #include "affine/error.hpp"
 
 namespace affine::daemon {
@@ -26,13 +27,10 @@ class InstanceLock {
 public:
     // Takes the lock without waiting; failed error naming the pid that holds it.
     static Result<InstanceLock> acquire(const std::string& dir);
-    InstanceLock(InstanceLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-    InstanceLock& operator=(InstanceLock&&) = delete;
-    ~InstanceLock();
 
 private:
-    explicit InstanceLock(int fd) : fd_(fd) {}
-    int fd_ = -1;
+    explicit InstanceLock(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
 };
 
 // Reads `path` without following a symlink; nullopt when it does not exist.

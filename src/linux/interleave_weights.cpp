@@ -11,6 +11,7 @@
 #include "affine/set_grammar.hpp"
 #include "core/integer.hpp"
 #include "sysfs.hpp"
+#include "os/unique_fd.hpp"
 
 namespace affine {
 namespace {
@@ -26,16 +27,15 @@ std::string kernel_release() {
 // (O_TRUNC changes nothing in sysfs and keeps a copied tree right).
 Result<void> write_attribute(const std::string& root, const std::string& path, const std::string& value) {
     std::string full = (root == "/" ? "" : root) + path;
-    int fd = ::open(full.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
+    UniqueFd fd(::open(full.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
         int err = errno;
         return failure(fmt::format("write {} to {}: {}{}", value, path, std::strerror(err),
                                    err == EACCES || err == EPERM ? " (needs root)" : ""),
                        err);
     }
-    ssize_t n = ::write(fd, value.data(), value.size());
+    ssize_t n = ::write(fd.get(), value.data(), value.size());
     int err = errno;
-    ::close(fd);
     if (n != static_cast<ssize_t>(value.size()))
         return failure(fmt::format("write {} to {}: {}", value, path, n < 0 ? std::strerror(err) : "short write"),
                        n < 0 ? err : EIO);

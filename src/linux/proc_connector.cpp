@@ -36,7 +36,7 @@ Result<void> send_listen(int fd, proc_cn_mcast_op op) {
 Result<ProcConnector> ProcConnector::open() {
     int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_CONNECTOR);
     if (fd < 0) return failure(fmt::format("process events: netlink socket: {}", std::strerror(errno)), errno);
-    ProcConnector connector(fd);
+    ProcConnector connector{UniqueFd(fd)};
     sockaddr_nl address{};
     address.nl_family = AF_NETLINK;
     address.nl_groups = CN_IDX_PROC;
@@ -53,27 +53,15 @@ Result<ProcConnector> ProcConnector::open() {
     return connector;
 }
 
-ProcConnector::ProcConnector(ProcConnector&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-
-ProcConnector& ProcConnector::operator=(ProcConnector&& other) noexcept {
-    if (this != &other) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-}
-
 ProcConnector::~ProcConnector() {
-    if (fd_ < 0) return;
-    (void)send_listen(fd_, PROC_CN_MCAST_IGNORE);
-    ::close(fd_);
+    if (fd_) (void)send_listen(fd_.get(), PROC_CN_MCAST_IGNORE);
 }
 
 Result<ProcConnector::ReadResult> ProcConnector::read(const std::function<void(const ProcEvent&)>& on_event) {
     ReadResult result;
     alignas(nlmsghdr) char buffer[8192];
     for (;;) {
-        ssize_t got = ::recv(fd_, buffer, sizeof(buffer), 0);
+        ssize_t got = ::recv(fd_.get(), buffer, sizeof(buffer), 0);
         if (got < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return result;

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "affine/error.hpp"
+#include "os/unique_fd.hpp"
 
 namespace affine::linux_backend {
 
@@ -31,14 +32,12 @@ public:
     // in the user's terms (no CAP_NET_ADMIN, another namespace), when not available.
     static Result<ProcConnector> open();
 
-    ProcConnector(ProcConnector&& other) noexcept;
-    ProcConnector& operator=(ProcConnector&& other) noexcept;
-    ProcConnector(const ProcConnector&) = delete;
-    ProcConnector& operator=(const ProcConnector&) = delete;
-    ~ProcConnector();
+    ProcConnector(ProcConnector&&) noexcept = default;
+    ProcConnector& operator=(ProcConnector&&) noexcept = default;
+    ~ProcConnector();  // stops listening
 
     // The socket, for poll(): readable when events wait.
-    [[nodiscard]] int fd() const { return fd_; }
+    [[nodiscard]] int fd() const { return fd_.get(); }
 
     struct ReadResult {
         int events = 0;     // events passed to the callback
@@ -49,8 +48,8 @@ public:
     Result<ReadResult> read(const std::function<void(const ProcEvent&)>& on_event);
 
 private:
-    explicit ProcConnector(int fd) : fd_(fd) {}
-    int fd_ = -1;
+    explicit ProcConnector(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
 };
 
 }  // namespace affine::linux_backend

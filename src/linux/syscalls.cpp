@@ -1,4 +1,5 @@
 #include "syscalls.hpp"
+#include "os/unique_fd.hpp"
 
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
@@ -108,15 +109,12 @@ public:
     }
 
     SysResult<void> bind_proc_connector() override {
-        int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
-        if (fd < 0) return std::unexpected(errno);
+        UniqueFd fd(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR));
+        if (!fd) return std::unexpected(errno);
         sockaddr_nl address{};
         address.nl_family = AF_NETLINK;
         address.nl_groups = CN_IDX_PROC;
-        int r = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        int err = errno;
-        ::close(fd);
-        if (r < 0) return std::unexpected(err);
+        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0) return std::unexpected(errno);
         return {};
     }
 

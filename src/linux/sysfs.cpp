@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "core/text.hpp"
+#include "os/unique_fd.hpp"
 
 namespace affine::linux_backend {
 
@@ -25,20 +26,16 @@ std::string SysFs::full(std::string_view path) const {
 // files on a large host, and this is what keeps `affine topo` faster than lstopo.
 std::optional<std::string> SysFs::read(std::string_view path) const {
     note(path);
-    int fd = ::open(full(path).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
+    UniqueFd fd(::open(full(path).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::nullopt;
     std::string out;
     char buf[4096];
     while (true) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0) {
-            ::close(fd);
-            return std::nullopt;
-        }
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) return std::nullopt;
         if (n == 0) break;
         out.append(buf, static_cast<std::size_t>(n));
     }
-    ::close(fd);
     return out;
 }
 

@@ -28,19 +28,16 @@ Result<void> write_all(int fd, std::string_view bytes) {
 
 }  // namespace
 
-Result<int> dial_runtime(const std::string& path) {
+Result<UniqueFd> dial_runtime(const std::string& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof(addr.sun_path))
         return usage_error(fmt::format("NRI socket path '{}' is longer than {} bytes", path, sizeof(addr.sun_path) - 1));
     std::memcpy(addr.sun_path, path.data(), path.size());
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return failure(fmt::format("socket: {}", std::strerror(errno)), errno);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-        int e = errno;
-        ::close(fd);
-        return failure(fmt::format("connect to the NRI socket {}: {}", path, std::strerror(e)), e);
-    }
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) return failure(fmt::format("socket: {}", std::strerror(errno)), errno);
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
+        return failure(fmt::format("connect to the NRI socket {}: {}", path, std::strerror(errno)), errno);
     return fd;
 }
 

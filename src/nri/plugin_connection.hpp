@@ -11,6 +11,7 @@
 
 #include "affine/error.hpp"
 #include "plugin.hpp"
+#include "os/unique_fd.hpp"
 
 namespace affine::nri {
 
@@ -32,7 +33,7 @@ enum class ConnectionEnd {
 };
 
 // Connects to the runtime's NRI socket at `path`. Failed error with the reason.
-Result<int> dial_runtime(const std::string& path);
+Result<UniqueFd> dial_runtime(const std::string& path);
 
 // Registers on the connected socket `fd` and serves until the connection ends. Every
 // log line goes to `log`. Failed error when the registration is refused or times

@@ -36,18 +36,6 @@ Result<void> make_dirs(const std::string& dir) {
     return {};
 }
 
-// Closes a descriptor on every path out of a scope.
-struct Fd {
-    int fd = -1;
-    Fd() = default;
-    explicit Fd(int f) : fd(f) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-    int release() { return std::exchange(fd, -1); }
-};
 
 Result<void> write_all(int fd, std::string_view text, const std::string& name) {
     std::size_t done = 0;
@@ -69,52 +57,36 @@ Result<StateFile> StateFile::lock(std::string path, LockWait wait, ParentDirs di
     if (dirs == ParentDirs::create)
         if (auto made = make_dirs(parent_dir(path)); !made) return std::unexpected(made.error());
     std::string lock_path = path + ".lock";
-    Fd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (fd.fd < 0) return io_failure("open the lock file " + lock_path, errno);
+    UniqueFd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) return io_failure("open the lock file " + lock_path, errno);
     struct stat st{};
-    if (::fstat(fd.fd, &st) != 0) return io_failure("stat " + lock_path, errno);
+    if (::fstat(fd.get(), &st) != 0) return io_failure("stat " + lock_path, errno);
     if (!S_ISREG(st.st_mode)) return failure(fmt::format("{} is not a regular file", lock_path), EINVAL);
     int op = LOCK_EX | (wait == LockWait::fail_if_held ? LOCK_NB : 0);
-    while (::flock(fd.fd, op) != 0) {
+    while (::flock(fd.get(), op) != 0) {
         if (errno == EINTR) continue;
         if (errno == EWOULDBLOCK)
             return failure(fmt::format("{} is in use by another affine process (it holds {})", path, lock_path),
                            EWOULDBLOCK);
         return io_failure("lock " + lock_path, errno);
     }
-    return StateFile(std::move(path), fd.release());
-}
-
-StateFile::StateFile(StateFile&& other) noexcept
-    : path_(std::move(other.path_)), lock_fd_(std::exchange(other.lock_fd_, -1)) {}
-
-StateFile& StateFile::operator=(StateFile&& other) noexcept {
-    if (this != &other) {
-        if (lock_fd_ >= 0) ::close(lock_fd_);
-        path_ = std::move(other.path_);
-        lock_fd_ = std::exchange(other.lock_fd_, -1);
-    }
-    return *this;
-}
-
-StateFile::~StateFile() {
-    if (lock_fd_ >= 0) ::close(lock_fd_);  // drops the flock
+    return StateFile(std::move(path), std::move(fd));
 }
 
 Result<std::optional<std::string>> StateFile::read() const {
-    Fd fd(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (fd.fd < 0) {
+    UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
         if (errno == ENOENT) return std::optional<std::string>();
         if (errno == ELOOP) return failure(fmt::format("{} is a symbolic link; a state file must not be one", path_), ELOOP);
         return io_failure("read " + path_, errno);
     }
     struct stat st{};
-    if (::fstat(fd.fd, &st) != 0) return io_failure("stat " + path_, errno);
+    if (::fstat(fd.get(), &st) != 0) return io_failure("stat " + path_, errno);
     if (!S_ISREG(st.st_mode)) return failure(fmt::format("{} is not a regular file", path_), EINVAL);
     std::string text;
     char buf[65536];
     while (true) {
-        ssize_t n = ::read(fd.fd, buf, sizeof buf);
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
             return io_failure("read " + path_, errno);
@@ -129,21 +101,21 @@ Result<void> StateFile::write(std::string_view contents) {
     std::string dir = parent_dir(path_);
     std::string tmp = path_ + ".XXXXXX";
     // mkstemp creates the file O_EXCL with mode 0600: a name nobody else holds.
-    Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-    if (fd.fd < 0) return io_failure(fmt::format("create a temporary file beside {}", path_), errno);
+    UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+    if (!fd) return io_failure(fmt::format("create a temporary file beside {}", path_), errno);
     auto discard = [&](std::unexpected<Error> e) {
         ::unlink(tmp.c_str());
         return e;
     };
-    if (auto w = write_all(fd.fd, contents, tmp); !w) return discard(std::unexpected(w.error()));
-    if (::fsync(fd.fd) != 0) return discard(io_failure("sync " + tmp, errno));
+    if (auto w = write_all(fd.get(), contents, tmp); !w) return discard(std::unexpected(w.error()));
+    if (::fsync(fd.get()) != 0) return discard(io_failure("sync " + tmp, errno));
     if (::close(fd.release()) != 0) return discard(io_failure("close " + tmp, errno));
     if (::rename(tmp.c_str(), path_.c_str()) != 0)
         return discard(io_failure(fmt::format("rename {} to {}", tmp, path_), errno));
     // The rename is durable once the directory is.
-    Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dfd.fd < 0) return io_failure("open the directory " + dir, errno);
-    if (::fsync(dfd.fd) != 0) return io_failure("sync the directory " + dir, errno);
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd) return io_failure("open the directory " + dir, errno);
+    if (::fsync(dfd.get()) != 0) return io_failure("sync the directory " + dir, errno);
     return {};
 }
 

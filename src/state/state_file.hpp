@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "affine/error.hpp"
+#include "os/unique_fd.hpp"
 
 namespace affine {
 
@@ -47,12 +48,6 @@ public:
     // like from open(2). Messages name the file; callers add what they were doing.
     static Result<StateFile> lock(std::string path, LockWait wait, ParentDirs dirs = ParentDirs::must_exist);
 
-    StateFile(StateFile&& other) noexcept;
-    StateFile& operator=(StateFile&& other) noexcept;
-    StateFile(const StateFile&) = delete;
-    StateFile& operator=(const StateFile&) = delete;
-    ~StateFile();  // releases the lock
-
     [[nodiscard]] const std::string& path() const { return path_; }
 
     // The contents, or nullopt when the file does not exist. Fails when PATH is a
@@ -72,9 +67,9 @@ public:
     Result<int> remove_leftover_temporaries();
 
 private:
-    StateFile(std::string path, int lock_fd) : path_(std::move(path)), lock_fd_(lock_fd) {}
+    StateFile(std::string path, UniqueFd lock_fd) : path_(std::move(path)), lock_fd_(std::move(lock_fd)) {}
     std::string path_;
-    int lock_fd_ = -1;
+    UniqueFd lock_fd_;  // closing it releases the lock
 };
 
 }  // namespace affine

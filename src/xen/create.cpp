@@ -24,22 +24,17 @@ namespace affine::xen {
 Result<CreateLock> CreateLock::acquire(const std::string& path) {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd) {
         int code = errno;
         return failure(fmt::format("lock {}: {}", path, std::strerror(code)), code);
     }
-    while (::flock(fd, LOCK_EX) != 0) {
+    while (::flock(fd.get(), LOCK_EX) != 0) {
         if (errno == EINTR) continue;
         int code = errno;
-        ::close(fd);
         return failure(fmt::format("lock {}: {}", path, std::strerror(code)), code);
     }
-    return CreateLock(fd);
-}
-
-CreateLock::~CreateLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
+    return CreateLock(std::move(fd));
 }
 
 std::string create_lock_path(std::string_view host_spec) {

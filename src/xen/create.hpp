@@ -12,6 +12,7 @@
 #include "affine/xen_preferred_first.hpp"
 #include "affine/xl_config.hpp"
 #include "hypervisor.hpp"
+#include "os/unique_fd.hpp"
 
 namespace affine::xen {
 
@@ -24,14 +25,10 @@ public:
     // Waits for the lock. Creates the file (and its directory) when missing.
     // Failure naming the file when it cannot be opened or locked.
     static Result<CreateLock> acquire(const std::string& path);
-    CreateLock(CreateLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-    CreateLock& operator=(CreateLock&&) = delete;
-    CreateLock(const CreateLock&) = delete;
-    ~CreateLock();
 
 private:
-    explicit CreateLock(int fd) : fd_(fd) {}
-    int fd_ = -1;
+    explicit CreateLock(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;  // closing the last descriptor releases the flock
 };
 
 // The lock file for creations on the host `host_spec` names (as --host): on the

@@ -26,17 +26,18 @@ const std::map<std::string, std::set<std::string>>& layers() {
     static const std::map<std::string, std::set<std::string>> table = {
         {"core", {}},
         {"planner", {"core"}},
-        {"state", {}},
-        {"linux", {"core", "planner", "state"}},
+        {"os", {}},
+        {"state", {"os"}},
+        {"linux", {"core", "planner", "os", "state"}},
         {"xen/model", {"core", "planner"}},
-        {"xen", {"core", "planner", "state", "xen/model"}},
-        {"xen/sim", {"core", "planner", "state", "xen", "xen/model"}},
-        {"host", {"core", "planner", "linux", "state", "xen", "xen/model", "xen/sim"}},
+        {"xen", {"core", "planner", "os", "state", "xen/model"}},
+        {"xen/sim", {"core", "planner", "os", "state", "xen", "xen/model"}},
+        {"host", {"core", "planner", "linux", "os", "state", "xen", "xen/model", "xen/sim"}},
         {"daemon/engine", {"core", "planner"}},
-        {"daemon", {"core", "planner", "linux", "state", "daemon/engine"}},
-        {"nri", {"core", "planner", "linux", "state", "daemon", "daemon/engine"}},
-        {"cli", {"core", "planner", "linux", "state", "xen", "xen/model", "xen/sim", "host", "daemon", "daemon/engine",
-                 "nri"}},
+        {"daemon", {"core", "planner", "linux", "os", "state", "daemon/engine"}},
+        {"nri", {"core", "planner", "linux", "os", "state", "daemon", "daemon/engine"}},
+        {"cli", {"core", "planner", "linux", "os", "state", "xen", "xen/model", "xen/sim", "host", "daemon",
+                 "daemon/engine", "nri"}},
     };
     return table;
 }
