@@ -4,6 +4,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace affine {
@@ -39,27 +40,23 @@ struct CommandError {
     Error error;
 };
 
-// Front ends only: the value of `result`, or its error thrown as a CommandError.
-// With `context`, the message becomes "context: message".
+// The front ends' two ways to raise an error, and the only ones:
+//
+// value_or_throw(result[, context]): the value of `result`, or its error thrown as a
+// CommandError; with `context`, the message becomes "context: message".
 template <typename T>
-T value_or_throw(Result<T> result) {
-    if (!result) throw CommandError{std::move(result.error())};
-    return std::move(*result);
-}
-inline void value_or_throw(Result<void> result) {
-    if (!result) throw CommandError{std::move(result.error())};
-}
-template <typename T>
-T value_or_throw(Result<T> result, std::string_view context) {
+T value_or_throw(Result<T> result, std::string_view context = {}) {
     if (!result) {
         Error e = std::move(result.error());
-        e.message = std::string(context) + ": " + e.message;
+        if (!context.empty()) e.message = std::string(context) + ": " + e.message;
         throw CommandError{std::move(e)};
     }
-    return std::move(*result);
+    if constexpr (!std::is_void_v<T>) return std::move(*result);
 }
 
-// Front ends only: throws a fresh error, made with usage_error() or failure().
+// throw_error(error): throws a fresh error, made with usage_error() or failure(), or
+// one a call returned.
 [[noreturn]] inline void throw_error(std::unexpected<Error> error) { throw CommandError{std::move(error).error()}; }
+[[noreturn]] inline void throw_error(Error error) { throw CommandError{std::move(error)}; }
 
 }  // namespace affine

@@ -98,7 +98,7 @@ Command daemon_command() {
                         return 0;
                     }
                     opt->run.config_given = self->count("--config") > 0;
-                    if (auto ran = daemon::run_daemon(opt->run); !ran) throw CommandError{ran.error()};
+                    if (auto ran = daemon::run_daemon(opt->run); !ran) throw_error(ran.error());
                     return 0;
                 };
             }};

@@ -38,7 +38,7 @@ std::optional<std::string> advice_from_daemon(const NumadInvocation& invocation)
     if (!body) {
         if (absent) return std::nullopt;
         // A refusal of the request itself (its -R set) is the user's to see.
-        if (body.error().kind == ErrorKind::usage) throw CommandError{body.error()};
+        if (body.error().kind == ErrorKind::usage) throw_error(body.error());
         fmt::print(stderr, "affine: the daemon gave no advice ({}); reading the host afresh\n", body.error().message);
         return std::nullopt;
     }

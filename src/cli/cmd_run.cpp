@@ -104,7 +104,7 @@ LaunchPolicy placed_launch_policy(const Options& opt, const CLI::App& sub) {
             fmt::print(stderr, "affine: the affinity is hard (CPUs {}): {}\n", to_list(plan.cpus),
                        daemon.error().message);
         } else {
-            throw CommandError{daemon.error()};
+            throw_error(daemon.error());
         }
     }
     return launch;

@@ -28,12 +28,12 @@ struct PinRequest {
 int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
     const int domid = parse_domid(hv, req.domain);
     const std::string what = fmt::format("xen vcpu-pin domain {}", domid);
-    Topology t = or_throw(hv.topology(), what);
+    Topology t = value_or_throw(hv.topology(), what);
     if (req.hard == "-" && req.soft == "-")
         throw_error(usage_error("xen vcpu-pin: nothing to change: HARD and SOFT are both \"-\""));
     // The hypervisor's own (stored) state of the domain: the library's model of it
     // answers why a call was refused and what to restore.
-    XenHost host = or_throw(snapshot(hv), what);
+    XenHost host = value_or_throw(snapshot(hv), what);
     const Domain& d = domain_or_throw(host, domid);
 
     std::optional<CpuSet> hard;
@@ -53,8 +53,8 @@ int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
         targets.push_back(*v);
     }
 
-    ChangedVcpus changed = or_throw(apply_vcpu_affinity(hv, host, d, targets, hard, soft, req.force), what);
-    XenHost after = or_throw(snapshot(hv), what);
+    ChangedVcpus changed = value_or_throw(apply_vcpu_affinity(hv, host, d, targets, hard, soft, req.force), what);
+    XenHost after = value_or_throw(snapshot(hv), what);
     const Domain& d_after = domain_or_throw(after, domid);
     Json vcpus = print_changed_vcpus(domid, changed, soft.value_or(CpuSet{}), req.json);
     if (req.json) {
@@ -70,12 +70,12 @@ int run_vcpu_pin(Hypervisor& hv, const PinRequest& req) {
 int run_node_affinity(Hypervisor& hv, int domid, const std::string& nodes, bool json) {
     const std::string what = fmt::format("xen node-affinity domain {}", domid);
     if (!nodes.empty()) {
-        Topology t = or_throw(hv.topology(), what);
-        int limit = or_throw(hv.node_id_limit(), what);
+        Topology t = value_or_throw(hv.topology(), what);
+        int limit = value_or_throw(hv.node_id_limit(), what);
         NodeSet wanted = value_or_throw(parse_node_set(nodes, node_grammar_host(t, limit)));
-        or_throw(apply_node_affinity(hv, domid, wanted), what);
+        value_or_throw(apply_node_affinity(hv, domid, wanted), what);
     }
-    XenHost host = or_throw(snapshot(hv), what);
+    XenHost host = value_or_throw(snapshot(hv), what);
     const Domain& d = domain_or_throw(host, domid);
     if (json) {
         Json out{{"domid", domid}};

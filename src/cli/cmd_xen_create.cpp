@@ -30,8 +30,8 @@ XlConfig read_config(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         int code = errno;
-        throw CommandError{failure(fmt::format("xen create: cannot read {}: {}", path, std::strerror(code)), code)
-                               .error()};
+        throw_error(failure(fmt::format("xen create: cannot read {}: {}", path, std::strerror(code)), code)
+                               .error());
     }
     std::ostringstream text;
     text << in.rdbuf();
@@ -49,11 +49,11 @@ std::string memory_text(const std::map<int, std::uint64_t>& per_node) {
 // (the hypervisor's NUMA dump, as `xen numastat`), and whether that is the plan.
 // Returns false when the memory is not where planned.
 bool print_read_back(Hypervisor& hv, const std::string& name, const Plan* plan) {
-    int domid = or_throw(resolve_domain(hv, name), fmt::format("xen create: reading back domain {}", name));
-    XenHost host = or_throw(snapshot(hv), "xen create: reading back");
+    int domid = value_or_throw(resolve_domain(hv, name), fmt::format("xen create: reading back domain {}", name));
+    XenHost host = value_or_throw(snapshot(hv), "xen create: reading back");
     const Domain* d = host.domain(domid);
     if (d == nullptr) throw_error(failure(fmt::format("xen create: domain {} ({}) is gone", name, domid), ESRCH));
-    DomainMemory memory = or_throw(hv.memory_per_node(), "xen create: NUMA dump");
+    DomainMemory memory = value_or_throw(hv.memory_per_node(), "xen create: NUMA dump");
     const auto& mem = memory[domid];
     fmt::print("created domain {}: domid {}\n", name, domid);
     fmt::print("{:>5}  {:<12} {:<12}\n", "vcpu", "hard", "soft");
@@ -110,10 +110,10 @@ int build(Hypervisor& hv, const XlConfig& config, const std::vector<std::string>
     // The simulated host: the configuration with every override, as xl would read it.
     XlConfig final_config = config;
     std::vector<std::string> overrides(argv.begin() + 3, argv.end());
-    throw_if_error(apply_xl_overrides(final_config, overrides));
+    value_or_throw(apply_xl_overrides(final_config, overrides));
     XlDomain domain = value_or_throw(xl_domain_from_config(final_config));
-    or_throw(sim_xl_create(hv, domain), "xen create (simulated xl create)");
-    throw_if_error(hv.commit());
+    value_or_throw(sim_xl_create(hv, domain), "xen create (simulated xl create)");
+    value_or_throw(hv.commit());
     return 0;
 }
 
@@ -197,32 +197,32 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
     // Usage errors first: they need no hypervisor.
     const PlacementPolicy policy = value_or_throw(parse_placement_policy(r.policy));
     if (r.populate_timeout_s < 1)
-        throw CommandError{usage_error(fmt::format("--populate-timeout: {} is not a number of seconds of at least 1",
+        throw_error(usage_error(fmt::format("--populate-timeout: {} is not a number of seconds of at least 1",
                                                    r.populate_timeout_s))
-                               .error()};
+                               .error());
     XlConfig config = read_config(r.config);
-    throw_if_error(apply_xl_overrides(config, r.overrides));
+    value_or_throw(apply_xl_overrides(config, r.overrides));
     const XlDomain domain = value_or_throw(xl_domain_from_config(config));
     if (!domain.cpupool.empty() && domain.cpupool != "Pool-0")
-        throw CommandError{usage_error(fmt::format("xen create: cpupool \"{}\": affine plans in cpupool 0 (Pool-0) "
+        throw_error(usage_error(fmt::format("xen create: cpupool \"{}\": affine plans in cpupool 0 (Pool-0) "
                                                    "only",
                                                    domain.cpupool))
-                               .error()};
+                               .error());
 
     const std::string what = fmt::format("xen create {}", domain.name);
     // From planning until the domain's memory is populated, no other creation plans
     // (taken before the host is read: a simulated host is read when opened).
     std::optional<CreateLock> lock;
-    if (!r.dry_run) lock.emplace(or_throw(CreateLock::acquire(create_lock_path(host_spec)), what));
+    if (!r.dry_run) lock.emplace(value_or_throw(CreateLock::acquire(create_lock_path(host_spec)), what));
     auto hv_owner = value_or_throw(open_hypervisor(host_spec));
     Hypervisor& hv = *hv_owner;
-    Topology topology = or_throw(hv.topology(), what);
+    Topology topology = value_or_throw(hv.topology(), what);
     CpuSet reserved;
     if (!r.exclude.empty()) {
         auto excluded = parse_cpu_set(r.exclude, topology);
         if (!excluded) {
             excluded.error().message = "--exclude: " + excluded.error().message;
-            throw CommandError{excluded.error()};
+            throw_error(excluded.error());
         }
         reserved = *excluded;
     }
@@ -238,8 +238,8 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
     if (auto names = hv.domain_names())
         for (const auto& [domid, name] : *names)
             if (name == domain.name)
-                throw CommandError{failure(fmt::format("{}: domain {} already has that name", what, domid), EEXIST)
-                                       .error()};
+                throw_error(failure(fmt::format("{}: domain {} already has that name", what, domid), EEXIST)
+                                       .error());
 
     std::vector<std::string> argv{xl_binary(), "create", r.config};
     argv.insert(argv.end(), r.overrides.begin(), r.overrides.end());
@@ -254,16 +254,16 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
                    "configured{}\n",
                    reserved.empty() ? "" : " (--exclude is not applied)");
     } else {
-        XenHost host = or_throw(snapshot(hv), what);
-        DomainFreeMemory free = or_throw(hv.domain_free_memory(host.topology), what);
+        XenHost host = value_or_throw(snapshot(hv), what);
+        DomainFreeMemory free = value_or_throw(hv.domain_free_memory(host.topology), what);
         PlacementHost first_host = xen_create_placement_host(host, reserved, hard_limit, free.first);
         print_first_free(host.topology, first_host.topology, free);
         PlacementRequest request = xen_create_request(domain, policy);
-        plan = or_throw(plan_placement(first_host, request), what);
+        plan = value_or_throw(plan_placement(first_host, request), what);
         if (!plan->fits() && free.dma_bits > 0) {
             // Xen takes the rest from other nodes and from below its DMA width: plan on
             // all free memory, and say the domain's memory will not all be local.
-            Plan whole = or_throw(plan_placement(xen_create_placement_host(host, reserved, hard_limit), request), what);
+            Plan whole = value_or_throw(plan_placement(xen_create_placement_host(host, reserved, hard_limit), request), what);
             if (whole.fits()) {
                 fmt::print(stderr,
                            "affine: warning: {}: {} does not fit in the memory Xen gives first on any nodes; "
@@ -274,12 +274,12 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
         }
         if (!plan->fits()) {
             print_plan(*plan, request);
-            throw CommandError{failure(fmt::format("{}: not created: {}{}", what,
+            throw_error(failure(fmt::format("{}: not created: {}{}", what,
                                                    plan->outcome == PlanOutcome::refused
                                                        ? "the host has not the free memory"
                                                        : "no node set fits",
                                                    plan->fallback.empty() ? "" : " (" + plan->fallback + ")"))
-                                   .error()};
+                                   .error());
         }
         preferred_first = plan_preferred_first(*plan, first_host, domain, r.striped, what);
         if (preferred_first) {
@@ -318,11 +318,11 @@ int run_xen_create(const std::string& host_spec, const XenCreateRequest& r) {
     if (preferred_first) {
         // Under the creation lock until the last node's share is in: a creation
         // planned meanwhile would count memory this domain is about to take.
-        int domid = or_throw(resolve_domain(hv, domain.name), what);
+        int domid = value_or_throw(resolve_domain(hv, domain.name), what);
         PopulateOutcome outcome = populate_preferred_first(
             hv, domid, preferred_first->steps, std::chrono::seconds(r.populate_timeout_s),
             [](const std::string& line) { fmt::print("{}\n", line); std::fflush(stdout); });
-        throw_if_error(hv.commit());
+        value_or_throw(hv.commit());
         lock.reset();
         print_read_back(hv, domain.name, &*plan);
         if (!outcome.completed) {

@@ -14,7 +14,7 @@ using detail::Json;
 using namespace affine::xen;
 
 int run_topo(Hypervisor& hv, bool json) {
-    Topology t = or_throw(hv.topology(), "xen topo");
+    Topology t = value_or_throw(hv.topology(), "xen topo");
     if (json) {
         print_json(detail::topology_json(t));
         return 0;
@@ -35,8 +35,8 @@ int run_topo(Hypervisor& hv, bool json) {
 }
 
 int run_domains(Hypervisor& hv, bool json) {
-    XenHost host = or_throw(snapshot(hv), "xen domains");
-    auto infos = or_throw(hv.domains(), "xen domains");
+    XenHost host = value_or_throw(snapshot(hv), "xen domains");
+    auto infos = value_or_throw(hv.domains(), "xen domains");
     Json out = Json::array();
     if (!json) fmt::print("{:>6} {:>6} {:>10}  {:<14} {}\n", "domid", "vcpus", "memory", "node-affinity", "mode");
     for (const DomainInfo& info : infos) {
@@ -59,9 +59,9 @@ int run_domains(Hypervisor& hv, bool json) {
 }
 
 int run_show(Hypervisor& hv, int domid, bool json) {
-    XenHost host = or_throw(snapshot(hv), fmt::format("xen show {}", domid));
+    XenHost host = value_or_throw(snapshot(hv), fmt::format("xen show {}", domid));
     const Domain& d = domain_or_throw(host, domid);
-    auto memory = or_throw(hv.memory_per_node(), "xen show: NUMA dump");
+    auto memory = value_or_throw(hv.memory_per_node(), "xen show: NUMA dump");
     std::map<int, std::uint64_t> mem = memory[domid];
     if (json) {
         Json vcpus = Json::array();
@@ -94,9 +94,9 @@ int run_show(Hypervisor& hv, int domid, bool json) {
 int run_numastat(Hypervisor& hv, const std::string& domain, bool json) {
     std::optional<int> only;
     if (!domain.empty()) only = parse_domid(hv, domain);
-    XenHost host = or_throw(snapshot(hv), "xen numastat");
+    XenHost host = value_or_throw(snapshot(hv), "xen numastat");
     if (only) (void)domain_or_throw(host, *only);
-    DomainMemory memory = or_throw(hv.memory_per_node(), "xen numastat: NUMA dump");
+    DomainMemory memory = value_or_throw(hv.memory_per_node(), "xen numastat: NUMA dump");
     Json nodes = Json::array();
     for (const Node& n : host.topology.nodes)
         nodes.push_back({{"id", n.id}, {"memory_free_bytes", n.memory_free_bytes}});

@@ -45,17 +45,17 @@ int run_place(const XenOptions& xen, const PlaceRequest& req) {
     const int domid = parse_domid(hv, req.domain);
     const std::string what = fmt::format("xen place domain {}", domid);
 
-    XenHost host = or_throw(snapshot(hv), what);
+    XenHost host = value_or_throw(snapshot(hv), what);
     const Domain& d = domain_or_throw(host, domid);
-    DomainMemory memory = or_throw(hv.memory_per_node(), what + ": NUMA dump");
+    DomainMemory memory = value_or_throw(hv.memory_per_node(), what + ": NUMA dump");
     const std::map<int, std::uint64_t> mem = memory[domid];
     CpuSet reserved;
-    if (!req.exclude.empty()) reserved = or_throw(parse_cpu_set(req.exclude, host.topology), "--exclude");
+    if (!req.exclude.empty()) reserved = value_or_throw(parse_cpu_set(req.exclude, host.topology), "--exclude");
 
     PlacementHost placement_host = xen_placement_host(host, reserved, domid, mem);
     PlacementRequest request =
-        or_throw(xen_placement_request(d, mem, policy, req.follow_memory, memory_override), what);
-    Plan plan = or_throw(plan_placement(placement_host, request), what);
+        value_or_throw(xen_placement_request(d, mem, policy, req.follow_memory, memory_override), what);
+    Plan plan = value_or_throw(plan_placement(placement_host, request), what);
     XenPlacementActions actions = xen_placement_actions(plan, d, host.topology.all_cpus());
 
     const std::uint64_t total = bytes_on(mem, every_node());
@@ -86,7 +86,7 @@ int run_place(const XenOptions& xen, const PlaceRequest& req) {
     } else if (actions.empty()) {
         if (!req.json) fmt::print("nothing to apply: policy {} sets no affinity\n", to_string(policy));
     } else {
-        AppliedPlacement done = or_throw(apply_placement(hv, host, d, actions), what);
+        AppliedPlacement done = value_or_throw(apply_placement(hv, host, d, actions), what);
         applied = print_changed_vcpus(domid, done.vcpus, actions.soft, req.json);
         node_affinity_sent = done.node_affinity;
         if (node_affinity_sent && !req.json)
@@ -96,7 +96,7 @@ int run_place(const XenOptions& xen, const PlaceRequest& req) {
     }
 
     // Read back what holds now.
-    XenHost after = or_throw(snapshot(hv), what);
+    XenHost after = value_or_throw(snapshot(hv), what);
     const Domain& d_after = domain_or_throw(after, domid);
     const bool is_auto = d_after.node_affinity_mode == NodeAffinityMode::automatic;
     if (plan.fits() && !req.dry_run && plan.affinity != AffinityKind::none && is_auto &&

@@ -14,10 +14,10 @@ namespace {
 using namespace affine::xen;
 
 [[noreturn]] void not_simulated(std::string_view command, std::string_view host) {
-    throw CommandError{usage_error(fmt::format("xen {} is a simulation command: it changes a simulated host only "
+    throw_error(usage_error(fmt::format("xen {} is a simulation command: it changes a simulated host only "
                                                "(give --host sim:FILE; {} is a real hypervisor)",
                                                command, host))
-                           .error()};
+                           .error());
 }
 
 // Runs `body` on the simulation of --host, then makes its changes last.
@@ -29,7 +29,7 @@ Action on_simulation(std::shared_ptr<const XenOptions> xen, std::string_view com
         SimulationControl* sim = hv->simulation();
         if (sim == nullptr) not_simulated(command, hv->name());
         body(*hv, *sim);
-        throw_if_error(hv->commit());
+        value_or_throw(hv->commit());
         return 0;
     };
 }
@@ -58,7 +58,7 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
                  int vcpus = opt->vcpus > 0 ? opt->vcpus : static_cast<int>(t.online_cpus().count());
                  std::uint64_t memory = memory_size(opt->memory);
                  XenHost host = value_or_throw(initial_sim_host(std::move(t), vcpus, memory));
-                 throw_if_error(write_sim_state(host, opt->state));
+                 value_or_throw(write_sim_state(host, opt->state));
                  fmt::print("simulated Xen host {}: {} CPUs, {} nodes; dom0 with {} vCPUs\n", opt->state,
                             host.topology.cpus.size(), host.topology.nodes.size(), vcpus);
                  return 0;
@@ -101,7 +101,7 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
              auto domain = std::make_shared<std::string>();
              sub.add_option("DOM", *domain, "domid or name")->required();
              return on_simulation(xen, "sim-destroy-domain", [domain](Hypervisor& hv, SimulationControl& sim) {
-                 throw_if_error(sim.destroy_domain(parse_domid(hv, *domain)));
+                 value_or_throw(sim.destroy_domain(parse_domid(hv, *domain)));
              });
          }},
         {"sim-pool-cpus", "simulation: set the CPUs of cpupool 0",
@@ -110,7 +110,7 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
              sub.add_option("CPUS", *cpus, "CPU set")->required();
              return on_simulation(xen, "sim-pool-cpus", [cpus](Hypervisor& hv, SimulationControl& sim) {
                  Topology t = value_or_throw(hv.topology());
-                 throw_if_error(sim.set_pool_cpus(value_or_throw(parse_cpu_set(*cpus, t))));
+                 value_or_throw(sim.set_pool_cpus(value_or_throw(parse_cpu_set(*cpus, t))));
              });
          }},
         {"sim-temporary-pin", "simulation: mark a vCPU pinned by the hypervisor (EBUSY)",
@@ -125,7 +125,7 @@ std::vector<XenSubcommand> xen_sim_subcommands() {
              add_number_option(sub, "VCPU", opt->vcpu, "vCPU", 0, max_vcpus_argument)->required();
              sub.add_option("STATE", opt->state, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
              return on_simulation(xen, "sim-temporary-pin", [opt](Hypervisor& hv, SimulationControl& sim) {
-                 throw_if_error(sim.set_temporarily_pinned(parse_domid(hv, opt->domain), opt->vcpu, opt->state == "on"));
+                 value_or_throw(sim.set_temporarily_pinned(parse_domid(hv, opt->domain), opt->vcpu, opt->state == "on"));
              });
          }},
     };

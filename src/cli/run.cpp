@@ -29,8 +29,6 @@ void print_error(std::string_view message) noexcept {
     std::fflush(stderr);
 }
 
-[[noreturn]] void throw_usage(std::string message) { throw_error(usage_error(std::move(message))); }
-
 std::string help_text() {
     std::string text = "affine: where work runs and where its memory lives, on Linux and Xen.\n\n"
                        "usage: affine COMMAND [ARGS...]   (affine COMMAND --help for details)\n\n"
@@ -162,21 +160,21 @@ void refuse_extras(CLI::App& app, const std::vector<CLI::App*>& path) {
     const std::string& word = extras.front();
     const std::string cmd = command_words(path);
     if (path.size() == 1 && !word.starts_with('-'))
-        throw_usage(fmt::format("unknown command \"{}\"{} (commands: {})", word,
-                                did_you_mean(word, command_name_list(app)), command_names(app)));
+        throw_error(usage_error(fmt::format("unknown command \"{}\"{} (commands: {})", word,
+                                did_you_mean(word, command_name_list(app)), command_names(app))));
     if (!path.back()->get_subcommands([](CLI::App*) { return true; }).empty() && !word.starts_with('-'))
-        throw_usage(fmt::format("unknown {} command \"{}\"{} ({} commands: {})", cmd, word,
-                                did_you_mean(word, subcommand_names(*path.back())), cmd, names_of(*path.back())));
+        throw_error(usage_error(fmt::format("unknown {} command \"{}\"{} ({} commands: {})", cmd, word,
+                                did_you_mean(word, subcommand_names(*path.back())), cmd, names_of(*path.back()))));
     if (word.starts_with('-')) {
         std::string name = word.substr(0, word.find('='));
         std::vector<std::string> known =
             cmd.empty() ? std::vector<std::string>{"--help", "--version"} : option_name_list(path);
-        throw_usage(fmt::format("{}unknown option \"{}\"{} ({}options: {}; affine {}--help)", cmd.empty() ? "" : cmd + ": ",
+        throw_error(usage_error(fmt::format("{}unknown option \"{}\"{} ({}options: {}; affine {}--help)", cmd.empty() ? "" : cmd + ": ",
                                 word, hint_for_option(cmd, name).value_or(did_you_mean(name, known)),
                                 cmd.empty() ? "" : cmd + " ", cmd.empty() ? "--help, --version" : option_names(path),
-                                cmd.empty() ? "" : cmd + " "));
+                                cmd.empty() ? "" : cmd + " ")));
     }
-    throw_usage(fmt::format("{}: unexpected argument \"{}\" (affine {} --help)", cmd, word, cmd));
+    throw_error(usage_error(fmt::format("{}: unexpected argument \"{}\" (affine {} --help)", cmd, word, cmd)));
 }
 
 // An option or argument given as "" is refused: a script whose variable is empty
@@ -189,8 +187,8 @@ void refuse_empty_values(const std::vector<CLI::App*>& path) {
             if (o->count() == 0 || o->get_type_size_max() == 0) continue;
             const auto& results = o->results();
             if (std::ranges::any_of(results, [](const std::string& r) { return r.empty(); }))
-                throw_usage(fmt::format("{}: {} is empty; expected {}", cmd, o->get_name(),
-                                        o->get_description().empty() ? "a value" : o->get_description()));
+                throw_error(usage_error(fmt::format("{}: {} is empty; expected {}", cmd, o->get_name(),
+                                        o->get_description().empty() ? "a value" : o->get_description())));
         }
 }
 
@@ -237,8 +235,8 @@ int print_help(CLI::App& app, const std::vector<std::string>& topic) {
         if (c.name == topic.front()) raw = &c;
     if (topic.front() == "help" || raw != nullptr) {
         if (topic.size() > 1)
-            throw_usage(fmt::format("help: {} has no commands: unexpected \"{}\" (affine help {})", topic.front(),
-                                    topic[1], topic.front()));
+            throw_error(usage_error(fmt::format("help: {} has no commands: unexpected \"{}\" (affine help {})", topic.front(),
+                                    topic[1], topic.front())));
         std::fputs(raw != nullptr ? raw->usage().c_str() : help_text().c_str(), stdout);
         return 0;
     }
@@ -251,13 +249,13 @@ int print_help(CLI::App& app, const std::vector<std::string>& topic) {
         CLI::App* sub = found == subs.end() ? nullptr : *found;
         if (sub == nullptr || word == "help") {
             if (level == &app)
-                throw_usage(fmt::format("help: unknown command \"{}\"{} (commands: {})", word,
-                                        did_you_mean(word, command_name_list(app)), command_names(app)));
+                throw_error(usage_error(fmt::format("help: unknown command \"{}\"{} (commands: {})", word,
+                                        did_you_mean(word, command_name_list(app)), command_names(app))));
             if (subs.empty())
-                throw_usage(fmt::format("help: {} has no commands: unexpected \"{}\" (affine help {})", words, word,
-                                        words));
-            throw_usage(fmt::format("help: unknown {} command \"{}\"{} ({} commands: {})", words, word,
-                                    did_you_mean(word, subcommand_names(*level)), words, names_of(*level)));
+                throw_error(usage_error(fmt::format("help: {} has no commands: unexpected \"{}\" (affine help {})", words, word,
+                                        words)));
+            throw_error(usage_error(fmt::format("help: unknown {} command \"{}\"{} ({} commands: {})", words, word,
+                                    did_you_mean(word, subcommand_names(*level)), words, names_of(*level))));
         }
         if (level != &app) prefix += " " + level->get_name();
         words += (words.empty() ? "" : " ") + word;
@@ -327,7 +325,7 @@ int run_command_line(int argc, char** argv) {
         return 0;
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);
-        throw_usage(parse_error_message(app, e));
+        throw_error(usage_error(parse_error_message(app, e)));
     }
     auto path = parsed_path(app);
     refuse_extras(app, path);
@@ -345,7 +343,7 @@ int run_command_line(int argc, char** argv) {
         std::fputs(help_text().c_str(), stderr);
         return exit_usage;
     }
-    if (!action) throw_usage(fmt::format("{} needs a command", command_words(path)));
+    if (!action) throw_error(usage_error(fmt::format("{} needs a command", command_words(path))));
     return action();
 }
 

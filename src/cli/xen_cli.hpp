@@ -48,22 +48,6 @@ std::vector<XenSubcommand> xen_sim_subcommands();       // sim-init, sim-create-
 // The hypervisor of --host (open_hypervisor); throws CommandError.
 std::unique_ptr<xen::Hypervisor> open_or_throw(const XenOptions& xen);
 
-// The value of `r`, or a CommandError whose message starts with "what: ".
-template <typename T>
-T or_throw(Result<T> r, const std::string& what) {
-    if (!r) {
-        Error e = std::move(r.error());
-        e.message = what + ": " + e.message;
-        throw CommandError{std::move(e)};
-    }
-    if constexpr (!std::is_void_v<T>) return std::move(*r);
-}
-
-// Throws the error of `r` as it is.
-inline void throw_if_error(Result<void> r) {
-    if (!r) throw CommandError{std::move(r.error())};
-}
-
 // A domain argument as xl takes it: a domid (0-32751; usage error otherwise) or a
 // domain's name (xenstore, or the simulated host's state; failure when unknown or
 // when names cannot be read).
