@@ -19,6 +19,10 @@ constexpr std::size_t max_release_events = 64;
 // How often a managed thread's identity and mask are read (tick): a mask someone
 // else set is seen, and the thread released, within this time.
 constexpr Millis verify_period{2000};
+// The same for a workload whose threads are all at rest: what matters of a thread
+// that does nothing is read less often (a mask someone else set is still never
+// overwritten: every change is checked against the kernel first).
+constexpr Millis resting_verify_period{10000};
 // How many verifications apart the threads of a process whose CPU time did not
 // advance are read all the same (a thread starved by a higher priority never runs):
 // 10 s. Reading them every 2 s was most of the daemon's cost with thousands of
@@ -106,6 +110,7 @@ void SoftManager::take_new_threads(Workload& w, const Clock& now, std::vector<Ch
                                fmt::format("take {}: CPUs {} -> {}: {}", task_name(w, *t), to_list(t->kernel_mask),
                                            to_list(t->engine.applied), t->engine.why)});
         w.threads.emplace(tid, std::move(*t));
+        w.resting = false;
     }
 }
 
@@ -297,6 +302,7 @@ Result<detail::Json> SoftManager::set_soft(const protocol::Request& r, const pro
                                                  peer.uid, peer.pid);
         // Asking again takes back what was released.
         std::erase_if(w.released, [&](const auto& key) { return w.all_threads || key.first == target.id; });
+        w.resting = false;
         if (soft_changed)
             for (auto& [tid, t] : w.threads) {
                 t.engine = start_soft_thread(env_.host, hard_of(t.original), w.soft, now.mono);
@@ -384,14 +390,17 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         w.command = st->comm;  // it may have executed another program since
         // What a tick costs does not grow with the threads that wait for nothing. Each
         // tick reads, per workload, its main thread's stat and its cgroup's pressure;
-        // a thread's accounting only when it could have waited (below). Every
-        // verify_period, each thread's mask (one system call, its stat only when the
-        // mask is not the daemon's), the thread list and the children. A change is
-        // checked against identity and mask first (commit), so no reused tid is
-        // touched and no one else's mask overwritten.
-        const bool verify = !w.verified_at || now.mono - *w.verified_at >= verify_period;
+        // its threads only when some task of it waited (the pressure grew) or one of
+        // them has something pending, and a thread's accounting only when it could
+        // have waited (below). Every verify_period (resting_verify_period when all
+        // its threads are at rest), each thread's mask (one system call, its stat
+        // only when the mask is not the daemon's), the thread list and the children.
+        // A change is checked against identity and mask first (commit), so no reused
+        // tid is touched and no one else's mask overwritten.
+        const Millis period = w.resting ? resting_verify_period : verify_period;
+        const bool verify = !w.verified_at || now.mono - *w.verified_at >= period;
         // Every fifth verification (10 s) reads threads that look as if they never ran.
-        const bool starved_check = verify && w.verifications % starved_every == 0;
+        const bool starved_check = verify && (w.resting || w.verifications % starved_every == 0);
         if (verify) {
             ++w.verifications;
             w.verified_at = now.mono;
@@ -402,8 +411,6 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         auto pressure = read_cpu_pressure(env_.fs, w.cgroup);
         const bool quiet = pressure && w.pressure && *pressure == *w.pressure;
         w.pressure = pressure;
-        // New threads: at each verification, and as soon as the process's thread count
-        // is not the one of the last listing.
         // Whether any thread of the process ran since the last look: its CPU time
         // (the process's stat, one read the first time a thread needs it). Threads
         // that never ran may have waited all along, behind a higher priority, so
@@ -419,8 +426,13 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
             }
             return *ran;
         };
+        // New threads: at each verification, and as soon as the process's thread count
+        // is not the one of the last listing.
         if (w.all_threads && (verify || st->threads != w.listed_threads)) take_new_threads(w, now, changes);
         if (w.children && verify) take_children(w, now, changes);
+        // Every thread at rest and none could have waited: nothing to read or decide.
+        if (!verify && !rehome_ && w.resting && (quiet || !process_ran())) continue;
+        bool resting = true;
         for (auto it = w.threads.begin(); it != w.threads.end();) {
             ManagedThread& t = it->second;
             if (verify && !check_thread(w, t, now)) {
@@ -464,8 +476,10 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
                 changes.push_back({pid, t.tid, t.engine.applied,
                                    fmt::format("re-home {}: CPUs {} -> {}: {}", task_name(w, t), to_list(t.kernel_mask),
                                                to_list(t.engine.applied), t.engine.why)});
+            resting = resting && !changed && t.engine.applied == t.kernel_mask && at_rest(t.engine);
             ++it;
         }
+        w.resting = resting;
         if (w.threads.empty() && (!w.all_threads || !w.released.empty())) {
             log_(fmt::format("pid {} ({}): no thread left to manage; its request ends", pid, w.command));
             workloads_.erase(pid);

@@ -63,6 +63,10 @@ struct Workload {
     int listed_threads = -1;                 // threads in its last listing (all_threads)
     std::optional<unsigned long long> cpu_ticks;  // the process's CPU time when last read (tick)
     int verifications = 0;                   // verify periods so far
+    // After the last pass over its threads, every one was at rest (at_rest) with the
+    // kernel holding the engine's mask: a tick in which none of its tasks waited has
+    // nothing to do for it. Cleared wherever a thread is taken or its engine restarted.
+    bool resting = false;
 };
 
 using Log = std::function<void(const std::string& line)>;

@@ -62,8 +62,10 @@ bool SoftManager::commit(std::vector<Change>& changes, const Clock& now) {
         // The engine's view must follow the kernel's: re-home at the next tick.
         for (const auto& c : changes)
             if (auto w = workloads_.find(c.pid); w != workloads_.end())
-                if (auto t = w->second.threads.find(c.tid); t != w->second.threads.end())
+                if (auto t = w->second.threads.find(c.tid); t != w->second.threads.end()) {
                     t->second.engine = start_soft_thread(env_.host, t->second.engine.hard, w->second.soft, now.mono);
+                    w->second.resting = false;
+                }
         changes.clear();
         return false;
     }

@@ -281,5 +281,59 @@ TEST(SoftAffinity, NoPreferenceNeverChanges) {
     EXPECT_EQ(t.thread.applied, (CpuSet{0, 1}));
 }
 
+// A thread at rest takes a shortcut through the rule; on any trace, it decides
+// exactly what the full rule decides for the same thread with the shortcut off.
+TEST(SoftAffinity, RestingShortcutDecidesAsTheFullRule) {
+    Topology host = *synthetic_topology("nodes=2,cores=2");
+    SoftAffinityTuning tuning;
+    SoftThread fast = start_soft_thread(host, {0, 1, 2, 3}, {0, 1}, Millis{0});
+    EXPECT_TRUE(at_rest(fast));
+    SoftThread full = fast;
+    unsigned seed = 12345;
+    auto next = [&] { return (seed = seed * 1103515245U + 12345U) / 65536U % 100U; };
+    int shortcuts = 0;
+    for (int i = 1; i <= 2000; ++i) {
+        Millis now{5000 + 250 * i};
+        // Phases of contention and of calm, so the thread widens, returns and rests.
+        bool contended = (i / 40) % 3 == 0;
+        std::vector<double> busy = {contended ? 1.0 : next() / 200.0, contended ? 1.0 : next() / 200.0,
+                                    next() / 100.0, next() / 100.0};
+        double wait = contended && next() < 80 ? 0.6 : 0.0;
+        ThreadSample sample{Millis{250}, next() / 400.0, wait};
+        if (fast.resting && wait < tuning.wait_threshold) ++shortcuts;
+        full.resting = false;
+        CapacityBook fast_book(CpuLoad{busy}, host.online_cpus());
+        CapacityBook full_book(CpuLoad{busy}, host.online_cpus());
+        auto a = decide_soft_affinity(fast, sample, fast_book, host, now, tuning);
+        auto b = decide_soft_affinity(full, sample, full_book, host, now, tuning);
+        ASSERT_EQ(a.action, b.action) << "interval " << i;
+        ASSERT_EQ(a.to, b.to) << "interval " << i;
+        ASSERT_EQ(a.reason, b.reason) << "interval " << i;
+        ASSERT_EQ(fast.state, full.state) << "interval " << i;
+        ASSERT_EQ(fast.applied, full.applied) << "interval " << i;
+        ASSERT_EQ(fast.why, full.why) << "interval " << i;
+        ASSERT_EQ(fast.flaps, full.flaps) << "interval " << i;
+        ASSERT_EQ(fast.waiting_since, full.waiting_since) << "interval " << i;
+        ASSERT_EQ(fast.room_since, full.room_since) << "interval " << i;
+        for (int c = 0; c < 4; ++c) ASSERT_EQ(fast_book.idle(c), full_book.idle(c)) << "interval " << i;
+    }
+    EXPECT_GT(shortcuts, 100);  // the trace did rest
+}
+
+TEST(SoftAffinity, AtRestOnlyAtHomeWithNothingPending) {
+    Trace t;
+    EXPECT_TRUE(at_rest(t.thread));
+    t.step({1.0, 0.0}, 0.0, 0.6);  // a run of waiting begins
+    EXPECT_FALSE(at_rest(t.thread));
+    t.repeat(4, {1.0, 0.0}, 0.0, 0.6);  // widened
+    EXPECT_EQ(t.thread.state, SoftState::widened);
+    EXPECT_FALSE(at_rest(t.thread));
+    t.repeat(20, {0.0, 0.0}, 0.1, 0.0);  // home again, then at rest
+    EXPECT_EQ(t.thread.state, SoftState::home);
+    EXPECT_TRUE(at_rest(t.thread));
+    Topology host = two_single_cpu_nodes();
+    EXPECT_TRUE(at_rest(start_soft_thread(host, {0, 1}, {0, 1}, Millis{0})));  // no preference
+}
+
 }  // namespace
 }  // namespace affine

@@ -119,6 +119,7 @@ SoftThread start_soft_thread(const Topology& host, const CpuSet& hard, const Cpu
     t.applied = t.home;
     t.steps = widening_steps(host, t.home, hard);
     t.why = fmt::format("home on CPUs {} (soft affinity)", to_list(t.home));
+    t.resting = true;
     return t;
 }
 
@@ -134,6 +135,7 @@ SoftThread resume_soft_thread(const Topology& host, const CpuSet& hard, const Cp
             t.level = static_cast<int>(i) + 1;
             t.applied = current;
             t.why = fmt::format("widened to CPUs {} (taken up again after a restart)", to_list(current));
+            t.resting = false;
             break;
         }
     }
@@ -180,9 +182,15 @@ SoftDecision decide_soft_affinity(SoftThread& t, const ThreadSample& s, Capacity
         d.reason = t.why;
         return d;
     }
+    const bool waiting = s.wait_share >= tuning.wait_threshold;
+    if (t.resting && !waiting) {  // what the full rule below would conclude, without formatting it again
+        if (t.last_return && now - *t.last_return >= tuning.flap_window) t.flaps = 0;
+        d.reason = t.why;
+        return d;
+    }
+    t.resting = false;
     const Millis start_of_interval = now - s.interval;
     const double demand = std::clamp(s.run_share + s.wait_share, 0.0, 1.0);
-    const bool waiting = s.wait_share >= tuning.wait_threshold;
     if (!waiting) t.waiting_since.reset();
     else if (!t.waiting_since) t.waiting_since = start_of_interval;
 
@@ -278,6 +286,7 @@ SoftDecision decide_soft_affinity(SoftThread& t, const ThreadSample& s, Capacity
         return d;
     }
     t.why = fmt::format("home on CPUs {} (soft affinity)", to_list(t.home));
+    t.resting = !t.waiting_since;
     d.reason = t.why;
     return d;
 }

@@ -89,7 +89,14 @@ struct SoftThread {
     std::optional<Millis> last_return;     // when it last came home
     int flaps = 0;              // widenings soon after coming home (back-off)
     std::string why;            // the reason for its current mask, in the user's terms
+    bool resting = false;       // at home with no run of waiting begun, and `why` says so
 };
+
+// Whether a thread has nothing pending: an interval in which it did not wait changes
+// nothing of it (decide_soft_affinity keeps it as it is, and says nothing new).
+[[nodiscard]] inline bool at_rest(const SoftThread& t) {
+    return t.state == SoftState::no_preference || t.resting;
+}
 
 // Starts managing a thread: home is soft ∩ hard, applied = home, or hard when the
 // thread has no preference.
