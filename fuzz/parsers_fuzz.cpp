@@ -38,6 +38,7 @@
 #include "daemon/journal.hpp"
 #include "daemon/kernel_accounting.hpp"
 #include "affine/tiered_placement.hpp"
+#include "affine/xl_config.hpp"
 #include "linux/procfs.hpp"
 #include "nri/mux.hpp"
 #include "nri/ttrpc.hpp"
@@ -208,6 +209,24 @@ void framed_stream(std::string_view text, Encode encode) {
     require(text.starts_with(again));
 }
 
+// An xl configuration as `xen create` reads it: the settings, the domain, its CPU
+// specs resolved on a host, and each setting written back as an override reads
+// the same.
+void xl_config(std::string_view text) {
+    auto config = parse_xl_config(text, "fuzz.cfg");
+    if (!config) return;
+    auto domain = xl_domain_from_config(*config);
+    if (!domain) return;
+    require(domain->vcpus >= 1 && domain->max_vcpus >= domain->vcpus && domain->maxmem_mib >= domain->memory_mib);
+    if (domain->vcpus <= 64) {
+        if (domain->cpus) (void)resolve_xl_cpus(*domain->cpus, domain->vcpus, grammar_host(), "cpus");
+        if (domain->cpus_soft) (void)resolve_xl_cpus(*domain->cpus_soft, domain->vcpus, grammar_host(), "cpus_soft");
+    }
+    XlConfig again = *config;
+    require(apply_xl_overrides(again, {"name=" + xl_quote(domain->name)}).has_value());
+    require(xl_domain_from_config(again).has_value());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -272,6 +291,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             break;
         case 'v': (void)daemon::parse_cpu_pressure(text); break;
+        case 'l': xl_config(text); break;
         default: return -1;  // not a parser: keep out of the corpus
     }
     return 0;

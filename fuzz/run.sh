@@ -86,6 +86,16 @@ seed a "$(printf 'abcdefghijklmn\xc3')"
 # registration on connection 2 and a frame of connection 1, merged; two ttrpc frames.
 printf 'm\0\0\0\2\0\0\0\22\0\0\0\10\0\0\0\1\1\0\n\6affine\0\0\0\1\0\0\0\3abc' > "$corpus/seed-m-nri"
 printf 'f\0\0\0\2\0\0\0\1\2\0ok\0\0\0\0\0\0\0\3\1\4' > "$corpus/seed-f-nri"
+seed l 'name = "web"
+type = "pvh"
+memory = 2048
+maxmem = 4096
+vcpus = 4
+maxvcpus = 8
+cpus = ["0-1", "node:1", "2"]
+cpus_soft = "all,^0"
+cpupool = "Pool-0"
+'
 seed u "(XEN) Domain heap initialised DMA width 29 bits
 $(cat fuzz/seeds/xen-numa-dump.txt)
 dma_bits=30"
