@@ -82,6 +82,34 @@ public:
         return value;
     }
 
+    // obj[key]: a number (integer or not); `fallback` when missing (no fallback: an error).
+    [[nodiscard]] Result<double> number(const Json& obj, const std::string& key, const std::string& where,
+                                        std::optional<double> fallback = std::nullopt) const {
+        if (!obj.is_object() || !obj.contains(key)) {
+            if (fallback) return *fallback;
+            return bad(where, fmt::format("missing number \"{}\"", key));
+        }
+        if (!obj.at(key).is_number()) return bad(where + "." + key, "expected a number");
+        return obj.at(key).get<double>();
+    }
+
+    // obj[key]: an object of id keys and whole numbers ({"0": 4096}); empty when missing.
+    [[nodiscard]] Result<std::map<int, std::uint64_t>> per_id(const Json& obj, const std::string& key,
+                                                              const std::string& where) const {
+        std::map<int, std::uint64_t> out;
+        if (!obj.is_object() || !obj.contains(key)) return out;
+        const Json& v = obj.at(key);
+        if (!v.is_object()) return bad(where + "." + key, "expected an object");
+        for (const auto& [k, n] : v.items()) {
+            auto id = id_key(k, where + "." + key);
+            if (!id) return std::unexpected(id.error());
+            auto value = integer_value(n, where + "." + key + "." + k, 0, std::numeric_limits<std::int64_t>::max());
+            if (!value) return std::unexpected(value.error());
+            out[*id] = static_cast<std::uint64_t>(*value);
+        }
+        return out;
+    }
+
     // obj[key]: true or false; `fallback` when missing (no fallback: an error).
     [[nodiscard]] Result<bool> boolean(const Json& obj, const std::string& key, const std::string& where,
                                        std::optional<bool> fallback = std::nullopt) const {
@@ -108,6 +136,15 @@ public:
     [[nodiscard]] Result<const Json*> array(const Json& obj, const std::string& key, const std::string& where) const {
         if (!obj.is_object() || !obj.contains(key) || !obj.at(key).is_array())
             return bad(where, fmt::format("missing array \"{}\"", key));
+        return &obj.at(key);
+    }
+
+    // obj[key]: an array; an empty one when missing; another type is an error.
+    [[nodiscard]] Result<const Json*> array_or_empty(const Json& obj, const std::string& key,
+                                                     const std::string& where) const {
+        static const Json empty = Json::array();
+        if (!obj.is_object() || !obj.contains(key)) return &empty;
+        if (!obj.at(key).is_array()) return bad(where + "." + key, "expected an array");
         return &obj.at(key);
     }
 
@@ -138,6 +175,26 @@ public:
 
 private:
     std::string source_;
+};
+
+// The first error of a series of reads: `into(read, field)` stores the value read in
+// `field`, or keeps the error when it is the first; `result(value)` is the value when
+// every read succeeded.
+class FirstError {
+public:
+    template <typename T, typename U>
+    void into(Result<T> read, U& field) {
+        if (read) field = static_cast<U>(std::move(*read));
+        else if (!error_) error_ = std::move(read.error());
+    }
+    template <typename T>
+    [[nodiscard]] Result<T> result(T value) && {
+        if (error_) return std::unexpected(std::move(*error_));
+        return value;
+    }
+
+private:
+    std::optional<Error> error_;
 };
 
 Json topology_json(const Topology& topology);

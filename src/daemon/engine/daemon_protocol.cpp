@@ -42,26 +42,8 @@ Result<bool> read_flag(const Json& j, const char* key) {
     return j[key].get<bool>();
 }
 
-// A set as the status gives it: an array of integers, as every --json output
-// gives sets (a list string from an older daemon is read too).
-CpuSet cpus_or_empty(const Json& j, const char* key) {
-    if (!j.contains(key)) return {};
-    if (j[key].is_array()) {
-        CpuSet set;
-        for (const auto& id : j[key]) set.insert(id.get<int>());
-        return set;
-    }
-    if (!j[key].is_string()) return {};
-    auto s = parse_id_list(j[key].get<std::string>());
-    return s ? *s : CpuSet{};
-}
-
 // A time as every --json output gives it: integer seconds since the epoch.
 std::int64_t epoch_seconds(double seconds) { return static_cast<std::int64_t>(seconds); }
-
-std::string string_or(const Json& j, const char* key) {
-    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
 
 }  // namespace
 
@@ -177,37 +159,55 @@ Json to_json(const WorkloadStatus& w) {
     return j;
 }
 
-Result<WorkloadStatus> workload_from_json(const Json& j) {
-    try {
-        WorkloadStatus w;
-        w.pid = j.at("pid").get<int>();
-        w.command = string_or(j, "command");
-        w.uid = j.value("uid", 0U);
-        w.soft = cpus_or_empty(j, "soft");
-        w.all_threads = j.value("all_threads", false);
-        w.children = j.value("children", false);
-        w.origin = string_or(j, "origin");
-        w.since = j.value("since", 0.0);
-        for (const auto& t : j.at("threads")) {
-            ThreadStatus s;
-            s.tid = t.at("tid").get<int>();
-            s.name = string_or(t, "name");
-            s.hard = cpus_or_empty(t, "hard");
-            s.soft = cpus_or_empty(t, "soft");
-            s.applied = cpus_or_empty(t, "applied");
-            s.state = string_or(t, "state");
-            s.since = t.value("since", 0.0);
-            s.why = string_or(t, "why");
-            w.threads.push_back(std::move(s));
+namespace {
+
+// The daemon's answers are read field by field, as every JSON input is (JsonReader):
+// an answer this affine cannot read is an error naming the field, never a throw.
+const detail::JsonReader answer_reader("the daemon's answer");
+
+Result<WorkloadStatus> read_workload(const Json& j, const std::string& where) {
+    const auto& r = answer_reader;
+    WorkloadStatus w;
+    detail::FirstError first;
+    first.into(r.integer(j, "pid", where, 1), w.pid);
+    first.into(r.string(j, "command", where, ""), w.command);
+    first.into(r.integer_or(j, "uid", where, 0, 0, std::numeric_limits<unsigned>::max()), w.uid);
+    first.into(r.id_array<CpuTag>(j, "soft", where), w.soft);
+    first.into(r.boolean(j, "all_threads", where, false), w.all_threads);
+    first.into(r.boolean(j, "children", where, false), w.children);
+    first.into(r.string(j, "origin", where, ""), w.origin);
+    first.into(r.number(j, "since", where, 0.0), w.since);
+    first.into(r.per_id(j, "memory_bytes_per_node", where), w.memory_bytes_per_node);
+    const Json* threads = nullptr;
+    first.into(r.array(j, "threads", where), threads);
+    if (threads != nullptr)
+        for (std::size_t i = 0; i < threads->size(); ++i) {
+            const Json& t = (*threads)[i];
+            std::string at = fmt::format("{}.threads[{}]", where, i);
+            ThreadStatus ts;
+            first.into(r.integer(t, "tid", at, 1), ts.tid);
+            first.into(r.string(t, "name", at, ""), ts.name);
+            first.into(r.id_array<CpuTag>(t, "hard", at), ts.hard);
+            first.into(r.id_array<CpuTag>(t, "soft", at), ts.soft);
+            first.into(r.id_array<CpuTag>(t, "applied", at), ts.applied);
+            first.into(r.string(t, "state", at, ""), ts.state);
+            first.into(r.number(t, "since", at, 0.0), ts.since);
+            first.into(r.string(t, "why", at, ""), ts.why);
+            w.threads.push_back(std::move(ts));
         }
-        if (j.contains("memory_bytes_per_node"))
-            for (const auto& [node, bytes] : j["memory_bytes_per_node"].items())
-                w.memory_bytes_per_node[std::stoi(node)] = bytes.get<std::uint64_t>();
-        return w;
-    } catch (const std::exception& e) {
-        return failure(fmt::format("the daemon sent a workload this affine cannot read: {}", e.what()));
-    }
+    return std::move(first).result(std::move(w));
 }
+
+// An answer that does not read is the daemon's failure, not the user's mistake.
+template <typename T>
+Result<T> as_failure(Result<T> read) {
+    if (!read) read.error().kind = ErrorKind::failed;
+    return read;
+}
+
+}  // namespace
+
+Result<WorkloadStatus> workload_from_json(const Json& j) { return as_failure(read_workload(j, "workload")); }
 
 Json to_json(const DaemonStatus& s) {
     Json j;
@@ -245,46 +245,66 @@ Json to_json(const DaemonStatus& s) {
 }
 
 Result<DaemonStatus> daemon_status_from_json(const Json& j) {
-    try {
-        DaemonStatus s;
-        s.daemon_pid = j.value("daemon_pid", 0);
-        s.config = string_or(j, "config");
-        s.interval_seconds = j.value("interval_seconds", 0.0);
-        s.on_stop = string_or(j, "on_stop");
-        for (const auto& w : j.at("workloads")) {
-            auto ws = workload_from_json(w);
-            if (!ws) return std::unexpected(ws.error());
-            s.workloads.push_back(std::move(*ws));
-        }
-        s.other_users_workloads = j.value("other_users_workloads", 0);
-        if (j.contains("releases"))
-            for (const auto& r : j["releases"])
-                s.releases.push_back({r.value("pid", 0), r.value("tid", 0), r.value("when", 0.0), string_or(r, "reason")});
-        s.rules = j.value("rules", 0);
-        s.process_events = string_or(j, "process_events");
-        if (j.contains("placements"))
-            for (const auto& p : j["placements"]) {
-                PlacementStatus ps;
-                ps.pid = p.at("pid").get<int>();
-                ps.command = string_or(p, "command");
-                ps.rule = string_or(p, "rule");
-                for (int n : cpus_or_empty(p, "nodes")) ps.nodes.insert(n);
-                ps.cpus = cpus_or_empty(p, "cpus");
-                ps.since = p.value("since", 0.0);
-                ps.reason = string_or(p, "reason");
-                ps.moved_bytes = p.value("moved_bytes", std::uint64_t{0});
-                ps.widened = p.value("widened", false);
-                if (p.contains("memory_bytes_per_node"))
-                    for (const auto& [node, bytes] : p["memory_bytes_per_node"].items())
-                        ps.memory_bytes_per_node[std::stoi(node)] = bytes.get<std::uint64_t>();
-                s.placements.push_back(std::move(ps));
-            }
-        if (j.contains("placement_events"))
-            for (const auto& e : j["placement_events"]) s.placement_events.push_back({e.value("when", 0.0), string_or(e, "line")});
-        return s;
-    } catch (const std::exception& e) {
-        return failure(fmt::format("the daemon sent a status this affine cannot read: {}", e.what()));
+    const auto& r = answer_reader;
+    const std::string where = "status";
+    DaemonStatus s;
+    detail::FirstError first;
+    first.into(r.integer_or(j, "daemon_pid", where, 0, 0), s.daemon_pid);
+    first.into(r.string(j, "config", where, ""), s.config);
+    first.into(r.number(j, "interval_seconds", where, 0.0), s.interval_seconds);
+    first.into(r.string(j, "on_stop", where, ""), s.on_stop);
+    first.into(r.integer_or(j, "other_users_workloads", where, 0, 0), s.other_users_workloads);
+    first.into(r.integer_or(j, "rules", where, 0, 0), s.rules);
+    first.into(r.string(j, "process_events", where, ""), s.process_events);
+    const Json* workloads = nullptr;
+    first.into(r.array(j, "workloads", where), workloads);
+    for (std::size_t i = 0; workloads != nullptr && i < workloads->size(); ++i) {
+        WorkloadStatus w;
+        first.into(read_workload((*workloads)[i], fmt::format("{}.workloads[{}]", where, i)), w);
+        s.workloads.push_back(std::move(w));
     }
+    // Lists an older daemon did not send are empty.
+    const Json* releases = nullptr;
+    const Json* placements = nullptr;
+    const Json* events = nullptr;
+    first.into(r.array_or_empty(j, "releases", where), releases);
+    first.into(r.array_or_empty(j, "placements", where), placements);
+    first.into(r.array_or_empty(j, "placement_events", where), events);
+    for (std::size_t i = 0; releases != nullptr && i < releases->size(); ++i) {
+        const Json& e = (*releases)[i];
+        std::string at = fmt::format("{}.releases[{}]", where, i);
+        ReleaseEvent re;
+        first.into(r.integer(e, "pid", at, 1), re.pid);
+        first.into(r.integer(e, "tid", at, 1), re.tid);
+        first.into(r.number(e, "when", at, 0.0), re.when);
+        first.into(r.string(e, "reason", at, ""), re.reason);
+        s.releases.push_back(std::move(re));
+    }
+    for (std::size_t i = 0; placements != nullptr && i < placements->size(); ++i) {
+        const Json& p = (*placements)[i];
+        std::string at = fmt::format("{}.placements[{}]", where, i);
+        PlacementStatus ps;
+        first.into(r.integer(p, "pid", at, 1), ps.pid);
+        first.into(r.string(p, "command", at, ""), ps.command);
+        first.into(r.string(p, "rule", at, ""), ps.rule);
+        first.into(r.id_array<NodeTag>(p, "nodes", at), ps.nodes);
+        first.into(r.id_array<CpuTag>(p, "cpus", at), ps.cpus);
+        first.into(r.number(p, "since", at, 0.0), ps.since);
+        first.into(r.string(p, "reason", at, ""), ps.reason);
+        first.into(r.integer_or(p, "moved_bytes", at, 0, 0), ps.moved_bytes);
+        first.into(r.boolean(p, "widened", at, false), ps.widened);
+        first.into(r.per_id(p, "memory_bytes_per_node", at), ps.memory_bytes_per_node);
+        s.placements.push_back(std::move(ps));
+    }
+    for (std::size_t i = 0; events != nullptr && i < events->size(); ++i) {
+        const Json& e = (*events)[i];
+        std::string at = fmt::format("{}.placement_events[{}]", where, i);
+        PlacementEvent pe;
+        first.into(r.number(e, "when", at, 0.0), pe.when);
+        first.into(r.string(e, "line", at, ""), pe.line);
+        s.placement_events.push_back(std::move(pe));
+    }
+    return as_failure(std::move(first).result(std::move(s)));
 }
 
 std::string ok_response(Json body) {
@@ -308,10 +328,15 @@ Result<Json> parse_response(std::string_view line) {
     if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean())
         return failure("the daemon's answer is not a response line");
     if (j["ok"].get<bool>()) return j;
+    const auto& r = answer_reader;
     Error e;
-    e.kind = string_or(j, "kind") == "usage" ? ErrorKind::usage : ErrorKind::failed;
-    e.message = string_or(j, "error");
-    e.code = j.value("errno", 0);
+    std::string kind;
+    detail::FirstError first;
+    first.into(r.string(j, "kind", "response", "failed"), kind);
+    first.into(r.string(j, "error", "response", ""), e.message);
+    first.into(r.integer_or(j, "errno", "response", 0, 0, 4095), e.code);
+    if (auto read = std::move(first).result(0); !read) return as_failure(Result<Json>(std::unexpected(read.error())));
+    e.kind = kind == "usage" ? ErrorKind::usage : ErrorKind::failed;
     return std::unexpected(e);
 }
 
