@@ -127,7 +127,7 @@ Result<void> run_daemon(const DaemonOptions& options) {
                            pinned.error());
     linux_backend::Env env{fs, sys, *host};
     SoftManager manager(env, JournalFile(journal_path(dir)), log_line);
-    manager.configure(config.reserved_cpus, config.tuning);
+    manager.configure(config.reserved_cpus, config.tuning, config.max_threads_per_user);
     PlacementManager placement(env, manager, log_line);
     placement.configure(config.rules, config.reserved_cpus, config.interval, config.placement);
     // The kernel's process events, opened once a placement rule needs them.
@@ -177,7 +177,7 @@ Result<void> run_daemon(const DaemonOptions& options) {
                 return failure(fmt::format("reload refused: {}", armed.error().message), armed.error().code);
             }
         config = std::move(*fresh);
-        manager.configure(config.reserved_cpus, config.tuning);
+        manager.configure(config.reserved_cpus, config.tuning, config.max_threads_per_user);
         placement.configure(config.rules, config.reserved_cpus, config.interval, config.placement);
         open_events();
         server->set_max_request_bytes(config.max_request_bytes);

@@ -47,10 +47,12 @@ std::string task_name(const Workload& w, const ManagedThread& t) {
 SoftManager::SoftManager(const linux_backend::Env& env, JournalFile journal, Log log)
     : env_(env), journal_(std::move(journal)), log_(std::move(log)) {}
 
-void SoftManager::configure(const CpuSet& reserved, const SoftAffinityTuning& tuning) {
+void SoftManager::configure(const CpuSet& reserved, const SoftAffinityTuning& tuning,
+                            std::size_t max_threads_per_user) {
     if (reserved != reserved_) rehome_ = !workloads_.empty();
     reserved_ = reserved;
     tuning_ = tuning;
+    max_threads_per_user_ = max_threads_per_user;
 }
 
 CpuSet SoftManager::hard_of(const CpuSet& original) const {
@@ -99,8 +101,24 @@ void SoftManager::take_new_threads(Workload& w, const Clock& now, std::vector<Ch
     } else {
         tids.assign(w.named.begin(), w.named.end());
     }
+    // What the requester may still have taken (root and the rules are not counted).
+    std::size_t room = std::numeric_limits<std::size_t>::max();
+    if (w.requester_uid != 0) {
+        std::size_t held = w.threads.size();
+        for (const auto& [pid, other] : workloads_)
+            if (pid != w.pid && other.requester_uid == w.requester_uid) held += other.threads.size();
+        room = held < max_threads_per_user_ ? max_threads_per_user_ - held : 0;
+    }
     for (int tid : tids) {
         if (w.threads.contains(tid)) continue;
+        if (room == 0) {
+            if (!w.said_limit)
+                log_(fmt::format("pid {} ({}): tid {} and later threads not taken: uid {} has {} threads managed, the "
+                                 "limit per user (max_threads_per_user)",
+                                 w.pid, w.command, tid, w.requester_uid, max_threads_per_user_));
+            w.said_limit = true;
+            break;
+        }
         auto st = read_task_stat(env_.fs, tid);
         if (!st || w.released.contains({tid, st->start_time})) continue;
         auto t = take_thread(w, tid, now, nullptr);
@@ -111,6 +129,7 @@ void SoftManager::take_new_threads(Workload& w, const Clock& now, std::vector<Ch
                                            to_list(t->engine.applied), t->engine.why)});
         w.threads.emplace(tid, std::move(*t));
         w.resting = false;
+        --room;
     }
 }
 

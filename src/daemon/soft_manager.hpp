@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -67,6 +68,7 @@ struct Workload {
     // kernel holding the engine's mask: a tick in which none of its tasks waited has
     // nothing to do for it. Cleared wherever a thread is taken or its engine restarted.
     bool resting = false;
+    bool said_limit = false;  // the log said a thread of it was not taken (per-user limit)
 };
 
 using Log = std::function<void(const std::string& line)>;
@@ -79,8 +81,11 @@ public:
     SoftManager(const linux_backend::Env& env, JournalFile journal, Log log);
 
     // Reserved CPUs and tuning (at start and on reload); a change of reserved CPUs
-    // re-homes every thread at the next tick.
-    void configure(const CpuSet& reserved, const SoftAffinityTuning& tuning);
+    // re-homes every thread at the next tick. `max_threads_per_user` bounds what a
+    // user's workloads hold as they grow (new threads, child processes) as the
+    // request handler bounds what a request asks: a thread past it is not taken.
+    void configure(const CpuSet& reserved, const SoftAffinityTuning& tuning,
+                   std::size_t max_threads_per_user = std::numeric_limits<std::size_t>::max());
 
     // Takes up every journalled request whose process still exists; a thread whose
     // mask is neither of the daemon's journalled masks is released. Fails only when
@@ -152,6 +157,7 @@ private:
     Log log_;
     CpuSet reserved_;
     SoftAffinityTuning tuning_;
+    std::size_t max_threads_per_user_ = std::numeric_limits<std::size_t>::max();
     bool rehome_ = false;
     std::map<int, Workload> workloads_;  // by pid
     std::deque<protocol::ReleaseEvent> releases_;

@@ -56,6 +56,28 @@ TEST(SoftManager, TakesEveryThreadJournalFirst) {
               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
+TEST(SoftManager, AWorkloadGrowsOnlyWithinItsUsersThreadLimit) {
+    DaemonWorld w;
+    w.process(100, {100, 101});
+    auto m = w.manager();
+    m.configure({}, SoftAffinityTuning{}, /*max_threads_per_user=*/3);
+    ASSERT_TRUE(m.set_soft(soft_request({100}, CpuSet{0}), user_peer, DaemonWorld::at(0)));
+    EXPECT_EQ(m.thread_count(), 2U);
+    // The process starts two more threads: one fits, the other is left alone.
+    w.process(100, {102, 103});
+    m.tick(DaemonWorld::at(2500), CpuLoad{{0.0, 0.0}});
+    EXPECT_EQ(m.thread_count(), 3U);
+    EXPECT_EQ(w.sys.masks[102], CpuSet{0});
+    EXPECT_EQ(w.sys.masks[103], (CpuSet{0, 1}));
+    EXPECT_TRUE(w.logged("pid 100 (job): tid 103 and later threads not taken: uid 1000 has 3 threads managed, the "
+                         "limit per user (max_threads_per_user)"));
+    // Root's requests are not counted against it.
+    w.process(200, {200, 201, 202, 203}, 0);
+    protocol::PeerCredentials root{4000, 0, 0, true};
+    ASSERT_TRUE(m.set_soft(soft_request({200}, CpuSet{0}), root, DaemonWorld::at(3000)));
+    EXPECT_EQ(m.thread_count(), 7U);
+}
+
 TEST(SoftManager, APeerWithoutTheRightChangesNothing) {
     DaemonWorld w;
     w.process(100, {100, 101}, /*uid=*/0);
