@@ -7,6 +7,7 @@
 // (PlacementManager, through set_soft_by_rule).
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <limits>
@@ -69,6 +70,10 @@ struct Workload {
     // nothing to do for it. Cleared wherever a thread is taken or its engine restarted.
     bool resting = false;
     bool said_limit = false;  // the log said a thread of it was not taken (per-user limit)
+    // Its memory per node (numa_maps) as a status last read it, and when (steady
+    // clock); a status reads the oldest first within a budget (SoftManager::status).
+    mutable std::map<int, std::uint64_t> memory_bytes_per_node;
+    mutable std::optional<std::chrono::steady_clock::time_point> memory_read_at;
 };
 
 using Log = std::function<void(const std::string& line)>;
@@ -113,9 +118,13 @@ public:
     // them; the requests stay in the journal either way.
     void stop(OnStop on_stop, const Clock& now);
 
-    // The workloads `shown` accepts (every one without it).
+    // The workloads `shown` accepts (every one without it). With memory, each one's
+    // memory per node: numa_maps is read afresh for the workloads read longest ago,
+    // within `memory_budget` of reading in all, so that a status of many large
+    // processes never holds the loop; the others give their last reading.
     [[nodiscard]] std::vector<protocol::WorkloadStatus> status(
-        bool with_memory, const std::function<bool(const Workload&)>& shown = nullptr) const;
+        bool with_memory, const std::function<bool(const Workload&)>& shown = nullptr,
+        std::chrono::milliseconds memory_budget = std::chrono::milliseconds(50)) const;
     // The workloads, by pid.
     [[nodiscard]] const std::map<int, Workload>& workloads() const { return workloads_; }
     // The workload holding pid or tid `id`, nullopt when none.
@@ -151,6 +160,7 @@ private:
     bool save();
     Result<void> remove_soft(int pid, int id, bool whole_process, const Clock& now);
     protocol::WorkloadStatus status_of(const Workload& w, bool with_memory) const;
+    void read_memory(const Workload& w) const;
 
     linux_backend::Env env_;
     JournalFile journal_;
