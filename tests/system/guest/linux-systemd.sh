@@ -176,6 +176,24 @@ check_contains stop-logged "$(journal_all)" "stopping: "
 check_eq stop-touched-nothing-else "" "$(changed_masks "$before_masks")"
 check_eq stop-removes-run-dir no "$([ -e /run/affine ] && echo yes || echo no)"
 
+# --- the unit's system call filter lets through what the daemon's work calls
+# (systemd's own resolved list), and they work under it: affine migrate
+# (migrate_pages) and affine pin (sched_setaffinity) run by a unit with the
+# shipped unit's filter, capabilities and address families
+filter=" $(prop SystemCallFilter) "
+for call in sched_setaffinity move_pages migrate_pages set_mempolicy; do
+    check_contains "filter-allows-$call" "$filter" " $call "
+done
+{ printf '[Service]\nType=oneshot\nExecStart=/usr/bin/affine migrate %s 0\nExecStart=/usr/bin/affine pin 0 %s\n' $placed $placed
+  grep -E '^(SystemCall[A-Za-z]*|NoNewPrivileges|CapabilityBoundingSet|RestrictAddressFamilies)=' /lib/systemd/system/affine.service
+} > /run/systemd/system/affine-filtered.service
+systemctl daemon-reload
+check_status filtered-migrate-and-pin 0 systemctl start affine-filtered.service
+at_least_percent filtered-migrate-moved-pages "$(pages $placed 0)" "$(pages $placed all)" 99
+check_eq filtered-pin-kernel-mask 0 "$(cpus_allowed $placed)"
+rm /run/systemd/system/affine-filtered.service
+systemctl daemon-reload
+
 part purge
 # --- apt purge of a running daemon leaves nothing: no process, file, unit or link
 # (a stop, unlike a restart, removes /run/affine and the requests with it)
