@@ -35,22 +35,22 @@ snapshot() {
          -prune -o -print | sort
 }
 export LANG=C.UTF-8
-cd /opt/affine-test
 deb=$(ls /opt/affine-test/affine_*.deb)
 before=$(snapshot)
 before_masks=$(user_masks)
 
-part install
 # --- apt installs the package offline; the unit is installed, not enabled or started
+part install
 check_status apt-install 0 apt-get install -y "$deb"
+# Nothing else can be tested without the package (check_status leaves its status in _rc).
 [ "$_rc" = 0 ] || exit 1
 check_eq dpkg-installed "install ok installed" "$(dpkg-query -W -f='${Status}' affine 2>&1)"
 check_eq unit-not-enabled-on-install disabled "$(systemctl is-enabled affine.service 2>&1)"
 check_eq unit-not-started-on-install inactive "$(systemctl is-active affine.service 2>&1)"
 check_eq unit-type-notify notify "$(prop Type)"
 
-part enable
 # --- systemctl enable --now: active, under the unit's sandbox
+part enable
 check_status enable-now 0 systemctl enable --now affine.service
 check_eq enabled enabled "$(systemctl is-enabled affine.service)"
 check_eq active active "$(systemctl is-active affine.service)"
@@ -69,8 +69,8 @@ check_contains journal-ready "$(journal)" "ready: state /run/affine, configurati
 check_ne status-text-from-sd-notify "" "$(prop StatusText)"
 check_eq socket-for-everyone 666 "$(stat -c %a /run/affine/daemon.sock 2>&1)"
 
-part run-soft
 # --- affine run --soft: soft affinity (hard 0-1, applied 1) through the daemon
+part run-soft
 affine run --soft 1 -- sleep 3600 > /tmp/job.log 2>&1 &
 job=$!
 # (the thread is taken before it executes sleep: its name may still be affine's)
@@ -79,9 +79,9 @@ else fail run-soft-managed "$(affine daemon status 2>&1; cat /tmp/job.log)"; fi
 check_eq run-soft-kernel-mask 1 "$(cpus_allowed $job)"
 check_contains run-soft-memory-policy "$(cat /proc/$job/numa_maps)" "prefer:1"
 
-part reload
 # --- systemctl reload: a bad file is refused and the running configuration stays;
 # then a placement rule, which the daemon follows through the kernel's process events
+part reload
 cp /etc/affine/daemon.conf /tmp/daemon.conf.good
 printf '\nno_such_key = 1\n' >> /etc/affine/daemon.conf
 check_status reload-bad-config-refused 1 systemctl reload affine.service
@@ -106,10 +106,10 @@ check_eq reload-same-daemon "$pid" "$(prop MainPID)"
 out=$(affine daemon status 2>&1)
 check_contains reload-rule-active "$out" "placement rules: 1; new processes seen through process events (proc connector)"
 
-part placement
 # --- a workload the rule names, started now with its pages on node 0: the daemon
 # sees it start, gives it node 1's CPU (CPU 0 is reserved) and moves its memory
 # there (move_pages under the unit's system call filter)
+part placement
 cp /opt/affine-test/touch_memory /opt/affine-test/placed_mem
 affine run --nodes 0 --mem-policy preferred -- /opt/affine-test/placed_mem 48 > /tmp/placed.log 2>&1 &
 placed=$!
@@ -124,8 +124,8 @@ check_contains placed-logged "$(journal)" "place pid $placed: rule 'placed' name
 check_contains placed-memory-moved-logged "$(journal)" "move-memory pid $placed"
 check_not_contains no-proc-scan-fallback "$(journal_all)" "scanning /proc"
 
-part restart
 # --- systemctl restart: a new daemon takes every request up again
+part restart
 check_status restart 0 systemctl restart affine.service
 pid2=$(prop MainPID)
 check_ne restart-new-daemon "$pid" "$pid2"
@@ -136,10 +136,10 @@ check_eq restart-soft-kernel-mask 1 "$(cpus_allowed $job)"
 if until_ok 300 mask_is $placed 1; then pass restart-placed-again; else fail restart-placed-again "$(cpus_allowed $placed)"; fi
 check_eq restart-no-failure 0 "$(prop NRestarts)"
 
-part watchdog
 # --- the watchdog: with a short WatchdogSec (a drop-in; the shipped 30 s is checked
 # above) the daemon stays up past several periods; stopped (SIGSTOP), it misses
 # them, systemd kills it and starts a new one, which takes the requests up again
+part watchdog
 mkdir -p /run/systemd/system/affine.service.d
 printf '[Service]\nWatchdogSec=3s\n' > /run/systemd/system/affine.service.d/watchdog.conf
 systemctl daemon-reload
@@ -163,8 +163,8 @@ check_status watchdog-back-to-shipped 0 systemctl restart affine.service
 check_eq watchdog-shipped-again 30s "$(prop WatchdogUSec)"
 until_ok 300 mask_is $job 1 || true
 
-part stop
 # --- systemctl stop restores every mask it changed; nothing else was touched
+part stop
 # The daemon's own lines of priority error or worse (journald's priorities come
 # from its <3> prefixes), but the refusal of the bad file above.
 check_eq no-errors-logged "" "$(journalctl --no-pager -o cat -p err _SYSTEMD_UNIT=affine.service | grep -v 'reload refused')"
@@ -194,9 +194,9 @@ check_eq filtered-pin-kernel-mask 0 "$(cpus_allowed $placed)"
 rm /run/systemd/system/affine-filtered.service
 systemctl daemon-reload
 
-part purge
 # --- apt purge of a running daemon leaves nothing: no process, file, unit or link
 # (a stop, unlike a restart, removes /run/affine and the requests with it)
+part purge
 check_status start-again 0 systemctl start affine.service
 pid4=$(prop MainPID)
 check_not_contains stop-ends-requests "$(affine daemon status 2>&1)" "pid $job "
