@@ -6,7 +6,9 @@
 # Functions (see each for details):
 #   make_initramfs OUT INIT_SCRIPT [--bin PATH]... [--file SRC:DEST]... [--modules xen|MOD,MOD] [--toolstack]
 #   make_guest_ramdisk OUT
-#   boot_linux TOPOLOGY INITRAMFS LOG [EXTRA_KERNEL_ARGS]
+#   make_disk_initramfs OUT MOD,MOD
+#   make_disk_image OUT DIR
+#   boot_linux TOPOLOGY INITRAMFS LOG [EXTRA_KERNEL_ARGS [QEMU_ARGS...]]
 #   boot_xen INITRAMFS LOG [EXTRA_DOM0_ARGS]   (layout: $AFFINE_XEN_LAYOUT)
 #   check_results LOG [NAME]
 #   extract_blob LOG NAME OUT
@@ -274,6 +276,65 @@ make_guest_ramdisk() {
     rm -rf "$root"
 }
 
+# make_disk_initramfs OUT MOD,MOD: an initramfs that only hands the machine over
+# to a whole system on the first virtio disk: its /init loads the modules (with
+# their dependencies: virtio_pci, virtio_blk, ext4 ...), mounts /dev/vda (ext4,
+# read-write) and makes the disk's /lib/systemd/systemd PID 1 with switch_root.
+# The disk's system reports on the console itself (AFFINE-PASS ... AFFINE-DONE).
+make_disk_initramfs() {
+    [ $# -eq 2 ] || _affine_die "usage: make_disk_initramfs OUT MOD,MOD"
+    local out=$1 root bb m moddir mods=()
+    root=$(mktemp -d)
+    # shellcheck disable=SC2064  # expand now: root is local
+    trap "rm -rf '$root'; trap - RETURN" RETURN
+    mkdir -p "$root"/{bin,proc,sys,dev,newroot}
+    bb=$(command -v busybox) || _affine_die "busybox not found (apt-get install busybox-static)"
+    _affine_add_binary "$root" "$bb"
+    for applet in sh mount umount insmod sleep switch_root poweroff; do ln -s busybox "$root/bin/$applet"; done
+    IFS=, read -r -a mods <<< "$2"
+    moddir=$(_affine_moddir)
+    declare -gA _affine_modules_seen=()
+    for m in "${mods[@]}"; do _affine_add_module "$root" "$moddir" "$m"; done
+    cat > "$root/init" <<'INIT'
+#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+give_up() { echo "AFFINE-FAIL disk-root: $1"; echo AFFINE-DONE; poweroff -f; }
+if [ -f /lib/affine-modules/order ]; then
+    while read -r m; do insmod "/lib/affine-modules/$m.ko" || give_up "insmod $m.ko failed"; done < /lib/affine-modules/order
+fi
+i=0
+until [ -b /dev/vda ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || give_up "no /dev/vda after 10 s"
+    sleep 0.1
+done
+mount -t ext4 -o rw /dev/vda /newroot || give_up "cannot mount /dev/vda"
+mount -o move /dev /newroot/dev
+umount /proc /sys
+exec switch_root /newroot /lib/systemd/systemd
+INIT
+    chmod 0755 "$root/init"
+    mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+    mkdir -p "$(dirname "$out")"
+    (cd "$root" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 > "$out"
+}
+
+# make_disk_image OUT DIR: a sparse raw ext4 image of the tree DIR (owners and
+# modes kept; mkfs.ext4 -d, no loop device), with 512M free for what the guest
+# installs and writes. Boot it with boot_linux's QEMU_ARGS:
+#   -drive file=OUT,if=virtio,format=raw,cache=unsafe
+make_disk_image() {
+    [ $# -eq 2 ] || _affine_die "usage: make_disk_image OUT DIR"
+    local out=$1 dir=$2 mb
+    mb=$(($(du -sm "$dir" | cut -f1) + 512))
+    rm -f "$out"
+    truncate -s "${mb}M" "$out"
+    mkfs.ext4 -q -F -L root -d "$dir" "$out" || _affine_die "mkfs.ext4 -d $dir failed"
+}
+
 # make_initramfs OUT INIT_SCRIPT [--bin PATH]... [--file SRC:DEST]... [--modules xen|MOD,MOD] [--toolstack]
 #   OUT          the gzip'd newc cpio to write
 #   INIT_SCRIPT  the scenario (busybox sh), run by /init after the prelude
@@ -526,18 +587,20 @@ _affine_run_qemu() {
     return "$rc"
 }
 
-# boot_linux TOPOLOGY INITRAMFS LOG [EXTRA_KERNEL_ARGS]
+# boot_linux TOPOLOGY INITRAMFS LOG [EXTRA_KERNEL_ARGS [QEMU_ARGS...]]
 # Boot the kit's Debian kernel (or $AFFINE_KERNEL's) with the named topology; the serial console
-# (and QEMU's own messages) go to LOG. Sets AFFINE_LAST_BOOT_SECONDS.
+# (and QEMU's own messages) go to LOG. QEMU_ARGS are added to QEMU's options (a
+# disk). Sets AFFINE_LAST_BOOT_SECONDS.
 boot_linux() {
-    [ $# -ge 3 ] || _affine_die "usage: boot_linux TOPOLOGY INITRAMFS LOG [EXTRA_KERNEL_ARGS]"
+    [ $# -ge 3 ] || _affine_die "usage: boot_linux TOPOLOGY INITRAMFS LOG [EXTRA_KERNEL_ARGS [QEMU_ARGS...]]"
     local topo=$1 initrd=$2 log=$3 extra=${4:-} kdir
+    shift $(($# >= 4 ? 4 : 3))
     _affine_kit_check
     kdir=$(_affine_kernel_dir)
     _affine_topology_args "$topo"
     _affine_run_qemu "$topo" "$log" -cpu max "${_affine_qemu_topo[@]}" \
         -kernel "$(readlink -f "$kdir/vmlinuz")" -initrd "$initrd" \
-        -append "console=ttyS0 quiet panic=-1 $extra"
+        -append "console=ttyS0 quiet panic=-1 $extra" "$@"
 }
 
 # boot_xen INITRAMFS LOG [EXTRA_DOM0_ARGS]

@@ -38,6 +38,23 @@ mapping_pages_on() {
     big_mapping "$1" | awk -v n="N$2=" '{for (i = 1; i <= NF; i++) if (index($i, n) == 1) s += substr($i, length(n) + 1)}
                                         END { print s + 0 }'
 }
+# pages PID NODES: pages of PID's own memory on NODES ("all": anywhere): every
+# mapping of numa_maps but files other processes map too (file= with mapmax=:
+# shared libraries, the program's text), which the daemon leaves where they are.
+pages() {
+    _want=all
+    [ "$2" = all ] || _want=$(echo "$2" | tr ',' '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done |
+                              tr '\n' ',' | sed 's/,$//')
+    awk -v want=",$_want," '/ file=/ && / mapmax=/ {next}
+                        {for (i = 1; i <= NF; i++) if ($i ~ /^N[0-9]+=/) {
+                            split(substr($i, 2), kv, "=")
+                            if (want == ",all," || index(want, "," kv[1] ",") > 0) s += kv[2] } }
+                        END { print s + 0 }' "/proc/$1/numa_maps"
+}
+# at_least_percent NAME PART WHOLE PERCENT
+at_least_percent() {
+    if [ "$3" -gt 0 ] && [ $(($2 * 100)) -ge $(($3 * $4)) ]; then pass "$1"; else fail "$1" "$2 of $3 pages (want $4%)"; return 1; fi
+}
 # wait_for FILE TEXT: up to 20 s for TEXT to appear in FILE.
 wait_for() {
     _i=0
