@@ -96,7 +96,11 @@ def verdict(schema, document, names):
 
 
 def check_directory(schema, directory):
-    from jsonschema import Draft202012Validator
+    try:
+        from jsonschema import Draft202012Validator
+    except ImportError:
+        print("FAIL python3-jsonschema not found (scripts/install-deps installs it)")
+        return False
     Draft202012Validator.check_schema(schema)
     failures, counts = 0, {}
     for argv_path in sorted(glob.glob(os.path.join(directory, "*.argv"))):
