@@ -24,28 +24,38 @@ _affine_numad_options() {
     "${_affine_bin:-affine}" help numad 2>/dev/null | grep -o -- '-[A-Za-z]\b' | sort -u
 }
 
-# The host the line names with --host ($_affine_host), else this one: its ids as
-# `affine calc --to json` prints them, one a line.
-_affine_host_ids() {
+# The CPUs of the host the line names with --host ($_affine_host), else of this
+# one, as `affine calc --to json` prints them, one a line.
+_affine_cpus() {
     if [[ -n ${_affine_host-} ]]; then
-        "${_affine_bin:-affine}" calc all "$@" --to json --host "$_affine_host" 2>/dev/null | tr -d '[]' | tr ',' '\n'
-    elif [[ $* == --nodes ]]; then
-        local d
-        for d in /sys/devices/system/node/node[0-9]*; do [ -d "$d" ] && echo "${d##*node}"; done
+        "${_affine_bin:-affine}" calc all --to json --host "$_affine_host" 2>/dev/null | tr -d '[]' | tr ',' '\n'
     else
         local d
         for d in /sys/devices/system/cpu/cpu[0-9]*; do [ -d "$d" ] && echo "${d##*cpu}"; done
     fi
 }
 
-_affine_nodes() { _affine_host_ids --nodes; }
+# Every node of that host, CPU-less ones too: the ids of `affine topo --json`'s
+# nodes (each node's object opens with its id; `xen topo --json` for a simulated
+# Xen host), else sysfs's node directories.
+_affine_nodes() {
+    if [[ -n ${_affine_host-} ]]; then
+        local -a topo=(topo --json --host "$_affine_host")
+        [[ $_affine_host == sim:* ]] && topo=(xen --host "$_affine_host" topo --json)
+        "${_affine_bin:-affine}" "${topo[@]}" 2>/dev/null |
+            sed -n 's/.*"nodes":\[//p' | grep -o '{"id":[0-9]*' | cut -d: -f2
+    else
+        local d
+        for d in /sys/devices/system/node/node[0-9]*; do [ -d "$d" ] && echo "${d##*node}"; done
+    fi
+}
 
 _affine_cpu_terms() {
     local n
     echo all
     for n in $(_affine_nodes); do echo "node:$n"; done
     printf '%s\n' nodes: core: cores: socket: sockets: package: packages: die: dies: l3: l3s: pu: pus: numa: numas:
-    _affine_host_ids
+    _affine_cpus
 }
 
 _affine_node_terms() {

@@ -22,7 +22,7 @@ struct Cpu {
     int core = 0;
     int package = 0;  // socket (physical package id); -1 when unknown
     // The die within its package (Linux's die_id, per package); nullopt where the
-    // platform has none.
+    // platform has none or the package holds one die (checked_topology).
     std::optional<int> die;
     int node = 0;  // NUMA node the CPU belongs to; -1 only for an offline CPU of unknown node
     // Host-wide number of the level-3 cache the CPU shares with others, numbered in
@@ -165,7 +165,9 @@ std::vector<CpuPlace> cpu_places(const Topology& topology);
 // that name it; core, package, die and l3 are in 0..max_id or unknown (-1/nullopt);
 // distances name nodes of the host and are not negative; memory tiers are ids from
 // 0 to max_id; access classes are 0 or 1, each once, their initiators nodes of the
-// host; memory-side cache levels are 1 or more, each once. `what` names the source in
+// host; memory-side cache levels are 1 or more, each once. Clears the die of a CPU
+// whose package holds no other die (Linux's die_id 0 on a host without dies is no
+// die; hwloc shows none either). `what` names the source in
 // the error ("host file h.json"); `kind` is usage for what the user wrote, failed for
 // what the system reported.
 Result<Topology> checked_topology(Topology t, std::string_view what, ErrorKind kind = ErrorKind::usage);

@@ -233,6 +233,13 @@ Result<Topology> checked_topology(Topology t, std::string_view what, ErrorKind k
         std::ranges::sort(node.access, {}, &MemoryAccess::access_class);
         std::ranges::sort(node.memory_side_caches, {}, &MemorySideCache::level);
     }
+    // A die that is its whole package is no level of its own (hwloc's rule): Linux
+    // gives every CPU a die_id, 0 on hosts without dies, which must not read as a die.
+    std::map<int, std::set<int>> dies_of_package;
+    for (const Cpu& c : t.cpus)
+        if (c.die) dies_of_package[c.package].insert(*c.die);
+    for (Cpu& c : t.cpus)
+        if (c.die && dies_of_package[c.package].size() < 2) c.die.reset();
     return t;
 }
 

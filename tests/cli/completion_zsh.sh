@@ -82,6 +82,20 @@ fixtures=$(cd "$(dirname "$0")/../fixtures/sysfs" && pwd)
 complete_line calc --host "$fixtures/numa4" "node:"
 has "node: honours --host: node:2" "node:2"
 lacks "node: honours --host: no node:4" "node:4"
+# CPU-less nodes are nodes too: memory goes there (node:N joins other terms).
+tiered=nodes=2,cores=1,slow=1G
+complete_line calc --host "$tiered" "node:"
+has "node: offers a CPU-less node: node:2" "node:2"
+has "node: offers a CPU-less node: node:3" "node:3"
+lacks "node: only the host's nodes: no node:4" "node:4"
+complete_line calc --host="$tiered" "node:"
+has "node: honours --host=SPEC" "node:3"
+state=$(mktemp)
+"$AFFINE" xen sim-init "$state" --from "$tiered" --dom0-vcpus 1 >/dev/null
+complete_line xen --host "sim:$state" sim-create-domain --node-affinity ""
+has "xen --node-affinity on a simulated host offers its CPU-less node" "3"
+lacks "xen --node-affinity: only the simulated host's nodes" "4"
+rm -f "$state"
 complete_line calc 0 -I ""
 has "calc -I types" "core"
 finish

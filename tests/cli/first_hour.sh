@@ -73,6 +73,24 @@ expect_error "place --memory 4" 2 "place --memory 4: 4 bytes is less than a page
 expect_contains "place --memory 4: the hint" "a unit is missing?" "$err"
 expect_error "place --memory 4GiBs" 2 "bad size" "$AFFINE" place --vcpus 1 --memory 4GiBs --host "$host"
 
+# ---- one JSON schema: a host without dies says null for the die everywhere, as the
+# text says "dies none" (Linux's die_id files say 0 there); real dies stay.
+fixtures=$(cd "$(dirname "$0")/../fixtures/sysfs" && pwd)
+dies_of() { grep -o '"die":[^,}]*' <<<"$1" | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' '; }
+expect_status "topo --json numa2" 0 "$AFFINE" topo --json --host "$fixtures/numa2"
+expect_eq "topo --json: no die on a host without dies" '"die":nullx4 ' "$(dies_of "$out")"
+expect_status "topo --cpus --json numa2" 0 "$AFFINE" topo --cpus --json --host "$fixtures/numa2"
+expect_eq "topo --cpus --json: the same null" '"die":nullx4 ' "$(dies_of "$out")"
+expect_status "topo numa2" 0 "$AFFINE" topo --host "$fixtures/numa2"
+expect_contains "topo: dies none" "dies    none" "$out"
+expect_status "xen topo --json from numa2" 0 bash -c '"$1" xen sim-init "$2/sim.json" --from "$3" >/dev/null &&
+    "$1" xen --host "sim:$2/sim.json" topo --json' bash "$AFFINE" "$dir" "$fixtures/numa2"
+expect_eq "xen topo --json: the same null" '"die":nullx4 ' "$(dies_of "$out")"
+expect_status "topo --json dies" 0 "$AFFINE" topo --json --host "$fixtures/dies"
+expect_eq "topo --json: real dies stay" '"die":0x4 "die":1x4 ' "$(dies_of "$out")"
+expect_status "calc die:1 dies" 0 "$AFFINE" calc die:1 --host "$fixtures/dies"
+expect_eq "die:1 is the second die" "2-3" "$out"
+
 # ---- messages that name what was wrong
 expect_error "--host memory=8G" 2 'unknown key "memory" (memory is mem=SIZE)' \
     "$AFFINE" topo --host nodes=4,cores=2,memory=8G

@@ -29,6 +29,8 @@ check_status run-no-command 2 "$affine" run --cpus 0
 start_until touched "$helpers/touch_memory" 8
 out=$("$affine" migrate "$pid" 0)
 check_has migrate-nothing-to-move "$out" "no pages outside node 0"
+# No source node: the summary counts no pages "still on node -".
+check_eq migrate-nothing-left-line "  pages not moved: 0 (kernel)" "$(tail -n 1 <<<"$out")"
 check_status migrate-bad-node 2 "$affine" migrate "$pid" 5
 check_status migrate-no-such-process 1 "$affine" migrate 99999999 0
 

@@ -117,6 +117,26 @@ TEST(CheckedTopology, RefusesIdsOutOfRange) {
     EXPECT_EQ(bad.error().message, "Xen topology: CPU 1: package -7 out of range (ids are 0 to 1048575, or -1 when unknown)");
 }
 
+// Linux gives every CPU a die_id, 0 on a host without dies: a package of one die has
+// no die (null in every JSON output, "dies none" in the text); real dies stay.
+TEST(CheckedTopology, DieOfAOneDiePackageIsNone) {
+    Topology t = *synthetic_topology("nodes=2,cores=2");  // CPUs 0-1 on package 0, 2-3 on package 1
+    for (Cpu& c : t.cpus) c.die = c.package;                // what sysfs says: one die_id per package
+    auto one_die = checked_topology(t, "sysfs");
+    ASSERT_TRUE(one_die) << one_die.error().message;
+    for (const Cpu& c : one_die->cpus) EXPECT_FALSE(c.die) << "CPU " << c.id;
+    EXPECT_TRUE(one_die->groups(Level::die).empty());
+
+    t.cpus[1].die = 1;  // package 0 holds two dies; package 1 still one
+    auto two_dies = checked_topology(t, "sysfs");
+    ASSERT_TRUE(two_dies) << two_dies.error().message;
+    EXPECT_EQ(two_dies->cpu(0)->die, 0);
+    EXPECT_EQ(two_dies->cpu(1)->die, 1);
+    EXPECT_FALSE(two_dies->cpu(2)->die);
+    EXPECT_FALSE(two_dies->cpu(3)->die);
+    EXPECT_EQ(two_dies->groups(Level::die), (std::vector<CpuSet>{CpuSet{0}, CpuSet{1}}));
+}
+
 // An offline CPU whose node the kernel no longer shows (node -1) belongs to no node:
 // it once made `calc all --nodes` print a node 63 (bit -1 of a word).
 TEST(CheckedTopology, OfflineCpuOfUnknownNodeIsInNoNode) {
