@@ -236,7 +236,10 @@ Json to_json(const DaemonStatus& s) {
                               {"reason", p.reason},
                               {"moved_bytes", p.moved_bytes},
                               {"widened", p.widened},
-                              {"memory_bytes_per_node", detail::per_node_json(p.memory_bytes_per_node)}});
+                              {"memory_bytes_per_node", detail::per_node_json(p.memory_bytes_per_node)},
+                              {"memory_tier", p.memory_tier},
+                              {"memory_nodes", detail::ids_json(p.memory_nodes)},
+                              {"memory_bytes_per_tier", detail::per_node_json(p.memory_bytes_per_tier)}});
     j["placements"] = std::move(placements);
     Json events = Json::array();
     for (const auto& e : s.placement_events) events.push_back({{"when", epoch_seconds(e.when)}, {"line", e.line}});
@@ -277,6 +280,11 @@ Result<DaemonStatus> daemon_status_from_json(const Json& j) {
                 if (p.contains("memory_bytes_per_node"))
                     for (const auto& [node, bytes] : p["memory_bytes_per_node"].items())
                         ps.memory_bytes_per_node[std::stoi(node)] = bytes.get<std::uint64_t>();
+                ps.memory_tier = string_or(p, "memory_tier");
+                for (int n : cpus_or_empty(p, "memory_nodes")) ps.memory_nodes.insert(n);
+                if (p.contains("memory_bytes_per_tier"))
+                    for (const auto& [tier, bytes] : p["memory_bytes_per_tier"].items())
+                        ps.memory_bytes_per_tier[std::stoi(tier)] = bytes.get<std::uint64_t>();
                 s.placements.push_back(std::move(ps));
             }
         if (j.contains("placement_events"))
