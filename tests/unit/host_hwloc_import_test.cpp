@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -17,13 +18,6 @@ namespace affine {
 namespace {
 
 const std::string fixtures = std::string(AFFINE_FIXTURES) + "/sysfs/";
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 std::string output_of(const std::string& command) {
     std::string text;
@@ -159,7 +153,9 @@ TEST(HwlocMemoryAttributes, SameAsTheSysfsReadOfTheGuest) {
 
 // A file with only some attributes: what it lacks stays absent, and lstopo agrees.
 TEST(HwlocMemoryAttributes, PartialAttributesStayPartial) {
-    std::string xml = slurp(fixtures + "hmat.lstopo.xml");
+    std::ifstream captured(fixtures + "hmat.lstopo.xml");
+    std::string xml{std::istreambuf_iterator<char>(captured), std::istreambuf_iterator<char>()};
+    ASSERT_FALSE(xml.empty());
     for (const char* drop : {"Bandwidth", "Latency", "ReadBandwidth", "WriteBandwidth", "WriteLatency"}) {
         std::string open = std::string("<memattr name=\"") + drop + "\"";
         auto at = xml.find(open);
