@@ -79,7 +79,8 @@ memory_cooldown = "1.5s"
 [[rule]]
 name = "vms"
 comm = ["qemu-system-x86"]
-policy = "best-effort"'
+policy = "best-effort"
+memory_tier = "top"'
 seed j '{"version":1,"workloads":[{"pid":12,"start_time":5000,"command":"\\xff\\xfe","uid":1000,"soft":"0","all_threads":true,"children":false,"named_tids":[],"origin":"pin --soft","since":1.5,"requester_uid":1000,"requester_cap_sys_nice":false,"threads":[{"tid":12,"start_time":5000,"original":"0-1","hard":"0-1","applied":"0","previous":"0-1"}]}]}'
 seed a "$(printf 'abcdefghijklmn\xc3')"
 # NRI (binary, so not through seed(), whose command substitution drops NUL bytes): a

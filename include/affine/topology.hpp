@@ -49,22 +49,25 @@ struct MemoryAccess {
 };
 
 // The kernel's numbers for a memory-side cache's indexing and write policy
-// (memory_side_cache/indexN/indexing, write_policy), named.
-enum class CacheIndexing { direct_mapped = 0, indexed = 1, other = 2 };
-enum class CacheWritePolicy { write_back = 0, write_through = 1, other = 2 };
+// (memory_side_cache/indexN/indexing, write_policy), named; `unknown` where the
+// source does not say (a missing file; hwloc keeps no write policy, and of the
+// indexing only whether the cache is direct-mapped).
+enum class CacheIndexing { direct_mapped = 0, indexed = 1, other = 2, unknown };
+enum class CacheWritePolicy { write_back = 0, write_through = 1, other = 2, unknown };
 
 // A cache in front of a node's memory (nodeN/memory_side_cache/indexL: level L).
 struct MemorySideCache {
     int level = 1;
     std::uint64_t size_bytes = 0;
     std::uint64_t line_bytes = 0;
-    CacheIndexing indexing = CacheIndexing::other;
-    CacheWritePolicy write_policy = CacheWritePolicy::other;
+    CacheIndexing indexing = CacheIndexing::unknown;
+    CacheWritePolicy write_policy = CacheWritePolicy::unknown;
 
     friend bool operator==(const MemorySideCache&, const MemorySideCache&) = default;
 };
 
-// "direct-mapped", "indexed", "other"; "write-back", "write-through", "other".
+// "direct-mapped", "indexed", "other", "unknown"; "write-back", "write-through",
+// "other", "unknown".
 std::string_view to_string(CacheIndexing indexing);
 std::string_view to_string(CacheWritePolicy policy);
 // The names above back to values; nullopt for any other text.

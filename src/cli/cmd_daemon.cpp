@@ -9,6 +9,7 @@
 #include "command.hpp"
 #include "help_format.hpp"
 #include "json_output.hpp"
+#include "plan_text.hpp"
 #include "soft_cli.hpp"
 
 namespace affine::cli {
@@ -29,11 +30,16 @@ void print_placements(const protocol::DaemonStatus& s) {
         std::uint64_t home = 0;
         for (auto [n, b] : p.memory_bytes_per_node) {
             total += b;
-            if (p.nodes.contains(n)) home += b;
+            if (p.nodes.contains(n) || p.memory_nodes.contains(n)) home += b;
         }
-        fmt::print("  memory: {} resident, {:.1f}% on its nodes, {} moved{}\n", format_size(total),
+        NodeSet attached = p.memory_nodes - p.nodes;
+        fmt::print("  memory: {} resident, {:.1f}% on its nodes{}, {} moved{}\n", format_size(total),
                    total > 0 ? 100.0 * static_cast<double>(home) / static_cast<double>(total) : 100.0,
+                   attached.empty() ? std::string() : fmt::format(" (with the memory-only node{} {})", attached.count() == 1 ? "" : "s", to_list(attached)),
                    format_size(p.moved_bytes), p.widened ? "; widened now: its memory stays put" : "");
+        if (!p.memory_bytes_per_tier.empty())
+            fmt::print("  memory per tier: {} (memory_tier {}: {})\n", memory_tiers_text(p.memory_bytes_per_tier),
+                       p.memory_tier, p.memory_tier == "top" ? "the fastest tier only" : "the fastest first");
     }
     if (!s.placement_events.empty()) {
         fmt::print("recent placements and moves:\n");

@@ -74,10 +74,7 @@ void print_plan(const Plan& plan, const PlacementRequest& request, const Placeme
     if (std::string order = host != nullptr ? preferred_first_text(plan, request, *host) : ""; !order.empty())
         fmt::print("  fill order  {}\n", order);
     if (!plan.memory_bytes_per_tier.empty()) {
-        std::string tiers;
-        for (const auto& [tier, bytes] : plan.memory_bytes_per_tier)
-            tiers += fmt::format("{}memory_tier{}: {}", tiers.empty() ? "" : ", ", tier, format_size(bytes));
-        fmt::print("  tiers       {}\n", tiers);
+        fmt::print("  tiers       {}\n", memory_tiers_text(plan.memory_bytes_per_tier));
     }
     fmt::print("  vcpus       {}\n", per_node_text(plan.vcpus_per_node, [](int v) { return std::to_string(v); }));
     if (plan.outcome == PlanOutcome::placed && plan.policy != PlacementPolicy::any) {
@@ -91,6 +88,13 @@ void print_plan(const Plan& plan, const PlacementRequest& request, const Placeme
             fmt::print("    nodes {:<10} lost on {}: {}\n", to_list(r.nodes), rule, r.reason);
         }
     }
+}
+
+std::string memory_tiers_text(const std::map<int, std::uint64_t>& bytes_per_tier) {
+    std::string text;
+    for (const auto& [tier, bytes] : bytes_per_tier)
+        text += fmt::format("{}memory_tier{}: {}", text.empty() ? "" : ", ", tier, format_size(bytes));
+    return text;
 }
 
 }  // namespace affine::cli

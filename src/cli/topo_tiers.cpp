@@ -12,9 +12,13 @@ std::string figure(const std::optional<std::uint64_t>& v) { return v ? fmt::form
 
 std::string caches_text(const Node& n) {
     std::string text;
-    for (const MemorySideCache& c : n.memory_side_caches)
+    for (const MemorySideCache& c : n.memory_side_caches) {
+        std::string indexing = c.indexing == CacheIndexing::unknown ? "indexing unknown" : std::string(to_string(c.indexing));
+        std::string policy =
+            c.write_policy == CacheWritePolicy::unknown ? "write policy unknown" : std::string(to_string(c.write_policy));
         text += fmt::format("{}L{} {} {} {}, {} B lines", text.empty() ? "" : "; ", c.level, format_size(c.size_bytes),
-                            to_string(c.indexing), to_string(c.write_policy), c.line_bytes);
+                            indexing, policy, c.line_bytes);
+    }
     return text;
 }
 

@@ -26,28 +26,31 @@ std::string_view to_string(CacheIndexing indexing) {
     switch (indexing) {
     case CacheIndexing::direct_mapped: return "direct-mapped";
     case CacheIndexing::indexed: return "indexed";
-    case CacheIndexing::other: break;
+    case CacheIndexing::other: return "other";
+    case CacheIndexing::unknown: break;
     }
-    return "other";
+    return "unknown";
 }
 
 std::string_view to_string(CacheWritePolicy policy) {
     switch (policy) {
     case CacheWritePolicy::write_back: return "write-back";
     case CacheWritePolicy::write_through: return "write-through";
-    case CacheWritePolicy::other: break;
+    case CacheWritePolicy::other: return "other";
+    case CacheWritePolicy::unknown: break;
     }
-    return "other";
+    return "unknown";
 }
 
 std::optional<CacheIndexing> cache_indexing_named(std::string_view name) {
-    for (auto v : {CacheIndexing::direct_mapped, CacheIndexing::indexed, CacheIndexing::other})
+    for (auto v : {CacheIndexing::direct_mapped, CacheIndexing::indexed, CacheIndexing::other, CacheIndexing::unknown})
         if (to_string(v) == name) return v;
     return std::nullopt;
 }
 
 std::optional<CacheWritePolicy> cache_write_policy_named(std::string_view name) {
-    for (auto v : {CacheWritePolicy::write_back, CacheWritePolicy::write_through, CacheWritePolicy::other})
+    for (auto v : {CacheWritePolicy::write_back, CacheWritePolicy::write_through, CacheWritePolicy::other,
+                   CacheWritePolicy::unknown})
         if (to_string(v) == name) return v;
     return std::nullopt;
 }

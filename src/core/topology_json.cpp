@@ -176,17 +176,17 @@ private:
                 if (!size) return std::unexpected(size.error());
                 auto line = integer(c, "line_bytes", at, 0, unbounded);
                 if (!line) return std::unexpected(line.error());
-                auto indexing = string(c, "indexing", at, "other");
+                auto indexing = string(c, "indexing", at, "unknown");
                 if (!indexing) return std::unexpected(indexing.error());
-                auto policy = string(c, "write_policy", at, "other");
+                auto policy = string(c, "write_policy", at, "unknown");
                 if (!policy) return std::unexpected(policy.error());
                 auto indexing_value = cache_indexing_named(*indexing);
                 if (!indexing_value)
-                    return bad(at + ".indexing", fmt::format("\"{}\" is not direct-mapped, indexed or other", *indexing));
+                    return bad(at + ".indexing", fmt::format("\"{}\" is not direct-mapped, indexed, other or unknown", *indexing));
                 auto policy_value = cache_write_policy_named(*policy);
                 if (!policy_value)
                     return bad(at + ".write_policy",
-                               fmt::format("\"{}\" is not write-back, write-through or other", *policy));
+                               fmt::format("\"{}\" is not write-back, write-through, other or unknown", *policy));
                 cache.level = static_cast<int>(*level);
                 cache.size_bytes = static_cast<std::uint64_t>(*size);
                 cache.line_bytes = static_cast<std::uint64_t>(*line);

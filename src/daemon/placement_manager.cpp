@@ -93,9 +93,13 @@ void PlacementManager::adopt(const Clock& now) {
         p.command = w.command;
         p.rule = rule;
         for (const PlacementRule& r : rules_.rules)
-            if (r.name == rule) p.policy = r.policy;
+            if (r.name == rule) {
+                p.policy = r.policy;
+                p.memory_tier = r.memory_tier;
+            }
         p.placed = true;
         p.nodes = env_.host.nodes_of(w.soft);
+        p.memory_nodes = memory_nodes_of(env_.host, p.nodes, p.memory_tier);
         p.cpus = w.soft;
         p.since = w.since;
         p.reason = fmt::format("placed by rule '{}' before the daemon restarted", rule);
@@ -172,6 +176,7 @@ void PlacementManager::examine(int pid, detail::TrackerClock::time_point at) {
     p.command = st->comm;
     p.rule = rule.name;
     p.policy = rule.policy;
+    p.memory_tier = rule.memory_tier;
     p.cpu = use;
     p.reason = d.reason;
     log_(fmt::format("pid {} ({}) named by {}: planning", pid, st->comm, d.reason));
@@ -253,6 +258,7 @@ void PlacementManager::tick(const Clock& now, const CpuLoad& load, const std::ve
         w.name = p.command;
         w.rule = p.rule;
         w.policy = p.policy;
+        w.memory_tier = p.memory_tier;
         w.cpus_used = p.cpu && p.cpu->cpus ? *p.cpu->cpus : 0.0;
         w.memory_bytes_per_node = p.memory;
         if (p.placed) w.nodes = p.nodes;
@@ -282,6 +288,7 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
         }
         p.placed = true;
         p.nodes = d.to;
+        p.memory_nodes = d.memory_nodes;
         p.cpus = d.cpus;
         p.since = now.wall;
         p.reason = d.reason;
@@ -299,7 +306,7 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
     for (int pass = 0; pass < 2 && total.moved_bytes < d.bytes; ++pass) {
         const bool from_start = p.cursor == 0;
         auto step = linux_backend::move_pages_step(env_, d.pid, d.to, d.bytes - total.moved_bytes, time_left, p.cursor,
-                                                   p.shared_files);
+                                                   p.shared_files, d.memory_nodes);
         if (!step) {
             if (step.error().code != ESRCH)
                 note(fmt::format("move-memory pid {} ({}): {}", d.pid, p.command, step.error().message), now);
@@ -338,7 +345,7 @@ void PlacementManager::migrate_hidden(const RebalanceDecision& d, Placed& p, con
     auto on_nodes = [&](const std::map<int, std::uint64_t>& memory) {
         std::uint64_t bytes = 0;
         for (const auto& [node, b] : memory)
-            if (d.to.contains(node)) bytes += b;
+            if (d.to.contains(node) || d.memory_nodes.contains(node)) bytes += b;
         return bytes;
     };
     std::uint64_t total = 0;
@@ -374,7 +381,8 @@ std::vector<protocol::PlacementStatus> PlacementManager::status() const {
     std::vector<protocol::PlacementStatus> out;
     for (const auto& [pid, p] : placed_)
         out.push_back({pid, p.command, p.rule, p.nodes, p.cpus, p.since, p.placed ? p.reason : "named; not placed yet",
-                       p.moved_bytes, p.widened, p.memory});
+                       p.moved_bytes, p.widened, p.memory, std::string(to_string(p.memory_tier)), p.memory_nodes,
+                       bytes_per_tier(env_.host, p.memory)});
     return out;
 }
 
@@ -389,7 +397,7 @@ Result<Plan> PlacementManager::advise(const PlacementRequest& request, const std
         if ((usable - host.reserved).empty())
             return usage_error(fmt::format("-R {} leaves no CPU to advise", to_list(*reserved)));
     }
-    return plan_placement(host, request);
+    return plan_tiered_placement(host, request);
 }
 
 }  // namespace affine::daemon

@@ -64,8 +64,10 @@ private:
         std::string command;
         std::string rule;
         PlacementPolicy policy = PlacementPolicy::best_effort;
+        MemoryTierUse memory_tier = MemoryTierUse::top_first;
         bool placed = false;  // false: named, not placed yet
         NodeSet nodes;
+        NodeSet memory_nodes;  // `nodes` and the CPU-less nodes attached to them (its memory is home there)
         CpuSet cpus;
         double since = 0;
         std::string reason;

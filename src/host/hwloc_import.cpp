@@ -35,6 +35,9 @@ struct HwlocLibrary {
     decltype(&::hwloc_topology_get_allowed_nodeset) get_allowed_nodeset = nullptr;
     decltype(&::hwloc_distances_get_by_type) distances_get_by_type = nullptr;
     decltype(&::hwloc_distances_release) distances_release = nullptr;
+    decltype(&::hwloc_topology_set_type_filter) set_type_filter = nullptr;
+    // hwloc 2.3 and later (memory attributes); nullptr before, and then no access figures.
+    decltype(&::hwloc_memattr_get_initiators) memattr_get_initiators = nullptr;
 };
 
 const HwlocLibrary* hwloc_library() {
@@ -65,7 +68,11 @@ const HwlocLibrary* hwloc_library() {
         bind(lib.get_allowed_nodeset, "hwloc_topology_get_allowed_nodeset");
         bind(lib.distances_get_by_type, "hwloc_distances_get_by_type");
         bind(lib.distances_release, "hwloc_distances_release");
-        return complete ? &lib : nullptr;
+        bind(lib.set_type_filter, "hwloc_topology_set_type_filter");
+        if (!complete) return nullptr;
+        lib.memattr_get_initiators =
+            reinterpret_cast<decltype(lib.memattr_get_initiators)>(::dlsym(handle, "hwloc_memattr_get_initiators"));
+        return &lib;
     }();
     return loaded;
 }
@@ -116,7 +123,97 @@ CpuSet cpuset_of(const HwlocLibrary& lib, hwloc_const_bitmap_t bitmap) {
     return set;
 }
 
+// hwloc's memory attributes of one target node, one entry per initiator.
+std::vector<MemoryAttributeValues> memattrs_of(const HwlocLibrary& lib, hwloc_topology_t topo, hwloc_obj_t target) {
+    std::vector<MemoryAttributeValues> found;
+    if (lib.memattr_get_initiators == nullptr) return found;
+    using Field = std::optional<std::uint64_t> MemoryAttributeValues::*;
+    const std::pair<hwloc_memattr_id_t, Field> attributes[] = {
+        {HWLOC_MEMATTR_ID_READ_BANDWIDTH, &MemoryAttributeValues::read_bandwidth_mbps},
+        {HWLOC_MEMATTR_ID_WRITE_BANDWIDTH, &MemoryAttributeValues::write_bandwidth_mbps},
+        {HWLOC_MEMATTR_ID_BANDWIDTH, &MemoryAttributeValues::bandwidth_mbps},
+        {HWLOC_MEMATTR_ID_READ_LATENCY, &MemoryAttributeValues::read_latency_ns},
+        {HWLOC_MEMATTR_ID_WRITE_LATENCY, &MemoryAttributeValues::write_latency_ns},
+        {HWLOC_MEMATTR_ID_LATENCY, &MemoryAttributeValues::latency_ns}};
+    for (auto [id, field] : attributes) {
+        unsigned count = 0;
+        if (lib.memattr_get_initiators(topo, id, target, 0, &count, nullptr, nullptr) != 0 || count == 0) continue;
+        std::vector<hwloc_location> where(count);
+        std::vector<hwloc_uint64_t> values(count);
+        if (lib.memattr_get_initiators(topo, id, target, 0, &count, where.data(), values.data()) != 0) continue;
+        count = std::min(count, static_cast<unsigned>(where.size()));
+        for (unsigned i = 0; i < count; ++i) {
+            // An initiator given as an object (hwloc's users may name a GPU so) counts by its CPUs.
+            hwloc_const_bitmap_t bitmap = where[i].type == HWLOC_LOCATION_TYPE_CPUSET ? where[i].location.cpuset
+                                          : where[i].type == HWLOC_LOCATION_TYPE_OBJECT
+                                              ? where[i].location.object->cpuset
+                                              : nullptr;
+            CpuSet cpus = cpuset_of(lib, bitmap);
+            if (cpus.empty() || values[i] == 0) continue;  // 0: no figure, as the kernel shows it
+            auto entry = std::ranges::find(found, cpus, &MemoryAttributeValues::initiator_cpus);
+            if (entry == found.end()) entry = found.insert(found.end(), MemoryAttributeValues{.initiator_cpus = cpus});
+            (*entry).*field = values[i];
+        }
+    }
+    return found;
+}
+
+// The caches hwloc puts between a node and its parent (MemCache objects), nearest first.
+std::vector<MemorySideCache> memory_side_caches_of(hwloc_obj_t node) {
+    std::vector<MemorySideCache> caches;
+    for (hwloc_obj_t up = node->parent; up != nullptr && up->type == HWLOC_OBJ_MEMCACHE; up = up->parent) {
+        const auto& c = up->attr->cache;
+        if (c.depth < 1 || !valid_id(static_cast<int>(c.depth))) continue;
+        // hwloc keeps of the kernel's indexing only "direct-mapped" (associativity 1)
+        // and no write policy.
+        caches.push_back(MemorySideCache{.level = static_cast<int>(c.depth),
+                                         .size_bytes = c.size,
+                                         .line_bytes = c.linesize,
+                                         .indexing = c.associativity == 1 ? CacheIndexing::direct_mapped
+                                                                          : CacheIndexing::unknown,
+                                         .write_policy = CacheWritePolicy::unknown});
+    }
+    std::ranges::sort(caches, {}, &MemorySideCache::level);
+    return caches;
+}
+
 }  // namespace
+
+std::optional<MemoryAccess> access_from_memattrs(const Topology& t, std::span<const MemoryAttributeValues> values) {
+    std::optional<MemoryAccess> best;
+    for (const MemoryAttributeValues& v : values) {
+        // The initiator must be whole nodes with CPUs, as Linux's access classes name them.
+        NodeSet initiators;
+        CpuSet covered;
+        for (const Node& n : t.nodes) {
+            CpuSet online = n.cpus & v.initiator_cpus;
+            if (!online.empty() && online == (n.cpus & t.online_cpus())) {
+                initiators.insert(n.id);
+                covered |= online;
+            }
+        }
+        if (initiators.empty() || covered != v.initiator_cpus) continue;
+        MemoryAccess a{.access_class = 1, .initiators = initiators};
+        a.read_bandwidth_mbps = v.read_bandwidth_mbps;
+        a.write_bandwidth_mbps = v.write_bandwidth_mbps;
+        a.read_latency_ns = v.read_latency_ns;
+        a.write_latency_ns = v.write_latency_ns;
+        // Only the mean is given: the platform's one figure for both directions (ACPI
+        // HMAT's "access" figures, which Linux shows as read and write alike).
+        if (!a.read_bandwidth_mbps && !a.write_bandwidth_mbps)
+            a.read_bandwidth_mbps = a.write_bandwidth_mbps = v.bandwidth_mbps;
+        if (!a.read_latency_ns && !a.write_latency_ns) a.read_latency_ns = a.write_latency_ns = v.latency_ns;
+        if (!a.read_bandwidth_mbps && !a.write_bandwidth_mbps && !a.read_latency_ns && !a.write_latency_ns) continue;
+        // Class 1 holds the nearest initiator: the lowest read latency, then the highest
+        // read bandwidth, then the first listed.
+        auto key = [](const MemoryAccess& m) {
+            return std::pair(m.read_latency_ns.value_or(UINT64_MAX),
+                             UINT64_MAX - m.read_bandwidth_mbps.value_or(0));
+        };
+        if (!best || key(a) < key(*best)) best = a;
+    }
+    return best;
+}
 
 Result<Topology> topology_from_hwloc(hwloc_topology_t topo, const std::string& source) {
     const HwlocLibrary& lib = *hwloc_library();  // loaded: the caller holds a topology
@@ -189,6 +286,12 @@ Result<Topology> topology_from_hwloc(hwloc_topology_t topo, const std::string& s
             }
         lib.distances_release(topo, dist);
     }
+    for (int i = 0; i < numa_count; ++i) {
+        hwloc_obj_t obj = object_of(lib, topo, HWLOC_OBJ_NUMANODE, i);
+        auto n = std::ranges::find(t.nodes, static_cast<int>(obj->os_index), &Node::id);
+        if (auto access = access_from_memattrs(t, memattrs_of(lib, topo, obj))) n->access.push_back(*access);
+        n->memory_side_caches = memory_side_caches_of(obj);
+    }
     t.allowed_cpus = cpuset_of(lib, lib.get_allowed_cpuset(topo));
     t.allowed_nodes = NodeSet::from_words(cpuset_of(lib, lib.get_allowed_nodeset(topo)).words());
     return checked_topology(std::move(t), source);
@@ -250,6 +353,8 @@ Result<Topology> hwloc_topology(std::string_view what) {
                                   : fmt::format("hwloc rejects synthetic description \"{}\" "
                                                 "(example: \"numa:2(memory=8GB) core:4 pu:2\")",
                                                 arg));
+    // hwloc drops memory-side caches unless asked to keep them (lstopo asks too).
+    lib->set_type_filter(topo.get(), HWLOC_OBJ_MEMCACHE, HWLOC_TYPE_FILTER_KEEP_ALL);
     if (lib->topology_load(topo.get()) != 0)
         return failure(fmt::format("hwloc cannot load the topology \"{}\"", arg));
     return detail::topology_from_hwloc(topo.get(), "hwloc:" + arg);

@@ -115,7 +115,7 @@ std::set<std::uint64_t> shared_file_starts(const std::vector<MappingPlacement>& 
 
 Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to, std::uint64_t max_bytes,
                                      std::chrono::milliseconds time_budget, std::uint64_t& cursor,
-                                     const std::set<std::uint64_t>& skip) {
+                                     const std::set<std::uint64_t>& skip, const NodeSet& also_home) {
     if (to.empty()) return usage_error("no target node given");
     auto maps = env.fs.read(fmt::format("/proc/{}/maps", pid));
     if (!maps) return failure(fmt::format("no such process: {}", pid), ESRCH);
@@ -156,7 +156,8 @@ Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to,
             nodes.clear();
             bool cut = false;  // the byte budget ends inside this batch
             for (std::size_t i = 0; i < addresses.size() && i < status.size(); ++i) {
-                if (status[i] < 0 || to.contains(status[i])) continue;  // not present, or home
+                // Not present, or home.
+                if (status[i] < 0 || to.contains(status[i]) || also_home.contains(status[i])) continue;
                 if (moving.size() * page >= max_bytes - step.moved_bytes) {
                     cut = true;
                     break;

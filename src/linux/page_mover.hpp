@@ -26,11 +26,13 @@ struct PageMoveStep {
 // (spread over its nodes in turn), scanning the mappings of /proc/PID/maps from
 // `cursor` (an address; updated) and stopping after `time_budget`. Pages not
 // present are skipped (nothing to move), and so are the mappings that start at an
-// address of `skip` (shared_file_starts). Failed error when the process is gone
-// (ESRCH) or the kernel refuses the caller (EPERM, with the reason).
+// address of `skip` (shared_file_starts). Pages on a node of `also_home` stay too
+// (a tiered placement's overflow nodes: home, but not where pages are moved).
+// Failed error when the process is gone (ESRCH) or the kernel refuses the caller
+// (EPERM, with the reason).
 Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to, std::uint64_t max_bytes,
                                      std::chrono::milliseconds time_budget, std::uint64_t& cursor,
-                                     const std::set<std::uint64_t>& skip);
+                                     const std::set<std::uint64_t>& skip, const NodeSet& also_home = {});
 
 // The address ranges [start, end) of /proc/PID/maps that hold movable pages
 // (the vsyscall, vvar and vdso pages are left out).

@@ -60,11 +60,14 @@ std::vector<MemorySideCache> read_caches(const SysFs& fs, const std::string& nod
         auto size = read_number(fs, dir + "size");
         if (!size) continue;  // not a cache the kernel finished describing
         MemorySideCache c{.level = *level, .size_bytes = *size, .line_bytes = read_number(fs, dir + "line_size").value_or(0)};
-        // Kernel numbers beyond the ones it defines today are "other", as the kernel's own enum ends.
-        auto indexing = read_number(fs, dir + "indexing").value_or(2);
-        auto policy = read_number(fs, dir + "write_policy").value_or(2);
-        c.indexing = indexing <= 1 ? static_cast<CacheIndexing>(indexing) : CacheIndexing::other;
-        c.write_policy = policy <= 1 ? static_cast<CacheWritePolicy>(policy) : CacheWritePolicy::other;
+        // Kernel numbers beyond the ones it defines today are "other", as the kernel's own enum ends;
+        // a file it does not show is unknown.
+        auto indexing = read_number(fs, dir + "indexing");
+        auto policy = read_number(fs, dir + "write_policy");
+        c.indexing = !indexing ? CacheIndexing::unknown
+                     : *indexing <= 1 ? static_cast<CacheIndexing>(*indexing) : CacheIndexing::other;
+        c.write_policy = !policy ? CacheWritePolicy::unknown
+                         : *policy <= 1 ? static_cast<CacheWritePolicy>(*policy) : CacheWritePolicy::other;
         caches.push_back(c);
     }
     std::ranges::sort(caches, {}, &MemorySideCache::level);

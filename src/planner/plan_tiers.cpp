@@ -55,6 +55,8 @@ Result<MemoryTierUse> parse_memory_tier_use(std::string_view text) {
                                    text));
 }
 
+std::string_view to_string(MemoryTierUse use) { return use == MemoryTierUse::top_only ? "top" : "any"; }
+
 namespace {
 
 std::map<int, int> overflow_initiators(const Topology& t) {
@@ -87,6 +89,23 @@ std::vector<int> memory_order(const Topology& t, int home, const NodeSet& eligib
     return memory_order_of(t, home, eligible, overflow_initiators(t));
 }
 
+NodeSet memory_nodes_of(const Topology& t, const NodeSet& homes, MemoryTierUse use) {
+    const NodeSet eligible = eligible_nodes(t, use);
+    const std::map<int, int> overflow = overflow_initiators(t);
+    NodeSet nodes;
+    for (int home : homes)
+        if (t.node(home) != nullptr)
+            for (int id : memory_order_of(t, home, eligible, overflow)) nodes.insert(id);
+    return nodes;
+}
+
+std::map<int, std::uint64_t> bytes_per_tier(const Topology& t, const std::map<int, std::uint64_t>& per_node) {
+    std::map<int, std::uint64_t> per_tier;
+    for (const auto& [id, bytes] : per_node)
+        if (const Node* n = t.node(id); n != nullptr && n->memory_tier) per_tier[*n->memory_tier] += bytes;
+    return per_tier;
+}
+
 Result<Plan> plan_tiered_placement(const PlacementHost& host, const PlacementRequest& request, MemoryTierUse use,
                                    const PlanOptions& options) {
     const Topology& t = host.topology;
@@ -116,7 +135,18 @@ Result<Plan> plan_tiered_placement(const PlacementHost& host, const PlacementReq
     for (const auto& [id, order] : orders)
         if (!order.empty()) homes.topology.allowed_nodes.insert(id);
 
-    auto planned = plan_placement(homes, request, options);
+    // Follow-memory on the homes' view: pages resident on a CPU-less node count for
+    // the home it is overflow of (where its tiers allow it), so a workload whose
+    // memory sits on a socket's slow node stays on that socket.
+    PlacementRequest homes_request = request;
+    homes_request.resident_bytes_per_node.clear();
+    for (const auto& [id, bytes] : request.resident_bytes_per_node) {
+        auto initiator = overflow.find(id);
+        if (initiator == overflow.end()) homes_request.resident_bytes_per_node[id] += bytes;
+        else if (eligible.contains(id)) homes_request.resident_bytes_per_node[initiator->second] += bytes;
+    }
+
+    auto planned = plan_placement(homes, homes_request, options);
     if (!planned) return planned;
     Plan plan = std::move(*planned);
     if (plan.outcome == PlanOutcome::refused && use == MemoryTierUse::top_only)
@@ -134,8 +164,7 @@ Result<Plan> plan_tiered_placement(const PlacementHost& host, const PlacementReq
         if (left > 0) spread[home] += left;  // cannot happen: the home held exactly this much
     }
     plan.memory_bytes_per_node = std::move(spread);
-    for (const auto& [id, bytes] : plan.memory_bytes_per_node)
-        if (auto tier = t.node(id)->memory_tier) plan.memory_bytes_per_tier[*tier] += bytes;
+    plan.memory_bytes_per_tier = bytes_per_tier(t, plan.memory_bytes_per_node);
     return plan;
 }
 

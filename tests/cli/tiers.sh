@@ -11,6 +11,18 @@ expect_contains topo-access-row "   1     1          0         90        2048   
 expect_status topo-hmat-json 0 "$AFFINE" topo --host "$fixtures/hmat" --json
 expect_contains topo-json-cache '"memory_side_caches":[{"level":1,"size_bytes":16777216,"line_bytes":64,"indexing":"direct-mapped","write_policy":"write-back"}]' "$out"
 expect_contains topo-json-tier '"memory_tier":4' "$out"
+# The same guest's lstopo XML: hwloc's memory attributes as access class 1 (hwloc
+# keeps no class 0, no tier and no cache write policy).
+expect_status topo-hwloc-xml 0 "$AFFINE" topo --host "hwloc:$fixtures/hmat.lstopo.xml"
+expect_contains topo-hwloc-no-tiers "memory tiers: not shown by this host" "$out"
+expect_contains topo-hwloc-dram "   0     1          0          -       10240       10240       10       10" "$out"
+expect_contains topo-hwloc-slow "   1     1          0          -        2048        2048       40       40  L1 16M direct-mapped write policy unknown, 64 B lines" "$out"
+if grep -qE '^ +[0-9]+ +0 ' <<<"$out"; then fail topo-hwloc-no-class0 "$out"; else pass topo-hwloc-no-class0; fi
+expect_status topo-hwloc-json 0 "$AFFINE" topo --host "hwloc:$fixtures/hmat.lstopo.xml" --json
+expect_contains topo-hwloc-json-access '"access":[{"class":1,"initiators":[0],"read_bandwidth_mbps":2048,"write_bandwidth_mbps":2048,"read_latency_ns":40,"write_latency_ns":40}]' "$out"
+expect_contains topo-hwloc-json-cache '"indexing":"direct-mapped","write_policy":"unknown"' "$out"
+expect_status topo-hwloc-plain 0 "$AFFINE" topo --host "hwloc:$fixtures/numa2.lstopo.xml"
+if grep -q "memory access" <<<"$out"; then fail topo-hwloc-plain-no-access "$out"; else pass topo-hwloc-plain-no-access; fi
 expect_status topo-plain 0 "$AFFINE" topo --host nodes=2,cores=1
 if grep -q "memory tiers" <<<"$out"; then fail topo-plain-no-tiers "$out"; else pass topo-plain-no-tiers; fi
 

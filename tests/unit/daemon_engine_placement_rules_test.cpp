@@ -187,6 +187,28 @@ policy = "prio-mem-only"
     EXPECT_EQ(rules->rules[1].policy, PlacementPolicy::prio_mem_only);
 }
 
+TEST(PlacementRulesToml, MemoryTier) {
+    auto rules = detail::placement_rules_from_toml_text(R"(
+[[rule]]
+name = "latency"
+comm = "redis-server"
+memory_tier = "top"
+
+[[rule]]
+name = "batch"
+memory_tier = "any"
+
+[[rule]]
+name = "default"
+)",
+                                                        "daemon.conf");
+    ASSERT_TRUE(rules) << rules.error().message;
+    ASSERT_EQ(rules->rules.size(), 3U);
+    EXPECT_EQ(rules->rules[0].memory_tier, MemoryTierUse::top_only);
+    EXPECT_EQ(rules->rules[1].memory_tier, MemoryTierUse::top_first);
+    EXPECT_EQ(rules->rules[2].memory_tier, MemoryTierUse::top_first);  // the default: top first
+}
+
 TEST(PlacementRulesToml, NoRulesMeansNothingIsPlaced) {
     auto rules = detail::placement_rules_from_toml_text("interval = \"1s\"\n", "daemon.conf");
     ASSERT_TRUE(rules);
@@ -207,6 +229,8 @@ TEST(PlacementRulesToml, BadValuesNameTheLineAndKey) {
         {"[[rule]]\nname = \"a\"\nmin_cpu = -1\n", "min_cpu"},
         {"[[rule]]\nname = \"a\"\npolicy = \"fast\"\n", ":3: policy"},
         {"[[rule]]\nname = \"a\"\npolicy = \"any\"\n", "places nothing"},
+        {"[[rule]]\nname = \"a\"\nmemory_tier = \"fast\"\n", ":3: memory_tier: unknown memory tier choice \"fast\""},
+        {"[[rule]]\nname = \"a\"\nmemory_tier = 1\n", ":3: memory_tier: expected a string: top or any"},
         {"[[rule]]\nname = \"a\"\nuid = -5\n", ":3: uid"},
         {"[[rule]]\nname = \"a\"\ncomm = []\n", "matches nothing"},
         {"[[rule]]\nname = \"a\"\ncgroup = \"machine.slice\"\n", "not a cgroup path"},

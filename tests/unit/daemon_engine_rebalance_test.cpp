@@ -8,12 +8,14 @@
 #include "affine/host.hpp"
 #include "daemon/engine/rebalance.hpp"
 #include "affine/set_grammar.hpp"
+#include "affine/tiered_placement.hpp"
 
 namespace affine {
 namespace {
 
 using namespace std::chrono_literals;
 constexpr std::uint64_t MiB = std::uint64_t{1} << 20;
+constexpr std::uint64_t GiB = std::uint64_t{1} << 30;
 
 RebalanceClock::time_point at(std::chrono::seconds s) { return RebalanceClock::time_point{} + 1h + s; }
 
@@ -74,6 +76,14 @@ void carry_out(std::vector<ManagedWorkload>& workloads, const std::vector<Rebala
 
 int count(const std::vector<RebalanceDecision>& decisions, RebalanceAction action) {
     return static_cast<int>(std::ranges::count_if(decisions, [&](const RebalanceDecision& d) { return d.action == action; }));
+}
+
+// Two sockets of one node (4 CPUs, 4G each), each with a 16G CPU-less node of a
+// lower tier: node 2 next to node 0, node 3 next to node 1.
+PlacementHost tiered() {
+    auto t = synthetic_topology("nodes=2,cores=4,mem=4G,slow=16G");
+    EXPECT_TRUE(t);
+    return make_placement_host(*t);
 }
 
 double share_home(const ManagedWorkload& w) {
@@ -279,6 +289,75 @@ TEST(Rebalance, AWorkloadThatKeepsGrowing) {
     ASSERT_FALSE(moves.empty()) << "it never got more nodes";
     EXPECT_GE(moves.front(), 60);  // not before its residency
     for (std::size_t i = 1; i < moves.size(); ++i) EXPECT_GE(moves[i] - moves[i - 1], 60);
+}
+
+// The daemon's rules plan with the tiered planner: a CPU-less node is never a home,
+// memory goes to the top tier first, and memory on a home's own CPU-less node is home.
+TEST(RebalanceTiered, ACpuLessNodeIsNeverAHome) {
+    // All of its memory on the CPU-less node 3: follow-memory would pick node 3 if
+    // it could be a home; it goes to node 3's socket, node 1, and nothing moves.
+    std::vector<ManagedWorkload> ws = {workload(10, 2.0, {{3, 512 * MiB}})};
+    RebalanceState state;
+    auto d = decide_rebalance(measured(tiered(), ws), ws, state, at(0s));
+    ASSERT_EQ(d.size(), 1U);
+    EXPECT_EQ(d[0].action, RebalanceAction::place);
+    EXPECT_EQ(d[0].to, NodeSet{1});
+    EXPECT_EQ(d[0].memory_nodes, (NodeSet{1, 3}));
+    EXPECT_EQ(d[0].bytes, 0U);  // on its socket's slow node: home
+    carry_out(ws, d);
+    for (int s = 1; s < 5; ++s)
+        EXPECT_TRUE(decide_rebalance(measured(tiered(), ws), ws, state, at(std::chrono::seconds(s))).empty());
+}
+
+TEST(RebalanceTiered, TopOnlyBringsMemoryUpFromTheSlowNode) {
+    // The same workload under a rule with memory_tier = "top": the slow node is not
+    // home, and its pages move to node 1.
+    std::vector<ManagedWorkload> ws = {workload(10, 2.0, {{1, 256 * MiB}, {3, 256 * MiB}})};
+    ws[0].memory_tier = MemoryTierUse::top_only;
+    RebalanceState state;
+    auto d = decide_rebalance(measured(tiered(), ws), ws, state, at(0s));
+    ASSERT_EQ(d.size(), 1U);
+    EXPECT_EQ(d[0].to, NodeSet{1});
+    EXPECT_EQ(d[0].memory_nodes, NodeSet{1});
+    EXPECT_EQ(d[0].bytes, 256 * MiB);
+    carry_out(ws, d);
+    auto step = decide_rebalance(measured(tiered(), ws), ws, state, at(1s));
+    ASSERT_EQ(step.size(), 1U);
+    EXPECT_EQ(step[0].action, RebalanceAction::move_memory);
+    EXPECT_EQ(step[0].from, NodeSet{3});
+    EXPECT_EQ(step[0].to, NodeSet{1});
+}
+
+TEST(RebalanceTiered, MemoryOnAnotherSocketsSlowNodeMoves) {
+    // Placed on node 0 with part of its memory on node 3 (node 1's slow node): that
+    // part is not home; it moves to node 0, never to node 2.
+    std::vector<ManagedWorkload> ws = {workload(10, 2.0, {{0, 512 * MiB}, {3, 128 * MiB}}, NodeSet{0})};
+    RebalanceState state;
+    auto d = decide_rebalance(measured(tiered(), ws), ws, state, at(0s));
+    ASSERT_EQ(d.size(), 1U);
+    EXPECT_EQ(d[0].action, RebalanceAction::move_memory);
+    EXPECT_EQ(d[0].from, NodeSet{3});
+    EXPECT_EQ(d[0].to, NodeSet{0});
+    EXPECT_EQ(d[0].memory_nodes, (NodeSet{0, 2}));
+    EXPECT_EQ(d[0].bytes, 64 * MiB);  // one chunk
+}
+
+TEST(RebalanceTiered, LargerThanTheTopTier) {
+    // 6G on a socket of 4G: top first (the default) places it on one socket with its
+    // slow node; top only spreads it over both sockets' fast memory.
+    std::vector<ManagedWorkload> ws = {workload(10, 2.0, {{0, 3 * GiB}, {2, 3 * GiB}})};
+    RebalanceState any_state;
+    auto any = decide_rebalance(measured(tiered(), ws), ws, any_state, at(0s));
+    ASSERT_EQ(any.size(), 1U);
+    EXPECT_EQ(any[0].to, NodeSet{0});
+    EXPECT_EQ(any[0].memory_nodes, (NodeSet{0, 2}));
+    EXPECT_EQ(any[0].bytes, 0U);
+    ws[0].memory_tier = MemoryTierUse::top_only;
+    RebalanceState top_state;
+    auto top = decide_rebalance(measured(tiered(), ws), ws, top_state, at(0s));
+    ASSERT_EQ(top.size(), 1U);
+    EXPECT_EQ(top[0].to, (NodeSet{0, 1}));
+    EXPECT_EQ(top[0].memory_nodes, (NodeSet{0, 1}));
 }
 
 }  // namespace

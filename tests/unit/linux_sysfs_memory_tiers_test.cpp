@@ -128,7 +128,7 @@ TEST(SysfsMemoryTiers, HostFileRoundTripAndErrors) {
         return r ? std::string() : r.error().message;
     };
     EXPECT_EQ(broken("\"indexing\": \"direct-mapped\"", "\"indexing\": \"round\""),
-              "host file h.json: nodes[1].memory_side_caches[0].indexing: \"round\" is not direct-mapped, indexed or other");
+              "host file h.json: nodes[1].memory_side_caches[0].indexing: \"round\" is not direct-mapped, indexed, other or unknown");
     EXPECT_NE(broken("\"class\": 1", "\"class\": 2").find("access[1].class: must be at most 1"), std::string::npos);
     EXPECT_NE(broken("\"memory_tier\": 90", "\"memory_tier\": -1").find("memory_tier: must be at least 0"),
               std::string::npos);

@@ -40,6 +40,18 @@ TEST(TieredPlacement, SlowNodesBelongToTheirSocket) {
     EXPECT_EQ(memory_order(t, 1, t.all_nodes()), (std::vector<int>{1, 3}));
 }
 
+TEST(TieredPlacement, MemoryNodesOfHomes) {
+    Topology t = host(cxl);
+    EXPECT_EQ(memory_nodes_of(t, NodeSet{0}, MemoryTierUse::top_first), (NodeSet{0, 2}));
+    EXPECT_EQ(memory_nodes_of(t, NodeSet{0, 1}, MemoryTierUse::top_first), (NodeSet{0, 1, 2, 3}));
+    EXPECT_EQ(memory_nodes_of(t, NodeSet{1}, MemoryTierUse::top_only), NodeSet{1});
+    EXPECT_EQ(memory_nodes_of(t, NodeSet{}, MemoryTierUse::top_first), NodeSet{});
+    EXPECT_EQ(bytes_per_tier(t, {{0, GiB}, {2, 2 * GiB}, {3, GiB}}), (std::map<int, std::uint64_t>{{4, GiB}, {5, 3 * GiB}}));
+    EXPECT_TRUE(bytes_per_tier(host("nodes=2,cores=1"), {{0, GiB}}).empty());  // no tiers shown
+    EXPECT_EQ(to_string(MemoryTierUse::top_only), "top");
+    EXPECT_EQ(to_string(MemoryTierUse::top_first), "any");
+}
+
 TEST(TieredPlacement, TopTierFirst) {
     Plan p = plan(host(cxl), 4, 2 * GiB);
     ASSERT_TRUE(p.fits());

@@ -236,7 +236,10 @@ Json to_json(const DaemonStatus& s) {
                               {"reason", p.reason},
                               {"moved_bytes", p.moved_bytes},
                               {"widened", p.widened},
-                              {"memory_bytes_per_node", detail::per_node_json(p.memory_bytes_per_node)}});
+                              {"memory_bytes_per_node", detail::per_node_json(p.memory_bytes_per_node)},
+                              {"memory_tier", p.memory_tier},
+                              {"memory_nodes", detail::ids_json(p.memory_nodes)},
+                              {"memory_bytes_per_tier", detail::per_node_json(p.memory_bytes_per_tier)}});
     j["placements"] = std::move(placements);
     Json events = Json::array();
     for (const auto& e : s.placement_events) events.push_back({{"when", epoch_seconds(e.when)}, {"line", e.line}});
@@ -294,6 +297,9 @@ Result<DaemonStatus> daemon_status_from_json(const Json& j) {
         first.into(r.integer_or(p, "moved_bytes", at, 0, 0), ps.moved_bytes);
         first.into(r.boolean(p, "widened", at, false), ps.widened);
         first.into(r.per_id(p, "memory_bytes_per_node", at), ps.memory_bytes_per_node);
+        first.into(r.string(p, "memory_tier", at, ""), ps.memory_tier);
+        first.into(r.id_array<NodeTag>(p, "memory_nodes", at), ps.memory_nodes);
+        first.into(r.per_id(p, "memory_bytes_per_tier", at), ps.memory_bytes_per_tier);
         s.placements.push_back(std::move(ps));
     }
     for (std::size_t i = 0; events != nullptr && i < events->size(); ++i) {

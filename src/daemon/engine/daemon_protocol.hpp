@@ -121,6 +121,9 @@ struct PlacementStatus {
     std::uint64_t moved_bytes = 0;  // memory moved to its nodes so far
     bool widened = false;         // some thread spills now: its memory stays put
     std::map<int, std::uint64_t> memory_bytes_per_node;
+    std::string memory_tier;      // the rule's: "any" (fastest tier first) or "top" (only)
+    NodeSet memory_nodes;         // `nodes` and the CPU-less nodes attached to them: its memory is home there
+    std::map<int, std::uint64_t> memory_bytes_per_tier;  // resident, by kernel tier id; empty without tiers
 };
 
 // One placement decision carried out (place, move, move-memory), as logged.

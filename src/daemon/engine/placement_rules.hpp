@@ -18,6 +18,11 @@
 // workload of its size: numad's behaviour (its defaults: over 300 MB resident and
 // over half a CPU).
 //
+// A rule's placement is planned by the tiered planner (tiered_placement.hpp): a
+// CPU-less node is never a workload's home, and its memory goes to the fastest tier
+// first; `memory_tier = "top"` keeps it in the fastest tier only, "any" (the
+// default) lets it use the lower tiers when the top is full.
+//
 // Never taken, whatever the rules say: pid 1, kernel threads, tasks the kernel does
 // not let anyone move (PF_NO_SETAFFINITY), and processes someone else pinned (a
 // mask narrower than their cpuset allows).
@@ -30,6 +35,7 @@
 #include <vector>
 
 #include "affine/placement.hpp"
+#include "affine/tiered_placement.hpp"
 
 namespace affine {
 
@@ -64,6 +70,7 @@ struct PlacementRule {
     std::uint64_t min_memory_bytes = 0;
     double min_cpu = 0.0;
     PlacementPolicy policy = PlacementPolicy::best_effort;
+    MemoryTierUse memory_tier = MemoryTierUse::top_first;
 };
 
 struct PlacementRules {

@@ -13,8 +13,8 @@ namespace affine::detail {
 namespace {
 
 constexpr std::string_view rule_keys[] = {"name",        "comm",         "cgroup",         "uid",
-                                          "min_memory",  "min_cpu",      "policy",         "exclude_comm",
-                                          "exclude_cgroup", "exclude_uid"};
+                                          "min_memory",  "min_cpu",      "policy",         "memory_tier",
+                                          "exclude_comm", "exclude_cgroup", "exclude_uid"};
 
 struct Reader {
     std::string_view source;
@@ -86,7 +86,7 @@ struct Reader {
             if (std::ranges::find(rule_keys, key.str()) == std::end(rule_keys))
                 return error(value, fmt::format("[[rule]] {}", key.str()),
                              "unknown key (allowed: name, comm, cgroup, uid, min_memory, min_cpu, policy, "
-                             "exclude_comm, exclude_cgroup, exclude_uid)");
+                             "memory_tier, exclude_comm, exclude_cgroup, exclude_uid)");
         PlacementRule r;
         const toml::node* name = table.get("name");
         if (!name) return error(table, "[[rule]]", "every rule needs a name (for the log and `affine daemon status`)");
@@ -135,6 +135,13 @@ struct Reader {
             if (*policy == PlacementPolicy::any)
                 return error(*n, "policy", "'any' places nothing; leave the workload out of the rules instead");
             r.policy = *policy;
+        }
+        if (const toml::node* n = table.get("memory_tier")) {
+            auto text = n->value_exact<std::string>();
+            if (!text) return error(*n, "memory_tier", "expected a string: top or any");
+            auto use = parse_memory_tier_use(*text);
+            if (!use) return error(*n, "memory_tier", use.error().message);
+            r.memory_tier = *use;
         }
         if (auto ok = exclusions(table, r.exclude); !ok) return std::unexpected(ok.error());
         return r;

@@ -10,6 +10,7 @@
 
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
+#include "affine/tiered_placement.hpp"
 
 namespace affine {
 namespace {
@@ -90,6 +91,11 @@ std::map<int, int> load_of(const PlacementHost& host, const ManagedWorkload& w) 
     return load;
 }
 
+// Where a workload's memory is home when its homes are `homes`.
+NodeSet memory_nodes(const PlacementHost& host, const ManagedWorkload& w, const NodeSet& homes) {
+    return memory_nodes_of(host.topology, homes, w.memory_tier);
+}
+
 std::string describe(const ManagedWorkload& w) {
     return w.name.empty() ? fmt::format("pid {}", w.pid) : fmt::format("{} (pid {})", w.name, w.pid);
 }
@@ -105,7 +111,7 @@ std::optional<Plan> replan(PlacementHost& host, const ManagedWorkload& w) {
     request.policy = w.policy;
     for (const auto& [node, bytes] : w.memory_bytes_per_node)
         if (bytes > 0 && host.topology.node(node) != nullptr) request.resident_bytes_per_node[node] = bytes;
-    auto plan = plan_placement(host, request);
+    auto plan = plan_tiered_placement(host, request, w.memory_tier);
     if (!plan || !plan->fits()) return std::nullopt;
     apply_to_host_state(host, *plan);
     return *plan;
@@ -166,9 +172,10 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
         auto plan = replan(trial, w);
         if (!plan) continue;
         h = std::move(trial);
-        std::uint64_t outside = total_bytes(w) - bytes_on(w, plan->nodes);
-        decisions.push_back({RebalanceAction::place, w.pid, w.start_time, nodes_holding_outside(w, plan->nodes),
-                             plan->nodes, soft_cpus_of(*plan), outside,
+        NodeSet home = memory_nodes(h, w, plan->nodes);
+        std::uint64_t outside = total_bytes(w) - bytes_on(w, home);
+        decisions.push_back({RebalanceAction::place, w.pid, w.start_time, nodes_holding_outside(w, home), plan->nodes,
+                             home, soft_cpus_of(*plan), outside,
                              fmt::format("rule '{}' names {}: placed on node{} {} ({} CPU{}, {} resident, {} to move)",
                                          w.rule, describe(w), plan->nodes.count() == 1 ? "" : "s",
                                          to_list(plan->nodes), vcpus_of(w), vcpus_of(w) == 1 ? "" : "s",
@@ -210,7 +217,7 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
             auto plan = replan(c.host_after, w);
             if (!plan || plan->nodes.contains(node.id) || plan->score.projected_load() > options.overload_load) continue;
             c.plan = *plan;
-            c.bytes = total_bytes(w) - bytes_on(w, plan->nodes);
+            c.bytes = total_bytes(w) - bytes_on(w, memory_nodes(h, w, plan->nodes));
             c.relief = static_cast<double>(load_here[node.id]) / usable_cpus(h, node.id);
             c.solves = load - c.relief <= options.overload_load;
             auto better = [](const MoveCandidate& a, const MoveCandidate& b) {
@@ -229,7 +236,8 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
             for (Node& hn : best->host_after.topology.nodes)
                 if (hn.id == n) hn.memory_free_bytes -= std::min(hn.memory_free_bytes, bytes);
         decisions.push_back(
-            {RebalanceAction::move, w.pid, w.start_time, w.nodes, best->plan.nodes, soft_cpus_of(best->plan), best->bytes,
+            {RebalanceAction::move, w.pid, w.start_time, w.nodes, best->plan.nodes,
+             memory_nodes(h, w, best->plan.nodes), soft_cpus_of(best->plan), best->bytes,
              fmt::format("node {} overloaded (load {:.2f} > {:.2f} for {} s): {} moves from node{} {} to node{} {} "
                          "({:.2f} of the node's load off, {} to move)",
                          node.id, load, options.overload_load,
@@ -247,10 +255,11 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
     for (const ManagedWorkload& w : workloads) {
         if (w.nodes.empty() || w.widened || decided.contains(key_of(w))) continue;
         std::uint64_t total = total_bytes(w);
-        std::uint64_t home = bytes_on(w, w.nodes);
+        const NodeSet home_nodes = memory_nodes(h, w, w.nodes);
+        std::uint64_t home = bytes_on(w, home_nodes);
         if (total == 0 || static_cast<double>(home) >= options.drift_share * static_cast<double>(total)) continue;
         std::uint64_t room = home;
-        for (int node : w.nodes)
+        for (int node : home_nodes)
             if (const Node* n = h.topology.node(node)) room += n->memory_free_bytes;
         if (room >= total) continue;  // it fits at home: step 3 brings it back
         if (!resident_long_enough(state, w, now, options)) continue;
@@ -258,9 +267,10 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
         auto plan = replan(trial, w);
         if (!plan || plan->nodes == w.nodes) continue;
         h = std::move(trial);
-        std::uint64_t outside = total - bytes_on(w, plan->nodes);
-        decisions.push_back({RebalanceAction::move, w.pid, w.start_time, w.nodes, plan->nodes, soft_cpus_of(*plan),
-                             outside,
+        NodeSet new_home = memory_nodes(h, w, plan->nodes);
+        std::uint64_t outside = total - bytes_on(w, new_home);
+        decisions.push_back({RebalanceAction::move, w.pid, w.start_time, w.nodes, plan->nodes, new_home,
+                             soft_cpus_of(*plan), outside,
                              fmt::format("{} outgrew node{} {} ({} of {} there, {} free): re-placed on node{} {}",
                                          describe(w), w.nodes.count() == 1 ? "" : "s", to_list(w.nodes),
                                          format_size(home), format_size(total), format_size(room - home),
@@ -275,7 +285,8 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
         if (w.nodes.empty() || decided.contains(key_of(w))) continue;
         if (w.widened) continue;  // spilling for CPU: its memory stays where its home is
         std::uint64_t total = total_bytes(w);
-        std::uint64_t outside = total - bytes_on(w, w.nodes);
+        const NodeSet home_nodes = memory_nodes(h, w, w.nodes);
+        std::uint64_t outside = total - bytes_on(w, home_nodes);
         // At least 99 % home counts as home; the last strays are not worth a move.
         if (outside == 0 || outside * 100 <= total) {
             state.memory_home.try_emplace(key_of(w), now);
@@ -290,11 +301,11 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
         std::uint64_t chunk = std::min({outside, options.chunk_bytes, budget});
         if (chunk == 0) continue;
         state.budget_bytes -= static_cast<double>(chunk);
-        decisions.push_back({RebalanceAction::move_memory, w.pid, w.start_time, nodes_holding_outside(w, w.nodes),
-                             w.nodes, {}, chunk,
+        decisions.push_back({RebalanceAction::move_memory, w.pid, w.start_time, nodes_holding_outside(w, home_nodes),
+                             w.nodes, home_nodes, {}, chunk,
                              fmt::format("{}: {} of {} outside node{} {}: moving {}", describe(w), format_size(outside),
-                                         format_size(total), w.nodes.count() == 1 ? "" : "s", to_list(w.nodes),
-                                         format_size(chunk))});
+                                         format_size(total), home_nodes.count() == 1 ? "" : "s",
+                                         to_list(home_nodes), format_size(chunk))});
     }
     return decisions;
 }

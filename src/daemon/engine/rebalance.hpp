@@ -4,6 +4,12 @@
 // workloads, the time and the state kept between steps, and carries out the
 // decisions (soft affinity through the engine, memory with move_pages/migrate_pages).
 //
+// Workloads are planned with the tiered planner (tiered_placement.hpp) under their
+// rule's memory_tier: a CPU-less node is never a workload's home (its `nodes`), and
+// memory on the nodes its homes' memory orders name (memory_nodes_of: the homes and
+// the CPU-less nodes attached to them, within the rule's tiers) counts as home;
+// memory elsewhere moves to the homes.
+//
 // One step:
 //   1. Place every workload not placed yet, in order: plan it with the planner on the
 //      live host (its own memory and load released first, its resident memory per
@@ -40,6 +46,7 @@
 
 #include "affine/id_set.hpp"
 #include "affine/placement.hpp"
+#include "affine/tiered_placement.hpp"
 
 namespace affine {
 
@@ -51,6 +58,7 @@ struct ManagedWorkload {
     std::string name;              // for reasons: "qemu-system-x86 (pid 4242)"
     std::string rule;              // the rule that named it
     PlacementPolicy policy = PlacementPolicy::best_effort;
+    MemoryTierUse memory_tier = MemoryTierUse::top_first;  // the rule's
     double cpus_used = 0.0;        // measured, averaged; planned for ceil(cpus_used - 0.1), at least 1
     std::map<int, std::uint64_t> memory_bytes_per_node;  // resident now
     NodeSet nodes;                 // where it is placed; empty: not placed yet
@@ -89,7 +97,8 @@ struct RebalanceDecision {
     int pid = 0;
     std::uint64_t start_time = 0;
     NodeSet from;
-    NodeSet to;
+    NodeSet to;               // the homes (nodes with CPUs); move_memory moves pages onto them
+    NodeSet memory_nodes;     // `to` and the nodes attached to it: pages there are home and stay
     CpuSet cpus;              // place/move: the soft affinity (the plan's CPUs)
     std::uint64_t bytes = 0;  // move_memory: at most this much; place/move: memory outside `to`
     std::string reason;

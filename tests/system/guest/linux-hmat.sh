@@ -73,6 +73,46 @@ if [ "$newer" = 1 ]; then
     check_contains place-top-only-says "$out" "fastest memory tier (nodes 0)"
 fi
 
+# --- the daemon's placement rules plan with the tiered planner: the CPU-less node
+# is never a home; memory_tier "any" keeps pages on node 1 (node 0's overflow) as
+# home, "top" moves them to node 0 where node 1 is a lower tier (6.12)
+mkdir -p /run
+rule_daemon() {
+    printf 'interval = "250ms"\n[[rule]]\nname = "tiered"\ncomm = "touch_memory"\nmemory_tier = "%s"\n' "$1" > /tmp/tiers.conf
+    affine daemon --config /tmp/tiers.conf > /tmp/daemon-$1.log 2>&1 &
+    daemon=$!
+    _i=0
+    until affine daemon status --json 2> /dev/null | tr -d ' \n' | grep -q "\"pid\":$toucher,\"command\":\"touch_memory\",\"rule\":\"tiered\",\"nodes\":\[0\]"; do
+        _i=$((_i + 1))
+        if [ "$_i" -ge 200 ]; then fail "daemon-$1-placed" "$(affine daemon status 2>&1; cat /tmp/daemon-$1.log)"; break; fi
+        sleep 0.1
+    done
+}
+start_touch 32 --nodes 1
+on1=$(mapping_pages_on "$toucher" 1)
+rule_daemon any
+st=$(affine daemon status --json | tr -d ' \n')
+check_contains daemon-any-home-node0 "$st" '"nodes":[0],'
+check_contains daemon-any-memory-nodes "$st" '"memory_nodes":[0,1]'
+check_contains daemon-any-tier "$st" '"memory_tier":"any"'
+if [ "$newer" = 1 ]; then check_contains daemon-any-per-tier "$st" ',"90":'; fi
+sleep 2   # eight intervals: nothing moves
+check_eq daemon-any-pages-stay "$on1" "$(mapping_pages_on "$toucher" 1)"
+if grep -q "move-memory pid $toucher" /tmp/daemon-any.log; then fail daemon-any-no-move "$(cat /tmp/daemon-any.log)"; else pass daemon-any-no-move; fi
+kill -TERM "$daemon"; wait "$daemon"
+if [ "$newer" = 1 ]; then
+    rule_daemon top
+    st=$(affine daemon status --json | tr -d ' \n')
+    check_contains daemon-top-home-node0 "$st" '"nodes":[0],'
+    check_contains daemon-top-memory-nodes "$st" '"memory_nodes":[0]'
+    _i=0
+    while [ "$(mapping_pages_on "$toucher" 1)" -gt $((on1 / 10)) ] && [ "$_i" -lt 150 ]; do _i=$((_i + 1)); sleep 0.2; done
+    check_pages daemon-top-pages-moved-to-node0 "$toucher" 0 $((on1 * 9 / 10))
+    check_contains daemon-top-logged "$(cat /tmp/daemon-top.log)" "move-memory pid $toucher"
+    kill -TERM "$daemon"; wait "$daemon"
+fi
+kill "$toucher"
+
 # --- weighted interleave (base pages: a transparent huge page would be one
 # interleave step of 512 pages, too coarse for 2 % over 64 MiB)
 [ -w /sys/kernel/mm/transparent_hugepage/enabled ] && echo never > /sys/kernel/mm/transparent_hugepage/enabled
