@@ -450,10 +450,21 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         if (w.all_threads && (verify || st->threads != w.listed_threads)) take_new_threads(w, now, changes);
         if (w.children && verify) take_children(w, now, changes);
         // Every thread at rest and none could have waited: nothing to read or decide.
-        if (!verify && !rehome_ && w.resting && (quiet || !process_ran())) continue;
+        // (A thread waits only while every CPU of its mask is busy.)
+        auto none_could_wait = [&] {
+            return std::ranges::none_of(
+                w.masks, [&](const CpuSet& m) { return could_have_waited(load, m, tuning_.wait_threshold); });
+        };
+        if (!verify && !rehome_ && w.resting && (quiet || none_could_wait() || !process_ran())) {
+            w.skipped = true;
+            continue;
+        }
         bool resting = true;
+        w.masks.clear();
         for (auto it = w.threads.begin(); it != w.threads.end();) {
             ManagedThread& t = it->second;
+            // As if each skipped tick had told it that it did not wait.
+            if (w.skipped) t.times.reset();
             if (verify && !check_thread(w, t, now)) {
                 it = w.threads.erase(it);
                 dirty = true;
@@ -496,9 +507,11 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
                                    fmt::format("re-home {}: CPUs {} -> {}: {}", task_name(w, t), to_list(t.kernel_mask),
                                                to_list(t.engine.applied), t.engine.why)});
             resting = resting && !changed && t.engine.applied == t.kernel_mask && at_rest(t.engine);
+            if (resting && std::ranges::find(w.masks, t.kernel_mask) == w.masks.end()) w.masks.push_back(t.kernel_mask);
             ++it;
         }
         w.resting = resting;
+        w.skipped = false;
         if (w.threads.empty() && (!w.all_threads || !w.released.empty())) {
             log_(fmt::format("pid {} ({}): no thread left to manage; its request ends", pid, w.command));
             workloads_.erase(pid);

@@ -69,6 +69,8 @@ struct Workload {
     // kernel holding the engine's mask: a tick in which none of its tasks waited has
     // nothing to do for it. Cleared wherever a thread is taken or its engine restarted.
     bool resting = false;
+    bool skipped = false;     // ticks passed without a visit: each thread's next reading starts a new interval
+    std::vector<CpuSet> masks;  // the distinct masks of its threads at the last pass (while resting)
     bool said_limit = false;  // the log said a thread of it was not taken (per-user limit)
     // Its memory per node (numa_maps) as a status last read it, and when (steady
     // clock); a status reads the oldest first within a budget (SoftManager::status).
