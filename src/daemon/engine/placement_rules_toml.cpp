@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "affine/size.hpp"
@@ -23,6 +24,18 @@ struct Reader {
         return std::unexpected(toml_error_at(source, at.source().begin.line, fmt::format("{}: {}", key, why)));
     }
 
+    // A value or a non-empty array of values, each given to `take`.
+    Result<void> one_or_many(const toml::node& node, std::string_view key,
+                             const std::function<Result<void>(const toml::node&)>& take) const {
+        if (const toml::array* array = node.as_array()) {
+            if (array->empty()) return error(node, key, "an empty array matches nothing");
+            for (const toml::node& n : *array)
+                if (auto ok = take(n); !ok) return ok;
+            return {};
+        }
+        return take(node);
+    }
+
     // A string or an array of strings.
     Result<std::vector<std::string>> strings(const toml::node& node, std::string_view key) const {
         std::vector<std::string> values;
@@ -33,13 +46,7 @@ struct Reader {
             values.push_back(*s);
             return {};
         };
-        if (const toml::array* array = node.as_array()) {
-            if (array->empty()) return error(node, key, "an empty array matches nothing");
-            for (const toml::node& n : *array)
-                if (auto ok = take(n); !ok) return std::unexpected(ok.error());
-        } else if (auto ok = take(node); !ok) {
-            return std::unexpected(ok.error());
-        }
+        if (auto ok = one_or_many(node, key, take); !ok) return std::unexpected(ok.error());
         return values;
     }
 
@@ -52,13 +59,7 @@ struct Reader {
             values.push_back(static_cast<unsigned>(*v));
             return {};
         };
-        if (const toml::array* array = node.as_array()) {
-            if (array->empty()) return error(node, key, "an empty array matches nothing");
-            for (const toml::node& n : *array)
-                if (auto ok = take(n); !ok) return std::unexpected(ok.error());
-        } else if (auto ok = take(node); !ok) {
-            return std::unexpected(ok.error());
-        }
+        if (auto ok = one_or_many(node, key, take); !ok) return std::unexpected(ok.error());
         return values;
     }
 
