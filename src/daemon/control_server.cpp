@@ -76,12 +76,14 @@ void ControlServer::flush(Client& c) {
     c.fd.reset();
 }
 
-void ControlServer::answer(Client& c, std::string line, SteadyClock::time_point now) {
+void ControlServer::answer(Client& c, std::string line) {
     c.in.clear();
     c.in.shrink_to_fit();
     c.out = std::move(line) + "\n";
     c.answered = true;
-    c.deadline = now + limits_.request_deadline;
+    // Its time to read the answer starts when the answer exists: a request that
+    // took long to carry out (thousands of threads) must not find it spent.
+    c.deadline = SteadyClock::now() + limits_.request_deadline;
     flush(c);
 }
 
@@ -104,18 +106,16 @@ void ControlServer::accept_clients(SteadyClock::time_point now) {
         if (same_uid >= limits_.slots_per_uid) {
             answer(c, refusal(fmt::format("uid {} has {} connections to the daemon open already (at most {} per user); "
                                           "try again when one is answered",
-                                          c.peer.uid, same_uid, limits_.slots_per_uid)),
-                   now);
+                                          c.peer.uid, same_uid, limits_.slots_per_uid)));
         } else if (c.peer.uid != 0 && others >= limits_.max_clients) {
             answer(c, refusal(fmt::format("the daemon has {} connections open (at most {}); try again", others,
-                                          limits_.max_clients)),
-                   now);
+                                          limits_.max_clients)));
         }
         if (c.fd) clients_.push_back(std::move(c));
     }
 }
 
-void ControlServer::read_request(Client& c, const RequestHandler& handler, SteadyClock::time_point now) {
+void ControlServer::read_request(Client& c, const RequestHandler& handler) {
     char buf[4096];
     while (c.fd && !c.answered) {
         ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
@@ -131,11 +131,10 @@ void ControlServer::read_request(Client& c, const RequestHandler& handler, Stead
         if (length > limits_.max_request_bytes) {
             answer(c,
                    protocol::error_response(Error{
-                       ErrorKind::usage, fmt::format("request longer than {} bytes", limits_.max_request_bytes), 0}),
-                   now);
+                       ErrorKind::usage, fmt::format("request longer than {} bytes", limits_.max_request_bytes), 0}));
         } else if (nl != std::string::npos) {
             std::string line = c.in.substr(0, nl);
-            answer(c, handler(line, c.peer), now);
+            answer(c, handler(line, c.peer));
         }
     }
 }
@@ -151,7 +150,7 @@ void ControlServer::serve(const std::vector<pollfd>& fds, const RequestHandler& 
         auto it = std::ranges::find_if(clients_, [&](const Client& c) { return c.fd.get() == p.fd; });
         if (it == clients_.end()) continue;
         if (it->answered) flush(*it);
-        else read_request(*it, handler, now);
+        else read_request(*it, handler);
     }
     for (auto& c : clients_) {
         if (!c.fd || now < c.deadline) continue;
@@ -161,8 +160,7 @@ void ControlServer::serve(const std::vector<pollfd>& fds, const RequestHandler& 
             answer(c,
                    protocol::error_response(Error{
                        ErrorKind::usage,
-                       fmt::format("no whole request line within {} ms", limits_.request_deadline.count()), 0}),
-                   now);
+                       fmt::format("no whole request line within {} ms", limits_.request_deadline.count()), 0}));
         }
     }
     std::erase_if(clients_, [](const Client& c) { return !c.fd; });

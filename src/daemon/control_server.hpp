@@ -64,8 +64,8 @@ private:
     ControlServer(UniqueFd fd, std::string path, const ControlLimits& limits)
         : fd_(std::move(fd)), path_(std::move(path)), limits_(limits) {}
     void accept_clients(std::chrono::steady_clock::time_point now);
-    void read_request(Client& c, const RequestHandler& handler, std::chrono::steady_clock::time_point now);
-    void answer(Client& c, std::string line, std::chrono::steady_clock::time_point now);
+    void read_request(Client& c, const RequestHandler& handler);
+    void answer(Client& c, std::string line);
     static void flush(Client& c);
 
     UniqueFd fd_;

@@ -28,6 +28,9 @@ constexpr Millis resting_verify_period{10000};
 // 10 s. Reading them every 2 s was most of the daemon's cost with thousands of
 // idle threads on a busy host.
 constexpr int starved_every = 5;
+// Ticks a process must not have run before its CPU time is read only every this
+// many ticks (4: once a second at the shipped interval).
+constexpr int still_ticks = 4;
 
 std::optional<protocol::TaskOwner> read_owner(const linux_backend::SysFs& fs, int tid) {
     auto status = linux_backend::read_task_status(fs, tid);
@@ -455,7 +458,20 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
             return std::ranges::none_of(
                 w.masks, [&](const CpuSet& m) { return could_have_waited(load, m, tuning_.wait_threshold); });
         };
-        if (!verify && !rehome_ && w.resting && (quiet || none_could_wait() || !process_ran())) {
+        // Whether its process ran, for a workload at rest: the process's stat sums the
+        // CPU time of every thread, so for a process that has not run for a second it
+        // is read once a second only (an idle process that starts to run is visited
+        // within a second; one that runs is read every tick).
+        auto ran_lately = [&] {
+            if (w.still >= still_ticks && w.still % still_ticks != 0) {
+                ++w.still;
+                return false;
+            }
+            bool r = process_ran();
+            w.still = r ? 0 : w.still + 1;
+            return r;
+        };
+        if (!verify && !rehome_ && w.resting && (quiet || none_could_wait() || !ran_lately())) {
             w.skipped = true;
             continue;
         }
