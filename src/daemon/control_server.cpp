@@ -60,7 +60,7 @@ void ControlServer::add_poll_fds(std::vector<pollfd>& fds) const {
 
 int ControlServer::poll_timeout_ms() const {
     if (clients_.empty()) return -1;
-    auto first = std::ranges::min(clients_, {}, &Client::deadline).deadline;
+    auto first = std::ranges::min_element(clients_, {}, &Client::deadline)->deadline;
     auto left = std::chrono::ceil<std::chrono::milliseconds>(first - SteadyClock::now()).count();
     return static_cast<int>(std::clamp<long long>(left, 0, 60000));
 }
