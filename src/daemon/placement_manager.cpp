@@ -200,7 +200,7 @@ bool PlacementManager::refresh(int pid, Placed& p, detail::TrackerClock::time_po
             given_up_.insert({pid, p.start_time});
             return false;
         }
-        for (const auto& [tid, t] : w->threads) p.widened = p.widened || t.engine.state == SoftState::widened;
+        p.widened = w->widened > 0;
     }
     read_memory(pid, p);
     return true;

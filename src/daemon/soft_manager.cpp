@@ -325,6 +325,7 @@ Result<detail::Json> SoftManager::set_soft(const protocol::Request& r, const pro
         // Asking again takes back what was released.
         std::erase_if(w.released, [&](const auto& key) { return w.all_threads || key.first == target.id; });
         w.resting = false;
+        if (soft_changed) w.widened = 0;  // every thread starts again at home
         if (soft_changed)
             for (auto& [tid, t] : w.threads) {
                 t.engine = start_soft_thread(env_.host, hard_of(t.original), w.soft, now.mono);
@@ -476,6 +477,7 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
             continue;
         }
         bool resting = true;
+        int widened = 0;
         w.masks.clear();
         for (auto it = w.threads.begin(); it != w.threads.end();) {
             ManagedThread& t = it->second;
@@ -523,10 +525,12 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
                                    fmt::format("re-home {}: CPUs {} -> {}: {}", task_name(w, t), to_list(t.kernel_mask),
                                                to_list(t.engine.applied), t.engine.why)});
             resting = resting && !changed && t.engine.applied == t.kernel_mask && at_rest(t.engine);
+            widened += t.engine.state == SoftState::widened ? 1 : 0;
             if (resting && std::ranges::find(w.masks, t.kernel_mask) == w.masks.end()) w.masks.push_back(t.kernel_mask);
             ++it;
         }
         w.resting = resting;
+        w.widened = widened;
         w.skipped = false;
         if (w.threads.empty() && (!w.all_threads || !w.released.empty())) {
             log_(fmt::format("pid {} ({}): no thread left to manage; its request ends", pid, w.command));

@@ -72,6 +72,7 @@ struct Workload {
     bool skipped = false;     // ticks passed without a visit: each thread's next reading starts a new interval
     std::vector<CpuSet> masks;  // the distinct masks of its threads at the last pass (while resting)
     int still = 0;              // ticks since its process's CPU time last advanced (as sampled)
+    int widened = 0;            // its threads widened, as of its last pass (none while at rest)
     bool said_limit = false;  // the log said a thread of it was not taken (per-user limit)
     // Its memory per node (numa_maps) as a status last read it, and when (steady
     // clock); a status reads the oldest first within a budget (SoftManager::status).

@@ -163,6 +163,7 @@ Result<void> SoftManager::recover(const Clock& now) {
             }
             // A widened thread stays widened: the engine narrows it when home has room.
             t.engine = resume_soft_thread(env_.host, hard_of(t.original), w.soft, *mask, now.mono);
+            if (t.engine.state == SoftState::widened) ++w.widened;
             if (t.engine.applied != *mask)
                 changes.push_back({w.pid, t.tid, t.engine.applied,
                                    fmt::format("take up {} again: CPUs {} -> {}: {}", task_name(w, t), to_list(*mask),

@@ -68,8 +68,7 @@ std::size_t SoftManager::thread_count() const {
 
 std::size_t SoftManager::widened_count() const {
     std::size_t n = 0;
-    for (const auto& [pid, w] : workloads_)
-        for (const auto& [tid, t] : w.threads) n += t.engine.state == SoftState::widened ? 1 : 0;
+    for (const auto& [pid, w] : workloads_) n += static_cast<std::size_t>(w.widened);
     return n;
 }
 
