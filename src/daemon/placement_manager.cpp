@@ -99,7 +99,7 @@ void PlacementManager::adopt(const Clock& now) {
             }
         p.placed = true;
         p.nodes = env_.host.nodes_of(w.soft);
-        p.memory_nodes = memory_nodes_of(env_.host, p.nodes, p.memory_tier);
+        p.memory_nodes = home_memory_nodes(env_.host, p.nodes, p.memory_tier);
         p.cpus = w.soft;
         p.since = w.since;
         p.reason = fmt::format("placed by rule '{}' before the daemon restarted", rule);

@@ -93,7 +93,7 @@ std::map<int, int> load_of(const PlacementHost& host, const ManagedWorkload& w) 
 
 // Where a workload's memory is home when its homes are `homes`.
 NodeSet memory_nodes(const PlacementHost& host, const ManagedWorkload& w, const NodeSet& homes) {
-    return memory_nodes_of(host.topology, homes, w.memory_tier);
+    return home_memory_nodes(host.topology, homes, w.memory_tier);
 }
 
 std::string describe(const ManagedWorkload& w) {
@@ -149,6 +149,21 @@ struct MoveCandidate {
 };
 
 }  // namespace
+
+NodeSet home_memory_nodes(const Topology& topology, const NodeSet& homes, MemoryTierUse use) {
+    auto slower_than_a_home = [&](const Node& n) {
+        return n.memory_tier && std::ranges::any_of(homes, [&](int h) {
+                   const Node* home = topology.node(h);
+                   return home != nullptr && home->memory_tier && *home->memory_tier < *n.memory_tier;
+               });
+    };
+    NodeSet out;
+    for (int id : memory_nodes_of(topology, homes, use)) {
+        const Node* n = topology.node(id);
+        if (homes.contains(id) || (n != nullptr && slower_than_a_home(*n))) out.insert(id);
+    }
+    return out;
+}
 
 std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const std::vector<ManagedWorkload>& workloads,
                                                 RebalanceState& state, RebalanceClock::time_point now,

@@ -6,9 +6,8 @@
 //
 // Workloads are planned with the tiered planner (tiered_placement.hpp) under their
 // rule's memory_tier: a CPU-less node is never a workload's home (its `nodes`), and
-// memory on the nodes its homes' memory orders name (memory_nodes_of: the homes and
-// the CPU-less nodes attached to them, within the rule's tiers) counts as home;
-// memory elsewhere moves to the homes.
+// memory on its home memory nodes (home_memory_nodes) counts as home; memory
+// elsewhere moves to the homes.
 //
 // One step:
 //   1. Place every workload not placed yet, in order: plan it with the planner on the
@@ -49,6 +48,13 @@
 #include "affine/tiered_placement.hpp"
 
 namespace affine {
+
+// Where a workload whose homes are `homes` has its memory at home under `use`: the
+// homes, and the CPU-less nodes attached to them (memory_nodes_of) that are a
+// slower memory tier than their home: memory there is the planned overflow (the
+// kernel's tiering promotes what is hot). A CPU-less node of the same tier, or of a
+// host without tiers, is only a farther node: memory on it moves home. Pure.
+NodeSet home_memory_nodes(const Topology& topology, const NodeSet& homes, MemoryTierUse use);
 
 using RebalanceClock = std::chrono::steady_clock;
 
