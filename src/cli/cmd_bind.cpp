@@ -21,7 +21,7 @@ std::string article_mask(const CpuSet& set) {
 }  // namespace
 
 Command bind_command() {
-    return {"bind", "the classic bind PID MASK: decimal or 0x bit mask, bit 0 = CPU 0", [](CLI::App& sub) -> Action {
+    return {"bind", "the classic bind PID MASK: decimal or 0x bit mask, bit 0 = CPU 0", [](CLI::App& sub, const CommandLine&) -> Action {
                 struct Options {
                     std::string pid;
                     std::string mask;

@@ -55,7 +55,7 @@ std::string hwloc_mask(const CpuSet& set) {
 }  // namespace
 
 Command calc_command() {
-    return {"calc", "resolve CPU/node sets against a host (like hwloc-calc)", [](CLI::App& sub) -> Action {
+    return {"calc", "resolve CPU/node sets against a host (like hwloc-calc)", [](CLI::App& sub, const CommandLine&) -> Action {
                 struct Options {
                     std::vector<std::string> sets;
                     std::string host = "live";

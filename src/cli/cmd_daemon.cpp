@@ -74,7 +74,7 @@ int print_status(bool json) {
 }  // namespace
 
 Command daemon_command() {
-    return {"daemon", "run the daemon: soft affinity, placement rules (status, reload: ask the running one)", [](CLI::App& sub) -> Action {
+    return {"daemon", "run the daemon: soft affinity, placement rules (status, reload: ask the running one)", [](CLI::App& sub, const CommandLine&) -> Action {
                 struct Options {
                     daemon::DaemonOptions run;
                     bool json = false;

@@ -10,7 +10,7 @@
 namespace affine::cli {
 
 Command migrate_command() {
-    return {"migrate", "move a running process's pages to NODES", [](CLI::App& sub) -> Action {
+    return {"migrate", "move a running process's pages to NODES", [](CLI::App& sub, const CommandLine&) -> Action {
                 struct Options {
                     std::string pid;
                     std::string nodes;

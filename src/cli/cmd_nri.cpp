@@ -126,7 +126,7 @@ int nri(const Options& opt) {
 
 Command nri_command() {
     return {"nri", "place every container of the container runtime (an NRI plugin for containerd and CRI-O)",
-            [](CLI::App& sub) -> Action {
+            [](CLI::App& sub, const CommandLine&) -> Action {
                 auto opt = std::make_shared<Options>();
                 sub.add_option("--socket", opt->socket,
                                "the runtime's NRI socket to dial (default /var/run/nri/nri.sock); a plugin the "

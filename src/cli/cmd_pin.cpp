@@ -62,7 +62,7 @@ int pin_soft(const Options& opt, const Topology& host) {
 }  // namespace
 
 Command pin_command() {
-    return {"pin", "set the hard affinity of threads (one, or all with --all-threads)", [](CLI::App& sub) -> Action {
+    return {"pin", "set the hard affinity of threads (one, or all with --all-threads)", [](CLI::App& sub, const CommandLine&) -> Action {
                 struct Options {
                     std::string cpus;
                     std::vector<std::string> ids;

@@ -145,7 +145,7 @@ void add_memory_tier_option(CLI::App& sub, std::string& value) {
 
 Command place_command() {
     return {"place", "plan the nodes, CPUs and memory of a VM or process (NUMA placement)",
-            [](CLI::App& sub) -> Action {
+            [](CLI::App& sub, const CommandLine&) -> Action {
                 auto opt = std::make_shared<Options>();
                 add_number_option(sub, "--vcpus", opt->vcpus, "vCPUs (or threads) to place (default 1)", 1,
                                   max_vcpus_argument);

@@ -110,7 +110,7 @@ LaunchPolicy placed_launch_policy(const Options& opt, const CLI::App& sub) {
     return launch;
 }
 
-int run(const Options& opt, const CLI::App& sub) {
+int run(const Options& opt, const CLI::App& sub, const std::vector<std::string>& command) {
     LaunchPolicy policy;
     if (!opt.soft.empty()) {
         policy = soft_launch_policy(opt, sub);
@@ -133,7 +133,7 @@ int run(const Options& opt, const CLI::App& sub) {
                    a.nodes.empty() ? "" : fmt::format(" on nodes {}", to_list(a.nodes)));
     }
     flush_output_or_throw();
-    ExecFailure f = exec_with_policy(policy, command_words());
+    ExecFailure f = exec_with_policy(policy, command);
     fmt::print(stderr, "affine: {}\n", f.error.message);
     return f.exit_status;
 }
@@ -169,7 +169,7 @@ std::optional<std::string> foreign_run_option(std::string_view option) {
 
 Command run_command() {
     return {"run", "run a command with CPUs and a memory policy it inherits (affine run [OPTIONS] COMMAND...)",
-            [](CLI::App& sub) -> Action {
+            [](CLI::App& sub, const CommandLine& line) -> Action {
                 auto opt = std::make_shared<Options>();
                 set_usage(sub, "run [--cpus CPUS] [--nodes NODES] [--mem-policy MODE] [-v] [--] COMMAND [ARGS...]\n"
                                "run --soft CPUS [--cpus CPUS] [--nodes NODES] [--] COMMAND [ARGS...]\n"
@@ -195,10 +195,10 @@ Command run_command() {
                 add_memory_tier_option(sub, opt->memory_tier);
                 sub.add_flag("-v,--verbose", opt->verbose, "print the policy read back before executing");
                 CLI::App* self = &sub;
-                return [opt, self]() -> int {
-                    if (command_words().empty())
+                return [opt, self, &line]() -> int {
+                    if (line.words.empty())
                         throw_error(usage_error("run needs a command: affine run [OPTIONS] [--] COMMAND [ARGS...]"));
-                    return run(*opt, *self);
+                    return run(*opt, *self, line.words);
                 };
             },
             // The first word that is not one of run's options starts the command:

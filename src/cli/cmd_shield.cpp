@@ -43,7 +43,7 @@ int print_shield(const ShieldReport& r) {
 }  // namespace
 
 Command shield_command() {
-    return {"shield", "move every other task off CPUS (journalled; --undo restores)", [](CLI::App& sub) -> Action {
+    return {"shield", "move every other task off CPUS (journalled; --undo restores)", [](CLI::App& sub, const CommandLine& line) -> Action {
                 struct Options {
                     std::string cpus;
                     bool kthreads = false;
@@ -61,8 +61,8 @@ Command shield_command() {
                 sub.add_flag("--undo", opt->undo, "restore every task's previous mask from the journal");
                 sub.add_option("--state", opt->state,
                                "journal file (default $AFFINE_STATE_DIR/shield.json or /run/affine/shield.json)");
-                return [opt]() -> int {
-                    const std::vector<std::string>& command = command_words();
+                return [opt, &line]() -> int {
+                    const std::vector<std::string>& command = line.words;
                     if (opt->undo) {
                         if (!opt->cpus.empty() || !command.empty() || opt->exec || opt->kthreads)
                             throw_error(usage_error("--undo takes no CPUs or other options"));

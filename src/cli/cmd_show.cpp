@@ -117,7 +117,7 @@ void print_placement(const ProcessPlacement& p) {
 }  // namespace
 
 Command show_command() {
-    return {"show", "where a process's threads may run and where its memory is", [](CLI::App& sub) -> Action {
+    return {"show", "where a process's threads may run and where its memory is", [](CLI::App& sub, const CommandLine&) -> Action {
                 struct Options {
                     std::vector<std::string> ids;
                     bool threads = false;

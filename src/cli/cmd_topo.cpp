@@ -103,7 +103,7 @@ void print_topology(const Topology& t) {
 }  // namespace
 
 Command topo_command() {
-    return {"topo", "show the host: nodes, CPUs, sockets, dies, L3 caches, cores, memory, distances", [](CLI::App& sub) -> Action {
+    return {"topo", "show the host: nodes, CPUs, sockets, dies, L3 caches, cores, memory, distances", [](CLI::App& sub, const CommandLine&) -> Action {
                 struct Options {
                     bool json = false;
                     bool cpus = false;

@@ -68,7 +68,7 @@ int weights(const Options& opt) {
 
 Command weights_command() {
     return {"weights", "weighted interleave's node weights: show them, set them (NODE:W,...) or from HMAT",
-            [](CLI::App& sub) -> Action {
+            [](CLI::App& sub, const CommandLine&) -> Action {
                 auto opt = std::make_shared<Options>();
                 sub.add_option("WEIGHTS", opt->weights,
                                "set the weights: NODE:W,... (W from 1 to 255; needs root); read back after");

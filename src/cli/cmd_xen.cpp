@@ -25,7 +25,7 @@ const std::vector<XenSubcommand>& xen_subcommand_table() {
 
 Command xen_command() {
     return {"xen", "Xen domains: topo, domains, show, vcpu-pin, place, create, node-affinity, numastat",
-            [](CLI::App& app) -> Action {
+            [](CLI::App& app, const CommandLine&) -> Action {
                 auto options = std::make_shared<XenOptions>();
                 auto chosen = std::make_shared<Action>();
                 app.fallthrough();

@@ -28,18 +28,23 @@ enum class CommandWords {
     after_dashes,   // after "--" only: shield CPUS --exec -- COMMAND...
 };
 
+// What the command line gives a command besides its options: the words of the
+// command to run (run, shield --exec; empty for the others), split off before
+// parsing. It is filled after `define` returns and before the action runs, and
+// outlives the action: an action reads it, never keeps it.
+struct CommandLine {
+    std::vector<std::string> words;
+};
+
 struct Command {
     std::string_view name;
     std::string_view summary;
-    std::function<Action(CLI::App& sub)> define;
+    std::function<Action(CLI::App& sub, const CommandLine& line)> define;
     CommandWords words = CommandWords::none;
     // What another tool's option the command does not take is in affine ("-N" on run:
     // numactl's --cpunodebind), for its "unknown option" error; nullopt if nothing.
     std::function<std::optional<std::string>(std::string_view option)> foreign_option = {};
 };
-
-// The words of the command to run, for a Command with CommandWords (empty if none).
-const std::vector<std::string>& command_words();
 
 // A command with its own grammar (numad's getopt options): it parses the words after
 // its name itself, and runs also when the program is invoked under its name (a link).

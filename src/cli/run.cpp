@@ -59,8 +59,6 @@ const RawCommand* raw_command(int argc, char** argv, int& first_arg) {
     return nullptr;
 }
 
-std::vector<std::string> words_of_command;
-
 // Where the words of the command to run begin in `args` (args.size() if nowhere):
 // "--", or with CommandWords::after_options the first word that is neither an
 // option of `sub` nor an option's value.
@@ -289,21 +287,21 @@ int run_command_line(int argc, char** argv) {
     bool known = std::ranges::any_of(command_table(), [&](const Command& c) { return c.name == named; });
 
     std::vector<std::string> args(argv, argv + argc);
+    CommandLine line;
     Action action;
     for (const Command& c : command_table()) {
         if (known && c.name != named) continue;
         CLI::App* sub = app.add_subcommand(std::string(c.name), std::string(c.summary));
         sub->set_help_flag("-h,--help", "print this command's options");
         sub->fallthrough();  // `daemon status --state-dir DIR`: a command's options also after its subcommand
-        auto define = c.define;
-        auto made = std::make_shared<Action>(define(*sub));
+        auto made = std::make_shared<Action>(c.define(*sub, line));
         sub->callback([&action, made] { action = *made; });
         // The command to run is split off before parsing: CLI11 would drop an empty
         // word and read "[a,b]" as a list.
         if (known && c.words != CommandWords::none) {
             std::size_t start = command_start(*sub, args, c.words);
             if (start < args.size()) {
-                words_of_command.assign(args.begin() + static_cast<std::ptrdiff_t>(start + (args[start] == "--")),
+                line.words.assign(args.begin() + static_cast<std::ptrdiff_t>(start + (args[start] == "--")),
                                         args.end());
                 args.resize(start);
             }
@@ -348,8 +346,6 @@ int run_command_line(int argc, char** argv) {
 }
 
 }  // namespace
-
-const std::vector<std::string>& command_words() { return words_of_command; }
 
 void flush_output_or_throw() {
     errno = 0;
