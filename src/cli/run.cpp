@@ -91,7 +91,7 @@ std::vector<CLI::App*> parsed_path(CLI::App& app) {
 }
 
 // "run", "xen vcpu-pin": how messages name the command.
-std::string command_words(const std::vector<CLI::App*>& path) {
+std::string command_name(const std::vector<CLI::App*>& path) {
     std::string words;
     for (std::size_t i = 1; i < path.size(); ++i) words += (words.empty() ? "" : " ") + path[i]->get_name();
     return words;
@@ -156,7 +156,7 @@ void refuse_extras(CLI::App& app, const std::vector<CLI::App*>& path) {
     std::erase(extras, "--");
     if (extras.empty()) return;
     const std::string& word = extras.front();
-    const std::string cmd = command_words(path);
+    const std::string cmd = command_name(path);
     if (path.size() == 1 && !word.starts_with('-'))
         throw_error(usage_error(fmt::format("unknown command \"{}\"{} (commands: {})", word,
                                 did_you_mean(word, command_name_list(app)), command_names(app))));
@@ -179,7 +179,7 @@ void refuse_extras(CLI::App& app, const std::vector<CLI::App*>& path) {
 // must not get a silently different action (no pinning, the default host...).
 // The words of a command to run are not among them: they belong to that command.
 void refuse_empty_values(const std::vector<CLI::App*>& path) {
-    const std::string cmd = command_words(path);
+    const std::string cmd = command_name(path);
     for (std::size_t i = 1; i < path.size(); ++i)
         for (const CLI::Option* o : path[i]->get_options()) {
             if (o->count() == 0 || o->get_type_size_max() == 0) continue;
@@ -193,7 +193,7 @@ void refuse_empty_values(const std::vector<CLI::App*>& path) {
 // CLI11's errors, said as affine says them.
 std::string parse_error_message(CLI::App& app, const CLI::ParseError& e) {
     auto path = parsed_path(app);
-    const std::string cmd = command_words(path);
+    const std::string cmd = command_name(path);
     const std::string prefix = cmd.empty() ? "" : cmd + ": ";
     const std::string see = fmt::format("affine {}--help", cmd.empty() ? "" : cmd + " ");
     if (e.get_name() == "RequiredError") {
@@ -341,7 +341,7 @@ int run_command_line(int argc, char** argv) {
         std::fputs(help_text().c_str(), stderr);
         return exit_usage;
     }
-    if (!action) throw_error(usage_error(fmt::format("{} needs a command", command_words(path))));
+    if (!action) throw_error(usage_error(fmt::format("{} needs a command", command_name(path))));
     return action();
 }
 
