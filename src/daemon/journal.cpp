@@ -120,7 +120,7 @@ private:
             for (std::size_t i = 0; i < named.size(); ++i) {
                 auto tid = r_.integer_value(named[i], fmt::format("{}.named_tids[{}]", where, i), 1, max_task_id);
                 if (!tid) return std::unexpected(tid.error());
-                w.named_tids.push_back(static_cast<int>(*tid));
+                w.named.insert(static_cast<int>(*tid));
             }
         }
         for (std::size_t i = 0; i < (*threads)->size(); ++i) {
@@ -158,7 +158,7 @@ std::string format_journal(const Journal& journal) {
                              {"soft", to_list(w.soft)},
                              {"all_threads", w.all_threads},
                              {"children", w.children},
-                             {"named_tids", w.named_tids},
+                             {"named_tids", w.named},
                              {"origin", w.origin},
                              {"since", w.since},
                              {"requester_uid", w.requester_uid},

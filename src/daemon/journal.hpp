@@ -12,6 +12,7 @@
 
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
+#include "daemon/engine/soft_request.hpp"
 
 namespace affine::daemon {
 
@@ -24,19 +25,8 @@ struct JournalThread {
     std::optional<CpuSet> previous;  // the mask before a change in flight
 };
 
-struct JournalWorkload {
-    int pid = 0;
-    unsigned long long start_time = 0;
-    std::string command;
-    unsigned uid = 0;                // the process's owner
-    CpuSet soft;
-    bool all_threads = false;
-    bool children = false;
-    std::vector<int> named_tids;     // the threads asked for, without all_threads
-    std::string origin;
-    double since = 0;
-    unsigned requester_uid = 0;      // who asked (children are checked against it)
-    bool requester_cap_sys_nice = false;
+// A request and the threads it holds, each with the masks a restart needs.
+struct JournalWorkload : SoftRequest {
     std::vector<JournalThread> threads;
 };
 

@@ -44,19 +44,8 @@ struct ManagedThread {
     Millis times_at{0};
 };
 
-struct Workload {
-    int pid = 0;
-    unsigned long long start_time = 0;
-    std::string command;
-    unsigned uid = 0;
-    CpuSet soft;
-    bool all_threads = false;
-    bool children = false;
-    std::set<int> named;  // without all_threads: the threads asked for
-    std::string origin;
-    double since = 0;
-    unsigned requester_uid = 0;
-    bool requester_cap_sys_nice = false;
+// A request (soft_request.hpp) and what the daemon holds of it while it runs.
+struct Workload : SoftRequest {
     std::map<int, ManagedThread> threads;
     std::set<std::pair<int, unsigned long long>> released;  // never taken again
     std::optional<Millis> verified_at;       // when its threads' identity and masks were last read

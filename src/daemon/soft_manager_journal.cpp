@@ -19,19 +19,7 @@ Journal SoftManager::journal_with(const std::vector<Change>& changes) const {
     for (const auto& c : changes) change_of[{c.pid, c.tid}] = &c;
     Journal j;
     for (const auto& [pid, w] : workloads_) {
-        JournalWorkload jw;
-        jw.pid = w.pid;
-        jw.start_time = w.start_time;
-        jw.command = w.command;
-        jw.uid = w.uid;
-        jw.soft = w.soft;
-        jw.all_threads = w.all_threads;
-        jw.children = w.children;
-        jw.named_tids.assign(w.named.begin(), w.named.end());
-        jw.origin = w.origin;
-        jw.since = w.since;
-        jw.requester_uid = w.requester_uid;
-        jw.requester_cap_sys_nice = w.requester_cap_sys_nice;
+        JournalWorkload jw{w, {}};
         for (const auto& [tid, t] : w.threads) {
             JournalThread jt{t.tid, t.start_time, t.original, t.engine.hard, t.kernel_mask, std::nullopt};
             if (auto c = change_of.find({pid, tid}); c != change_of.end()) {
@@ -129,18 +117,8 @@ Result<void> SoftManager::recover(const Clock& now) {
             continue;
         }
         Workload w;
-        w.pid = jw.pid;
-        w.start_time = jw.start_time;
-        w.command = st->comm;
-        w.uid = jw.uid;
-        w.soft = jw.soft;
-        w.all_threads = jw.all_threads;
-        w.children = jw.children;
-        w.named.insert(jw.named_tids.begin(), jw.named_tids.end());
-        w.origin = jw.origin;
-        w.since = jw.since;
-        w.requester_uid = jw.requester_uid;
-        w.requester_cap_sys_nice = jw.requester_cap_sys_nice;
+        static_cast<SoftRequest&>(w) = jw;  // the request as journalled
+        w.command = st->comm;               // the name it has now
         for (const auto& jt : jw.threads) {
             auto ts = read_task_stat(env_.fs, jt.tid);
             if (!ts || ts->start_time != jt.start_time) continue;  // exited, or the tid is another task now

@@ -8,15 +8,7 @@
 namespace affine::daemon {
 
 protocol::WorkloadStatus SoftManager::status_of(const Workload& w, bool with_memory) const {
-    protocol::WorkloadStatus s;
-    s.pid = w.pid;
-    s.command = w.command;
-    s.uid = w.uid;
-    s.soft = w.soft;
-    s.all_threads = w.all_threads;
-    s.children = w.children;
-    s.origin = w.origin;
-    s.since = w.since;
+    protocol::WorkloadStatus s{w, {}, {}};
     for (const auto& [tid, t] : w.threads)
         s.threads.push_back({tid, t.name, t.engine.hard, w.soft, t.kernel_mask, std::string(to_string(t.engine.state)),
                              t.changed_at, t.engine.why});

@@ -21,6 +21,7 @@
 #include "affine/error.hpp"
 #include "affine/id_set.hpp"
 #include "core/json.hpp"
+#include "daemon/engine/soft_request.hpp"
 
 namespace affine::protocol {
 
@@ -87,16 +88,9 @@ struct ThreadStatus {
     std::string why;
 };
 
-// One managed workload (a request): a process and the threads the daemon manages.
-struct WorkloadStatus {
-    int pid = 0;
-    std::string command;
-    unsigned uid = 0;
-    CpuSet soft;
-    bool all_threads = false;
-    bool children = false;
-    std::string origin;           // who asked, and how
-    double since = 0;             // unix time the request was made
+// One managed workload: its request (of which status shows the pid, command, uid,
+// soft CPUs, all_threads, children, origin and since) and the threads the daemon manages.
+struct WorkloadStatus : daemon::SoftRequest {
     std::vector<ThreadStatus> threads;
     std::map<int, std::uint64_t> memory_bytes_per_node;
 };
