@@ -53,7 +53,9 @@ public:
     // `source`: what is being read, as messages name it ("host file h.json").
     explicit JsonReader(std::string source) : source_(std::move(source)) {}
 
+    // `where` is "" at the top level of the document: "SOURCE: WHY".
     [[nodiscard]] std::unexpected<Error> bad(const std::string& where, const std::string& why) const {
+        if (where.empty()) return usage_error(fmt::format("{}: {}", source_, why));
         return usage_error(fmt::format("{}: {}: {}", source_, where, why));
     }
 
@@ -62,14 +64,14 @@ public:
                                                std::int64_t min = 0,
                                                std::int64_t max = std::numeric_limits<int>::max()) const {
         if (!obj.is_object() || !obj.contains(key)) return bad(where, fmt::format("missing field \"{}\"", key));
-        return integer_value(obj.at(key), where + "." + key, min, max);
+        return integer_value(obj.at(key), field(where, key), min, max);
     }
     // The same, `fallback` when the field is missing.
     [[nodiscard]] Result<std::int64_t> integer_or(const Json& obj, const std::string& key, const std::string& where,
                                                   std::int64_t fallback, std::int64_t min,
                                                   std::int64_t max = std::numeric_limits<std::int64_t>::max()) const {
         if (!obj.is_object() || !obj.contains(key)) return fallback;
-        return integer_value(obj.at(key), where + "." + key, min, max);
+        return integer_value(obj.at(key), field(where, key), min, max);
     }
     [[nodiscard]] Result<std::int64_t> integer_value(const Json& v, const std::string& where, std::int64_t min,
                                                      std::int64_t max) const {
@@ -89,7 +91,7 @@ public:
             if (fallback) return *fallback;
             return bad(where, fmt::format("missing number \"{}\"", key));
         }
-        if (!obj.at(key).is_number()) return bad(where + "." + key, "expected a number");
+        if (!obj.at(key).is_number()) return bad(field(where, key), "expected a number");
         return obj.at(key).get<double>();
     }
 
@@ -99,11 +101,11 @@ public:
         std::map<int, std::uint64_t> out;
         if (!obj.is_object() || !obj.contains(key)) return out;
         const Json& v = obj.at(key);
-        if (!v.is_object()) return bad(where + "." + key, "expected an object");
+        if (!v.is_object()) return bad(field(where, key), "expected an object");
         for (const auto& [k, n] : v.items()) {
-            auto id = id_key(k, where + "." + key);
+            auto id = id_key(k, field(where, key));
             if (!id) return std::unexpected(id.error());
-            auto value = integer_value(n, where + "." + key + "." + k, 0, std::numeric_limits<std::int64_t>::max());
+            auto value = integer_value(n, field(where, key) + "." + k, 0, std::numeric_limits<std::int64_t>::max());
             if (!value) return std::unexpected(value.error());
             out[*id] = static_cast<std::uint64_t>(*value);
         }
@@ -117,7 +119,7 @@ public:
             if (fallback) return *fallback;
             return bad(where, fmt::format("missing boolean \"{}\"", key));
         }
-        if (!obj.at(key).is_boolean()) return bad(where + "." + key, "expected true or false");
+        if (!obj.at(key).is_boolean()) return bad(field(where, key), "expected true or false");
         return obj.at(key).get<bool>();
     }
 
@@ -128,7 +130,7 @@ public:
             if (fallback) return *fallback;
             return bad(where, fmt::format("missing string \"{}\"", key));
         }
-        if (!obj.at(key).is_string()) return bad(where + "." + key, "expected a string");
+        if (!obj.at(key).is_string()) return bad(field(where, key), "expected a string");
         return obj.at(key).get<std::string>();
     }
 
@@ -144,7 +146,7 @@ public:
                                                      const std::string& where) const {
         static const Json empty = Json::array();
         if (!obj.is_object() || !obj.contains(key)) return &empty;
-        if (!obj.at(key).is_array()) return bad(where + "." + key, "expected an array");
+        if (!obj.at(key).is_array()) return bad(field(where, key), "expected an array");
         return &obj.at(key);
     }
 
@@ -163,7 +165,7 @@ public:
     template <typename Tag>
     [[nodiscard]] Result<IdSet<Tag>> id_array(const Json& obj, const std::string& key, const std::string& where) const {
         if (!obj.is_object() || !obj.contains(key)) return bad(where, fmt::format("missing field \"{}\"", key));
-        return id_array<Tag>(obj.at(key), where + "." + key);
+        return id_array<Tag>(obj.at(key), field(where, key));
     }
 
     // An object key that names an id, as in {"3": ...}: digits only, 0 to max_id.
@@ -171,6 +173,11 @@ public:
         auto id = parse_integer<int>(key);
         if (!id || *id < 0 || *id > max_id) return bad(where, fmt::format("key \"{}\" is not an id", key));
         return *id;
+    }
+
+    // Where a field is: "where.key", or "key" at the top level.
+    [[nodiscard]] static std::string field(const std::string& where, const std::string& key) {
+        return where.empty() ? key : where + "." + key;
     }
 
 private:

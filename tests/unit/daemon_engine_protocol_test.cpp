@@ -35,17 +35,20 @@ TEST(DaemonProtocol, BadRequestsAreRefusedWithTheReason) {
     EXPECT_EQ(error_of(std::string(2000, ' '), 1024), "request longer than 1024 bytes");
     EXPECT_EQ(error_of("{\"op\":"), "request is not JSON");
     EXPECT_EQ(error_of("[1,2]"), "request is not a JSON object");
-    EXPECT_EQ(error_of("{}"), "request has no \"op\"");
-    EXPECT_EQ(error_of("{\"op\":\"kill\"}"), "unknown op \"kill\" (known: set-soft, status, show, reload, advise)");
+    EXPECT_EQ(error_of("{}"), "request: missing string \"op\"");
+    EXPECT_EQ(error_of("{\"op\":\"kill\"}"), "request: unknown op \"kill\" (known: set-soft, status, show, reload, advise)");
     EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"cpus\":\"0\"}"),
-              "\"ids\" must be a non-empty array of process or thread ids");
-    EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"ids\":[0],\"cpus\":\"0\"}"), "\"ids\": 0 is not a process or thread id");
+              "request: missing array \"ids\"");
+    EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"ids\":[0],\"cpus\":\"0\"}"), "request: ids[0]: must be at least 1");
     EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"ids\":[\"1\"],\"cpus\":\"0\"}"),
-              "\"ids\": \"1\" is not a process or thread id");
-    EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"ids\":[5]}"), "\"cpus\" must be a CPU list (\"0-3\") or \"all\"");
-    EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"ids\":[5],\"cpus\":\"0-x\"}"), "\"cpus\": \"0-x\" is not a CPU list");
+              "request: ids[0]: expected an integer");
+    EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"ids\":[5]}"), "request: missing \"cpus\": a CPU list (\"0-3\") or \"all\"");
+    EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"ids\":[5],\"cpus\":\"0-x\"}"), "request: cpus: \"0-x\" is not a CPU list (\"0-3\") or \"all\"");
     EXPECT_EQ(error_of("{\"op\":\"set-soft\",\"ids\":[5],\"cpus\":\"0\",\"all_threads\":1}"),
-              "\"all_threads\" must be true or false");
+              "request: all_threads: expected true or false");
+    EXPECT_EQ(error_of("{\"op\":\"show\",\"ids\":[]}"), "request: ids: expected at least one process or thread id");
+    EXPECT_EQ(error_of("{\"op\":\"advise\",\"memory_mib\":-1}"), "request: memory_mib: must be at least 0");
+    EXPECT_EQ(error_of("{\"op\":\"advise\",\"reserved\":3}"), "request: reserved: expected a string");
 }
 
 TEST(DaemonProtocol, TheKernelsPermissionRule) {

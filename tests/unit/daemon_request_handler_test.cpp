@@ -39,7 +39,7 @@ TEST(RequestHandler, BadAndOversizedRequestsAreRefused) {
     auto big = h.ask("{\"op\":\"status\",\"pad\":\"" + std::string(300, 'x') + "\"}");
     EXPECT_EQ(big["error"], "request longer than 256 bytes");
     EXPECT_EQ(h.ask("{\"op\":\"set-soft\",\"ids\":[-4],\"cpus\":\"0\"}")["error"],
-              "\"ids\": -4 is not a process or thread id");
+              "request: ids[0]: must be at least 1");
 }
 
 TEST(RequestHandler, APeerWithoutTheRightIsRefused) {

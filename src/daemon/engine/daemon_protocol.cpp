@@ -24,22 +24,21 @@ std::string_view op_name(Op op) {
     return "?";
 }
 
-Result<std::vector<int>> read_ids(const Json& j) {
-    if (!j.contains("ids") || !j["ids"].is_array() || j["ids"].empty())
-        return usage_error("\"ids\" must be a non-empty array of process or thread ids");
-    std::vector<int> ids;
-    for (const auto& v : j["ids"]) {
-        if (!v.is_number_integer() || v.get<long long>() <= 0 || v.get<long long>() > 0x3fffffff)
-            return usage_error(fmt::format("\"ids\": {} is not a process or thread id", detail::dump_never_throwing(v)));
-        ids.push_back(v.get<int>());
-    }
-    return ids;
-}
+// Requests are read like every other JSON input (core/json.hpp): errors name the
+// field, as in "request: ids[0]: must be at least 1".
+const detail::JsonReader request_reader{"request"};
 
-Result<bool> read_flag(const Json& j, const char* key) {
-    if (!j.contains(key)) return false;
-    if (!j[key].is_boolean()) return usage_error(fmt::format("\"{}\" must be true or false", key));
-    return j[key].get<bool>();
+Result<std::vector<int>> read_ids(const Json& j) {
+    auto ids = request_reader.array(j, "ids", "");
+    if (!ids) return std::unexpected(ids.error());
+    if ((*ids)->empty()) return request_reader.bad("ids", "expected at least one process or thread id");
+    std::vector<int> out;
+    for (std::size_t i = 0; i < (*ids)->size(); ++i) {
+        auto id = request_reader.integer_value((**ids)[i], fmt::format("ids[{}]", i), 1, 0x3fffffff);
+        if (!id) return std::unexpected(id.error());
+        out.push_back(static_cast<int>(*id));
+    }
+    return out;
 }
 
 // A time as every --json output gives it: integer seconds since the epoch.
@@ -53,53 +52,40 @@ Result<Request> parse_request(std::string_view line, std::size_t max_bytes) {
     Json j = Json::parse(line, nullptr, false);
     if (j.is_discarded()) return usage_error("request is not JSON");
     if (!j.is_object()) return usage_error("request is not a JSON object");
-    if (!j.contains("op") || !j["op"].is_string()) return usage_error("request has no \"op\"");
-    std::string op = j["op"].get<std::string>();
+    auto op = request_reader.string(j, "op", "");
+    if (!op) return std::unexpected(op.error());
     Request r;
-    if (op == "status") {
+    detail::FirstError first;
+    if (*op == "status") {
         r.op = Op::status;
-    } else if (op == "reload") {
+    } else if (*op == "reload") {
         r.op = Op::reload;
-    } else if (op == "show") {
+    } else if (*op == "show") {
         r.op = Op::show;
-        auto ids = read_ids(j);
-        if (!ids) return std::unexpected(ids.error());
-        r.ids = std::move(*ids);
-    } else if (op == "set-soft") {
+        first.into(read_ids(j), r.ids);
+    } else if (*op == "set-soft") {
         r.op = Op::set_soft;
-        auto ids = read_ids(j);
-        if (!ids) return std::unexpected(ids.error());
-        r.ids = std::move(*ids);
-        auto all = read_flag(j, "all_threads");
-        if (!all) return std::unexpected(all.error());
-        r.all_threads = *all;
-        auto children = read_flag(j, "children");
-        if (!children) return std::unexpected(children.error());
-        r.children = *children;
-        if (!j.contains("cpus") || !j["cpus"].is_string())
-            return usage_error("\"cpus\" must be a CPU list (\"0-3\") or \"all\"");
-        std::string cpus = j["cpus"].get<std::string>();
-        if (cpus != "all") {
-            auto set = parse_id_list(cpus);
-            if (!set || set->empty()) return usage_error(fmt::format("\"cpus\": \"{}\" is not a CPU list", cpus));
+        first.into(read_ids(j), r.ids);
+        first.into(request_reader.boolean(j, "all_threads", "", false), r.all_threads);
+        first.into(request_reader.boolean(j, "children", "", false), r.children);
+        auto cpus = request_reader.string(j, "cpus", "", "");
+        if (!cpus) return std::unexpected(cpus.error());
+        if (cpus->empty()) return request_reader.bad("", "missing \"cpus\": a CPU list (\"0-3\") or \"all\"");
+        if (*cpus != "all") {
+            auto set = parse_id_list(*cpus);
+            if (!set || set->empty())
+                return request_reader.bad("cpus", fmt::format("\"{}\" is not a CPU list (\"0-3\") or \"all\"", *cpus));
             r.cpus = *set;
         }
-    } else if (op == "advise") {
+    } else if (*op == "advise") {
         r.op = Op::advise;
-        for (auto [key, field] : {std::pair{"cpu_hundredths", &r.cpu_hundredths}, {"memory_mib", &r.memory_mib}}) {
-            if (!j.contains(key)) continue;
-            if (!j[key].is_number_unsigned())
-                return usage_error(fmt::format("\"{}\" must be a whole number at least 0", key));
-            *field = j[key].get<std::uint64_t>();
-        }
-        if (j.contains("reserved")) {
-            if (!j["reserved"].is_string()) return usage_error("\"reserved\" must be a CPU set (\"0-1\", \"node:0\")");
-            r.reserved = j["reserved"].get<std::string>();
-        }
+        first.into(request_reader.integer_or(j, "cpu_hundredths", "", 0, 0), r.cpu_hundredths);
+        first.into(request_reader.integer_or(j, "memory_mib", "", 0, 0), r.memory_mib);
+        first.into(request_reader.string(j, "reserved", "", ""), r.reserved);
     } else {
-        return usage_error(fmt::format("unknown op \"{}\" (known: set-soft, status, show, reload, advise)", op));
+        return request_reader.bad("", fmt::format("unknown op \"{}\" (known: set-soft, status, show, reload, advise)", *op));
     }
-    return r;
+    return std::move(first).result(std::move(r));
 }
 
 std::string format_request(const Request& r) {

@@ -145,7 +145,7 @@ check_contains daemon-place-is-soft "$out" "through the daemon"
 # --- the socket: bad requests, and a non-root peer asking to change root's thread
 check_contains socket-not-json "$(unix_request $sock '{"op":')" '"error":"request is not JSON"'
 check_contains socket-oversized "$(unix_request $sock --bytes 100000)" 'request longer than 65536 bytes'
-check_contains socket-bad-ids "$(unix_request $sock '{"op":"set-soft","ids":[0],"cpus":"0"}')" 'is not a process or thread id'
+check_contains socket-bad-ids "$(unix_request $sock '{"op":"set-soft","ids":[0],"cpus":"0"}')" 'request: ids[0]: must be at least 1'
 check_status non-root-refused 1 run_as_uid 1000 affine pin --soft 0 $toucher
 check_contains non-root-refused-why "$out" "uid 1000 may not change the affinity of tid $toucher"
 check_contains non-root-raw-refused "$(run_as_uid 1000 unix_request $sock "{\"op\":\"set-soft\",\"ids\":[$toucher],\"cpus\":\"0\"}")" '"errno":1'
