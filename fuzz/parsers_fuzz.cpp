@@ -14,6 +14,10 @@
 //   q  the daemon's socket requests   c  the daemon's configuration (TOML, rules)
 //   j  the daemon's journal           a  untrusted text made safe (safe_text)
 //   m  NRI's connection multiplexer stream   f  ttrpc frames (NRI's RPC framing)
+//   i  what a runtime sends `affine nri`: the multiplexer, ttrpc and the envelopes,
+//      and every call decoded and answered by the plugin on a 2-node host
+//   b  the plugin's calls without the framing: records of a method byte, a 16-bit
+//      big-endian length and that many bytes of the method's protobuf message
 //   w  weighted interleave's NODE:W,... weights
 //   k  /proc/stat                   e  /proc/schedstat (run-queue waits per CPU)
 //   z  a thread's schedstat         v  a cgroup's cpu.pressure
@@ -41,6 +45,8 @@
 #include "affine/xl_config.hpp"
 #include "linux/procfs.hpp"
 #include "nri/mux.hpp"
+#include "nri/plugin.hpp"
+#include "nri/session.hpp"
 #include "nri/ttrpc.hpp"
 #include "xen/sim/sim_hypervisor.hpp"
 #include "xen/numa_dump.hpp"
@@ -227,6 +233,65 @@ void xl_config(std::string_view text) {
     require(xl_domain_from_config(again).has_value());
 }
 
+// The NRI plugin on 2 nodes of 2 cores with 2 threads. Whatever the runtime sends, no
+// CPU is both exclusive to a container and in another container's cpuset or the shared
+// pool, every answer carries a status the runtime knows and encodes, and every log
+// line is one safe line.
+const PlacementHost& nri_host() {
+    static const PlacementHost host = [] {
+        auto topology = synthetic_topology("nodes=2,cores=2,smt=2,mem=4G");
+        if (!topology) std::abort();
+        return make_placement_host(*topology);
+    }();
+    return host;
+}
+
+nri::RpcResponse nri_answer(nri::Plugin& plugin, const nri::RpcRequest& request) {
+    nri::PluginAnswer answer = plugin.handle(request);
+    auto code = static_cast<nri::RpcCode>(answer.response.code);
+    require(code == nri::RpcCode::ok || code == nri::RpcCode::invalid_argument || code == nri::RpcCode::internal ||
+            code == nri::RpcCode::unimplemented);
+    for (const auto& line : answer.log) require(detail::is_safe_text(line) && line.find('\n') == std::string::npos);
+    const auto& placed = plugin.placer().containers();
+    for (const auto& [id, c] : placed) {
+        if (c.mode != nri::CpuMode::exclusive) continue;
+        require(!c.exclusive.empty() && !c.exclusive.intersects(plugin.placer().shared_pool()));
+        for (const auto& [other_id, other] : placed)
+            require(other_id == id || !c.exclusive.intersects(other.assigned.cpus));
+    }
+    (void)plugin.take_unsolicited_updates();
+    return answer.response;
+}
+
+void nri_session(std::string_view text) {
+    nri::Session session;
+    nri::Plugin plugin(nri_host());
+    std::size_t fed = 0;
+    for (std::size_t step = 1; fed < text.size(); step = step * 5 % 23 + 1) {
+        auto piece = text.substr(fed, step);
+        fed += piece.size();
+        auto input = session.feed(piece);
+        if (!input) return;
+        for (const auto& call : input->calls)
+            require(session.reply(call.stream, nri_answer(plugin, call.request)).has_value());
+    }
+}
+
+void nri_messages(std::string_view text) {
+    static constexpr std::string_view methods[] = {
+        "Configure",     "Synchronize",         "CreateContainer",    "UpdateContainer", "StopContainer",
+        "StateChange",   "RemoveContainer",     "PostStartContainer", "StartContainer",  "RunPodSandbox",
+        "Shutdown",      "PostCreateContainer", "ValidateContainerAdjustment"};
+    nri::Plugin plugin(nri_host());
+    while (text.size() >= 3) {
+        auto method = methods[static_cast<unsigned char>(text[0]) % std::size(methods)];
+        std::size_t length = static_cast<unsigned char>(text[1]) << 8 | static_cast<unsigned char>(text[2]);
+        auto payload = text.substr(3, length);
+        text.remove_prefix(3 + payload.size());
+        nri_answer(plugin, {std::string(nri::plugin_service_name), std::string(method), std::string(payload), 0});
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -269,6 +334,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 return nri::encode_ttrpc_frame(f.stream, f.type, f.payload, f.flags);
             });
             break;
+        case 'i': nri_session(text); break;
+        case 'b': nri_messages(text); break;
         case 'w':
             if (auto weights = parse_interleave_weights(text))
                 for (const auto& [node, w] : *weights) require(w >= 1 && w <= max_interleave_weight && node >= 0);
