@@ -194,25 +194,36 @@ void untrusted_text(std::string_view text) {
     require(detail::is_safe_text(text) == (safe == text));
 }
 
-// A framed stream fed in pieces of changing sizes, as reads return it: every frame
-// decoded encodes back to the very bytes it came from.
-template <typename Decoder, typename Encode>
-void framed_stream(std::string_view text, Encode encode) {
-    Decoder decoder;
-    std::string again;
+// Feeds `text` to `feed` in pieces of changing sizes, as reads return a stream; false
+// when `feed` refused a piece (the stream broke) and the rest was not fed.
+template <typename Feed>
+bool in_pieces(std::string_view text, Feed feed) {
     std::size_t fed = 0;
     for (std::size_t step = 1; fed < text.size(); step = step * 3 % 17 + 1) {
         auto piece = text.substr(fed, step);
         fed += piece.size();
+        if (!feed(piece)) return false;
+    }
+    return true;
+}
+
+// A framed stream fed in pieces: every frame decoded encodes back to the very bytes
+// it came from.
+template <typename Decoder, typename Encode>
+void framed_stream(std::string_view text, Encode encode) {
+    Decoder decoder;
+    std::string again;
+    bool whole = in_pieces(text, [&](std::string_view piece) {
         auto frames = decoder.feed(piece);
-        if (!frames) return;
+        if (!frames) return false;
         for (const auto& frame : *frames) {
             auto bytes = encode(frame);
             require(bytes.has_value());
             again += *bytes;
         }
-    }
-    require(text.starts_with(again));
+        return true;
+    });
+    if (whole) require(text.starts_with(again));
 }
 
 // An xl configuration as `xen create` reads it: the settings, the domain, its CPU
@@ -266,15 +277,13 @@ nri::RpcResponse nri_answer(nri::Plugin& plugin, const nri::RpcRequest& request)
 void nri_session(std::string_view text) {
     nri::Session session;
     nri::Plugin plugin(nri_host());
-    std::size_t fed = 0;
-    for (std::size_t step = 1; fed < text.size(); step = step * 5 % 23 + 1) {
-        auto piece = text.substr(fed, step);
-        fed += piece.size();
+    in_pieces(text, [&](std::string_view piece) {
         auto input = session.feed(piece);
-        if (!input) return;
+        if (!input) return false;
         for (const auto& call : input->calls)
             require(session.reply(call.stream, nri_answer(plugin, call.request)).has_value());
-    }
+        return true;
+    });
 }
 
 void nri_messages(std::string_view text) {
