@@ -44,6 +44,7 @@
 #include "affine/tiered_placement.hpp"
 #include "affine/xl_config.hpp"
 #include "linux/procfs.hpp"
+#include "nri/container_status.hpp"
 #include "nri/mux.hpp"
 #include "nri/plugin.hpp"
 #include "nri/session.hpp"
@@ -246,8 +247,8 @@ void xl_config(std::string_view text) {
 
 // The NRI plugin on 2 nodes of 2 cores with 2 threads. Whatever the runtime sends, no
 // CPU is both exclusive to a container and in another container's cpuset or the shared
-// pool, every answer carries a status the runtime knows and encodes, and every log
-// line is one safe line.
+// pool, every answer carries a status the runtime knows and encodes, every log line is
+// one safe line, and the status `affine daemon status` shows reads back.
 const PlacementHost& nri_host() {
     static const PlacementHost host = [] {
         auto topology = synthetic_topology("nodes=2,cores=2,smt=2,mem=4G");
@@ -270,6 +271,10 @@ nri::RpcResponse nri_answer(nri::Plugin& plugin, const nri::RpcRequest& request)
         for (const auto& [other_id, other] : placed)
             require(other_id == id || !c.exclusive.intersects(other.assigned.cpus));
     }
+    // What `affine daemon status` shows reads back as written.
+    auto status = nri::plugin_status(plugin.placer(), 1);
+    auto back = nri::plugin_status_from_json(nri::to_json(status), "fuzz");
+    require(back && back->containers.size() == status.containers.size());
     (void)plugin.take_unsolicited_updates();
     return answer.response;
 }

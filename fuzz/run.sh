@@ -32,7 +32,7 @@ sources=(fuzz/parsers_fuzz.cpp src/core/*.cpp src/planner/*.cpp src/daemon/engin
          src/linux/procfs.cpp src/linux/sysfs.cpp
          src/xen/numa_dump.cpp src/xen/domain_names.cpp src/xen/hypervisor.cpp src/xen/sim/sim_hypervisor.cpp src/state/state_file.cpp
          src/daemon/journal.cpp src/daemon/kernel_accounting.cpp src/linux/cpu_accounting.cpp src/nri/frame_splitter.cpp src/nri/mux.cpp src/nri/ttrpc_frame.cpp
-         src/nri/ttrpc.cpp src/nri/session.cpp src/nri/plugin.cpp src/nri/container_placement.cpp
+         src/nri/ttrpc.cpp src/nri/session.cpp src/nri/plugin.cpp src/nri/container_placement.cpp src/nri/container_status.cpp
          "$proto/nri_api.pb.cc" "$proto/ttrpc.pb.cc")
 objects=()
 newest_header=$(find include src "$proto" -name '*.h*' -printf '%T@\n' | sort -n | tail -n 1)
@@ -99,7 +99,9 @@ printf 'f\0\0\0\2\0\0\0\1\2\0ok\0\0\0\0\0\0\0\3\1\4' > "$corpus/seed-f-nri"
 # the runtime's byte stream (i: the same calls in ttrpc Request envelopes, in ttrpc
 # frames on the multiplexer's connection 1).
 encode() { protoc --encode="$1" -I"$2" "$2/$3"; }
-bytes() { printf "$(printf '\\x%02x' "$@")"; }  # bytes N...: the bytes of these values
+# bytes N...: the bytes of these values (their escapes are the format).
+# shellcheck disable=SC2059
+bytes() { printf "$(printf '\\x%02x' "$@")"; }
 be32() { bytes $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
 container() {  # container NAME SHARES QUOTA: the text of a CreateContainerRequest
     echo "pod { id: \"pod-$1\" name: \"$1\" namespace: \"default\" annotations { key: \"affine/policy\" value: \"best-effort\" } }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # What the NRI end-to-end tests share, on this machine (test-containerd.sh) and in a
 # 2-node QEMU guest (tests/system/test-linux-nri.sh): the runtime's configuration, the
 # locally built image and CRI's messages for cri_client.py. Source it from bash.

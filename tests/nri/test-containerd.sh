@@ -13,6 +13,8 @@
 #   - stopping the exclusive container gives its CPU back to the shared ones;
 #   - a pod with affine/soft: the whole shared pool as cpuset, and its process handed
 #     to the affine daemon (private state directory) for soft affinity;
+#   - `affine daemon status` (text and JSON) shows each container's placement as its
+#     process has it, and why; a stopped plugin takes its decisions with it;
 #   - the plugin pre-registered in the runtime's plugin directory (NRI_PLUGIN_SOCKET).
 # Usage: test-containerd.sh AFFINE_BINARY KIT_DIR
 # Exit 77 (skipped) when not root or with fewer than 2 CPUs; 1 when the runtime cannot be fetched.
@@ -179,10 +181,24 @@ for _ in $(seq 25); do grep -q "pid $soft_pid): the daemon keeps" "$work/plugin.
 check "the plugin handed the soft container to the daemon" 1 "$(grep -c "pid $soft_pid): the daemon keeps its threads softly" "$work/plugin.log")"
 check "the daemon manages the soft container's process" yes \
     "$("$affine" daemon status 2>&1 | grep -qw "$soft_pid" && echo yes || echo no)"
+# The plugin's decisions in `affine daemon status`: each container where its process is, and why.
+status_text=$("$affine" daemon status)
+check "daemon status lists the plugin's containers" 1 \
+    "$(grep -c "^containers placed by affine nri (pid $plugin_pid): 4$" <<< "$status_text")"
+check "daemon status says why the soft container has the pool" 1 \
+    "$(grep -c "^  default/soft container soft (${s:0:12}): nodes [0-9-]*, cpus $online, mems [0-9-]*: soft: " <<< "$status_text")"
+status_json=$("$affine" daemon status --json)
+for c in "$b" "$u" "$l" "$s"; do
+    check "daemon status --json: container ${c:0:12} has the CPUs its process has" "$(status_of "$c" Cpus_allowed_list)" \
+        "$(minus "$(/usr/bin/python3 -c 'import json, sys
+print(",".join(str(i) for c in json.load(sys.stdin)["nri"]["containers"] if c["id"] == sys.argv[1] for i in c["cpus"]))' \
+            "$c" <<< "$status_json")" "")"
+done
 kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=""
 
 # Pre-registered: the runtime launches the plugin from its plugin directory.
 stop_plugin
+check "a stopped plugin leaves no decisions behind" no "$([ -e "$AFFINE_STATE_DIR/nri.json" ] && echo yes || echo no)"
 stop_containerd
 printf '#!/bin/sh\nexec %s nri 2>>%s\n' "$affine" "$work/preregistered.log" > "$work/plugins/10-affine"
 chmod +x "$work/plugins/10-affine"

@@ -33,11 +33,10 @@ t "plugin up"
 
 # A Guaranteed container of one whole CPU, a Burstable one of 2 CPUs (limit), a
 # Burstable one of 1 CPU, a best-effort one.
-ids=""
 run() {  # run NAME SHARES QUOTA MEMORY: the container's id and pid in $id and $pid
+    # shellcheck disable=SC2046  # the two words of the answer
     set -- $(cri run "$@")
     id=$1 pid=$2
-    ids="$ids $id"
 }
 run guaranteed 1024 100000 67108864; g=$id; g_pid=$pid
 run wide 512 200000 134217728; w=$id; w_pid=$pid
@@ -69,6 +68,7 @@ for c in guaranteed:$g:$g_pid wide:$w:$w_pid narrow:$n:$n_pid besteffort:$b:$b_p
     id=${rest%%:*} pid=${rest#*:}
     cpus=$(status_of "$pid" Cpus_allowed_list)
     mems=$(status_of "$pid" Mems_allowed_list)
+    # shellcheck disable=SC2046  # CPUS MEMS
     set -- $(logged "$name" "$id")
     check_eq "$name-cpus-as-logged" "$(as_list "$1")" "$(as_list "$cpus")"
     check_eq "$name-mems-as-logged" "$(as_list "$2")" "$(as_list "$mems")"
@@ -85,7 +85,8 @@ for c in guaranteed:$g:$g_pid wide:$w:$w_pid narrow:$n:$n_pid besteffort:$b:$b_p
     placements="$placements $name=$cpus/$mems"
 done
 echo "nri: placements:$placements"
-[ "$node1" -ge 1 ] && pass a-container-on-node-1 || fail a-container-on-node-1 "none with mems 1 and node 1's CPUs:$placements"
+if [ "$node1" -ge 1 ]; then pass a-container-on-node-1
+else fail a-container-on-node-1 "none with mems 1 and node 1's CPUs:$placements"; fi
 check_eq containers-on-both-nodes 2 "$(for p in $placements; do echo "${p#*/}"; done | sort -u | wc -l)"
 # The cgroup's own view: cpuset.mems.effective of a container on node 1.
 for pid in $w_pid $n_pid $b_pid; do
