@@ -4,7 +4,8 @@
 # Mems_allowed_list are what the plugin logged; a container on node 1 has node 1's
 # shared CPUs and memory node 1 only; containers on different nodes have different
 # mems; the exclusive container's CPU is in no other container's cpuset; a restart of
-# the plugin (Synchronize) changes no placement.
+# the plugin (Synchronize) changes no placement, and a container created while it was
+# down gets its node's CPUs and memory node in place when it is back.
 . /lib/linux-common.sh
 work=/run/nri
 mkdir -p /run && mount -t tmpfs tmpfs /run
@@ -96,9 +97,14 @@ for pid in $w_pid $n_pid $b_pid; do
     break
 done
 
-# A restart of the plugin: Synchronize keeps every placement.
-before=$(for pid in $g_pid $w_pid $n_pid $b_pid; do echo "$(status_of "$pid" Cpus_allowed_list)/$(status_of "$pid" Mems_allowed_list)"; done | tr '\n' ' ')
+# The plugin down: a container created now gets every CPU and node. Back, the plugin
+# keeps every placement (Synchronize) and places the new one, mems included, in place.
+placements_now() { for p in $g_pid $w_pid $n_pid $b_pid; do echo "$(status_of "$p" Cpus_allowed_list)/$(status_of "$p" Mems_allowed_list)"; done | tr '\n' ' '; }
+before=$(placements_now)
 kill "$plugin"; wait "$plugin" 2>/dev/null
+run late 512 0 67108864; l=$id; l_pid=$pid
+check_eq late-unplaced-cpus "$(cat /sys/devices/system/cpu/online)" "$(status_of "$l_pid" Cpus_allowed_list)"
+check_eq late-unplaced-mems 0-1 "$(status_of "$l_pid" Mems_allowed_list)"
 affine nri --socket "$work/nri.sock" >> "$work/plugin.log" 2>&1 &
 plugin=$!
 i=0
@@ -106,8 +112,14 @@ until [ "$(grep -c synchronized "$work/plugin.log")" -ge 2 ]; do
     i=$((i + 1)); [ "$i" -lt 200 ] || break; sleep 0.1
 done
 check_eq plugin-resynchronized 2 "$(grep -c synchronized "$work/plugin.log")"
-check_eq placement-after-plugin-restart "$before" \
-    "$(for pid in $g_pid $w_pid $n_pid $b_pid; do echo "$(status_of "$pid" Cpus_allowed_list)/$(status_of "$pid" Mems_allowed_list)"; done | tr '\n' ' ')"
+check_eq placement-after-plugin-restart "$before" "$(placements_now)"
+sleep 1  # the runtime applies Synchronize's updates after the answer
+late=$(status_of "$l_pid" Cpus_allowed_list)/$(status_of "$l_pid" Mems_allowed_list)
+# shellcheck disable=SC2046  # CPUS MEMS
+set -- $(logged late "$l")
+check_eq late-placed-as-logged "$1/$2" "$late"
+check_eq late-placed-on-one-node 1 "$(expand "$2" | wc -l)"
+check_eq late-not-on-the-exclusive-cpu "" "$(expand "$1" | grep -xF -f /tmp/exclusive || true)"
 t "checked"
 
 kill "$plugin"; wait "$plugin" 2>/dev/null
