@@ -14,6 +14,10 @@
 //   q  the daemon's socket requests   c  the daemon's configuration (TOML, rules)
 //   j  the daemon's journal           a  untrusted text made safe (safe_text)
 //   m  NRI's connection multiplexer stream   f  ttrpc frames (NRI's RPC framing)
+//   i  what a runtime sends `affine nri`: the multiplexer, ttrpc and the envelopes,
+//      and every call decoded and answered by the plugin on a 2-node host
+//   b  the plugin's calls without the framing: records of a method byte, a 16-bit
+//      big-endian length and that many bytes of the method's protobuf message
 //   w  weighted interleave's NODE:W,... weights
 //   k  /proc/stat                   e  /proc/schedstat (run-queue waits per CPU)
 //   z  a thread's schedstat         v  a cgroup's cpu.pressure
@@ -40,7 +44,10 @@
 #include "affine/tiered_placement.hpp"
 #include "affine/xl_config.hpp"
 #include "linux/procfs.hpp"
+#include "nri/container_status.hpp"
 #include "nri/mux.hpp"
+#include "nri/plugin.hpp"
+#include "nri/session.hpp"
 #include "nri/ttrpc.hpp"
 #include "xen/sim/sim_hypervisor.hpp"
 #include "xen/numa_dump.hpp"
@@ -188,25 +195,36 @@ void untrusted_text(std::string_view text) {
     require(detail::is_safe_text(text) == (safe == text));
 }
 
-// A framed stream fed in pieces of changing sizes, as reads return it: every frame
-// decoded encodes back to the very bytes it came from.
-template <typename Decoder, typename Encode>
-void framed_stream(std::string_view text, Encode encode) {
-    Decoder decoder;
-    std::string again;
+// Feeds `text` to `feed` in pieces of changing sizes, as reads return a stream; false
+// when `feed` refused a piece (the stream broke) and the rest was not fed.
+template <typename Feed>
+bool in_pieces(std::string_view text, Feed feed) {
     std::size_t fed = 0;
     for (std::size_t step = 1; fed < text.size(); step = step * 3 % 17 + 1) {
         auto piece = text.substr(fed, step);
         fed += piece.size();
+        if (!feed(piece)) return false;
+    }
+    return true;
+}
+
+// A framed stream fed in pieces: every frame decoded encodes back to the very bytes
+// it came from.
+template <typename Decoder, typename Encode>
+void framed_stream(std::string_view text, Encode encode) {
+    Decoder decoder;
+    std::string again;
+    bool whole = in_pieces(text, [&](std::string_view piece) {
         auto frames = decoder.feed(piece);
-        if (!frames) return;
+        if (!frames) return false;
         for (const auto& frame : *frames) {
             auto bytes = encode(frame);
             require(bytes.has_value());
             again += *bytes;
         }
-    }
-    require(text.starts_with(again));
+        return true;
+    });
+    if (whole) require(text.starts_with(again));
 }
 
 // An xl configuration as `xen create` reads it: the settings, the domain, its CPU
@@ -225,6 +243,67 @@ void xl_config(std::string_view text) {
     XlConfig again = *config;
     require(apply_xl_overrides(again, {"name=" + xl_quote(domain->name)}).has_value());
     require(xl_domain_from_config(again).has_value());
+}
+
+// The NRI plugin on 2 nodes of 2 cores with 2 threads. Whatever the runtime sends, no
+// CPU is both exclusive to a container and in another container's cpuset or the shared
+// pool, every answer carries a status the runtime knows and encodes, every log line is
+// one safe line, and the status `affine daemon status` shows reads back.
+const PlacementHost& nri_host() {
+    static const PlacementHost host = [] {
+        auto topology = synthetic_topology("nodes=2,cores=2,smt=2,mem=4G");
+        if (!topology) std::abort();
+        return make_placement_host(*topology);
+    }();
+    return host;
+}
+
+nri::RpcResponse nri_answer(nri::Plugin& plugin, const nri::RpcRequest& request) {
+    nri::PluginAnswer answer = plugin.handle(request);
+    auto code = static_cast<nri::RpcCode>(answer.response.code);
+    require(code == nri::RpcCode::ok || code == nri::RpcCode::invalid_argument || code == nri::RpcCode::internal ||
+            code == nri::RpcCode::unimplemented);
+    for (const auto& line : answer.log) require(detail::is_safe_text(line) && line.find('\n') == std::string::npos);
+    const auto& placed = plugin.placer().containers();
+    for (const auto& [id, c] : placed) {
+        if (c.mode != nri::CpuMode::exclusive) continue;
+        require(!c.exclusive.empty() && !c.exclusive.intersects(plugin.placer().shared_pool()));
+        for (const auto& [other_id, other] : placed)
+            require(other_id == id || !c.exclusive.intersects(other.assigned.cpus));
+    }
+    // What `affine daemon status` shows reads back as written.
+    auto status = nri::plugin_status(plugin.placer(), 1);
+    auto back = nri::plugin_status_from_json(nri::to_json(status), "fuzz");
+    require(back && back->containers.size() == status.containers.size());
+    (void)plugin.take_unsolicited_updates();
+    return answer.response;
+}
+
+void nri_session(std::string_view text) {
+    nri::Session session;
+    nri::Plugin plugin(nri_host());
+    in_pieces(text, [&](std::string_view piece) {
+        auto input = session.feed(piece);
+        if (!input) return false;
+        for (const auto& call : input->calls)
+            require(session.reply(call.stream, nri_answer(plugin, call.request)).has_value());
+        return true;
+    });
+}
+
+void nri_messages(std::string_view text) {
+    static constexpr std::string_view methods[] = {
+        "Configure",     "Synchronize",         "CreateContainer",    "UpdateContainer", "StopContainer",
+        "StateChange",   "RemoveContainer",     "PostStartContainer", "StartContainer",  "RunPodSandbox",
+        "Shutdown",      "PostCreateContainer", "ValidateContainerAdjustment"};
+    nri::Plugin plugin(nri_host());
+    while (text.size() >= 3) {
+        auto method = methods[static_cast<unsigned char>(text[0]) % std::size(methods)];
+        std::size_t length = static_cast<unsigned char>(text[1]) << 8 | static_cast<unsigned char>(text[2]);
+        auto payload = text.substr(3, length);
+        text.remove_prefix(3 + payload.size());
+        nri_answer(plugin, {std::string(nri::plugin_service_name), std::string(method), std::string(payload), 0});
+    }
 }
 
 }  // namespace
@@ -269,6 +348,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 return nri::encode_ttrpc_frame(f.stream, f.type, f.payload, f.flags);
             });
             break;
+        case 'i': nri_session(text); break;
+        case 'b': nri_messages(text); break;
         case 'w':
             if (auto weights = parse_interleave_weights(text))
                 for (const auto& [node, w] : *weights) require(w >= 1 && w <= max_interleave_weight && node >= 0);

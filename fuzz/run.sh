@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds the parser fuzz target with libFuzzer and runs it for a short while.
-#   fuzz/run.sh [SECONDS] [BUILD_DIR]
-# libstdc++ 12's std::expected needs a compiler with C++20 concepts as g++ has them;
-# clang 16 lacks that, so the target is compiled against libc++ 16 instead (which has
-# std::expected) and only the libFuzzer runtime uses libstdc++.
+#   fuzz/run.sh [SECONDS] [BUILD_DIR] [PROTO_DIR]
+# PROTO_DIR holds the NRI messages the CMake build generated (default build/proto).
+# The target is compiled against libstdc++, as Debian's libprotobuf-lite (which the NRI
+# plugin's message decoding needs) and the libFuzzer runtime are. libstdc++ 12 offers
+# std::expected only to a compiler that says it has C++20 concepts in full
+# (__cpp_concepts 202002); clang 16 has what <expected> uses (conditionally trivial
+# special members) but still says 201907, so the macro is set here.
 # The first byte of each input picks the parser (see parsers_fuzz.cpp); the seeds
 # are the test fixtures and fuzz/seeds/, prefixed with that byte here.
 set -euo pipefail
@@ -11,14 +14,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
 seconds=${1:-30}
 out=${2:-$src/build/fuzz}
+proto=${3:-$src/build/proto}
 cxx=${AFFINE_FUZZ_CXX:-clang++-16}
-command -v "$cxx" >/dev/null || { echo "fuzz: $cxx not found (apt-get install clang-16 libc++-16-dev libc++abi-16-dev)"; exit 1; }
+command -v "$cxx" >/dev/null || { echo "fuzz: $cxx not found (apt-get install clang-16 libclang-rt-16-dev)"; exit 1; }
+[ -f "$proto/nri_api.pb.cc" ] || { echo "fuzz: no $proto/nri_api.pb.cc: build the project first (scripts/build)"; exit 1; }
 launcher=()
 command -v ccache >/dev/null && launcher=(ccache)
 mkdir -p "$out/obj"
-flags=(-std=c++2b -stdlib=libc++ -O1 -g -fsanitize=fuzzer-no-link,address,undefined
-       -fno-sanitize-recover=undefined -DFMT_HEADER_ONLY -DAFFINE_HAVE_XENCTRL_H=0 -DAFFINE_VERSION='"fuzz"'
-       -I"$src/include" -I"$src/src")
+flags=(-std=c++2b -stdlib=libstdc++ -Wno-macro-redefined -D__cpp_concepts=202002L -O1 -g
+       -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -DFMT_HEADER_ONLY
+       -DAFFINE_HAVE_XENCTRL_H=0 -DAFFINE_VERSION='"fuzz"' -I"$src/include" -I"$src/src" -isystem "$proto")
 # The pure code (the model, the planner, the daemon's engine, the Xen model: every
 # parser and the planner) and the few backend files that hold parsers of outside
 # input; the rest of the library has none and is not built here.
@@ -26,9 +31,11 @@ cd "$src"
 sources=(fuzz/parsers_fuzz.cpp src/core/*.cpp src/planner/*.cpp src/daemon/engine/*.cpp src/xen/model/*.cpp
          src/linux/procfs.cpp src/linux/sysfs.cpp
          src/xen/numa_dump.cpp src/xen/domain_names.cpp src/xen/hypervisor.cpp src/xen/sim/sim_hypervisor.cpp src/state/state_file.cpp
-         src/daemon/journal.cpp src/daemon/kernel_accounting.cpp src/linux/cpu_accounting.cpp src/nri/frame_splitter.cpp src/nri/mux.cpp src/nri/ttrpc_frame.cpp)
+         src/daemon/journal.cpp src/daemon/kernel_accounting.cpp src/linux/cpu_accounting.cpp src/nri/frame_splitter.cpp src/nri/mux.cpp src/nri/ttrpc_frame.cpp
+         src/nri/ttrpc.cpp src/nri/session.cpp src/nri/plugin.cpp src/nri/container_placement.cpp src/nri/container_status.cpp
+         "$proto/nri_api.pb.cc" "$proto/ttrpc.pb.cc")
 objects=()
-newest_header=$(find include src -name '*.hpp' -printf '%T@\n' | sort -n | tail -n 1)
+newest_header=$(find include src "$proto" -name '*.h*' -printf '%T@\n' | sort -n | tail -n 1)
 for s in "${sources[@]}"; do
     o="$out/obj/$(echo "${s%.cpp}" | tr / _).o"
     if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || awk -v h="$newest_header" -v o="$(stat -c %Y "$o")" 'BEGIN{exit !(h > o)}'; then
@@ -37,7 +44,7 @@ for s in "${sources[@]}"; do
     objects+=("$o")
 done
 "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -o "$out/parsers_fuzz" \
-    -Wl,-Bstatic -lc++ -lc++abi -Wl,-Bdynamic
+    /usr/lib/x86_64-linux-gnu/libprotobuf-lite.a -pthread
 
 # Seeds: one of each form, and the fixtures, each behind its parser's byte.
 corpus=$out/corpus
@@ -87,6 +94,35 @@ seed a "$(printf 'abcdefghijklmn\xc3')"
 # registration on connection 2 and a frame of connection 1, merged; two ttrpc frames.
 printf 'm\0\0\0\2\0\0\0\22\0\0\0\10\0\0\0\1\1\0\n\6affine\0\0\0\1\0\0\0\3abc' > "$corpus/seed-m-nri"
 printf 'f\0\0\0\2\0\0\0\1\2\0ok\0\0\0\0\0\0\0\3\1\4' > "$corpus/seed-f-nri"
+# NRI's messages, encoded by protoc from their text form: a Guaranteed container of 2
+# CPUs, a shared one, the first stopped; as records of the plugin's calls (b) and as
+# the runtime's byte stream (i: the same calls in ttrpc Request envelopes, in ttrpc
+# frames on the multiplexer's connection 1).
+encode() { protoc --encode="$1" -I"$2" "$2/$3"; }
+# bytes N...: the bytes of these values (their escapes are the format).
+# shellcheck disable=SC2059
+bytes() { printf "$(printf '\\x%02x' "$@")"; }
+be32() { bytes $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+container() {  # container NAME SHARES QUOTA: the text of a CreateContainerRequest
+    echo "pod { id: \"pod-$1\" name: \"$1\" namespace: \"default\" annotations { key: \"affine/policy\" value: \"best-effort\" } }
+          container { id: \"$1\" pod_sandbox_id: \"pod-$1\" name: \"$1\" linux { resources {
+              cpu { shares { value: $2 } quota { value: $3 } period { value: 100000 } }
+              memory { limit { value: 1073741824 } } } } }"
+}
+calls=(2 CreateContainerRequest "$(container g 2048 200000)"
+       2 CreateContainerRequest "$(container b 512 0)"
+       4 StopContainerRequest 'pod { id: "pod-g" } container { id: "g" pod_sandbox_id: "pod-g" }')
+methods=([2]=CreateContainer [4]=StopContainer)
+printf b > "$corpus/seed-b-nri"; printf i > "$corpus/seed-i-nri"
+for ((c = 0; c < ${#calls[@]}; c += 3)); do
+    encode "nri.pkg.api.v1alpha1.${calls[c + 1]}" "$proto" nri_api.proto <<< "${calls[c + 2]}" > "$out/payload"
+    n=$(stat -c %s "$out/payload")
+    { bytes "${calls[c]}" $((n >> 8)) $((n & 255)); cat "$out/payload"; } >> "$corpus/seed-b-nri"
+    encode ttrpc.Request "$src/proto" ttrpc.proto > "$out/envelope" <<< "service: \"nri.pkg.api.v1alpha1.Plugin\"
+        method: \"${methods[calls[c]]}\" payload: \"$(od -An -v -tx1 "$out/payload" | tr -d ' \n' | sed 's/../\\x&/g')\""
+    n=$(stat -c %s "$out/envelope")
+    { be32 1; be32 $((n + 10)); be32 "$n"; be32 $((c / 3 * 2 + 1)); bytes 1 0; cat "$out/envelope"; } >> "$corpus/seed-i-nri"
+done
 seed l 'name = "web"
 type = "pvh"
 memory = 2048

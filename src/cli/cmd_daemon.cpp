@@ -4,6 +4,8 @@
 
 #include "daemon/control_client.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/state_dir.hpp"
+#include "nri/container_status.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
 #include "command.hpp"
@@ -47,11 +49,33 @@ void print_placements(const protocol::DaemonStatus& s) {
     }
 }
 
+// The containers `affine nri` placed (its nri.json in the state directory, which it
+// removes when it stops): nullopt when no plugin runs here or this user cannot read it.
+std::optional<nri::PluginStatus> nri_containers() {
+    auto path = nri::plugin_status_path(daemon::state_dir_path(""));
+    auto text = daemon::read_file_nofollow(path);
+    if (!text || !*text) return std::nullopt;
+    auto json = detail::Json::parse(**text, nullptr, false);
+    auto status = nri::plugin_status_from_json(json, path);
+    if (!status) return std::nullopt;
+    return *status;
+}
+
+void print_nri_containers(const nri::PluginStatus& s) {
+    fmt::print("containers placed by affine nri (pid {}): {}\n", s.plugin_pid,
+               s.containers.empty() ? std::string("none") : std::to_string(s.containers.size()));
+    for (const auto& c : s.containers)
+        fmt::print("  {} container {} ({}): nodes {}, cpus {}{}, mems {}: {}\n", c.pod, c.name, c.id.substr(0, 12),
+                   to_list(c.nodes), to_list(c.cpus), c.mode == "exclusive" ? " exclusive" : "", to_list(c.mems), c.why);
+}
+
 int print_status(bool json) {
     protocol::Request r;
     r.op = protocol::Op::status;
     auto body = value_or_throw(daemon::ask_daemon(r).answer);
+    auto containers = nri_containers();
     if (json) {
+        if (containers) body["status"]["nri"] = nri::to_json(*containers);
         print_json(body["status"]);
         return 0;
     }
@@ -68,6 +92,7 @@ int print_status(bool json) {
         for (const auto& e : s.releases) fmt::print("  {} {}\n", clock_time(e.when), e.reason);
     }
     print_placements(s);
+    if (containers) print_nri_containers(*containers);
     return 0;
 }
 

@@ -15,11 +15,14 @@
 
 #include "core/integer.hpp"
 #include "daemon/control_client.hpp"
+#include "daemon/state_dir.hpp"
+#include "nri/container_status.hpp"
 #include "nri/plugin_connection.hpp"
 #include "affine/host_load.hpp"
 #include "affine/set_grammar.hpp"
 #include "command.hpp"
 #include "os/unique_fd.hpp"
+#include "state/state_file.hpp"
 
 namespace affine::cli {
 namespace {
@@ -67,6 +70,40 @@ std::string hand_to_daemon(const nri::SoftHandOff& soft) {
                        soft.pid, to_list(soft.cpus));
 }
 
+// What the plugin holds now, in the state directory's nri.json for `affine daemon
+// status`: written from the first container placed on, rewritten when it changed; a
+// failure is logged once and the plugin goes on.
+class StatusRecorder {
+public:
+    void record(const nri::Plugin& plugin) {
+        if (failed_ || (written_.empty() && plugin.placer().containers().empty())) return;
+        std::string text = detail::dump_never_throwing(nri::to_json(nri::plugin_status(plugin.placer(), ::getpid())));
+        if (text == written_) return;
+        // The daemon's state directory, held to the daemon's rules (ours, not a symlink,
+        // writable by us only).
+        std::string dir = daemon::state_dir_path("");
+        auto done = daemon::prepare_state_dir(dir);
+        if (done) {
+            auto file = StateFile::lock(nri::plugin_status_path(dir), LockWait::wait);
+            done = file ? file->write(text) : Result<void>(std::unexpected(file.error()));
+        }
+        if (!done) {
+            failed_ = true;
+            log_line(fmt::format("decisions not recorded for `affine daemon status`: {}", done.error().message));
+            return;
+        }
+        written_ = std::move(text);
+    }
+    // A stopped plugin places nothing: its status goes with it.
+    ~StatusRecorder() {
+        if (!written_.empty()) ::unlink(nri::plugin_status_path(daemon::state_dir_path("")).c_str());
+    }
+
+private:
+    std::string written_;
+    bool failed_ = false;
+};
+
 // The runtime refuses a registration whose index is not two digits, and would be
 // asked again every time: say it once, here.
 void check_plugin_name(const Options& opt) {
@@ -87,6 +124,12 @@ int nri(const Options& opt) {
     connection.name = opt.name;
     connection.index = opt.index;
     connection.hand_soft = hand_to_daemon;
+    StatusRecorder recorder;
+    // Every decision is logged: its line is the moment to record the new state.
+    auto log = [&](const std::string& line) {
+        log_line(line);
+        recorder.record(plugin);
+    };
 
     // Pre-registered: the runtime started us with one end of a socket pair, and
     // starts us again when it restarts.
@@ -94,7 +137,7 @@ int nri(const Options& opt) {
         UniqueFd fd(value_or_throw(detail::parse_integer_in<int>(inherited, "NRI_PLUGIN_SOCKET", 0, 1 << 20)));
         if (const char* name = std::getenv("NRI_PLUGIN_NAME")) connection.name = name;
         if (const char* index = std::getenv("NRI_PLUGIN_IDX")) connection.index = index;
-        auto end = value_or_throw(nri::serve_connection(fd.get(), plugin, connection, log_line, stop_requested));
+        auto end = value_or_throw(nri::serve_connection(fd.get(), plugin, connection, log, stop_requested));
         log_line(end == nri::ConnectionEnd::closed ? "the runtime closed the connection" : "stopped");
         return 0;
     }
@@ -112,7 +155,7 @@ int nri(const Options& opt) {
             continue;
         }
         said_waiting = false;
-        auto end = nri::serve_connection(fd->get(), plugin, connection, log_line, stop_requested);
+        auto end = nri::serve_connection(fd->get(), plugin, connection, log, stop_requested);
         if (!end) log_line(end.error().message + "; reconnecting");
         else if (*end == nri::ConnectionEnd::closed) log_line("the runtime closed the connection; reconnecting");
         else if (*end == nri::ConnectionEnd::shutdown) log_line("the runtime shut the plugin down; reconnecting");

@@ -51,8 +51,8 @@ Result<std::uint64_t> parse_size(std::string_view text) {
             return bad(fmt::format("unexpected \"{}\" at column {} (after {}: nothing, iB or B)", rest, end + 2,
                                    suffix[0]));
     }
-    // strtod rather than from_chars: libc++ (used by the fuzz build) lacks the
-    // floating-point from_chars. The text holds only digits and dots here.
+    // strtod rather than from_chars: libc++ 16 lacks the floating-point from_chars
+    // (affine may be built with it). The text holds only digits and dots here.
     std::string copy(number);
     char* end_ptr = nullptr;
     double value = std::strtod(copy.c_str(), &end_ptr);

@@ -11,8 +11,8 @@ namespace affine {
 namespace {
 
 // The 64-bit fields come last so that the struct has no tail padding: libc++ 16's
-// std::expected (the fuzz build's) keeps its has-value flag there and a value
-// constructed in place overwrites it.
+// std::expected keeps its has-value flag there and a value constructed in place
+// overwrites it (affine may be built with libc++).
 struct SyntheticSpec {
     int nodes = 0;
     int sockets = 0;

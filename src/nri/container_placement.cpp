@@ -177,6 +177,7 @@ std::vector<ContainerUpdate> ContainerPlacer::refresh_shared(std::string_view ex
         Assignment now = assignment_of(c);
         if (now == c.assigned) continue;
         c.assigned = now;
+        c.why = why;
         updates.push_back({id, now, why});
     }
     return updates;
@@ -194,6 +195,7 @@ Result<Decision> ContainerPlacer::create(const ContainerSpec& spec) {
     apply_to_host_state(host_, load);
     auto& placed = placed_[spec.id] = std::move(*c);
     placed.assigned = assignment_of(placed);
+    placed.why = why;
     Decision d;
     d.id = spec.id;
     d.assignment = placed.assigned;
@@ -255,6 +257,7 @@ std::vector<Decision> ContainerPlacer::synchronize(const std::vector<RunningCont
                 c.memory_bytes_per_node =
                     even_split(static_cast<std::uint64_t>(r.spec.memory_limit), c.nodes & memory_nodes_);
             c.assigned = now;
+            c.why = "synchronize: kept what it had";
             Plan load;
             load.outcome = PlanOutcome::placed;
             load.memory_bytes_per_node = c.memory_bytes_per_node;
@@ -272,6 +275,7 @@ std::vector<Decision> ContainerPlacer::synchronize(const std::vector<RunningCont
             continue;
         }
         d->log = "synchronize: " + d->log;
+        placed_[r->spec.id].why = "synchronize: " + placed_[r->spec.id].why;
         for (auto& u : d->updates) decisions.push_back({u.id, u.assignment, "synchronize: " + u.why, {}});
         d->updates.clear();
         decisions.push_back(std::move(*d));

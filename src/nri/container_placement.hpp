@@ -81,6 +81,7 @@ struct PlacedContainer {
     NodeSet nodes;        // where it counts as load (the planned nodes)
     CpuSet exclusive;     // mode exclusive only
     Assignment assigned;  // what the runtime was last told
+    std::string why;      // the reason of the last decision about it (creation, update, synchronisation)
     std::map<int, std::uint64_t> memory_bytes_per_node;
     std::map<int, int> vcpus_per_node;
 };

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "affine/set_grammar.hpp"
+#include "core/safe_text.hpp"
 #include "session.hpp"
 #include "nri_api.pb.h"
 
@@ -103,7 +104,7 @@ std::optional<std::string> Plugin::take_unsolicited_updates() {
     return request.SerializeAsString();
 }
 
-PluginAnswer Plugin::handle(const RpcRequest& request) {
+PluginAnswer Plugin::answer(const RpcRequest& request) {
     PluginAnswer a;
     const std::string& method = request.method;
     auto bad = [&](std::string_view what) {
@@ -246,6 +247,13 @@ PluginAnswer Plugin::handle(const RpcRequest& request) {
     } else {
         a.response = error(RpcCode::unimplemented, fmt::format("affine: {} is not served", method));
     }
+    return a;
+}
+
+PluginAnswer Plugin::handle(const RpcRequest& request) {
+    PluginAnswer a = answer(request);
+    // Names, ids, annotations and versions come from the runtime: made safe for the log here.
+    for (auto& line : a.log) line = detail::safe_text(line);
     return a;
 }
 

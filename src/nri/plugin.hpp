@@ -44,7 +44,7 @@ public:
     // Answers one call of the plugin service. A method the plugin does not serve gets
     // Unimplemented (the runtime then uses StateChange); an undecodable message
     // InvalidArgument; a refused placement an error the runtime reports for that
-    // container.
+    // container. The log lines are safe text (safe_text.hpp), whatever the runtime sent.
     PluginAnswer handle(const RpcRequest& request);
 
     // The encoded UpdateContainersRequest of the changes no answer could carry (a
@@ -54,6 +54,8 @@ public:
     [[nodiscard]] const ContainerPlacer& placer() const { return placer_; }
 
 private:
+    PluginAnswer answer(const RpcRequest& request);
+
     ContainerPlacer placer_;
     std::vector<ContainerUpdate> unsolicited_;
     std::vector<RunningContainer> sync_running_;  // a Synchronize split over several calls: so far

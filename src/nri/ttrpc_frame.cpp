@@ -1,4 +1,4 @@
-// The ttrpc frames (no protobuf here: the fuzz target builds this file with libc++).
+// The ttrpc frames (no protobuf here: the envelopes are in ttrpc.cpp).
 #include <fmt/format.h>
 
 #include "ttrpc.hpp"

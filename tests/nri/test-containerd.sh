@@ -13,12 +13,16 @@
 #   - stopping the exclusive container gives its CPU back to the shared ones;
 #   - a pod with affine/soft: the whole shared pool as cpuset, and its process handed
 #     to the affine daemon (private state directory) for soft affinity;
+#   - `affine daemon status` (text and JSON) shows each container's placement as its
+#     process has it, and why; a stopped plugin takes its decisions with it;
 #   - the plugin pre-registered in the runtime's plugin directory (NRI_PLUGIN_SOCKET).
 # Usage: test-containerd.sh AFFINE_BINARY KIT_DIR
 # Exit 77 (skipped) when not root or with fewer than 2 CPUs; 1 when the runtime cannot be fetched.
 set -euo pipefail
 shopt -s inherit_errexit
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 affine=$(readlink -f "$1")
 kit=$(mkdir -p "$2" && cd "$2" && pwd)
 [ "$(id -u)" = 0 ] || { echo "skip: needs root (containerd)"; exit 77; }
@@ -65,53 +69,12 @@ check() {  # check WHAT EXPECTED ACTUAL
     if [ "$2" = "$3" ]; then echo "ok: $1 ($3)"; else echo "FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
 }
 
-# CRI's messages for the client, generated from the api.proto of the kit (its gogo
-# options are Go-only and dropped).
+# CRI's messages for the client, and containerd's configuration.
 export CRI_PY_DIR=$work/py CRI_LOG_DIR=$work/logs CRI_CGROUP_PARENT=$cgroup
-mkdir -p "$CRI_PY_DIR" "$CRI_LOG_DIR" "$work/plugins" "$work/nri-conf.d" "$work/opt"
-sed -e '/^import "github.com\/gogo/d' -e '/^option (gogoproto/d' \
-    "$kit/root/usr/share/gocode/src/k8s.io/cri-api/pkg/apis/runtime/v1/api.proto" > "$CRI_PY_DIR/cri.proto"
-protoc --python_out="$CRI_PY_DIR" -I"$CRI_PY_DIR" "$CRI_PY_DIR/cri.proto"
+mkdir -p "$CRI_LOG_DIR" "$work/plugins" "$work/nri-conf.d" "$work/opt"
+nri_cri_messages "$kit" "$CRI_PY_DIR"
 cri() { /usr/bin/python3 "$here/cri_client.py" "$work/containerd.sock" "$@"; }
-
-cat > "$work/config.toml" <<TOML
-version = 2
-root = "$work/root"
-state = "$work/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-                    "io.containerd.snapshotter.v1.blockfile", "io.containerd.tracing.processor.v1.otlp"]
-[grpc]
-  address = "$work/containerd.sock"
-[ttrpc]
-  address = "$work/containerd.sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$work/opt"
-[plugins."io.containerd.nri.v1.nri"]
-  disable = false
-  disable_connections = false
-  socket_path = "$work/nri.sock"
-  plugin_path = "$work/plugins"
-  plugin_config_path = "$work/nri-conf.d"
-  plugin_registration_timeout = "5s"
-  plugin_request_timeout = "2s"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "localhost/affine-busybox:1"
-  enable_cdi = false
-  # Never lower an OOM score below containerd's own (lowering needs CAP_SYS_RESOURCE).
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "$work/cni/bin"
-    conf_dir = "$work/cni/conf"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "native"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        Root = "$work/runc"
-        BinaryName = "$kit/root/usr/sbin/runc"
-TOML
+nri_containerd_config "$work" "$kit/root/usr/sbin/runc" > "$work/config.toml"
 
 start_containerd() {
     PATH=$bin:$PATH "$bin/containerd" --config "$work/config.toml" >> "$work/containerd.log" 2>&1 &
@@ -133,23 +96,7 @@ start_plugin() {
 stop_plugin() { kill "$plugin_pid"; wait "$plugin_pid" 2>/dev/null || true; plugin_pid=""; }
 
 # The image: busybox-static as one layer, an OCI layout imported with ctr.
-img=$work/image
-mkdir -p "$img/rootfs/bin" "$img/blobs/sha256"
-cp /bin/busybox "$img/rootfs/bin/busybox"
-for tool in sh sleep cat grep; do ln -s busybox "$img/rootfs/bin/$tool"; done
-tar -C "$img/rootfs" -cf "$img/layer.tar" .
-blob() { local d; d=$(sha256sum "$1" | cut -d' ' -f1); cp "$1" "$img/blobs/sha256/$d"; echo "$d"; }
-layer=$(blob "$img/layer.tar")
-printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/bin/sleep","100000"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-    "$layer" > "$img/config.json"
-config=$(blob "$img/config.json")
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
-    "$config" "$(stat -c %s "$img/config.json")" "$layer" "$(stat -c %s "$img/layer.tar")" > "$img/manifest.json"
-manifest=$(blob "$img/manifest.json")
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"io.containerd.image.name":"localhost/affine-busybox:1","org.opencontainers.image.ref.name":"1"}}]}' \
-    "$manifest" "$(stat -c %s "$img/manifest.json")" > "$img/index.json"
-echo '{"imageLayoutVersion":"1.0.0"}' > "$img/oci-layout"
-tar -C "$img" -cf "$work/image.tar" oci-layout index.json blobs
+nri_make_image "$work/image" "$work/image.tar"
 
 start_containerd
 "$bin/ctr" -a "$work/containerd.sock" -n k8s.io images import --no-unpack=false "$work/image.tar" >/dev/null
@@ -181,12 +128,7 @@ planned() {  # the cpus the plugin's last line about container NAME gave it
     grep -E "container $1: |update container $2: " "$work/plugin.log" | tail -n 1 | sed -E 's/.*cpus ([^ ]*[^ ,])( exclusive)?, mems.*/\1/'
 }
 run() {  # run NAME SHARES QUOTA MEMORY [annotations]: prints the container id
-    local pod
-    pod=$(cri run-pod "$1" "${@:5}")
-    local id
-    id=$(cri create "$pod" "$1" "$1" "$2" "$3" "$4" "${@:5}")
-    cri start "$id"
-    echo "$id"
+    cri run "$@" | cut -d' ' -f1
 }
 
 # A Guaranteed container of one whole CPU, a best-effort one, a Burstable one.
@@ -239,10 +181,24 @@ for _ in $(seq 25); do grep -q "pid $soft_pid): the daemon keeps" "$work/plugin.
 check "the plugin handed the soft container to the daemon" 1 "$(grep -c "pid $soft_pid): the daemon keeps its threads softly" "$work/plugin.log")"
 check "the daemon manages the soft container's process" yes \
     "$("$affine" daemon status 2>&1 | grep -qw "$soft_pid" && echo yes || echo no)"
+# The plugin's decisions in `affine daemon status`: each container where its process is, and why.
+status_text=$("$affine" daemon status)
+check "daemon status lists the plugin's containers" 1 \
+    "$(grep -c "^containers placed by affine nri (pid $plugin_pid): 4$" <<< "$status_text")"
+check "daemon status says why the soft container has the pool" 1 \
+    "$(grep -c "^  default/soft container soft (${s:0:12}): nodes [0-9-]*, cpus $online, mems [0-9-]*: soft: " <<< "$status_text")"
+status_json=$("$affine" daemon status --json)
+for c in "$b" "$u" "$l" "$s"; do
+    check "daemon status --json: container ${c:0:12} has the CPUs its process has" "$(status_of "$c" Cpus_allowed_list)" \
+        "$(minus "$(/usr/bin/python3 -c 'import json, sys
+print(",".join(str(i) for c in json.load(sys.stdin)["nri"]["containers"] if c["id"] == sys.argv[1] for i in c["cpus"]))' \
+            "$c" <<< "$status_json")" "")"
+done
 kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=""
 
 # Pre-registered: the runtime launches the plugin from its plugin directory.
 stop_plugin
+check "a stopped plugin leaves no decisions behind" no "$([ -e "$AFFINE_STATE_DIR/nri.json" ] && echo yes || echo no)"
 stop_containerd
 printf '#!/bin/sh\nexec %s nri 2>>%s\n' "$affine" "$work/preregistered.log" > "$work/plugins/10-affine"
 chmod +x "$work/plugins/10-affine"

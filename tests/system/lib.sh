@@ -4,7 +4,7 @@
 # serial console. Source it from bash scripts that use `set -euo pipefail`.
 #
 # Functions (see each for details):
-#   make_initramfs OUT INIT_SCRIPT [--bin PATH]... [--file SRC:DEST]... [--modules xen|MOD,MOD] [--toolstack]
+#   make_initramfs OUT INIT_SCRIPT [--bin PATH]... [--file SRC:DEST]... [--tree DIR]... [--modules xen|MOD,MOD] [--toolstack]
 #   make_guest_ramdisk OUT
 #   make_disk_initramfs OUT MOD,MOD
 #   make_disk_image OUT DIR
@@ -97,12 +97,20 @@ _affine_moddir() {
 # ld.so.cache in the guest, and RUNPATHs of a build tree do not exist
 # there), and the loader itself at its absolute path (PT_INTERP).
 _affine_add_binary() {
-    local root=$1 bin=$2 line name lib
+    local root=$1 bin=$2
     [ -x "$bin" ] || bin=$(command -v "$bin") || _affine_die "no such binary: $2"
     install -D -m 0755 "$bin" "$root/bin/$(basename "$bin")"
     # Debug information is of no use in the guest and can be tens of MiB: the
     # initramfs lives in the guest's RAM (dom0 has only 256M).
     strip --strip-debug "$root/bin/$(basename "$bin")" 2>/dev/null || true
+    _affine_add_libraries "$root" "$bin"
+}
+
+# Copy what the dynamic loader needs to run FILE (an executable or a shared
+# object) in the guest: the libraries ldd lists, under the loader's default
+# directory by the name FILE asks for, and the loader itself.
+_affine_add_libraries() {
+    local root=$1 bin=$2 line name lib
     # ldd fails on static binaries ("not a dynamic executable"): nothing to add.
     local out
     out=$(LD_LIBRARY_PATH=${_affine_lib_path:-} ldd "$bin" 2>/dev/null) || return 0
@@ -342,6 +350,8 @@ make_disk_image() {
 #   --bin PATH   an executable (path or name on PATH), copied to /bin with
 #                its libraries and the dynamic loader
 #   --file SRC:DEST  a file copied to DEST in the guest
+#   --tree DIR   a directory whose content is copied into the guest's / as is
+#                (after the binaries: it may add to their directories)
 #   --modules xen    the Xen dom0 modules (loaded by /init, and xenfs
 #                mounted at /proc/xen); other values are comma-separated
 #                module names loaded by /init with their dependencies
@@ -353,7 +363,7 @@ make_initramfs() {
     local out=$1 script=$2 root bb applet b spec src dest m moddir
     shift 2
     [ -f "$script" ] || _affine_die "no such scenario script: $script"
-    local bins=("${AFFINE_ORACLE_BINS[@]}") files=() modules=() xen=0 toolstack=0
+    local bins=("${AFFINE_ORACLE_BINS[@]}") files=() trees=() modules=() xen=0 toolstack=0
     while [ $# -gt 0 ]; do
         case $1 in
         # xl is the oracle there; the Linux oracles would only make the image
@@ -361,6 +371,7 @@ make_initramfs() {
         --toolstack) toolstack=1; bins=(); shift ;;
         --bin) bins+=("$2"); shift 2 ;;
         --file) files+=("$2"); shift 2 ;;
+        --tree) trees+=("$2"); shift 2 ;;
         --modules)
             if [ "$2" = xen ]; then
                 modules+=("${AFFINE_XEN_MODULES[@]}"); xen=1
@@ -397,6 +408,10 @@ make_initramfs() {
         _affine_add_toolstack "$root"
         modules+=("${AFFINE_XEN_MODULES[@]}" "${AFFINE_TOOLSTACK_MODULES[@]}"); xen=1
     fi
+    for src in "${trees[@]}"; do
+        [ -d "$src" ] || _affine_die "no such directory: $src"
+        cp -a "$src/." "$root/"
+    done
     for spec in "${files[@]}"; do
         src=${spec%%:*}
         dest=${spec#*:}

@@ -32,7 +32,7 @@ Result<Millis> parse_duration(std::string_view text) {
     if (unit_at == 0) return bad();
     double value = 0;
     auto number = text.substr(0, unit_at);
-    // strtod, not from_chars: libc++ 16 (the fuzz build) has no floating-point from_chars.
+    // strtod (libc++ 16 has no floating-point from_chars, and affine may be built with it).
     // The text is digits and dots only (checked above), so the locale cannot matter.
     std::string digits(number);
     char* end = nullptr;

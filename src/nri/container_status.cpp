@@ -1,0 +1,66 @@
+#include "container_status.hpp"
+
+#include "core/safe_text.hpp"
+
+namespace affine::nri {
+
+PluginStatus plugin_status(const ContainerPlacer& placer, int plugin_pid) {
+    PluginStatus status;
+    status.plugin_pid = plugin_pid;
+    for (const auto& [id, c] : placer.containers())
+        status.containers.push_back({id, c.spec.pod, c.spec.name, std::string(to_string(c.mode)), c.nodes,
+                                     c.assigned.cpus, c.assigned.mems, c.why});
+    return status;
+}
+
+detail::Json to_json(const PluginStatus& status) {
+    detail::Json containers = detail::Json::array();
+    for (const auto& c : status.containers) {
+        // Names and ids come from the runtime: made safe before they reach a terminal.
+        containers.push_back({{"id", detail::safe_text(c.id)},
+                              {"pod", detail::safe_text(c.pod)},
+                              {"name", detail::safe_text(c.name)},
+                              {"mode", c.mode},
+                              {"nodes", detail::ids_json(c.nodes)},
+                              {"cpus", detail::ids_json(c.cpus)},
+                              {"mems", detail::ids_json(c.mems)},
+                              {"why", detail::safe_text(c.why)}});
+    }
+    return {{"plugin_pid", status.plugin_pid}, {"containers", containers}};
+}
+
+Result<PluginStatus> plugin_status_from_json(const detail::Json& json, const std::string& source) {
+    detail::JsonReader in(source);
+    PluginStatus status;
+    auto pid = in.integer(json, "plugin_pid", "$");
+    if (!pid) return std::unexpected(pid.error());
+    status.plugin_pid = static_cast<int>(*pid);
+    auto containers = in.array(json, "containers", "$");
+    if (!containers) return std::unexpected(containers.error());
+    for (std::size_t i = 0; i < (*containers)->size(); ++i) {
+        const detail::Json& c = (**containers)[i];
+        std::string where = fmt::format("$.containers[{}]", i);
+        ContainerStatus s;
+        for (auto [key, field] : {std::pair{"id", &s.id}, {"pod", &s.pod}, {"name", &s.name}, {"mode", &s.mode},
+                                  {"why", &s.why}}) {
+            auto text = in.string(c, key, where);
+            if (!text) return std::unexpected(text.error());
+            *field = detail::safe_text(*text);
+        }
+        auto nodes = in.id_array<NodeTag>(c.is_object() ? c.value("nodes", detail::Json()) : detail::Json(), where + ".nodes");
+        auto cpus = in.id_array<CpuTag>(c.is_object() ? c.value("cpus", detail::Json()) : detail::Json(), where + ".cpus");
+        auto mems = in.id_array<NodeTag>(c.is_object() ? c.value("mems", detail::Json()) : detail::Json(), where + ".mems");
+        if (!nodes) return std::unexpected(nodes.error());
+        if (!cpus) return std::unexpected(cpus.error());
+        if (!mems) return std::unexpected(mems.error());
+        s.nodes = *nodes;
+        s.cpus = *cpus;
+        s.mems = *mems;
+        status.containers.push_back(std::move(s));
+    }
+    return status;
+}
+
+std::string plugin_status_path(std::string_view dir) { return std::string(dir) + "/nri.json"; }
+
+}  // namespace affine::nri
