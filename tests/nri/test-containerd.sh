@@ -34,6 +34,9 @@ kit=$(mkdir -p "$2" && cd "$2" && pwd)
 if [ -z "${AFFINE_NRI_PRIVATE:-}" ]; then
     AFFINE_NRI_PRIVATE=1 exec unshare --mount --propagation private "$0" "$@"
 fi
+# containerd 1.7 keeps its shims' sockets and runc's state under /run/containerd
+# whatever its configuration says: a /run of the test's own keeps them off the machine.
+mount -t tmpfs -o mode=0755 affine-nri-run /run
 
 bin=$kit/root/usr/bin
 work=$(mktemp -d /tmp/affine-nri.XXXXXX)
