@@ -24,6 +24,12 @@ struct JournalThread {
     std::optional<CpuSet> previous;  // the mask before a change in flight
 };
 
+// A thread someone else changed: released, and never taken again while it lives.
+struct JournalReleased {
+    int tid = 0;
+    unsigned long long start_time = 0;
+};
+
 struct JournalWorkload {
     int pid = 0;
     unsigned long long start_time = 0;
@@ -38,6 +44,7 @@ struct JournalWorkload {
     unsigned requester_uid = 0;      // who asked (children are checked against it)
     bool requester_cap_sys_nice = false;
     std::vector<JournalThread> threads;
+    std::vector<JournalReleased> released;  // its threads released (a restart must not take them again)
 };
 
 struct Journal {

@@ -32,6 +32,7 @@ Journal SoftManager::journal_with(const std::vector<Change>& changes) const {
         jw.since = w.since;
         jw.requester_uid = w.requester_uid;
         jw.requester_cap_sys_nice = w.requester_cap_sys_nice;
+        for (const auto& [tid, start] : w.released) jw.released.push_back({tid, start});
         for (const auto& [tid, t] : w.threads) {
             JournalThread jt{t.tid, t.start_time, t.original, t.engine.hard, t.kernel_mask, std::nullopt};
             if (auto c = change_of.find({pid, tid}); c != change_of.end()) {
@@ -141,6 +142,10 @@ Result<void> SoftManager::recover(const Clock& now) {
         w.since = jw.since;
         w.requester_uid = jw.requester_uid;
         w.requester_cap_sys_nice = jw.requester_cap_sys_nice;
+        // Released before the restart: still someone else's while they live.
+        for (const auto& jr : jw.released)
+            if (auto ts = read_task_stat(env_.fs, jr.tid); ts && ts->start_time == jr.start_time)
+                w.released.insert({jr.tid, jr.start_time});
         for (const auto& jt : jw.threads) {
             auto ts = read_task_stat(env_.fs, jt.tid);
             if (!ts || ts->start_time != jt.start_time) continue;  // exited, or the tid is another task now
