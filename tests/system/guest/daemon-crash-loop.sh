@@ -65,7 +65,10 @@ set_want() {  # PID WANT KIND
     [ "$2" = gone ] || echo "$1 $2 $3" >> "$work/want.new"
     mv "$work/want.new" "$work/want"
 }
-want_of() { awk -v p="$1" '$1 == p { print $2 }' "$work/want"; }
+# The processes someone else set before the loop: "PID MASK KIND", checked as the
+# threads of $work/foreign are.
+: > "$work/foreign-procs"
+want_of() { awk -v p="$1" '$1 == p { print $2 }' "$work/want" "$work/foreign-procs"; }
 kind_of() { awk -v p="$1" '$1 == p { print $3 }' "$work/want"; }
 # pick WANT_PATTERN: a random pid of the want list whose WANT matches (awk regex), in $victim.
 pick() {
@@ -181,11 +184,9 @@ started $hog
 taskset -c 1 sleep 3600 &
 pinned=$!
 started $pinned
-# Their want is the mask they were given; they are checked apart (not in the loop).
 sleep 0.2
-echo "$hog 0 foreign-hog" > "$work/foreign-procs"
+echo "$hog 0 foreign-hog" >> "$work/foreign-procs"
 echo "$pinned 1 foreign-pinned" >> "$work/foreign-procs"
-want_of() { awk -v p="$1" '$1 == p { print $2 }' "$work/want" "$work/foreign-procs"; }
 
 start_daemon || exit 1
 
@@ -260,7 +261,10 @@ while [ "$round" -le "$rounds" ]; do
     fi
     # Once: someone else sets one thread of the many-thread process.
     if [ "$round" = 3 ]; then
-        tid=$(ls "/proc/$threads/task" | grep -v "^$threads\$" | head -1)
+        for task_dir in /proc/"$threads"/task/*; do
+            tid=${task_dir##*/}
+            [ "$tid" = "$threads" ] || break
+        done
         taskset -pc "$all" "$tid" > /dev/null
         echo "$tid $all" >> "$work/foreign"
     fi
@@ -308,7 +312,7 @@ kill -TERM "$daemon"
 rc=0
 wait "$daemon" || rc=$?
 daemon=
-[ "$rc" = 0 ] && ok sigterm-exit || bad sigterm-exit "exit $rc: $(tail -3 "$log")"
+if [ "$rc" = 0 ]; then ok sigterm-exit; else bad sigterm-exit "exit $rc: $(tail -3 "$log")"; fi
 # shellcheck disable=SC2046
 masks $(awk '{ print $1 }' "$work/want" "$work/foreign-procs") > "$work/masks"
 verdict stopped > "$work/problems"
