@@ -128,6 +128,18 @@ private:
             if (!t) return std::unexpected(t.error());
             w.threads.push_back(std::move(*t));
         }
+        // Absent from journals written before releases were kept.
+        auto released = r_.array_or_empty(jw, "released", where);
+        if (!released) return std::unexpected(released.error());
+        for (std::size_t i = 0; i < (*released)->size(); ++i) {
+            const Json& jr = (**released)[i];
+            std::string at = fmt::format("{}.released[{}]", where, i);
+            auto tid = r_.integer(jr, "tid", at, 1, max_task_id);
+            if (!tid) return std::unexpected(tid.error());
+            auto released_start = r_.integer(jr, "start_time", at, 0, max_ticks);
+            if (!released_start) return std::unexpected(released_start.error());
+            w.released.push_back({static_cast<int>(*tid), static_cast<unsigned long long>(*released_start)});
+        }
         return w;
     }
 
@@ -151,6 +163,8 @@ std::string format_journal(const Journal& journal) {
             if (t.previous) jt["previous"] = to_list(*t.previous);
             threads.push_back(std::move(jt));
         }
+        Json released = Json::array();
+        for (const auto& r : w.released) released.push_back({{"tid", r.tid}, {"start_time", r.start_time}});
         workloads.push_back({{"pid", w.pid},
                              {"start_time", w.start_time},
                              {"command", w.command},
@@ -163,7 +177,8 @@ std::string format_journal(const Journal& journal) {
                              {"since", w.since},
                              {"requester_uid", w.requester_uid},
                              {"requester_cap_sys_nice", w.requester_cap_sys_nice},
-                             {"threads", std::move(threads)}});
+                             {"threads", std::move(threads)},
+                             {"released", std::move(released)}});
     }
     j["workloads"] = std::move(workloads);
     return detail::dump_never_throwing(j, 1) + "\n";

@@ -25,9 +25,16 @@ struct JournalThread {
     std::optional<CpuSet> previous;  // the mask before a change in flight
 };
 
+// A thread someone else changed: released, and never taken again while it lives.
+struct JournalReleased {
+    int tid = 0;
+    unsigned long long start_time = 0;
+};
+
 // A request and the threads it holds, each with the masks a restart needs.
 struct JournalWorkload : SoftRequest {
     std::vector<JournalThread> threads;
+    std::vector<JournalReleased> released;  // its threads released (a restart must not take them again)
 };
 
 struct Journal {

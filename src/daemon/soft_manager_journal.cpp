@@ -19,7 +19,8 @@ Journal SoftManager::journal_with(const std::vector<Change>& changes) const {
     for (const auto& c : changes) change_of[{c.pid, c.tid}] = &c;
     Journal j;
     for (const auto& [pid, w] : workloads_) {
-        JournalWorkload jw{w, {}};
+        JournalWorkload jw{w, {}, {}};
+        for (const auto& [tid, start] : w.released) jw.released.push_back({tid, start});
         for (const auto& [tid, t] : w.threads) {
             JournalThread jt{t.tid, t.start_time, t.original, t.engine.hard, t.kernel_mask, std::nullopt};
             if (auto c = change_of.find({pid, tid}); c != change_of.end()) {
@@ -119,6 +120,10 @@ Result<void> SoftManager::recover(const Clock& now) {
         Workload w;
         static_cast<SoftRequest&>(w) = jw;  // the request as journalled
         w.command = st->comm;               // the name it has now
+        // Released before the restart: still someone else's while they live.
+        for (const auto& jr : jw.released)
+            if (auto ts = read_task_stat(env_.fs, jr.tid); ts && ts->start_time == jr.start_time)
+                w.released.insert({jr.tid, jr.start_time});
         for (const auto& jt : jw.threads) {
             auto ts = read_task_stat(env_.fs, jt.tid);
             if (!ts || ts->start_time != jt.start_time) continue;  // exited, or the tid is another task now

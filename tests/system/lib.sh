@@ -446,7 +446,7 @@ make_initramfs() {
 
 # All topologies, for listing and documentation.
 topology_list() {
-    echo numa2 numa2x1 numa4 memless sparse dies hmat
+    echo numa2 numa2x1 numa4 numa4big memless sparse dies hmat
 }
 
 # topology_describe TOPOLOGY: one line of what the guest sees.
@@ -455,6 +455,7 @@ topology_describe() {
     numa2) echo "2 nodes x 2 CPUs (2 sockets), 512M each, distance 21" ;;
     numa2x1) echo "2 nodes x 1 CPU (2 sockets), 512M each, distance 21" ;;
     numa4) echo "4 nodes, CPUs 0-1/2-3/4-5/none (3 sockets), 256M each, asymmetric distances" ;;
+    numa4big) echo "as numa4 with 768M a node (room for numad's 300 MB workloads)" ;;
     memless) echo "3 nodes, CPUs 0-1/2-3/4-5 (3 sockets), 512M/0/512M: node 1 has CPUs but no memory" ;;
     sparse) echo "nodes possible 0-2, online 0 and 2: node 0 CPUs 0-1 + 512M, node 2 512M without CPUs; CPUs 2-5 possible, not present" ;;
     dies) echo "2 sockets x 2 dies x 1 core x 2 threads = CPUs 0-7, one L3 per die, a node per socket, 512M each" ;;
@@ -491,20 +492,22 @@ _affine_topology_args() {
         _mem 1 512M; _node 1 1 m1
         _dist 0 1 21
         ;;
-    numa4)
+    numa4 | numa4big)
         # node 0: CPUs 0-1 | node 1: CPUs 2-3 | node 2: CPUs 4-5 |
-        # node 3: memory only; 256M each. Asymmetric distance matrix
+        # node 3: memory only; 256M each (numa4big: 768M each). Asymmetric distance matrix
         # (row = from, column = to):
         #        0  1  2  3
         #   0   10 21 31 41
         #   1   22 10 21 31
         #   2   32 22 10 21
         #   3   42 32 22 10
-        _affine_qemu_topo+=(-m 1024 -smp 6,sockets=3,cores=2,threads=1)
-        _mem 0 256M; _node 0 0-1 m0
-        _mem 1 256M; _node 1 2-3 m1
-        _mem 2 256M; _node 2 4-5 m2
-        _mem 3 256M; _node 3 "" m3
+        local per=256
+        [ "$t" = numa4 ] || per=768
+        _affine_qemu_topo+=(-m $((4 * per)) -smp 6,sockets=3,cores=2,threads=1)
+        _mem 0 ${per}M; _node 0 0-1 m0
+        _mem 1 ${per}M; _node 1 2-3 m1
+        _mem 2 ${per}M; _node 2 4-5 m2
+        _mem 3 ${per}M; _node 3 "" m3
         _dist 0 1 21; _dist 0 2 31; _dist 0 3 41
         _dist 1 0 22; _dist 1 2 21; _dist 1 3 31
         _dist 2 0 32; _dist 2 1 22; _dist 2 3 21

@@ -1,7 +1,7 @@
 #!/bin/bash
 # System test: the affine daemon's soft affinity with the real binary in a real
 # Linux kernel on 2 nodes of 1 CPU each (a busy preferred CPU, an idle neighbour).
-# Usage: test-linux-daemon.sh AFFINE_BINARY [HELPERS_DIR]. About 2 minutes on an idle
+# Usage: test-linux-daemon.sh AFFINE_BINARY [HELPERS_DIR]. About 3 minutes on an idle
 # 2-CPU machine (TCG); the timeout leaves room for a busy one.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,4 +13,6 @@ export AFFINE_BOOT_TIMEOUT
 . "$here/lib.sh"
 run_linux_scenario linux-daemon numa2x1 "$here/guest/linux-daemon.sh" \
     --bin "$affine" --bin "$helpers/touch_memory" --bin "$helpers/run_as_uid" --bin "$helpers/unix_request" \
-    --file "$here/guest/linux-common.sh:/lib/linux-common.sh"
+    --bin "$helpers/many_threads" \
+    --file "$here/guest/linux-common.sh:/lib/linux-common.sh" \
+    --file "$here/guest/daemon-crash-loop.sh:/lib/daemon-crash-loop.sh"

@@ -154,6 +154,24 @@ TEST(Rebalance, NodesThatFillUpSendNewWorkloadsElsewhere) {
     for (const auto& x : d) EXPECT_GE(x.to.count(), 2) << x.reason;
 }
 
+TEST(Rebalance, MemoryStillOnItsWayHomeIsSpokenFor) {
+    PlacementHost host = four_nodes();
+    RebalanceState state;
+    // Two workloads of 600 MiB, pages spread over the 4 nodes, named a step apart:
+    // the first is placed, and its pages have not moved yet when the second comes.
+    std::map<int, std::uint64_t> spread = {{0, 150 * MiB}, {1, 150 * MiB}, {2, 150 * MiB}, {3, 150 * MiB}};
+    std::vector<ManagedWorkload> ws = {workload(1, 1.0, spread)};
+    auto first = decide_rebalance(measured(host, ws), ws, state, at(1s));
+    ASSERT_EQ(count(first, RebalanceAction::place), 1);
+    ws[0].nodes = first[0].to;
+    ws.push_back(workload(2, 1.0, spread));
+    auto second = decide_rebalance(measured(host, ws), ws, state, at(2s));
+    ASSERT_EQ(count(second, RebalanceAction::place), 1);
+    // Its node's measured free memory (1 GiB - 300 MiB) would take the second, but
+    // 450 MiB of the first are still to come: 1.2 GiB on a 1 GiB node.
+    EXPECT_NE(second[0].to, first[0].to) << second[0].reason;
+}
+
 TEST(Rebalance, OverloadedNodeMovesOneWorkloadTheCheapest) {
     // Two workloads on node 0 (2 CPUs) using 2 CPUs each: load 2.0.
     std::vector<ManagedWorkload> ws = {workload(1, 2.0, {{0, 400 * MiB}}, NodeSet{0}),

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/json.hpp"
 #include "daemon/journal.hpp"
 #include "daemon/state_dir.hpp"
 #include "daemon_fixture.hpp"
@@ -29,6 +30,7 @@ Journal sample() {
     w.requester_uid = 1000;
     w.threads.push_back({4312, 123456, CpuSet{0, 1, 2, 3}, CpuSet{0, 1, 2, 3}, CpuSet{0, 1}, std::nullopt});
     w.threads.push_back({4313, 123460, CpuSet{0, 1, 2, 3}, CpuSet{0, 1, 2, 3}, CpuSet{0, 1, 2, 3}, CpuSet{0, 1}});
+    w.released.push_back({4314, 123470});
     j.workloads.push_back(w);
     return j;
 }
@@ -44,6 +46,16 @@ TEST(Journal, RoundTrip) {
     EXPECT_FALSE(w.threads[0].previous);
     EXPECT_EQ(w.threads[1].previous, (CpuSet{0, 1}));
     EXPECT_EQ(w.threads[1].applied, (CpuSet{0, 1, 2, 3}));
+    ASSERT_EQ(w.released.size(), 1U);
+    EXPECT_EQ(w.released[0].tid, 4314);
+    EXPECT_EQ(w.released[0].start_time, 123470U);
+    // A journal written before releases were kept reads as none released.
+    auto text = format_journal(sample());
+    auto older = detail::Json::parse(text);
+    older["workloads"][0].erase("released");
+    auto old = parse_journal(older.dump(), "j");
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_TRUE(old->workloads[0].released.empty());
 }
 
 TEST(Journal, SavedAtomicallyOwnerOnly) {

@@ -208,6 +208,37 @@ TEST(SoftManager, AThreadChangedBySomeoneElseIsReleasedAndLeftAlone) {
     EXPECT_EQ(w.sys.masks[100], (CpuSet{0, 1}));
 }
 
+TEST(SoftManager, AReleasedThreadStaysReleasedAcrossACrash) {
+    DaemonWorld w;
+    w.process(100, {100, 101});
+    {
+        auto crashed = w.manager();
+        ASSERT_TRUE(crashed.set_soft(soft_request({100}, CpuSet{0}), user_peer, DaemonWorld::at(0)));
+        w.sys.masks[101] = CpuSet{0, 1};  // taskset -p 3 101
+        crashed.tick(DaemonWorld::at(2500), CpuLoad{});
+        ASSERT_EQ(crashed.releases().size(), 1U);
+        // kill -9: the journal is all that is left.
+    }
+    EXPECT_EQ(parse_journal(read_text(w.journal()), "j")->workloads.at(0).released.size(), 1U);
+    auto restarted = w.manager();
+    ASSERT_TRUE(restarted.recover(DaemonWorld::at(0)));
+    int sets = w.sys.set_calls;
+    restarted.tick(DaemonWorld::at(2500), CpuLoad{});  // lists the threads: 101 is not taken again
+    restarted.tick(DaemonWorld::at(5000), CpuLoad{});
+    EXPECT_EQ(restarted.thread_count(), 1U);
+    EXPECT_EQ(w.sys.set_calls, sets);
+    restarted.stop(OnStop::restore, DaemonWorld::at(6000));
+    EXPECT_EQ(w.sys.masks[101], (CpuSet{0, 1}));
+    EXPECT_EQ(w.sys.masks[100], (CpuSet{0, 1}));
+    // A second crash: still released (the journal keeps it as long as the thread lives).
+    auto again = w.manager();
+    ASSERT_TRUE(again.recover(DaemonWorld::at(0)));
+    w.sys.masks[101] = CpuSet{1};
+    again.tick(DaemonWorld::at(2500), CpuLoad{});
+    EXPECT_EQ(again.thread_count(), 1U);
+    EXPECT_EQ(w.sys.masks[101], CpuSet{1});
+}
+
 TEST(SoftManager, RemovingThePreferenceRestores) {
     DaemonWorld w;
     w.process(100, {100, 101});

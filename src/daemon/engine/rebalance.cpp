@@ -180,7 +180,23 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
     PlacementHost h = host;
     std::set<Key> decided;
 
-    // 1. New workloads.
+    // 1. New workloads. The memory that workloads placed in earlier steps still have
+    // to bring home is spoken for on their nodes while the new ones are planned (the
+    // measured free memory does not show it yet): two workloads named a few seconds
+    // apart must not both be given a node that holds one. Given back after this step.
+    std::map<int, std::uint64_t> spoken_for;
+    for (const ManagedWorkload& w : workloads) {
+        if (w.nodes.empty()) continue;
+        std::uint64_t pending = total_bytes(w) - bytes_on(w, memory_nodes(h, w, w.nodes));
+        for (Node& n : h.topology.nodes) {
+            if (pending == 0) break;
+            if (!w.nodes.contains(n.id)) continue;
+            std::uint64_t taken = std::min(n.memory_free_bytes, pending);
+            n.memory_free_bytes -= taken;
+            spoken_for[n.id] += taken;
+            pending -= taken;
+        }
+    }
     for (const ManagedWorkload& w : workloads) {
         if (!w.nodes.empty()) continue;
         PlacementHost trial = h;
@@ -199,6 +215,8 @@ std::vector<RebalanceDecision> decide_rebalance(const PlacementHost& host, const
         state.memory_home.erase(key_of(w));
         decided.insert(key_of(w));
     }
+    for (Node& n : h.topology.nodes)
+        if (auto it = spoken_for.find(n.id); it != spoken_for.end()) n.memory_free_bytes += it->second;
 
     // 2. Overloaded nodes, with hysteresis: one move per node, the one that helps most
     // for least memory moved.

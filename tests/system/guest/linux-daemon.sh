@@ -154,3 +154,13 @@ kill -TERM $daemon
 wait $daemon
 check_eq last-stop-restores 0-1 "$(cpus_allowed $toucher)"
 kill $toucher
+
+# --- crash consistency: rounds of requests, removals, exits, masks set by someone
+# else and widenings next to a hog, each ended by kill -9 of the daemon and a
+# restart, then a SIGTERM (the loop is the one tests/cli/daemon_crash.sh runs).
+loop_start=$(uptime_s)
+sh /lib/daemon-crash-loop.sh "$(command -v affine)" /bin 22 22 4 > /tmp/crash-loop.out 2>&1
+rc=$?
+echo "AFFINE-INFO crash loop: $(awk -v a="$loop_start" -v b="$(uptime_s)" 'BEGIN { printf "%.0f", b - a }') s"
+sed -e 's/^ok   /AFFINE-PASS /' -e 's/^FAIL /AFFINE-FAIL /' -e 's/^info /AFFINE-INFO /' /tmp/crash-loop.out
+check_eq crash-loop-exit 0 "$rc"
