@@ -110,8 +110,35 @@ void PlacementManager::adopt(const Clock& now) {
     }
 }
 
+// A watched process (a rule names it, too small at its last look) that only its
+// watch period made due is looked at from its stat alone (its size and CPU time) with
+// what the last look read of the rest (owner, cgroup, masks: a change there comes
+// with an event or the full refresh, which take the full look). One file instead of
+// six per process and period; true when it is still too small, so that is all. Any
+// other verdict, or anything unexpected, takes the full look.
+bool PlacementManager::quick_look(int pid, detail::TrackerClock::time_point at) {
+    auto w = samples_.find(pid);
+    if (w == samples_.end() || tracker_.full_look_due(pid)) return false;
+    auto st = linux_backend::read_process_stat(env_.fs, pid);
+    if (!st || st->start_time != w->second.reading.start_time) return false;
+    if (const Workload* requested = soft_.find(pid); requested != nullptr && requested->start_time == st->start_time)
+        return false;
+    detail::ProcessReading r = w->second.reading;
+    r.comm = st->comm;
+    r.resident_bytes = st->rss_pages * linux_backend::page_bytes();
+    r.cpu_ticks = st->utime + st->stime;
+    detail::CpuUse use = detail::next_cpu_use(w->second.use, r.start_time, r.cpu_ticks, at, ticks_per_second());
+    if (decide_placement_rule(rules_, detail::workload_facts(r, use.cpus)).verdict != RuleVerdict::too_small)
+        return false;
+    bool grew = r.resident_bytes > w->second.reading.resident_bytes || r.cpu_ticks != w->second.reading.cpu_ticks;
+    w->second = {std::move(r), use};
+    tracker_.examined(pid, st->start_time, detail::Interest::watched, at, grew);
+    return true;
+}
+
 void PlacementManager::examine(int pid, detail::TrackerClock::time_point at) {
     using detail::Interest;
+    if (quick_look(pid, at)) return;
     auto st = linux_backend::read_task_stat(env_.fs, pid);
     if (!st) {
         tracker_.vanished(pid);
@@ -160,12 +187,14 @@ void PlacementManager::examine(int pid, detail::TrackerClock::time_point at) {
     }
     auto before = samples_.find(pid);
     detail::CpuUse use = detail::next_cpu_use(
-        before == samples_.end() ? std::nullopt : std::optional<detail::CpuUse>(before->second), start, r.cpu_ticks, at,
-        ticks_per_second());
+        before == samples_.end() ? std::nullopt : std::optional<detail::CpuUse>(before->second.use), start,
+        r.cpu_ticks, at, ticks_per_second());
     RuleDecision d = decide_placement_rule(rules_, detail::workload_facts(r, use.cpus));
-    tracker_.examined(pid, start, detail::interest_of(d.verdict), at);
+    bool grew = before == samples_.end() || r.resident_bytes > before->second.reading.resident_bytes ||
+                r.cpu_ticks != before->second.reading.cpu_ticks;
+    tracker_.examined(pid, start, detail::interest_of(d.verdict), at, grew);
     if (d.verdict == RuleVerdict::too_small) {
-        samples_[pid] = use;
+        samples_[pid] = {std::move(r), use};
         return;
     }
     samples_.erase(pid);

@@ -81,6 +81,7 @@ private:
     };
 
     void examine(int pid, detail::TrackerClock::time_point at);
+    bool quick_look(int pid, detail::TrackerClock::time_point at);
     void adopt(const Clock& now);
     bool refresh(int pid, Placed& p, detail::TrackerClock::time_point at);
     void read_memory(int pid, Placed& p) const;
@@ -100,7 +101,12 @@ private:
     std::string events_description_ = "scans of /proc";
     bool adopted_ = false;
     std::map<int, Placed> placed_;  // by pid
-    std::map<int, detail::CpuUse> samples_;  // CPU use of the processes the rules watch
+    // A process the rules name but found too small: what its last look read, and its CPU use.
+    struct Watched {
+        detail::ProcessReading reading;
+        detail::CpuUse use;
+    };
+    std::map<int, Watched> samples_;  // the processes the rules watch
     std::set<std::pair<int, std::uint64_t>> given_up_;  // released or refused: never taken again
     CpuLoad last_load_;                // measured at the last interval (numad -w)
     std::vector<double> last_waiting_;

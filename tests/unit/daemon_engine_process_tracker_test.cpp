@@ -113,6 +113,37 @@ TEST(ProcessTracker, WatchedProcessesAreLookedAtAgainFullRefreshCoversTheRest) {
     EXPECT_EQ(t.take_due(at(60'000ms)), (std::vector<int>{1, 2, 3}));
 }
 
+// A watched process that does not grow is looked at less often; growth, an event
+// or the full refresh bring the short period (and a full look) back.
+TEST(ProcessTracker, QuietWatchedProcessesAreLookedAtLessOften) {
+    TrackerOptions options;
+    options.watch_period = 2000ms;
+    options.watch_period_quiet = 10'000ms;
+    options.quiet_looks = 2;
+    options.full_refresh = 600'000ms;
+    ProcessTracker t(options);
+    t.set_events_available(true);
+    t.on_scan({2}, at(0ms));
+    (void)t.take_due(at(0ms));
+    EXPECT_TRUE(t.full_look_due(2));  // never looked at
+    t.examined(2, 12, Interest::watched, at(0ms));
+    EXPECT_FALSE(t.full_look_due(2));
+    for (int look = 1; look <= 2; ++look) {  // two quiet looks, 2 s apart
+        EXPECT_EQ(t.take_due(at(look * 2000ms)), (std::vector<int>{2}));
+        EXPECT_FALSE(t.full_look_due(2));  // only its period made it due
+        t.examined(2, 12, Interest::watched, at(look * 2000ms), false);
+    }
+    EXPECT_TRUE(t.take_due(at(6000ms)).empty());
+    EXPECT_TRUE(t.take_due(at(13'999ms)).empty());
+    EXPECT_EQ(t.take_due(at(14'000ms)), (std::vector<int>{2}));
+    t.examined(2, 12, Interest::watched, at(14'000ms), true);  // it grew
+    EXPECT_EQ(t.take_due(at(16'000ms)), (std::vector<int>{2}));
+    t.examined(2, 12, Interest::watched, at(16'000ms), false);
+    t.on_exec(2);  // a new program: a full look at the next step
+    EXPECT_EQ(t.take_due(at(16'500ms)), (std::vector<int>{2}));
+    EXPECT_TRUE(t.full_look_due(2));
+}
+
 TEST(ProcessTracker, ManyProcessesFewLooks) {
     ProcessTracker t;
     t.set_events_available(true);

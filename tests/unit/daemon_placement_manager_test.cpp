@@ -312,6 +312,47 @@ TEST(PlacementManager, LostEventsAreCaughtUpByAScan) {
     EXPECT_EQ(w.sys.masks[200], CpuSet{1});
 }
 
+// A process a rule names but that is too small is looked at again from its stat
+// alone, and less often while it does not grow; once it is big enough it is placed
+// at its next look.
+TEST(PlacementManager, ATooSmallProcessCostsOneFilePerLook) {
+    PlacementWorld w;
+    PlacementRules r;
+    PlacementRule rule;
+    rule.name = "db";
+    rule.match.comm = {"db"};
+    rule.min_memory_bytes = 64 * MiB;
+    r.rules.push_back(rule);
+    w.placement.configure(r, {}, Millis{500}, w.options);
+    w.placement.set_events(true, "process events");
+    w.start(100, "db", {{0, 16}});
+    w.tick(0);  // the first scan: a full look, too small
+    EXPECT_TRUE(w.placement.status().empty());
+    std::vector<std::string> paths;
+    w.fs.record_reads(&paths);
+    int looks = 0;
+    for (long long ms = 500; ms <= 30'000; ms += 500) {
+        std::size_t before = paths.size();
+        w.tick(ms);
+        bool looked = false;
+        for (std::size_t i = before; i < paths.size(); ++i)
+            if (paths[i].starts_with("/proc/100/")) {
+                EXPECT_EQ(paths[i], "/proc/100/stat") << ms;  // its stat only
+                looked = true;
+            }
+        looks += looked ? 1 : 0;
+    }
+    w.fs.record_reads(nullptr);
+    // 2 s apart until five looks found it no bigger (2 ... 10 s), then 10 s apart
+    // (20, 30 s): 7 looks in 30 s instead of 15.
+    EXPECT_EQ(looks, 7);
+    EXPECT_TRUE(w.placement.status().empty());
+    w.memory(100, "db", {{1, 96}});  // it grew
+    w.tick(40'000);
+    ASSERT_EQ(w.placement.status().size(), 1U);
+    EXPECT_EQ(w.sys.masks[100], CpuSet{1});
+}
+
 TEST(PlacementManager, AWorkloadSomeoneRepinsIsReleasedAndNeverTakenAgain) {
     PlacementWorld w;
     w.rules({"db"});

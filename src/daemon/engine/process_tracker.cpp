@@ -53,20 +53,31 @@ void ProcessTracker::on_scan(const std::vector<int>& present, TrackerClock::time
 }
 
 std::vector<int> ProcessTracker::take_due(TrackerClock::time_point now) {
-    if (scanned_ && now - last_full_refresh_ >= options_.full_refresh) {
+    bool refresh = scanned_ && now - last_full_refresh_ >= options_.full_refresh;
+    if (refresh) {
         for (const auto& [pid, tracked] : processes_) marked_.insert(pid);
         last_full_refresh_ = now;
-    } else {
-        for (const auto& [pid, tracked] : processes_)
-            if (tracked.interest == Interest::watched && now - tracked.last_examined >= options_.watch_period)
-                marked_.insert(pid);
     }
-    std::vector<int> due(marked_.begin(), marked_.end());
-    marked_.clear();
-    return due;
+    for (int pid : marked_)
+        if (auto it = processes_.find(pid); it != processes_.end()) it->second.marked = true;
+    std::set<int> due;
+    due.swap(marked_);
+    if (!refresh)
+        for (const auto& [pid, tracked] : processes_) {
+            if (tracked.interest != Interest::watched) continue;
+            auto period = tracked.quiet >= options_.quiet_looks ? options_.watch_period_quiet : options_.watch_period;
+            if (now - tracked.last_examined >= period) due.insert(pid);
+        }
+    return {due.begin(), due.end()};
 }
 
-void ProcessTracker::examined(int pid, std::uint64_t start_time, Interest interest, TrackerClock::time_point now) {
+bool ProcessTracker::full_look_due(int pid) const {
+    auto it = processes_.find(pid);
+    return it == processes_.end() || it->second.marked;
+}
+
+void ProcessTracker::examined(int pid, std::uint64_t start_time, Interest interest, TrackerClock::time_point now,
+                              bool grew) {
     auto it = processes_.find(pid);
     if (it != processes_.end() && it->second.start_time != 0 && it->second.start_time != start_time) {
         // The pid was reused while its exit went unseen (lost events): the old one ended.
@@ -74,9 +85,11 @@ void ProcessTracker::examined(int pid, std::uint64_t start_time, Interest intere
         it->second = Tracked{};
     }
     Tracked& t = processes_[pid];
+    t.quiet = interest == Interest::watched && t.interest == Interest::watched && !grew ? t.quiet + 1 : 0;
     t.start_time = start_time;
     t.interest = interest;
     t.last_examined = now;
+    t.marked = false;
 }
 
 void ProcessTracker::vanished(int pid) { forget(pid); }

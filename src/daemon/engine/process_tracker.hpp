@@ -9,8 +9,10 @@
 // at once after lost events, every `scan_period` with events and every
 // `scan_period_without_events` without them. Cost on a host with thousands of
 // processes: an event marks one pid; only marked pids, watched pids (a rule names
-// them but they are too small yet) every `watch_period`, and everything every
-// `full_refresh` (cgroup moves and uid changes send no event) are examined.
+// them but they are too small yet) every `watch_period` (`watch_period_quiet` once
+// one has not grown for `quiet_looks` looks), and everything every `full_refresh`
+// (cgroup moves and uid changes send no event) are examined. A look that only the
+// watch period asked for may be a quick one (full_look_due).
 #pragma once
 
 #include <chrono>
@@ -43,6 +45,8 @@ struct TrackerOptions {
     std::chrono::milliseconds scan_period{10'000};               // with events
     std::chrono::milliseconds scan_period_without_events{1'000};  // without
     std::chrono::milliseconds watch_period{2'000};
+    std::chrono::milliseconds watch_period_quiet{10'000};  // after `quiet_looks` looks without growth
+    int quiet_looks = 5;
     std::chrono::milliseconds full_refresh{60'000};
 };
 
@@ -72,10 +76,17 @@ public:
     // passed, and every process when the full refresh is due. Clears the marks.
     std::vector<int> take_due(TrackerClock::time_point now);
 
-    // The result of examining `pid`: its start time and what the daemon wants of it.
+    // Whether `pid` was marked (an event, a scan, the full refresh) since its last
+    // look: what the daemon read of it before may be stale (a new program, another
+    // cgroup). false when only its watch period made it due.
+    [[nodiscard]] bool full_look_due(int pid) const;
+
+    // The result of examining `pid`: its start time and what the daemon wants of it;
+    // for a watched one, whether it grew since the last look (size or CPU time).
     // A start time different from the one known means the pid was reused: the old
     // process is reported as exited.
-    void examined(int pid, std::uint64_t start_time, Interest interest, TrackerClock::time_point now);
+    void examined(int pid, std::uint64_t start_time, Interest interest, TrackerClock::time_point now,
+                  bool grew = true);
     // The pid was examined and does not exist (it exited before the look).
     void vanished(int pid);
 
@@ -92,6 +103,8 @@ private:
         std::uint64_t start_time = 0;  // 0 until examined
         Interest interest = Interest::none;
         TrackerClock::time_point last_examined{};
+        bool marked = true;   // marked since its last look (see full_look_due)
+        int quiet = 0;        // watched looks in a row that found it no bigger
     };
     void forget(int pid);
 
