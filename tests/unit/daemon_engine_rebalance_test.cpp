@@ -172,6 +172,28 @@ TEST(Rebalance, MemoryStillOnItsWayHomeIsSpokenFor) {
     EXPECT_NE(second[0].to, first[0].to) << second[0].reason;
 }
 
+// A CPU-less node in the same tier as the others (Debian 12's kernel without HMAT)
+// is only a farther node: the daemon brings its pages home, so its free memory is
+// no room for a home. Two 400 MiB workloads on 768 MiB nodes go to two nodes.
+TEST(Rebalance, ACpuLessNodeOfTheSameTierIsNoRoomForAHome) {
+    auto t = synthetic_topology("nodes=3,cores=2,mem=768M,slow=768M");
+    ASSERT_TRUE(t);
+    for (Node& n : t->nodes) n.memory_tier = 4;  // one tier
+    ASSERT_FALSE(t->node(3)->has_cpus());
+    PlacementHost host = make_placement_host(*t);
+    RebalanceState state;
+    std::map<int, std::uint64_t> spread = {{0, 100 * MiB}, {1, 100 * MiB}, {2, 100 * MiB}, {3, 100 * MiB}};
+    std::vector<ManagedWorkload> ws = {workload(1, 1.0, spread)};
+    auto first = decide_rebalance(measured(host, ws), ws, state, at(1s));
+    ASSERT_EQ(count(first, RebalanceAction::place), 1);
+    ws[0].nodes = first[0].to;
+    ws.push_back(workload(2, 1.0, spread));
+    auto second = decide_rebalance(measured(host, ws), ws, state, at(2s));
+    ASSERT_EQ(count(second, RebalanceAction::place), 1);
+    EXPECT_NE(second[0].to, first[0].to) << second[0].reason;
+    EXPECT_FALSE(second[0].to.contains(3));
+}
+
 TEST(Rebalance, OverloadedNodeMovesOneWorkloadTheCheapest) {
     // Two workloads on node 0 (2 CPUs) using 2 CPUs each: load 2.0.
     std::vector<ManagedWorkload> ws = {workload(1, 2.0, {{0, 400 * MiB}}, NodeSet{0}),

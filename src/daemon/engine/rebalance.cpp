@@ -100,6 +100,23 @@ std::string describe(const ManagedWorkload& w) {
     return w.name.empty() ? fmt::format("pid {}", w.pid) : fmt::format("{} (pid {})", w.name, w.pid);
 }
 
+// The planner's view for a workload whose memory the daemon brings home: a CPU-less
+// node's free memory counts only where that node's memory is home (home_memory_nodes:
+// a slower tier than the node it is overflow of). In one tier it is only a farther
+// node whose pages the daemon moves home, so a plan counting on it would choose a
+// home its memory cannot reach (both 400 MB workloads on one 768 MB node, the second's
+// moves refused with ENOMEM).
+PlacementHost movable_view(const PlacementHost& host, MemoryTierUse use) {
+    PlacementHost view = host;
+    for (Node& n : view.topology.nodes) {
+        if (n.has_cpus()) continue;
+        auto initiator = nearest_initiator(host.topology, n.id);
+        if (!initiator || !home_memory_nodes(host.topology, NodeSet{*initiator}, use).contains(n.id))
+            n.memory_free_bytes = 0;
+    }
+    return view;
+}
+
 // Plans `w` afresh on `host` with its own memory and load released first and its
 // resident memory as follow-memory. `host` is left with the plan applied.
 std::optional<Plan> replan(PlacementHost& host, const ManagedWorkload& w) {
@@ -111,7 +128,7 @@ std::optional<Plan> replan(PlacementHost& host, const ManagedWorkload& w) {
     request.policy = w.policy;
     for (const auto& [node, bytes] : w.memory_bytes_per_node)
         if (bytes > 0 && host.topology.node(node) != nullptr) request.resident_bytes_per_node[node] = bytes;
-    auto plan = plan_tiered_placement(host, request, w.memory_tier);
+    auto plan = plan_tiered_placement(movable_view(host, w.memory_tier), request, w.memory_tier);
     if (!plan || !plan->fits()) return std::nullopt;
     apply_to_host_state(host, *plan);
     return *plan;
