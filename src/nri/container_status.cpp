@@ -47,16 +47,13 @@ Result<PluginStatus> plugin_status_from_json(const detail::Json& json, const std
             if (!text) return std::unexpected(text.error());
             *field = detail::safe_text(*text);
         }
-        auto nodes = in.id_array<NodeTag>(c.is_object() ? c.value("nodes", detail::Json()) : detail::Json(), where + ".nodes");
-        auto cpus = in.id_array<CpuTag>(c.is_object() ? c.value("cpus", detail::Json()) : detail::Json(), where + ".cpus");
-        auto mems = in.id_array<NodeTag>(c.is_object() ? c.value("mems", detail::Json()) : detail::Json(), where + ".mems");
-        if (!nodes) return std::unexpected(nodes.error());
-        if (!cpus) return std::unexpected(cpus.error());
-        if (!mems) return std::unexpected(mems.error());
-        s.nodes = *nodes;
-        s.cpus = *cpus;
-        s.mems = *mems;
-        status.containers.push_back(std::move(s));
+        detail::FirstError first;
+        first.into(in.id_array<NodeTag>(c, "nodes", where), s.nodes);
+        first.into(in.id_array<CpuTag>(c, "cpus", where), s.cpus);
+        first.into(in.id_array<NodeTag>(c, "mems", where), s.mems);
+        auto read = std::move(first).result(std::move(s));
+        if (!read) return std::unexpected(read.error());
+        status.containers.push_back(std::move(*read));
     }
     return status;
 }
