@@ -21,6 +21,9 @@
 #   AFFINE_SYSTEM_WORK   logs and initramfs images (default <repo>/build/system)
 #   AFFINE_BOOT_TIMEOUT  seconds before a Linux guest is killed (default 300)
 #   AFFINE_XEN_BOOT_TIMEOUT  the same for Xen (default 600)
+#   AFFINE_BOOT_START_TIMEOUT  seconds a guest may take to print AFFINE-BOOTED
+#                        before its start counts as hung and it boots again
+#                        (default 240)
 #   AFFINE_XEN_ARGS      extra options for the Xen command line
 #   AFFINE_XEN_LAYOUT    the Xen host: numa2 (default) or numa4 (see boot_xen)
 #   AFFINE_QEMU          QEMU binary (default qemu-system-x86_64)
@@ -34,6 +37,7 @@ AFFINE_REPO_DIR=$(cd "$AFFINE_SYSTEM_DIR/../.." && pwd)
 : "${AFFINE_SYSTEM_WORK:=$AFFINE_REPO_DIR/build/system}"
 : "${AFFINE_BOOT_TIMEOUT:=300}"
 : "${AFFINE_XEN_BOOT_TIMEOUT:=600}"
+: "${AFFINE_BOOT_START_TIMEOUT:=240}"
 : "${AFFINE_QEMU:=qemu-system-x86_64}"
 
 # Oracles independent of affine, present in every guest. hwloc-calc and
@@ -588,14 +592,50 @@ _affine_topology_args() {
 
 # Run QEMU with a timeout, console to LOG; print how long it took.
 # Returns QEMU's status (124 when the timeout killed it).
+#
+# A guest that has not printed AFFINE-BOOTED (its init's first line, before any
+# of affine's work) within $AFFINE_BOOT_START_TIMEOUT seconds is stuck in the
+# kernel's or QEMU's start, not in anything a test checks: rarely, QEMU's TCG
+# stops making progress there and prints nothing more. Such a boot is stopped,
+# its log kept as LOG.stuck, and booted once more; a second stuck start fails.
 _affine_run_qemu() {
-    local what=$1 log=$2 start rc=0
+    local what=$1 log=$2 attempt rc
     shift 2
     mkdir -p "$(dirname "$log")"
+    rm -f "$log.stuck"
+    for attempt in 1 2; do
+        rc=0
+        _affine_qemu_once "$what" "$log" "$@" || rc=$?
+        [ "$rc" = 125 ] || break
+        if [ "$attempt" = 2 ]; then
+            _affine_log "boot $what: no AFFINE-BOOTED after ${AFFINE_BOOT_START_TIMEOUT}s, a second time"
+            break
+        fi
+        mv "$log" "$log.stuck"
+        _affine_log "boot $what: no AFFINE-BOOTED after ${AFFINE_BOOT_START_TIMEOUT}s (the guest's start hung; its console is in $log.stuck): booting again"
+    done
+    return "$rc"
+}
+
+# One boot of _affine_run_qemu: 125 when the guest's start hung.
+_affine_qemu_once() {
+    local what=$1 log=$2 start rc=0 qemu waited=0
+    shift 2
     start=$(date +%s.%N)
     timeout -k 10 "$AFFINE_BOOT_TIMEOUT" "$AFFINE_QEMU" \
         -accel tcg,thread=multi -nodefaults -display none -monitor none \
-        -serial stdio -no-reboot "$@" < /dev/null > "$log" 2>&1 || rc=$?
+        -serial stdio -no-reboot "$@" < /dev/null > "$log" 2>&1 &
+    qemu=$!
+    while kill -0 "$qemu" 2> /dev/null && ! grep -qs AFFINE-BOOTED "$log"; do
+        if [ "$waited" -ge "$AFFINE_BOOT_START_TIMEOUT" ]; then
+            kill -TERM "$qemu" 2> /dev/null
+            wait "$qemu" 2> /dev/null || true
+            return 125
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    wait "$qemu" || rc=$?
     AFFINE_LAST_BOOT_SECONDS=$(echo "$start $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}')
     if [ "$rc" = 124 ]; then
         _affine_log "boot $what: killed after ${AFFINE_BOOT_TIMEOUT}s timeout"
