@@ -2,9 +2,13 @@
 // status or to reload its configuration.
 #include <fmt/format.h>
 
+#include <cerrno>
+
 #include "daemon/control_client.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/state_dir.hpp"
+#include "linux/procfs.hpp"
+#include "linux/sysfs.hpp"
 #include "nri/container_status.hpp"
 #include "affine/set_grammar.hpp"
 #include "affine/size.hpp"
@@ -49,20 +53,35 @@ void print_placements(const protocol::DaemonStatus& s) {
     }
 }
 
-// The containers `affine nri` placed (its nri.json in the state directory, which it
-// removes when it stops): nullopt when no plugin runs here or this user cannot read it.
-std::optional<nri::PluginStatus> nri_containers() {
+// The containers `affine nri` placed: its nri.json in the state directory, which it
+// removes when it stops (a plugin killed with SIGKILL leaves its last one).
+struct NriContainers {
+    nri::PluginStatus status;
+    bool plugin_running = false;  // its pid is still an affine process
+};
+
+// nullopt when no plugin wrote the file, or this user may not read it (it is root's);
+// a file that cannot be read otherwise, or is not such a status, is said on stderr.
+std::optional<NriContainers> nri_containers() {
     auto path = nri::plugin_status_path(daemon::state_dir_path(""));
     auto text = daemon::read_file_nofollow(path);
-    if (!text || !*text) return std::nullopt;
-    auto json = detail::Json::parse(**text, nullptr, false);
-    auto status = nri::plugin_status_from_json(json, path);
+    std::optional<nri::PluginStatus> status;
+    if (text && *text) {
+        auto read = nri::plugin_status_from_json(detail::Json::parse(**text, nullptr, false), path);
+        if (read) status = std::move(*read);
+        else text = std::unexpected(read.error());
+    }
+    if (!text && text.error().code != EACCES && text.error().code != EPERM)
+        fmt::print(stderr, "affine: warning: containers placed by affine nri not shown: {}\n", text.error().message);
     if (!status) return std::nullopt;
-    return *status;
+    auto stat = linux_backend::read_process_stat(linux_backend::SysFs(), status->plugin_pid);
+    return NriContainers{std::move(*status), stat && stat->comm == "affine"};
 }
 
-void print_nri_containers(const nri::PluginStatus& s) {
-    fmt::print("containers placed by affine nri (pid {}): {}\n", s.plugin_pid,
+void print_nri_containers(const NriContainers& n) {
+    const nri::PluginStatus& s = n.status;
+    fmt::print("containers placed by affine nri (pid {}{}): {}\n", s.plugin_pid,
+               n.plugin_running ? "" : ", not running: as it last recorded them",
                s.containers.empty() ? std::string("none") : std::to_string(s.containers.size()));
     for (const auto& c : s.containers)
         fmt::print("  {} container {} ({}): nodes {}, cpus {}{}, mems {}: {}\n", c.pod, c.name, c.id.substr(0, 12),
@@ -75,7 +94,10 @@ int print_status(bool json) {
     auto body = value_or_throw(daemon::ask_daemon(r).answer);
     auto containers = nri_containers();
     if (json) {
-        if (containers) body["status"]["nri"] = nri::to_json(*containers);
+        if (containers) {
+            body["status"]["nri"] = nri::to_json(containers->status);
+            body["status"]["nri"]["plugin_running"] = containers->plugin_running;
+        }
         print_json(body["status"]);
         return 0;
     }

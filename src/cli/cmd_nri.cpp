@@ -71,13 +71,15 @@ std::string hand_to_daemon(const nri::SoftHandOff& soft) {
 }
 
 // What the plugin holds now, in the state directory's nri.json for `affine daemon
-// status`: written from the first container placed on, rewritten when it changed; a
-// failure is logged once and the plugin goes on.
+// status`: written from the first container placed on, rewritten when the placer's
+// containers changed; a failure is logged once and the plugin goes on.
 class StatusRecorder {
 public:
     void record(const nri::Plugin& plugin) {
-        if (failed_ || (written_.empty() && plugin.placer().containers().empty())) return;
-        std::string text = detail::dump_never_throwing(nri::to_json(nri::plugin_status(plugin.placer(), ::getpid())));
+        const nri::ContainerPlacer& placer = plugin.placer();
+        if (failed_ || placer.revision() == recorded_ || (written_.empty() && placer.containers().empty())) return;
+        recorded_ = placer.revision();
+        std::string text = detail::dump_never_throwing(nri::to_json(nri::plugin_status(placer, ::getpid())));
         if (text == written_) return;
         // The daemon's state directory, held to the daemon's rules (ours, not a symlink,
         // writable by us only).
@@ -101,6 +103,7 @@ public:
 
 private:
     std::string written_;
+    std::uint64_t recorded_ = 0;  // the placer's revision when it was last looked at
     bool failed_ = false;
 };
 

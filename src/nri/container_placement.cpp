@@ -193,6 +193,7 @@ Result<Decision> ContainerPlacer::create(const ContainerSpec& spec) {
     load.memory_bytes_per_node = c->memory_bytes_per_node;
     load.vcpus_per_node = c->vcpus_per_node;
     apply_to_host_state(host_, load);
+    ++revision_;
     auto& placed = placed_[spec.id] = std::move(*c);
     placed.assigned = assignment_of(placed);
     placed.why = why;
@@ -213,6 +214,7 @@ std::vector<ContainerUpdate> ContainerPlacer::remove(std::string_view id) {
     release_from_host_state(host_, it->second.memory_bytes_per_node, it->second.vcpus_per_node);
     CpuSet freed = it->second.exclusive;
     std::string who = it->second.spec.pod + "/" + it->second.spec.name;
+    ++revision_;
     placed_.erase(it);
     if (freed.empty()) return {};
     return refresh_shared({}, fmt::format("CPUs {} freed by {}", to_list(freed), who));
@@ -220,6 +222,7 @@ std::vector<ContainerUpdate> ContainerPlacer::remove(std::string_view id) {
 
 std::vector<Decision> ContainerPlacer::synchronize(const std::vector<RunningContainer>& running) {
     for (const auto& [id, c] : placed_) release_from_host_state(host_, c.memory_bytes_per_node, c.vcpus_per_node);
+    ++revision_;
     placed_.clear();
     std::vector<const RunningContainer*> unplaced;
     std::set<std::string_view> seen;  // an id reported twice counts once (the first)

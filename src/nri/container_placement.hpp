@@ -133,6 +133,9 @@ public:
     // unknown or not soft container.
     [[nodiscard]] std::optional<CpuSet> soft_cpus(std::string_view id) const;
     [[nodiscard]] const std::map<std::string, PlacedContainer, std::less<>>& containers() const { return placed_; }
+    // Changes whenever containers() may have: after a create, a remove of a known id
+    // and a synchronize (what the plugin's status file follows).
+    [[nodiscard]] std::uint64_t revision() const { return revision_; }
 
 private:
     PlacementHost planning_host() const;
@@ -144,6 +147,7 @@ private:
     CpuSet usable_;
     NodeSet memory_nodes_;
     std::map<std::string, PlacedContainer, std::less<>> placed_;
+    std::uint64_t revision_ = 0;
 };
 
 std::string_view to_string(ContainerPolicy policy);

@@ -135,6 +135,31 @@ case "$out" in *"pid $pid (sleep)"*) bad pin-ends-soft-not-managed "$out" ;; *) 
 check_status no-daemon-hint 1 env AFFINE_STATE_DIR="$state/none" "$affine" daemon status
 check_has no-daemon-hint-says "$out" "affine daemon --state-dir $state/none"
 
+# The containers affine nri recorded (its nri.json): shown with the daemon's status;
+# a plugin that is gone is said; a file that is not such a status is warned about and
+# the rest of the status still printed.
+nri_json() {  # PLUGIN_PID
+    printf '{"plugin_pid": %s, "containers": [{"id": "0123456789abcdef", "pod": "default/web", "name": "app", "mode": "aligned", "nodes": [0], "cpus": [0], "mems": [0], "why": "test"}]}\n' "$1" > "$AFFINE_STATE_DIR/nri.json"
+}
+nri_json "$daemon_pid"   # an affine process: running
+check_status nri-status 0 "$affine" daemon status
+check_has nri-status-says "$out" "containers placed by affine nri (pid $daemon_pid): 1"
+check_has nri-status-container "$out" "default/web container app (0123456789ab): nodes 0, cpus 0, mems 0: test"
+check_status nri-status-json 0 "$affine" daemon status --json=compact
+check_has nri-status-json-running "$out" '"plugin_running":true'
+start sleep 60
+dead=$pid; kill -KILL "$dead"; wait "$dead" 2> /dev/null
+nri_json "$dead"
+check_status nri-status-gone 0 "$affine" daemon status
+check_has nri-status-gone-says "$out" "containers placed by affine nri (pid $dead, not running: as it last recorded them): 1"
+check_status nri-status-gone-json 0 "$affine" daemon status --json=compact
+check_has nri-status-gone-json-says "$out" '"plugin_running":false'
+printf '{"plugin_pid": "x"' > "$AFFINE_STATE_DIR/nri.json"
+check_status nri-status-bad 0 "$affine" daemon status
+check_has nri-status-bad-warns "$out" "affine: warning: containers placed by affine nri not shown: $AFFINE_STATE_DIR/nri.json"
+check_has nri-status-bad-rest "$out" "affine daemon pid $daemon_pid"
+rm -f "$AFFINE_STATE_DIR/nri.json"
+
 # kill -9 and a new start: the request is taken up again.
 start sleep 60
 "$affine" pin --soft 1 "$pid" > /dev/null

@@ -108,6 +108,28 @@ TEST(NriPlacement, TwoNodesExclusiveThenSharedAlignedAndRepinned) {
     EXPECT_TRUE(p.remove("cache").empty());
 }
 
+// The plugin rewrites its status file only when the revision moved.
+TEST(NriPlacement, RevisionMovesWithEveryChangeOnly) {
+    ContainerPlacer p(host("nodes=2,cores=4,mem=8G"));
+    auto r0 = p.revision();
+    ASSERT_TRUE(p.create(burstable("web", 500)));
+    auto r1 = p.revision();
+    EXPECT_NE(r1, r0);
+    EXPECT_FALSE(p.create(burstable("web", 500)));  // already placed: nothing changes
+    EXPECT_EQ(p.revision(), r1);
+    p.remove("nobody");
+    EXPECT_EQ(p.revision(), r1);
+    ASSERT_TRUE(p.create(guaranteed("db", 2)));
+    auto r2 = p.revision();
+    EXPECT_NE(r2, r1);
+    p.remove("db");
+    EXPECT_NE(p.revision(), r2);
+    auto r3 = p.revision();
+    p.synchronize({});
+    EXPECT_NE(p.revision(), r3);
+    EXPECT_TRUE(p.containers().empty());
+}
+
 TEST(NriPlacement, OneSharedCpuAlwaysStays) {
     ContainerPlacer p(host("nodes=2,cores=2,mem=8G"));
     ASSERT_TRUE(p.create(guaranteed("a", 3)));
