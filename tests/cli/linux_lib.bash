@@ -17,12 +17,16 @@ check_status() {
     out=$("$@" 2>&1) || rc=$?
     if [ "$rc" = "$want" ]; then ok "$name"; else bad "$name" "exit $rc, expected $want: $out"; fi
 }
-# start COMMAND...: run it in the background and remember its pid in $pid.
+# start COMMAND...: run it in the background, remember its pid in $pid and wait until
+# it runs COMMAND (until then the pid is a copy of this shell, named bash).
 start() {
     "$@" > /dev/null 2>&1 &
     pid=$!
     started+=("$pid")
+    wait_until "$(basename "$1")-started" 10 runs "$pid" "$@"
 }
+# runs PID COMMAND...: PID's command line is COMMAND.
+runs() { cmp -s <(printf '%s\0' "${@:2}") "/proc/$1/cmdline"; }
 # wait_until WHAT SECONDS COMMAND...: polls COMMAND until it succeeds; when SECONDS pass
 # first, the check WHAT fails (status 1). Tests wait on conditions, never for a time.
 wait_until() {
