@@ -30,14 +30,16 @@ std::optional<std::uint64_t> read_figure(const SysFs& fs, const std::string& pat
     return v && *v > 0 ? v : std::nullopt;
 }
 
+// The kernel numbers a node's access classes from 0 (access0: any initiator, access1:
+// CPUs only); they are probed in that order rather than found by listing the node's
+// directory, which holds a link per memory block (thousands on a large host).
 std::vector<MemoryAccess> read_access(const SysFs& fs, const std::string& node_dir) {
     std::vector<MemoryAccess> classes;
-    for (const auto& entry : fs.list(node_dir)) {
-        auto access_class = suffix_number(entry, "access");
-        if (!access_class) continue;
-        std::string dir = fmt::format("{}/{}/initiators/", node_dir, entry);
+    for (int access_class = 0;; ++access_class) {
+        std::string dir = fmt::format("{}/access{}/initiators/", node_dir, access_class);
+        if (!fs.exists(dir)) break;
         MemoryAccess a;
-        a.access_class = *access_class;
+        a.access_class = access_class;
         for (const auto& link : fs.list(dir))
             if (auto id = suffix_number(link, "node")) a.initiators.insert(*id);
         a.read_bandwidth_mbps = read_figure(fs, dir + "read_bandwidth");
@@ -46,7 +48,6 @@ std::vector<MemoryAccess> read_access(const SysFs& fs, const std::string& node_d
         a.write_latency_ns = read_figure(fs, dir + "write_latency");
         classes.push_back(std::move(a));
     }
-    std::ranges::sort(classes, {}, &MemoryAccess::access_class);
     return classes;
 }
 
