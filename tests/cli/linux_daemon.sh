@@ -154,6 +154,12 @@ check_status nri-status-gone 0 "$affine" daemon status
 check_has nri-status-gone-says "$out" "containers placed by affine nri (pid $dead, not running: as it last recorded them): 1"
 check_status nri-status-gone-json 0 "$affine" daemon status --json=compact
 check_has nri-status-gone-json-says "$out" '"plugin_running":false'
+# A user may not read root's file (the plugin's is root's, mode 0600): no containers,
+# and no warning either.
+chmod 600 "$AFFINE_STATE_DIR/nri.json"
+chmod 755 "$state"   # mktemp's 0700 would keep that user from the socket
+check_status nri-status-other-user 0 "$helpers/run_as_uid" 65534 "$affine" daemon status
+case "$out" in *"containers placed"* | *warning*) bad nri-status-other-user-sees-none "$out" ;; *) ok nri-status-other-user-sees-none ;; esac
 printf '{"plugin_pid": "x"' > "$AFFINE_STATE_DIR/nri.json"
 check_status nri-status-bad 0 "$affine" daemon status
 check_has nri-status-bad-warns "$out" "affine: warning: containers placed by affine nri not shown: $AFFINE_STATE_DIR/nri.json"
