@@ -9,11 +9,14 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "affine/host.hpp"
 #include "affine/set_grammar.hpp"
 #include "host/hwloc_import.hpp"
+#include "core/json.hpp"
+#include "linux/sysfs_topology.hpp"
 
 namespace affine {
 namespace {
@@ -197,6 +200,30 @@ TEST(CapturedHost, FeaturesOfEachTree) {
     EXPECT_EQ(dies.cpu(5)->l3, 2);
     EXPECT_EQ(dies.groups(Level::die).size(), 4U);
     EXPECT_EQ(dies.groups(Level::l3)[3], (CpuSet{6, 7}));
+}
+
+// Each core's topology files and each L3's cache files are read once, from its first
+// CPU: the dies tree has 8 CPUs, 4 cores of 2 threads, an L3 per core.
+TEST(CapturedHost, EachCoreAndEachL3IsReadOnce) {
+    linux_backend::SysFs fs(fixtures + "dies");
+    std::vector<std::string> paths;
+    fs.record_reads(&paths);
+    auto t = linux_backend::read_topology(fs);
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_EQ(t->groups(Level::l3).size(), 4U);
+    std::set<int> topology_read, caches_listed;
+    std::regex cpu_file(R"(/sys/devices/system/cpu/cpu(\d+)/(topology|cache)/?)");
+    for (const std::string& p : paths) {
+        std::smatch m;
+        if (!std::regex_search(p, m, cpu_file)) continue;
+        int cpu = std::stoi(m[1]);
+        if (m[2] == "topology") topology_read.insert(cpu);
+        if (m[2] == "cache" && p.ends_with("/cache/")) caches_listed.insert(cpu);
+    }
+    EXPECT_EQ(topology_read, (std::set<int>{0, 2, 4, 6}));
+    EXPECT_EQ(caches_listed, (std::set<int>{0, 2, 4, 6}));
+    // The same topology as the tree read without the recording.
+    EXPECT_EQ(detail::topology_json(*t), detail::topology_json(ours("dies")));
 }
 
 }  // namespace
