@@ -283,6 +283,22 @@ check_contains name-unknown-says-which "$(cat /tmp/nosuch.err)" "no domain is na
 xl_free() { xl info -n | awk -v n="$1:" '/^numa_info/ {f = 1; next} f && $1 == n {print $3; exit}'; }
 # pages NODE DOMID: the domain's pages on NODE in the NUMA dump (0 when none).
 pages_on() { xl_memory "$2" | tr ' ' '\n' | awk -F: -v n="$1" '$1 == n {p = $2} END {print p + 0}'; }
+# wait_scrubbed: until Xen has scrubbed the pages of the domains destroyed before
+# (debug key H names each node that still holds unscrubbed pages). Until then it
+# builds a new domain from clean pages on any node rather than its own node's dirty
+# ones, which would put memory where neither the plan nor xl asked (60 s at most).
+wait_scrubbed() {
+    i=0
+    while [ $i -lt 120 ]; do
+        xl dmesg -c > /dev/null
+        xl debug-keys H
+        xl dmesg | grep -q "unscrubbed pages" || return 0
+        sleep 0.5
+        i=$((i + 1))
+    done
+    echo "AFFINE-INFO Xen still holds unscrubbed pages after 60 s: $(xl dmesg | grep "unscrubbed pages" | tr -d '\r' | tr '\n' ' ')"
+}
+wait_scrubbed
 echo "free memory per node before (MiB): $(for n in 0 1 2 3; do printf '%s:%s ' $n "$(xl_free $n)"; done) (t=$(now))"
 BIG=$(($(xl_free 2) + 150))
 MEM=$BIG mkcfg gpf
@@ -307,6 +323,7 @@ if [ "$rc" != 0 ] && grep -qE 'xl exited with status (134|139)' /tmp/gpf.err &&
     grep -qE '(malloc|free|realloc)\(\)|corrupted' /tmp/gpf.err; then
     echo "AFFINE-INFO xl died creating gpf ($(grep -oE 'xl exited with status [0-9]+' /tmp/gpf.err)): destroyed, created again"
     xl destroy gpf 2> /dev/null
+    wait_scrubbed
     t0=$(now)
     affine xen create --populate-timeout 120 /tmp/gpf.cfg > /tmp/gpf.out 2> /tmp/gpf.err
     rc=$?
@@ -331,8 +348,9 @@ check_eq pf-vcpu-soft-is-node2 "0:$(norm all | tr ' ' ,)/2 " "$(xl_masks gpf)"
 check_eq pf-node-affinity-nodes-used 1-2 "$(xl_node_affinity gpf)"
 check_contains pf-says-where-planned "$(cat /tmp/gpf.out)" "memory is where planned"
 xl destroy gpf
-# (Xen scrubs gpf's pages before it hands them out again; meanwhile it takes
-# clean pages from other nodes: gpp may get some of node 0's.)
+# Xen scrubs gpf's pages before it hands them out again, and meanwhile takes clean
+# pages from any node: gpp is built once they are scrubbed.
+wait_scrubbed
 
 # A guest kept paused does not balloon: reported, exit 1, the domain left with
 # what it was built with (node 2's share), on node 1 nothing.
