@@ -60,22 +60,29 @@ struct NriContainers {
     bool plugin_running = false;  // its pid is still an affine process
 };
 
+// The plugin's status file: nullopt when no plugin wrote one.
+Result<std::optional<nri::PluginStatus>> read_nri_status(const std::string& path) {
+    auto text = daemon::read_file_nofollow(path);
+    if (!text) return std::unexpected(text.error());
+    if (!*text) return std::nullopt;
+    auto status = nri::plugin_status_from_json(detail::Json::parse(**text, nullptr, false), path);
+    if (!status) return std::unexpected(status.error());
+    return std::move(*status);
+}
+
 // nullopt when no plugin wrote the file, or this user may not read it (it is root's);
 // a file that cannot be read otherwise, or is not such a status, is said on stderr.
 std::optional<NriContainers> nri_containers() {
-    auto path = nri::plugin_status_path(daemon::state_dir_path(""));
-    auto text = daemon::read_file_nofollow(path);
-    std::optional<nri::PluginStatus> status;
-    if (text && *text) {
-        auto read = nri::plugin_status_from_json(detail::Json::parse(**text, nullptr, false), path);
-        if (read) status = std::move(*read);
-        else text = std::unexpected(read.error());
+    auto status = read_nri_status(nri::plugin_status_path(daemon::state_dir_path("")));
+    if (!status) {
+        if (status.error().code != EACCES && status.error().code != EPERM)
+            fmt::print(stderr, "affine: warning: containers placed by affine nri not shown: {}\n",
+                       status.error().message);
+        return std::nullopt;
     }
-    if (!text && text.error().code != EACCES && text.error().code != EPERM)
-        fmt::print(stderr, "affine: warning: containers placed by affine nri not shown: {}\n", text.error().message);
-    if (!status) return std::nullopt;
-    auto stat = linux_backend::read_process_stat(linux_backend::SysFs(), status->plugin_pid);
-    return NriContainers{std::move(*status), stat && stat->comm == "affine"};
+    if (!*status) return std::nullopt;
+    auto stat = linux_backend::read_process_stat(linux_backend::SysFs(), (*status)->plugin_pid);
+    return NriContainers{std::move(**status), stat && stat->comm == "affine"};
 }
 
 void print_nri_containers(const NriContainers& n) {

@@ -54,12 +54,16 @@ affine_masks() {
     done
 }
 
+# debug_key KEY: what Xen prints for debug key KEY, through xl.
+debug_key() {
+    xl dmesg -c > /dev/null
+    xl debug-keys "$1"
+    xl dmesg | tr -d '\r'
+}
 # The hypervisor's NUMA dump through xl: "node:pages ..." of domain DOMID
 # (nodes with pages only).
 xl_memory() {
-    xl dmesg -c > /dev/null
-    xl debug-keys u
-    xl dmesg | tr -d '\r' | awk -v d="$1" '
+    debug_key u | awk -v d="$1" '
         /Memory location of each domain/ { inside = 1; next }
         inside && ($0 ~ "Domain " d " \\(total" || $0 ~ " d" d " \\(total") { mine = 1; next }
         inside && /\(total/ { mine = 0 }
@@ -290,13 +294,11 @@ pages_on() { xl_memory "$2" | tr ' ' '\n' | awk -F: -v n="$1" '$1 == n {p = $2} 
 wait_scrubbed() {
     i=0
     while [ $i -lt 120 ]; do
-        xl dmesg -c > /dev/null
-        xl debug-keys H
-        xl dmesg | grep -q "unscrubbed pages" || return 0
+        debug_key H | grep "unscrubbed pages" > /tmp/unscrubbed || return 0
         sleep 0.5
         i=$((i + 1))
     done
-    echo "AFFINE-INFO Xen still holds unscrubbed pages after 60 s: $(xl dmesg | grep "unscrubbed pages" | tr -d '\r' | tr '\n' ' ')"
+    echo "AFFINE-INFO Xen still holds unscrubbed pages after 60 s: $(tr '\n' ' ' < /tmp/unscrubbed)"
 }
 wait_scrubbed
 echo "free memory per node before (MiB): $(for n in 0 1 2 3; do printf '%s:%s ' $n "$(xl_free $n)"; done) (t=$(now))"
