@@ -95,15 +95,18 @@ plan_nodes() { awk '$1 == "nodes" {print $2; exit}' "$1"; }
 # `xl create`, after the domain is built ("malloc(): corrupted top size",
 # status 134 or 139), with and without affine; or its domain-monitoring child does,
 # and xl says so and exits 3. built_despite_crash RC NAME LOG: true (and said) when
-# exactly that happened: SIGABRT with glibc's heap message in xl's output LOG (with
-# libxl's "daemonizing child [N] died due to fatal signal Aborted" for status 3), or
-# SIGSEGV, and the domain exists. Any other death fails.
+# exactly that happened: SIGABRT with glibc's heap message in xl's output LOG, or
+# SIGSEGV (for status 3 libxl's "daemonizing child [N] died due to fatal signal
+# Aborted", with the heap message, or "... Segmentation fault"), and the domain
+# exists. Any other death fails.
 built_despite_crash() {
     case $1 in
         134) grep -qE '(malloc|free|realloc)\(\)|corrupted' "$3" || return 1 ;;
         139) ;;
-        3) grep -qE '(malloc|free|realloc)\(\)|corrupted' "$3" &&
-            grep -qE 'daemonizing child \[[0-9]+\] died due to fatal signal Aborted' "$3" || return 1 ;;
+        3) { grep -qE '(malloc|free|realloc)\(\)|corrupted' "$3" &&
+                grep -qE 'daemonizing child \[[0-9]+\] died due to fatal signal Aborted' "$3"; } ||
+            grep -qE 'daemonizing child \[[0-9]+\] died due to fatal signal Segmentation fault' "$3" ||
+            return 1 ;;
         *) return 1 ;;
     esac
     xl list "$2" > /dev/null 2>&1 || return 1
