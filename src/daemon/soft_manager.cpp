@@ -86,6 +86,7 @@ void SoftManager::take_new_threads(Workload& w, const Clock& now, std::vector<Ch
     if (w.all_threads) {
         tids = linux_backend::list_threads(env_.fs, w.pid);
         w.listed_threads = static_cast<int>(tids.size());
+        w.listed_at = now.mono;
         // A released thread that exited is no one's any more (the journal keeps the others).
         std::erase_if(w.released, [&](const auto& key) { return std::ranges::find(tids, key.first) == tids.end(); });
     } else {

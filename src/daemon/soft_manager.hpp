@@ -51,9 +51,9 @@ struct Workload : SoftRequest {
     std::optional<Millis> verified_at;       // when its threads' identity and masks were last read
     std::string cgroup;                      // its cgroup v2 path, read with the identity
     std::optional<std::uint64_t> pressure;   // its cgroup's cpu.pressure total at the last tick
-    int listed_threads = -1;                 // threads in its last listing (all_threads)
+    int listed_threads = -1;                 // threads in its last listing (all_threads), -1: list again
+    Millis listed_at{0};                     // when (steady clock) its threads were last listed
     std::optional<unsigned long long> cpu_ticks;  // the process's CPU time when last read (tick)
-    int verifications = 0;                   // verify periods so far
     // After the last pass over its threads, every one was at rest (at_rest) with the
     // kernel holding the engine's mask: a tick in which none of its tasks waited has
     // nothing to do for it. Cleared wherever a thread is taken or its engine restarted.

@@ -20,11 +20,12 @@ constexpr Millis verify_period{2000};
 // that does nothing is read less often (a mask someone else set is still never
 // overwritten: every change is checked against the kernel first).
 constexpr Millis resting_verify_period{10000};
-// How many verifications apart the threads of a process whose CPU time did not
-// advance are read all the same (a thread starved by a higher priority never runs):
-// 10 s. Reading them every 2 s was most of the daemon's cost with thousands of
-// idle threads on a busy host.
-constexpr int starved_every = 5;
+// How often the thread list of a process is read all the same when its thread
+// count stayed and no managed thread went: a thread that exited and one that
+// started between two listings leave the count as it was. (The kernel builds a
+// listing of 10,000 threads from 10,000 lookups: it was most of the daemon's cost
+// with a process of idle threads.)
+constexpr Millis relist_period{60000};
 // Ticks a process must not have run before its CPU time is read only every this
 // many ticks (4: once a second at the shipped interval).
 constexpr int still_ticks = 4;
@@ -66,15 +67,13 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         // them has something pending, and a thread's accounting only when it could
         // have waited (below). Every verify_period (resting_verify_period when all
         // its threads are at rest), each thread's mask (one system call, its stat
-        // only when the mask is not the daemon's), the thread list and the children.
+        // only when the mask is not the daemon's) and the children; the thread list
+        // when the thread count says it changed (and every relist_period).
         // A change is checked against identity and mask first (commit), so no reused
         // tid is touched and no one else's mask overwritten.
         const Millis period = w.resting ? resting_verify_period : verify_period;
         const bool verify = !w.verified_at || now.mono - *w.verified_at >= period;
-        // Every fifth verification (10 s) reads threads that look as if they never ran.
-        const bool starved_check = verify && (w.resting || w.verifications % starved_every == 0);
         if (verify) {
-            ++w.verifications;
             w.verified_at = now.mono;
             w.cgroup = linux_backend::read_task_cgroup(env_.fs, pid);
         }
@@ -84,9 +83,10 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
         const bool quiet = pressure && w.pressure && *pressure == *w.pressure;
         w.pressure = pressure;
         // Whether any thread of the process ran since the last look: its CPU time
-        // (the process's stat, one read the first time a thread needs it). Threads
-        // that never ran may have waited all along, behind a higher priority, so
-        // they are read every starved_every verifications all the same.
+        // (the process's stat, one read the first time a thread needs it). A thread
+        // that did not run has nothing to tell: the kernel adds a thread's wait to
+        // its accounting when it gets a CPU (schedstat's run_delay grows at arrival),
+        // so one that waited and never ran shows in neither.
         std::optional<bool> ran;
         auto process_ran = [&] {
             if (!ran) {
@@ -98,9 +98,12 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
             }
             return *ran;
         };
-        // New threads: at each verification, and as soon as the process's thread count
-        // is not the one of the last listing.
-        if (w.all_threads && (verify || st->threads != w.listed_threads)) take_new_threads(w, now, changes);
+        // New threads: as soon as the process's thread count is not the one of the
+        // last listing (a managed thread found gone clears that count), and every
+        // relist_period at a verification.
+        const std::size_t taken_from = changes.size();  // the changes of the threads taken now
+        if (w.all_threads && (st->threads != w.listed_threads || (verify && now.mono - w.listed_at >= relist_period)))
+            take_new_threads(w, now, changes);
         if (w.children && verify) take_children(w, now, changes);
         // Every thread at rest and none could have waited: nothing to read or decide.
         // (A thread waits only while every CPU of its mask is busy.)
@@ -134,6 +137,7 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
             if (w.skipped) t.times.reset();
             if (verify && !check_thread(w, t, now)) {
                 it = w.threads.erase(it);
+                w.listed_threads = -1;  // one that started meanwhile may hold its place in the count
                 dirty = true;
                 continue;
             }
@@ -143,7 +147,7 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
             const bool settled = t.engine.state != SoftState::widened && t.engine.applied == t.kernel_mask;
             if (settled && (t.engine.state == SoftState::no_preference || quiet ||
                             !could_have_waited(load, t.kernel_mask, tuning_.wait_threshold) ||
-                            (!starved_check && !process_ran()))) {
+                            !process_ran())) {
                 // It did not wait (or the engine has nothing to decide for it): the
                 // engine hears so without the thread's file.
                 if (now.mono > t.times_at) sample = ThreadSample{now.mono - t.times_at, 0.0, 0.0};
@@ -168,8 +172,12 @@ void SoftManager::tick(const Clock& now, const CpuLoad& load) {
                 }
             }
             // The engine restarted (new reserved CPUs, a change the journal refused):
-            // the kernel follows it.
-            if (!changed && t.engine.applied != t.kernel_mask)
+            // the kernel follows it. (A thread taken now has its change already.)
+            auto taken_now = [&] {
+                return std::ranges::any_of(changes.begin() + static_cast<std::ptrdiff_t>(taken_from), changes.end(),
+                                           [&](const Change& c) { return c.tid == t.tid; });
+            };
+            if (!changed && t.engine.applied != t.kernel_mask && !taken_now())
                 changes.push_back({pid, t.tid, t.engine.applied,
                                    fmt::format("re-home {}: CPUs {} -> {}: {}", task_name(w, t), to_list(t.kernel_mask),
                                                to_list(t.engine.applied), t.engine.why)});

@@ -21,16 +21,18 @@ constexpr Millis interval{250};
 // 0-1, in a cgroup whose cpu.pressure exists when `psi`. Only what the manager
 // reads is written: each thread's own stat, the list of the process's threads, the
 // process's stat.
+// Thread `tid` of process 100, idle, on CPUs 0-1; the process has `n` threads.
+void idle_thread(DaemonWorld& w, int tid, int n) {
+    w.tree.write(fmt::format("/proc/{}/task/{}/stat", tid, tid),
+                 fmt::format("{} ({}) S 1 100 100 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 5000 100 10 0 0 0 0 0 0 0 "
+                             "0 0 0 0 0 0 17 0 0 0 0 0 0",
+                             tid, tid == 100 ? "job" : "worker", n));
+    w.tree.write(fmt::format("/proc/100/task/{}/schedstat", tid), "1000 0 1\n");
+    w.sys.masks.try_emplace(tid, CpuSet{0, 1});  // a thread written again keeps its mask
+}
+
 void idle_process(DaemonWorld& w, int n, bool psi) {
-    for (int i = 0; i < n; ++i) {
-        int tid = 100 + i;
-        w.tree.write(fmt::format("/proc/{}/task/{}/stat", tid, tid),
-                     fmt::format("{} ({}) S 1 100 100 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 5000 100 10 0 0 0 0 0 0 0 "
-                                 "0 0 0 0 0 0 17 0 0 0 0 0 0",
-                                 tid, i == 0 ? "job" : "worker", n));
-        w.tree.write(fmt::format("/proc/100/task/{}/schedstat", tid), "1000 0 1\n");
-        w.sys.masks[tid] = CpuSet{0, 1};
-    }
+    for (int i = 0; i < n; ++i) idle_thread(w, 100 + i, n);
     // The process's stat: its CPU time (of all its threads) does not advance.
     w.tree.write("/proc/100/stat", fmt::format("100 (job) S 1 100 100 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 5000 100 10 "
                                                "0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0",
@@ -110,9 +112,9 @@ TEST(SoftManagerCost, IdleThreadsCostTheSameWhateverTheirNumber) {
         EXPECT_EQ(c.idle.mask_reads, 0) << n;
         EXPECT_EQ(c.busy.files, 8U * 2) << n;
         EXPECT_EQ(c.busy.mask_reads, 0) << n;
-        // Every 10 s, the cgroup and the thread list besides, and each thread's mask
-        // (a system call each, no file).
-        EXPECT_EQ(c.idle_later.files, 32U * 2 + 2) << n;
+        // Every 10 s, the cgroup besides, and each thread's mask (a system call
+        // each, no file); not the thread list: the thread count did not change.
+        EXPECT_EQ(c.idle_later.files, 32U * 2 + 1) << n;
         EXPECT_EQ(c.idle_later.mask_reads, n);
         EXPECT_EQ(c.idle.files, ten.idle.files);
         EXPECT_EQ(c.idle_later.files, ten.idle_later.files);
@@ -143,6 +145,71 @@ TEST(SoftManagerCost, WithoutPressureAccountingABusyHomeReadsEachThreadsOwnFile)
     EXPECT_EQ(process_stats, 6U);
     // Besides, per interval the main thread's stat and the cgroup's (absent) cpu.pressure.
     EXPECT_EQ(c.busy.files, 8U * 2 + process_stats + 1000U);
+}
+
+TEST(SoftManagerCost, ABusyHomeReadsNoIdleThreadAtItsVerifications) {
+    // A minute of a busy home without pressure accounting: each thread's file is
+    // read once (the first reading of the process's CPU time), never again while
+    // the process does not run, verifications included.
+    DaemonWorld w;
+    idle_process(w, 1000, false);
+    auto m = w.manager();
+    ASSERT_TRUE(m.set_soft(soft_request({100}, CpuSet{0}), user_peer, DaemonWorld::at(0)));
+    std::vector<std::string> paths;
+    w.fs.record_reads(&paths);
+    for (long long now = interval.count(); now <= 60000; now += interval.count())
+        m.tick(DaemonWorld::at(now), CpuLoad{{1.0, 0.0}});
+    w.fs.record_reads(nullptr);
+    EXPECT_EQ(std::ranges::count_if(paths, [](const std::string& p) { return p.ends_with("/schedstat"); }), 1000);
+    EXPECT_EQ(m.thread_count(), 1000U);
+}
+
+int listings(const std::vector<std::string>& paths) {
+    return static_cast<int>(std::ranges::count(paths, std::string("/proc/100/task/")));
+}
+
+TEST(SoftManagerCost, TheThreadListIsReadWhenTheCountSaysItChangedAndOnceAMinute) {
+    DaemonWorld w;
+    idle_process(w, 100, true);
+    auto m = w.manager();
+    ASSERT_TRUE(m.set_soft(soft_request({100}, CpuSet{0}), user_peer, DaemonWorld::at(0)));
+    std::vector<std::string> paths;
+    long long now = 0;
+    auto run_until = [&](long long until) {
+        paths.clear();
+        w.fs.record_reads(&paths);
+        for (now += interval.count(); now <= until; now += interval.count())
+            m.tick(DaemonWorld::at(now), CpuLoad{{0.0, 0.0}});
+        now -= interval.count();
+        w.fs.record_reads(nullptr);
+    };
+    // Idle, the count as it was: once, at the first verification a minute after
+    // the listing of the request.
+    run_until(59000);
+    EXPECT_EQ(listings(paths), 0);
+    run_until(61000);
+    EXPECT_EQ(listings(paths), 1);
+    // A new thread: the main thread's stat counts 101 threads; listed and taken at
+    // the next tick.
+    idle_thread(w, 300, 101);
+    idle_thread(w, 100, 101);
+    run_until(now + interval.count());
+    EXPECT_EQ(listings(paths), 1);
+    EXPECT_EQ(m.thread_count(), 101U);
+    EXPECT_TRUE(w.logged("take tid 300 (worker) of pid 100: CPUs 0-1 -> 0"));
+    EXPECT_FALSE(w.logged("re-home tid 300"));  // one change, said once
+    EXPECT_EQ(w.sys.masks[300], CpuSet{0});
+    // One thread exits and another starts in its place: the count stays 101. The
+    // next verification finds the first gone; the tick after it lists the threads
+    // and takes the new one.
+    w.tree.remove_task(100, 150);
+    w.sys.masks.erase(150);
+    idle_thread(w, 301, 101);
+    run_until(now + 10000 + 2 * interval.count());
+    EXPECT_EQ(listings(paths), 1);
+    EXPECT_EQ(m.thread_count(), 101U);
+    EXPECT_NE(m.find(100)->threads.find(301), m.find(100)->threads.end());
+    EXPECT_EQ(m.find(100)->threads.find(150), m.find(100)->threads.end());
 }
 
 }  // namespace
