@@ -21,3 +21,8 @@ for name, label in [("affine", "affine topo --json"), ("numactl", "numactl -H"),
     m = results[name]["median"]
     print(f"{label:<28} {m * 1e3:>8.3f}ms {m / ours:>15.2f}x")
 PY
+# What each program loads at start (each shared library is mapped and relocated
+# at every run): affine links its C++ runtime statically and needs no libm.
+for program in "$affine" "$(command -v numactl)"; do
+    echo "$(basename "$program") loads: $(readelf -d "$program" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
+done

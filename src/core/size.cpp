@@ -6,8 +6,9 @@
 #include <array>
 #include <cstdlib>
 #include <cctype>
-#include <cmath>
 #include <limits>
+
+#include "rounding.hpp"
 
 namespace affine {
 namespace {
@@ -58,11 +59,13 @@ Result<std::uint64_t> parse_size(std::string_view text) {
     double value = std::strtod(copy.c_str(), &end_ptr);
     if (end_ptr != copy.c_str() + copy.size() || std::count(copy.begin(), copy.end(), '.') > 1)
         return bad("malformed number");
-    double bytes = decimal ? value * std::pow(1000.0, power) : std::ldexp(value, 10 * power);
+    double scale = 1;  // 1000^power or 1024^power: exact in a double up to P
+    for (int i = 0; i < power; ++i) scale *= decimal ? 1000.0 : 1024.0;
+    double bytes = value * scale;
     if (bytes >= 0x1p64) return bad("too large");
     if (bytes < 1) return bad("must be at least one byte");
     if (power == 0 && number.find('.') != std::string_view::npos) return bad("bytes must be whole");
-    return static_cast<std::uint64_t>(std::llround(bytes));
+    return detail::round_to_whole(bytes);
 }
 
 std::string format_size(std::uint64_t bytes) {
@@ -73,7 +76,8 @@ std::string format_size(std::uint64_t bytes) {
         ++unit;
     }
     if (unit == 0) return fmt::format("{}B", bytes);
-    if (std::abs(value - std::round(value)) < 0.05) return fmt::format("{:.0f}{}", value, units[unit]);
+    double whole = static_cast<double>(detail::round_to_whole(value));
+    if (value - whole < 0.05 && whole - value < 0.05) return fmt::format("{:.0f}{}", value, units[unit]);
     return fmt::format("{:.1f}{}", value, units[unit]);
 }
 

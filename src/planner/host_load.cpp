@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "core/integer.hpp"
+#include "core/rounding.hpp"
 #include "core/text.hpp"
 
 namespace affine {
@@ -123,7 +124,7 @@ void set_measured_load(PlacementHost& host, const std::map<int, double>& busy) {
     host.vcpus_per_node.clear();
     for (const Node& node : host.topology.nodes) {
         auto it = busy.find(node.id);
-        host.vcpus_per_node[node.id] = it == busy.end() ? 0 : static_cast<int>(std::lround(it->second));
+        host.vcpus_per_node[node.id] = it == busy.end() ? 0 : static_cast<int>(detail::round_to_whole(it->second));
     }
 }
 

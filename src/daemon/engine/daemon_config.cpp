@@ -4,6 +4,7 @@
 
 #include "daemon_config.hpp"
 #include "placement_rules_toml.hpp"
+#include "core/rounding.hpp"
 #include "core/safe_text.hpp"
 
 #include <fmt/format.h>
@@ -45,7 +46,7 @@ Result<Millis> parse_duration(std::string_view text) {
     else if (unit == "m") ms = value * 60000;
     else return bad();
     if (!std::isfinite(ms) || ms > 1e9) return bad();
-    return Millis{static_cast<long long>(std::llround(ms))};
+    return Millis{static_cast<long long>(detail::round_to_whole(ms))};
 }
 
 std::string format_duration(Millis ms) {
