@@ -272,7 +272,7 @@ nri::RpcResponse nri_answer(nri::Plugin& plugin, const nri::RpcRequest& request)
             require(other_id == id || !c.exclusive.intersects(other.assigned.cpus));
     }
     // What `affine daemon status` shows reads back as written.
-    auto status = nri::plugin_status(plugin.placer(), 1);
+    auto status = nri::plugin_status(plugin.placer(), 1, 1);
     auto back = nri::plugin_status_from_json(nri::to_json(status), "fuzz");
     require(back && back->containers.size() == status.containers.size());
     (void)plugin.take_unsolicited_updates();

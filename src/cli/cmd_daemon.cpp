@@ -57,7 +57,7 @@ void print_placements(const protocol::DaemonStatus& s) {
 // removes when it stops (a plugin killed with SIGKILL leaves its last one).
 struct NriContainers {
     nri::PluginStatus status;
-    bool plugin_running = false;  // its pid is still an affine process
+    bool plugin_running = false;  // its pid is still the plugin (start time), or an affine process
 };
 
 // The plugin's status file: nullopt when no plugin wrote one.
@@ -82,7 +82,10 @@ std::optional<NriContainers> nri_containers() {
     }
     if (!*status) return std::nullopt;
     auto stat = linux_backend::read_process_stat(linux_backend::SysFs(), (*status)->plugin_pid);
-    return NriContainers{std::move(**status), stat && stat->comm == "affine"};
+    // The file of an earlier affine has no start time: an affine process with that pid.
+    std::uint64_t start = (*status)->plugin_start_time;
+    bool running = stat && (start != 0 ? stat->start_time == start : stat->comm == "affine");
+    return NriContainers{std::move(**status), running};
 }
 
 void print_nri_containers(const NriContainers& n) {

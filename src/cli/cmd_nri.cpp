@@ -16,6 +16,8 @@
 #include "core/integer.hpp"
 #include "daemon/control_client.hpp"
 #include "daemon/state_dir.hpp"
+#include "linux/procfs.hpp"
+#include "linux/sysfs.hpp"
 #include "nri/container_status.hpp"
 #include "nri/plugin_connection.hpp"
 #include "affine/host_load.hpp"
@@ -79,7 +81,8 @@ public:
         const nri::ContainerPlacer& placer = plugin.placer();
         if (failed_ || placer.revision() == recorded_ || (written_.empty() && placer.containers().empty())) return;
         recorded_ = placer.revision();
-        std::string text = detail::dump_never_throwing(nri::to_json(nri::plugin_status(placer, ::getpid())));
+        std::string text =
+            detail::dump_never_throwing(nri::to_json(nri::plugin_status(placer, self_.pid, self_.start_time)));
         if (text == written_) return;
         // The daemon's state directory, held to the daemon's rules (ours, not a symlink,
         // writable by us only).
@@ -102,6 +105,18 @@ public:
     }
 
 private:
+    // Who the plugin is, recorded with its pid: `daemon status` tells a plugin that
+    // runs from a process that reused its pid.
+    struct Self {
+        int pid = ::getpid();
+        std::uint64_t start_time = 0;
+    };
+    static Self self() {
+        Self s;
+        if (auto stat = linux_backend::read_process_stat(linux_backend::SysFs(), s.pid)) s.start_time = stat->start_time;
+        return s;
+    }
+    Self self_ = self();
     std::string written_;
     std::uint64_t recorded_ = 0;  // the placer's revision when it was last looked at
     bool failed_ = false;

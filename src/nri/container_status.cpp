@@ -4,9 +4,10 @@
 
 namespace affine::nri {
 
-PluginStatus plugin_status(const ContainerPlacer& placer, int plugin_pid) {
+PluginStatus plugin_status(const ContainerPlacer& placer, int plugin_pid, std::uint64_t plugin_start_time) {
     PluginStatus status;
     status.plugin_pid = plugin_pid;
+    status.plugin_start_time = plugin_start_time;
     for (const auto& [id, c] : placer.containers())
         status.containers.push_back({id, c.spec.pod, c.spec.name, std::string(to_string(c.mode)), c.nodes,
                                      c.assigned.cpus, c.assigned.mems, c.why});
@@ -26,7 +27,9 @@ detail::Json to_json(const PluginStatus& status) {
                               {"mems", detail::ids_json(c.mems)},
                               {"why", detail::safe_text(c.why)}});
     }
-    return {{"plugin_pid", status.plugin_pid}, {"containers", containers}};
+    return {{"plugin_pid", status.plugin_pid},
+            {"plugin_start_time", status.plugin_start_time},
+            {"containers", containers}};
 }
 
 Result<PluginStatus> plugin_status_from_json(const detail::Json& json, const std::string& source) {
@@ -35,6 +38,9 @@ Result<PluginStatus> plugin_status_from_json(const detail::Json& json, const std
     auto pid = in.integer(json, "plugin_pid", "$");
     if (!pid) return std::unexpected(pid.error());
     status.plugin_pid = static_cast<int>(*pid);
+    auto start = in.integer_or(json, "plugin_start_time", "$", 0, 0);
+    if (!start) return std::unexpected(start.error());
+    status.plugin_start_time = static_cast<std::uint64_t>(*start);
     auto containers = in.array(json, "containers", "$");
     if (!containers) return std::unexpected(containers.error());
     for (std::size_t i = 0; i < (*containers)->size(); ++i) {

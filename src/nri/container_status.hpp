@@ -4,6 +4,7 @@
 // text in and out.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,14 +29,19 @@ struct ContainerStatus {
 
 struct PluginStatus {
     int plugin_pid = 0;
+    // The plugin process's start time (/proc/PID/stat, clock ticks since boot): with
+    // the pid, who the plugin is, so a reused pid is not taken for it. 0: not
+    // recorded (a file of an earlier affine).
+    std::uint64_t plugin_start_time = 0;
     std::vector<ContainerStatus> containers;  // by id
 };
 
 // The containers the placer holds now.
-PluginStatus plugin_status(const ContainerPlacer& placer, int plugin_pid);
+PluginStatus plugin_status(const ContainerPlacer& placer, int plugin_pid, std::uint64_t plugin_start_time);
 
-// {"plugin_pid": 4242, "containers": [{"id", "pod", "name", "mode", "nodes", "cpus",
-// "mems", "why"}]}; strings as they came (made safe where the plugin logs them).
+// {"plugin_pid": 4242, "plugin_start_time": 123456, "containers": [{"id", "pod",
+// "name", "mode", "nodes", "cpus", "mems", "why"}]}; strings as they came (made
+// safe where the plugin logs them).
 detail::Json to_json(const PluginStatus& status);
 // Usage error naming `source` and the field when the JSON is not such a status.
 Result<PluginStatus> plugin_status_from_json(const detail::Json& json, const std::string& source);

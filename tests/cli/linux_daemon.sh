@@ -138,10 +138,20 @@ check_has no-daemon-hint-says "$out" "affine daemon --state-dir $state/none"
 # The containers affine nri recorded (its nri.json): shown with the daemon's status;
 # a plugin that is gone is said; a file that is not such a status is warned about and
 # the rest of the status still printed.
-nri_json() {  # PLUGIN_PID
-    printf '{"plugin_pid": %s, "containers": [{"id": "0123456789abcdef", "pod": "default/web", "name": "app", "mode": "aligned", "nodes": [0], "cpus": [0], "mems": [0], "why": "test"}]}\n' "$1" > "$AFFINE_STATE_DIR/nri.json"
+nri_json() {  # PLUGIN_PID [PLUGIN_START_TIME]
+    printf '{"plugin_pid": %s,%s "containers": [{"id": "0123456789abcdef", "pod": "default/web", "name": "app", "mode": "aligned", "nodes": [0], "cpus": [0], "mems": [0], "why": "test"}]}\n' \
+        "$1" "${2:+ \"plugin_start_time\": $2,}" > "$AFFINE_STATE_DIR/nri.json"
 }
-nri_json "$daemon_pid"   # an affine process: running
+start_time() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat"; }  # field 22
+nri_json "$daemon_pid" "$(start_time "$daemon_pid")"   # that process: running
+check_status nri-status-start 0 "$affine" daemon status
+check_has nri-status-start-says "$out" "containers placed by affine nri (pid $daemon_pid): 1"
+# The pid of a plugin that is gone, reused by another process (even an affine one):
+# its start time is not the plugin's.
+nri_json "$daemon_pid" "$(($(start_time "$daemon_pid") + 1))"
+check_status nri-status-reused 0 "$affine" daemon status
+check_has nri-status-reused-says "$out" "containers placed by affine nri (pid $daemon_pid, not running: as it last recorded them): 1"
+nri_json "$daemon_pid"   # no start time (an earlier affine's file): an affine process, running
 check_status nri-status 0 "$affine" daemon status
 check_has nri-status-says "$out" "containers placed by affine nri (pid $daemon_pid): 1"
 check_has nri-status-container "$out" "default/web container app (0123456789ab): nodes 0, cpus 0, mems 0: test"

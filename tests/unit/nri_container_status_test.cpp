@@ -24,7 +24,7 @@ TEST(NriContainerStatus, EveryContainerWithWhereAndWhy) {
     ContainerPlacer placer(make_placement_host(*synthetic_topology("nodes=1,cores=4,mem=8G")));
     ASSERT_TRUE(placer.create(spec("db", 2048, 200000)).has_value());
     ASSERT_TRUE(placer.create(spec("web", 1024, 0)).has_value());
-    PluginStatus status = plugin_status(placer, 4242);
+    PluginStatus status = plugin_status(placer, 4242, 99);
     ASSERT_EQ(status.containers.size(), 2u);
     const ContainerStatus& db = status.containers[0];
     EXPECT_EQ(db.id, "db");
@@ -40,7 +40,7 @@ TEST(NriContainerStatus, EveryContainerWithWhereAndWhy) {
 
     // Removing the exclusive one gives its CPUs back to the shared one, which says why.
     placer.remove("db");
-    status = plugin_status(placer, 4242);
+    status = plugin_status(placer, 4242, 99);
     ASSERT_EQ(status.containers.size(), 1u);
     EXPECT_NE(status.containers[0].why.find("freed by default/db"), std::string::npos) << status.containers[0].why;
 }
@@ -54,6 +54,9 @@ TEST(NriContainerStatus, JsonReadsBackAndRefusesWhatIsNot) {
     auto back = plugin_status_from_json(json, "nri.json");
     ASSERT_TRUE(back.has_value()) << back.error().message;
     EXPECT_EQ(back->plugin_pid, 7);
+    EXPECT_EQ(back->plugin_start_time, 0U);
+    status.plugin_start_time = 123456789;
+    EXPECT_EQ(plugin_status_from_json(to_json(status), "nri.json")->plugin_start_time, 123456789U);
     ASSERT_EQ(back->containers.size(), 1u);
     EXPECT_EQ(back->containers[0].cpus, (CpuSet{2, 3}));
     EXPECT_EQ(back->containers[0].mems, NodeSet{1});
