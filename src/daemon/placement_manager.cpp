@@ -112,13 +112,16 @@ void PlacementManager::adopt(const Clock& now) {
 
 // A watched process (a rule names it, too small at its last look) that only its
 // watch period made due is looked at from its stat alone (its size and CPU time) with
-// what the last look read of the rest (owner, cgroup, masks: a change there comes
-// with an event or the full refresh, which take the full look). One file instead of
-// six per process and period; true when it is still too small, so that is all. Any
-// other verdict, or anything unexpected, takes the full look.
+// what the last look read of the rest (owner, cgroup, masks: a change of program
+// comes with an event, which takes the full look). One file instead of six per
+// process and period; true when it is still too small, so that is all. The full
+// refresh (for owners and cgroups, which change without an event) is a quick look
+// too while the process is too small for every rule, whatever its owner and cgroup.
+// Any other verdict, or anything unexpected, takes the full look.
 bool PlacementManager::quick_look(int pid, detail::TrackerClock::time_point at) {
+    if (tracker_.full_look_due(pid)) return false;
     auto w = samples_.find(pid);
-    if (w == samples_.end() || tracker_.full_look_due(pid)) return false;
+    if (w == samples_.end()) return unnamed_small_look(pid, at);
     auto st = linux_backend::read_process_stat(env_.fs, pid);
     if (!st || st->start_time != w->second.reading.start_time) return false;
     if (const Workload* requested = soft_.find(pid); requested != nullptr && requested->start_time == st->start_time)
@@ -130,9 +133,24 @@ bool PlacementManager::quick_look(int pid, detail::TrackerClock::time_point at) 
     detail::CpuUse use = detail::next_cpu_use(w->second.use, r.start_time, r.cpu_ticks, at, ticks_per_second());
     if (decide_placement_rule(rules_, detail::workload_facts(r, use.cpus)).verdict != RuleVerdict::too_small)
         return false;
+    if (tracker_.refresh_due(pid) && !too_small_for_every_rule(rules_, r.resident_bytes, use.cpus)) return false;
     bool grew = r.resident_bytes > w->second.reading.resident_bytes || r.cpu_ticks != w->second.reading.cpu_ticks;
     w->second = {std::move(r), use};
     tracker_.examined(pid, st->start_time, detail::Interest::watched, at, grew);
+    return true;
+}
+
+// The full refresh of a process no rule named at its last look, from its main
+// thread's stat alone while it is too small for every rule (no owner or cgroup it
+// could have moved to would get it taken).
+bool PlacementManager::unnamed_small_look(int pid, detail::TrackerClock::time_point at) {
+    auto start = tracker_.start_time(pid);
+    if (!start || !tracker_.refresh_due(pid) || tracker_.interest(pid) != detail::Interest::none) return false;
+    auto st = linux_backend::read_task_stat(env_.fs, pid);
+    if (!st || st->start_time != *start ||
+        !too_small_for_every_rule(rules_, st->rss_pages * linux_backend::page_bytes(), std::nullopt))
+        return false;
+    tracker_.examined(pid, *start, detail::Interest::none, at);
     return true;
 }
 

@@ -82,6 +82,7 @@ private:
 
     void examine(int pid, detail::TrackerClock::time_point at);
     bool quick_look(int pid, detail::TrackerClock::time_point at);
+    bool unnamed_small_look(int pid, detail::TrackerClock::time_point at);
     void adopt(const Clock& now);
     bool refresh(int pid, Placed& p, detail::TrackerClock::time_point at);
     void read_memory(int pid, Placed& p) const;

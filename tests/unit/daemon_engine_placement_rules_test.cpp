@@ -283,5 +283,22 @@ TEST(PlacementRulesToml, TheExampleConfiguration) {
     EXPECT_EQ(all->exclude.comm, (std::vector<std::string>{"sshd", "systemd-journal"}));
 }
 
+TEST(PlacementRules, TooSmallForEveryRuleWhateverElseIsTrue) {
+    PlacementRules rules;
+    PlacementRule vms;
+    vms.match.comm = {"qemu"};
+    vms.min_memory_bytes = 256 * MiB;
+    PlacementRule any = numad_like_rule();  // 300M and half a CPU
+    rules.rules = {vms, any};
+    EXPECT_TRUE(too_small_for_every_rule(rules, 100 * MiB, std::nullopt));
+    EXPECT_FALSE(too_small_for_every_rule(rules, 260 * MiB, std::nullopt));  // vms, if it were qemu
+    rules.rules = {any};
+    EXPECT_FALSE(too_small_for_every_rule(rules, 400 * MiB, std::nullopt));  // its CPU use unknown
+    EXPECT_TRUE(too_small_for_every_rule(rules, 400 * MiB, 0.1));
+    EXPECT_FALSE(too_small_for_every_rule(rules, 400 * MiB, 0.6));
+    rules.rules.push_back(PlacementRule{});  // no minimum: any size may be taken
+    EXPECT_FALSE(too_small_for_every_rule(rules, 0, 0.0));
+}
+
 }  // namespace
 }  // namespace affine

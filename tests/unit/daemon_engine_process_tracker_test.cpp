@@ -109,8 +109,19 @@ TEST(ProcessTracker, WatchedProcessesAreLookedAtAgainFullRefreshCoversTheRest) {
     EXPECT_TRUE(t.take_due(at(1999ms)).empty());
     EXPECT_EQ(t.take_due(at(2000ms)), (std::vector<int>{2}));
     t.examined(2, 12, Interest::watched, at(2000ms));
-    // A cgroup move or a uid change sends no event: the full refresh sees it.
+    // A cgroup move or a uid change sends no event: the full refresh sees it. Its
+    // program did not change (that sends one): due for the refresh only.
+    t.on_exec(3);
     EXPECT_EQ(t.take_due(at(60'000ms)), (std::vector<int>{1, 2, 3}));
+    EXPECT_TRUE(t.refresh_due(1));
+    EXPECT_FALSE(t.full_look_due(1));
+    EXPECT_TRUE(t.refresh_due(2));
+    EXPECT_FALSE(t.refresh_due(3));  // an event marked it: a full look
+    EXPECT_TRUE(t.full_look_due(3));
+    EXPECT_EQ(t.start_time(1), 11U);
+    t.examined(1, 11, Interest::none, at(60'000ms));
+    EXPECT_FALSE(t.refresh_due(1));
+    EXPECT_EQ(t.start_time(4), std::nullopt);
 }
 
 // A watched process that does not grow is looked at less often; growth, an event

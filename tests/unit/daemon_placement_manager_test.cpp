@@ -353,6 +353,52 @@ TEST(PlacementManager, ATooSmallProcessCostsOneFilePerLook) {
     EXPECT_EQ(w.sys.masks[100], CpuSet{1});
 }
 
+// The minute's full refresh (for owners and cgroups, which change without an event)
+// reads one file of a process too small for every rule, named or not; a process big
+// enough for some rule gets the full look, and a cgroup move is seen there.
+TEST(PlacementManager, TheRefreshOfAProcessTooSmallForEveryRuleReadsOneFile) {
+    PlacementWorld w;
+    PlacementRules r;
+    PlacementRule db;
+    db.name = "db";
+    db.match.comm = {"db"};
+    db.min_memory_bytes = 64 * MiB;
+    PlacementRule batch;
+    batch.name = "batch";
+    batch.match.cgroup = {"/batch.slice"};
+    batch.min_memory_bytes = 24 * MiB;
+    r.rules = {db, batch};
+    w.placement.configure(r, {}, Millis{500}, w.options);
+    w.placement.set_events(true, "process events");
+    w.start(100, "db", {{0, 16}});     // named by db, too small for both rules
+    w.start(200, "other", {{0, 16}});  // named by none, too small for both
+    w.start(300, "job", {{0, 32}});    // named by none: big enough for batch
+    w.tick(0);
+    EXPECT_TRUE(w.placement.status().empty());
+    w.tree.write("/proc/300/task/300/cgroup", "0::/batch.slice/job.scope\n");  // moved: no event says so
+    std::vector<std::string> paths;
+    w.tick(59'000);
+    w.fs.record_reads(&paths);
+    w.tick(61'000);  // the refresh
+    w.fs.record_reads(nullptr);
+    auto read_of = [&](int pid) {
+        std::vector<std::string> files;
+        for (const auto& p : paths)
+            if (p.starts_with(fmt::format("/proc/{}/", pid))) files.push_back(p);
+        return files;
+    };
+    EXPECT_EQ(read_of(100), std::vector<std::string>{"/proc/100/stat"});
+    EXPECT_EQ(read_of(200), std::vector<std::string>{"/proc/200/task/200/stat"});
+    EXPECT_GT(read_of(300).size(), 3U);
+    ASSERT_EQ(w.placement.status().size(), 1U);
+    EXPECT_EQ(w.placement.status()[0].pid, 300);
+    // Grown past a rule's size: the next refresh takes the full look.
+    w.memory(200, "other", {{0, 32}});
+    w.tree.write("/proc/200/task/200/cgroup", "0::/batch.slice/other.scope\n");
+    w.tick(121'000);
+    EXPECT_EQ(w.placement.status().size(), 2U);
+}
+
 TEST(PlacementManager, AWorkloadSomeoneRepinsIsReleasedAndNeverTakenAgain) {
     PlacementWorld w;
     w.rules({"db"});

@@ -58,6 +58,12 @@ std::string size_shortfall(const PlacementRule& rule, const WorkloadFacts& w) {
 
 }  // namespace
 
+bool too_small_for_every_rule(const PlacementRules& rules, std::uint64_t resident_bytes, std::optional<double> cpus) {
+    return std::ranges::all_of(rules.rules, [&](const PlacementRule& rule) {
+        return resident_bytes < rule.min_memory_bytes || (cpus && *cpus < rule.min_cpu);
+    });
+}
+
 bool cgroup_under(std::string_view path, std::string_view prefix) {
     while (prefix.size() > 1 && prefix.back() == '/') prefix.remove_suffix(1);
     if (prefix == "/") return path.starts_with('/');

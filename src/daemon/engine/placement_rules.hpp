@@ -95,6 +95,11 @@ struct RuleDecision {
 // Applies `rules` to one workload. Pure.
 RuleDecision decide_placement_rule(const PlacementRules& rules, const WorkloadFacts& workload);
 
+// Whether no rule could take a workload of this size, whatever else is true of it
+// (its program, owner, cgroup): below each rule's min_memory or, when its CPU use is
+// known, its min_cpu. Pure.
+bool too_small_for_every_rule(const PlacementRules& rules, std::uint64_t resident_bytes, std::optional<double> cpus);
+
 // Whether `path` lies under cgroup `prefix` (path-component boundaries, see above).
 bool cgroup_under(std::string_view path, std::string_view prefix);
 

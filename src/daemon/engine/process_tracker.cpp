@@ -54,14 +54,15 @@ void ProcessTracker::on_scan(const std::vector<int>& present, TrackerClock::time
 
 std::vector<int> ProcessTracker::take_due(TrackerClock::time_point now) {
     bool refresh = scanned_ && now - last_full_refresh_ >= options_.full_refresh;
-    if (refresh) {
-        for (const auto& [pid, tracked] : processes_) marked_.insert(pid);
-        last_full_refresh_ = now;
-    }
     for (int pid : marked_)
         if (auto it = processes_.find(pid); it != processes_.end()) it->second.marked = true;
     std::set<int> due;
     due.swap(marked_);
+    if (refresh) {
+        for (auto& [pid, tracked] : processes_)
+            if (due.insert(pid).second) tracked.refreshed = true;
+        last_full_refresh_ = now;
+    }
     if (!refresh)
         for (const auto& [pid, tracked] : processes_) {
             if (tracked.interest != Interest::watched) continue;
@@ -74,6 +75,11 @@ std::vector<int> ProcessTracker::take_due(TrackerClock::time_point now) {
 bool ProcessTracker::full_look_due(int pid) const {
     auto it = processes_.find(pid);
     return it == processes_.end() || it->second.marked;
+}
+
+bool ProcessTracker::refresh_due(int pid) const {
+    auto it = processes_.find(pid);
+    return it != processes_.end() && it->second.refreshed;
 }
 
 void ProcessTracker::examined(int pid, std::uint64_t start_time, Interest interest, TrackerClock::time_point now,
@@ -90,6 +96,7 @@ void ProcessTracker::examined(int pid, std::uint64_t start_time, Interest intere
     t.interest = interest;
     t.last_examined = now;
     t.marked = false;
+    t.refreshed = false;
 }
 
 void ProcessTracker::vanished(int pid) { forget(pid); }
@@ -99,6 +106,12 @@ std::vector<ProcessKey> ProcessTracker::take_exited() {
     out.swap(exited_);
     std::ranges::sort(out);
     return out;
+}
+
+std::optional<std::uint64_t> ProcessTracker::start_time(int pid) const {
+    auto it = processes_.find(pid);
+    if (it == processes_.end() || it->second.start_time == 0) return std::nullopt;
+    return it->second.start_time;
 }
 
 std::optional<Interest> ProcessTracker::interest(int pid) const {

@@ -12,7 +12,8 @@
 // them but they are too small yet) every `watch_period` (`watch_period_quiet` once
 // one has not grown for `quiet_looks` looks), and everything every `full_refresh`
 // (cgroup moves and uid changes send no event) are examined. A look that only the
-// watch period asked for may be a quick one (full_look_due).
+// watch period or the full refresh asked for may be a quick one (full_look_due,
+// refresh_due).
 #pragma once
 
 #include <chrono>
@@ -76,10 +77,13 @@ public:
     // passed, and every process when the full refresh is due. Clears the marks.
     std::vector<int> take_due(TrackerClock::time_point now);
 
-    // Whether `pid` was marked (an event, a scan, the full refresh) since its last
-    // look: what the daemon read of it before may be stale (a new program, another
-    // cgroup). false when only its watch period made it due.
+    // Whether `pid` was marked (an event, a scan) since its last look: what the
+    // daemon read of it before may be stale (a new program). false when only its
+    // watch period or the full refresh made it due.
     [[nodiscard]] bool full_look_due(int pid) const;
+    // Whether the full refresh made `pid` due (and no event or scan did): its owner
+    // or cgroup may have changed since its last look, its program has not.
+    [[nodiscard]] bool refresh_due(int pid) const;
 
     // The result of examining `pid`: its start time and what the daemon wants of it;
     // for a watched one, whether it grew since the last look (size or CPU time).
@@ -96,6 +100,8 @@ public:
 
     [[nodiscard]] std::size_t size() const { return processes_.size(); }
     [[nodiscard]] std::optional<Interest> interest(int pid) const;
+    // The start time `pid` was last examined with; nullopt when never examined.
+    [[nodiscard]] std::optional<std::uint64_t> start_time(int pid) const;
     [[nodiscard]] std::size_t scans() const { return scans_; }
 
 private:
@@ -104,6 +110,7 @@ private:
         Interest interest = Interest::none;
         TrackerClock::time_point last_examined{};
         bool marked = true;   // marked since its last look (see full_look_due)
+        bool refreshed = false;  // due for the full refresh only (see refresh_due)
         int quiet = 0;        // watched looks in a row that found it no bigger
     };
     void forget(int pid);
