@@ -22,23 +22,12 @@ shift $(($# < 3 ? $# : 3))
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(1000 3000 5000 10000)
 
-work=$(mktemp -d)
-export AFFINE_STATE_DIR=$work/run  # never the host's /run/affine
-: > "$work/daemon.conf"           # every key at its default
-daemon=
+# shellcheck source=lib/private_daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/private_daemon.sh"
 threads=
 hog=
-cleanup() {
-    for p in $hog $threads; do kill "$p" 2> /dev/null || true; done
-    if [ -n "$daemon" ]; then kill -TERM "$daemon" 2> /dev/null || true; wait "$daemon" 2> /dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$affine" daemon --config "$work/daemon.conf" > "$work/daemon.log" 2>&1 &
-daemon=$!
-for _ in $(seq 100); do "$affine" daemon status > /dev/null 2>&1 && break; sleep 0.1; done
-"$affine" daemon status > /dev/null 2>&1 || { cat "$work/daemon.log" >&2; exit 1; }
+stop_own() { for p in $hog $threads; do kill "$p" 2> /dev/null || true; done; }
+start_daemon "$affine"
 
 ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }  # utime + stime
 per_minute() {  # TICKS_BEFORE

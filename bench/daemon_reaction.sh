@@ -19,23 +19,12 @@ rounds=${2:-3}
 command -v python3 > /dev/null || { echo "bench/daemon_reaction.sh: python3 is missing" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "bench/daemon_reaction.sh: needs 2 CPUs or more (the job widens to another)" >&2; exit 1; }
 
-work=$(mktemp -d)
-export AFFINE_STATE_DIR=$work/run  # never the host's /run/affine
-: > "$work/daemon.conf"           # every key at its default
-daemon=
+# shellcheck source=lib/private_daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/private_daemon.sh"
 job=
 hog=
-cleanup() {
-    for p in $hog $job; do kill "$p" 2> /dev/null || true; done
-    if [ -n "$daemon" ]; then kill -TERM "$daemon" 2> /dev/null || true; wait "$daemon" 2> /dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$affine" daemon --config "$work/daemon.conf" > "$work/daemon.log" 2>&1 &
-daemon=$!
-for _ in $(seq 100); do "$affine" daemon status > /dev/null 2>&1 && break; sleep 0.1; done
-"$affine" daemon status > /dev/null 2>&1 || { cat "$work/daemon.log" >&2; exit 1; }
+stop_own() { for p in $hog $job; do kill "$p" 2> /dev/null || true; done; }
+start_daemon "$affine"
 
 # until_mask PID LIST SINCE: seconds from SINCE (date +%s.%N) until the task's
 # Cpus_allowed_list is LIST.

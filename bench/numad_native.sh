@@ -14,16 +14,9 @@ affine=$(readlink -f "${1:-build/affine}")
 runs=${2:-200}
 request=${3:-2:512}
 
-work=$(mktemp -d)
-export AFFINE_STATE_DIR=$work/run  # never the host's /run/affine
+# shellcheck source=lib/private_daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/private_daemon.sh"
 ln -s "$affine" "$work/numad"
-: > "$work/daemon.conf"
-daemon=
-cleanup() {
-    if [ -n "$daemon" ]; then kill -TERM "$daemon" 2> /dev/null || true; wait "$daemon" 2> /dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 # time_runs N: N runs of `numad -w REQUEST`, one elapsed time (ms) per line in
 # $work/times; the last answer in $work/answer.
@@ -49,10 +42,7 @@ echo "numad -w $request through a numad link to $affine, process start included;
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 printf '%-22s %5s %10s %10s %10s   %s\n' case runs "p50 ms" "p99 ms" "max ms" answer
 
-"$affine" daemon --config "$work/daemon.conf" > "$work/daemon.log" 2>&1 &
-daemon=$!
-for _ in $(seq 100); do "$affine" daemon status > /dev/null 2>&1 && break; sleep 0.1; done
-"$affine" daemon status > /dev/null 2>&1 || { cat "$work/daemon.log" >&2; exit 1; }
+start_daemon "$affine"
 time_runs 5  # warm the page cache
 time_runs "$runs"
 summary "daemon running"
