@@ -68,6 +68,13 @@ Result<Settling> sweep_until_settled(const Env& env, int max_sweeps, const std::
             unproven.insert(done->changed.begin(), done->changed.end());
             waited = milliseconds(0);
             next = first_wait;
+            // A process that started no task while affine swept: the next sweep, after
+            // the still wait, is the one that confirms (one at once would list every
+            // thread again for nothing).
+            if (!busy) {
+                env.sys.sleep_for(still_wait);
+                waited = still_wait;
+            }
             continue;
         }
         if (waited >= most_wait) return s;

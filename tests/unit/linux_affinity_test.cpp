@@ -54,6 +54,22 @@ TEST_F(LinuxPin, AllThreadsCatchesThreadsStartedMeanwhile) {
     for (const auto& [tid, mask] : sys.masks) EXPECT_EQ(mask, (CpuSet{1, 2})) << "tid " << tid;
 }
 
+TEST_F(LinuxPin, AQuietProcessIsListedOnceMoreAfterTheShortWait) {
+    for (int tid = 205; tid < 208; ++tid) add_thread(205, tid);
+    std::vector<std::string> paths;
+    fs.record_reads(&paths);
+    auto r = pin_threads(env, 205, CpuSet{1}, ThreadScope::all_threads);
+    fs.record_reads(nullptr);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->ok());
+    // The sweep that sets, then after 2 ms the one that confirms no thread started
+    // meanwhile: two listings of the threads (each one costs the kernel a lookup
+    // per thread), not three.
+    EXPECT_EQ(r->rounds, 2);
+    EXPECT_EQ(std::ranges::count(paths, std::string("/proc/205/task/")), 2);
+    EXPECT_EQ(sys.slept, std::chrono::milliseconds(2));
+}
+
 TEST_F(LinuxPin, CloneInFlightThatAppearsLateIsCaughtInTheQuietPeriod) {
     for (int tid = 210; tid < 213; ++tid) add_thread(210, tid);
     // A clone that started before its parent was set completes during the quiet
