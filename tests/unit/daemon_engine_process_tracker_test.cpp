@@ -155,6 +155,33 @@ TEST(ProcessTracker, QuietWatchedProcessesAreLookedAtLessOften) {
     EXPECT_TRUE(t.full_look_due(2));
 }
 
+// A watched process that stays one size for a minute of quiet looks is looked at
+// every 30 s; growth brings the short period back.
+TEST(ProcessTracker, StillWatchedProcessesAreLookedAtLeastOften) {
+    TrackerOptions options;
+    options.watch_period = 2000ms;
+    options.watch_period_quiet = 10'000ms;
+    options.quiet_looks = 2;
+    options.watch_period_still = 30'000ms;
+    options.still_looks = 2;
+    options.full_refresh = 600'000ms;
+    ProcessTracker t(options);
+    t.set_events_available(true);
+    t.on_scan({2}, at(0ms));
+    (void)t.take_due(at(0ms));
+    t.examined(2, 12, Interest::watched, at(0ms));
+    std::vector<long long> looks;
+    for (long long ms = 500; ms <= 120'000; ms += 500)
+        if (!t.take_due(at(std::chrono::milliseconds(ms))).empty()) {
+            looks.push_back(ms);
+            t.examined(2, 12, Interest::watched, at(std::chrono::milliseconds(ms)), false);
+        }
+    // 2 s apart twice, 10 s apart twice, then 30 s apart.
+    EXPECT_EQ(looks, (std::vector<long long>{2000, 4000, 14'000, 24'000, 54'000, 84'000, 114'000}));
+    t.examined(2, 12, Interest::watched, at(114'500ms), true);  // it grew
+    EXPECT_EQ(t.take_due(at(116'500ms)), (std::vector<int>{2}));
+}
+
 TEST(ProcessTracker, ManyProcessesFewLooks) {
     ProcessTracker t;
     t.set_events_available(true);

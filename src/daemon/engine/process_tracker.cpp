@@ -66,7 +66,9 @@ std::vector<int> ProcessTracker::take_due(TrackerClock::time_point now) {
     if (!refresh)
         for (const auto& [pid, tracked] : processes_) {
             if (tracked.interest != Interest::watched) continue;
-            auto period = tracked.quiet >= options_.quiet_looks ? options_.watch_period_quiet : options_.watch_period;
+            auto period = tracked.quiet >= options_.quiet_looks + options_.still_looks ? options_.watch_period_still
+                          : tracked.quiet >= options_.quiet_looks                          ? options_.watch_period_quiet
+                                                                                            : options_.watch_period;
             if (now - tracked.last_examined >= period) due.insert(pid);
         }
     return {due.begin(), due.end()};

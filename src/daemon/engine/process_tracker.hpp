@@ -10,7 +10,8 @@
 // `scan_period_without_events` without them. Cost on a host with thousands of
 // processes: an event marks one pid; only marked pids, watched pids (a rule names
 // them but they are too small yet) every `watch_period` (`watch_period_quiet` once
-// one has not grown for `quiet_looks` looks), and everything every `full_refresh`
+// one has not grown for `quiet_looks` looks, `watch_period_still` once it has not
+// for `still_looks` more), and everything every `full_refresh`
 // (cgroup moves and uid changes send no event) are examined. A look that only the
 // watch period or the full refresh asked for may be a quick one (full_look_due,
 // refresh_due).
@@ -48,6 +49,10 @@ struct TrackerOptions {
     std::chrono::milliseconds watch_period{2'000};
     std::chrono::milliseconds watch_period_quiet{10'000};  // after `quiet_looks` looks without growth
     int quiet_looks = 5;
+    // After `still_looks` more (a minute at the quiet period): a process of one size
+    // for that long is looked at half as often as numad's 15 s scan looks at each.
+    std::chrono::milliseconds watch_period_still{30'000};
+    int still_looks = 6;
     std::chrono::milliseconds full_refresh{60'000};
 };
 
