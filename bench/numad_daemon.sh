@@ -4,11 +4,11 @@
 # manages only processes of 300 MB and half a CPU or more), on the same workloads:
 # two CPU-bound processes of 400 MB whose memory starts interleaved over the 4
 # nodes. For each daemon: its CPU time per minute idle, while it places the
-# workloads, and with 5,000 sleeping processes; the time from the workloads' start
-# to each one's mask on a subset of the nodes with >= 90% of its pages there; the
-# share of its pages on its mask's nodes a minute later; the pages the kernel
-# migrated meanwhile (/proc/vmstat pgmigrate_success, and how many of them NUMA
-# balancing moved). The affine daemon runs its shipped configuration with the
+# workloads, and with 5,000 sleeping processes (from their second minute on); the
+# time from the workloads' start to each one's mask on a subset of the nodes with
+# >= 90% of its pages there; the share of its pages on its mask's nodes a minute
+# later; the pages the kernel migrated meanwhile (/proc/vmstat pgmigrate_success,
+# and how many of them NUMA balancing moved). The affine daemon runs its shipped configuration with the
 # numad-like rule it ships commented out (300 MB resident and half a CPU,
 # best-effort: numad's own threshold); numad its defaults. Prints a table; checks
 # nothing.
@@ -17,7 +17,7 @@
 # and unpacked, never installed on this machine (its package starts the daemon);
 # it runs only inside the guest.
 # Usage: bench/numad_daemon.sh [AFFINE] [HELPERS_DIR]   (the kit as for the system tests)
-# Cost: one boot, about 12 minutes under TCG.
+# Cost: one boot, about 15 minutes under TCG.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 affine=$(readlink -f "${1:-$here/../build/affine}")
