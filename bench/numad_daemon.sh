@@ -8,9 +8,9 @@
 # time from the workloads' start to each one's mask on a subset of the nodes with
 # >= 90% of its pages there; the share of its pages on its mask's nodes a minute
 # later; the pages the kernel migrated meanwhile (/proc/vmstat pgmigrate_success,
-# and how many of them NUMA balancing moved). The affine daemon runs its shipped configuration with the
-# numad-like rule it ships commented out (300 MB resident and half a CPU,
-# best-effort: numad's own threshold); numad its defaults. Prints a table; checks
+# and how many of them NUMA balancing moved). The affine daemon runs its shipped
+# configuration with the numad-like rule it ships commented out (300 MB resident
+# and half a CPU, best-effort: numad's own threshold); numad its defaults. Prints a table; checks
 # nothing.
 #
 # numad comes from Debian's package, downloaded here with `apt-get download numad`
