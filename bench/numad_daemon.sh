@@ -10,8 +10,8 @@
 # later; the pages the kernel migrated meanwhile (/proc/vmstat pgmigrate_success,
 # and how many of them NUMA balancing moved). The affine daemon runs its shipped
 # configuration with the numad-like rule it ships commented out (300 MB resident
-# and half a CPU, best-effort: numad's own threshold); numad its defaults. Prints a table; checks
-# nothing.
+# and half a CPU, best-effort: numad's own threshold); numad its defaults. Prints
+# a table; checks nothing.
 #
 # numad comes from Debian's package, downloaded here with `apt-get download numad`
 # and unpacked, never installed on this machine (its package starts the daemon);
