@@ -124,7 +124,9 @@ policy = "best-effort"
 CONF
 phase affine 'affine daemon --config /tmp/affine.conf > /tmp/affine.log 2>&1 & affine_pid=$!' \
     'kill -TERM $affine_pid; wait $affine_pid' 'echo $affine_pid'
-grep -E "busy_mem|rule" /tmp/affine.log | grep -v advice | tail -12 | sed 's/^/AFFINE-INFO affine: /'
+# What it decided (placements, rebalances, widenings), then its last memory steps.
+grep -E "busy_mem|rule" /tmp/affine.log | grep -v -e advice -e move-memory | head -24 | sed 's/^/AFFINE-INFO affine: /'
+grep -E "move-memory" /tmp/affine.log | tail -6 | sed 's/^/AFFINE-INFO affine: /'
 # Debian's numad with its defaults (it daemonizes; -i 0 stops it).
 phase numad 'numad' 'numad -i 0' 'pidof numad'
 grep -iE "moving|bind|advis" /var/log/numad.log | tail -8 | sed 's/^/AFFINE-INFO numad: /'
