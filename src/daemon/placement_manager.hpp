@@ -73,6 +73,11 @@ private:
         std::string reason;
         std::uint64_t moved_bytes = 0;
         std::uint64_t cursor = 0;  // where the next page move starts
+        // The scan of its mappings under way (from cursor 0 to the last mapping, over
+        // steps): what numa_maps counted outside its nodes when it began, and what
+        // move_pages saw of it since.
+        std::uint64_t scan_outside_bytes = 0;
+        std::uint64_t scan_seen_bytes = 0;
         std::optional<Millis> migrated_at;  // the last migrate_pages (carry_out) that moved nothing
         bool widened = false;
         std::optional<detail::CpuUse> cpu;
@@ -85,6 +90,7 @@ private:
     void adopt(const Clock& now);
     bool refresh(int pid, Placed& p, detail::TrackerClock::time_point at);
     void read_memory(int pid, Placed& p) const;
+    [[nodiscard]] std::uint64_t bytes_home(const Placed& p, const RebalanceDecision& d) const;
     void carry_out(const RebalanceDecision& d, const Clock& now, Millis& time_left);
     void migrate_hidden(const RebalanceDecision& d, Placed& p, const Clock& now);
     void note(const std::string& line, const Clock& now);

@@ -167,6 +167,7 @@ Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to,
             }
             auto handled = mover.move(moving, nodes, step);
             if (!handled) return std::unexpected(handled.error());
+            step.seen_outside_bytes += *handled * page;
             if (*handled < moving.size()) {
                 cursor = moving[*handled];  // the rest of the batch, next step
                 return step;

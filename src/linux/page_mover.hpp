@@ -19,6 +19,10 @@ struct PageMoveStep {
     std::uint64_t moved_bytes = 0;    // pages now on the target nodes that were not
     std::uint64_t refused_bytes = 0;  // pages the kernel would not move (shared, pinned, busy)
     std::uint64_t scanned_bytes = 0;  // address space looked at
+    // Pages move_pages found present outside `to` (and `also_home`) and that this
+    // step handled: what numa_maps counts outside but a whole scan never saw is
+    // hidden from move_pages.
+    std::uint64_t seen_outside_bytes = 0;
     bool wrapped = false;             // the scan reached the last mapping: the next step starts over
 };
 

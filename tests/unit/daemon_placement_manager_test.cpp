@@ -7,6 +7,7 @@
 // trigger; a workload someone else re-pins is released and never taken again.
 #include <gtest/gtest.h>
 
+#include "affine/size.hpp"
 #include "daemon/placement_manager.hpp"
 #include "daemon_fixture.hpp"
 
@@ -29,6 +30,7 @@ struct PlacementWorld : DaemonWorld {
 
     PlacementWorld() : placement(env, soft, [this](const std::string& l) { log.push_back(l); }) {
         sys.pid = 999;  // the daemon
+        sys.moved = [this](int pid) { sync(pid); };
         node_free(0, 4096 * MiB);
         node_free(1, 4096 * MiB);
     }
@@ -211,6 +213,45 @@ TEST(PlacementManager, PagesHiddenAgainMoveAtTheNextScanNotACooldownLater) {
     w.tick(2000);
     EXPECT_EQ(w.sys.migrations.size(), 2U);  // not memory_cooldown (30 s) later
     EXPECT_EQ(w.pages_on(100, 1), 13 * MiB / page);
+}
+
+// A scan that sees only a little of what numa_maps counts outside moves the rest
+// with migrate_pages at its end: the few pages it sees do not hold back the many it
+// cannot.
+TEST(PlacementManager, MostlyHiddenPagesMoveWithMigratePagesAtTheEndOfTheFirstScan) {
+    PlacementWorld w;
+    start_db_with_hidden_pages(w);
+    w.sys.hidden_pages.erase(base);  // one page of node 0 is visible
+    w.sys.migrate = [&](int pid, const NodeSet& from, const NodeSet& to) -> long {
+        for (auto& [address, node] : w.sys.pages[pid])
+            if (from.contains(node)) node = *to.begin();
+        w.sync(pid);
+        return 0;
+    };
+    w.tick(1000);
+    ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
+    w.tick(1500);
+    ASSERT_EQ(w.sys.migrations.size(), 1U);
+    EXPECT_EQ(w.pages_on(100, 1), 16 * MiB / page);
+    EXPECT_TRUE(w.logged("move_pages saw only 4K of it (pages NUMA balancing marked); migrate_pages moved"));
+}
+
+// The kernel moves a transparent huge page whole for one address, and move_pages
+// reports that one address: what moved is counted from numa_maps (status, log and
+// the move budget).
+TEST(PlacementManager, HugePagesCountAsWhatCameHome) {
+    PlacementWorld w;
+    w.sys.huge_page_bytes = 2 * MiB;
+    w.rules({"db"});
+    w.node_free(0, 1 * MiB);
+    w.start(100, "db", {{0, 12}, {1, 4}});
+    w.tick(1000);
+    ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
+    w.tick(1500);
+    std::uint64_t home = w.pages_on(100, 1) * page;
+    EXPECT_GT(home, 4 * MiB);
+    EXPECT_EQ(w.placement.status().at(0).moved_bytes, home - 4 * MiB);
+    EXPECT_TRUE(w.logged(fmt::format("moved {} to node 1", format_size(home - 4 * MiB))));
 }
 
 TEST(PlacementManager, NonMatchingExcludedPinnedAndPidOneAreUntouched) {
