@@ -93,6 +93,15 @@ struct PlacementWorld : DaemonWorld {
         for (auto [node, n] : count) line += fmt::format(" N{}={}", node, n);
         tree.write(fmt::format("/proc/{}/numa_maps", pid), line + " kernelpagesize_kB=4\n");
     }
+    // migrate_pages moves every page on its `from` nodes to the first of `to`.
+    void migrate_moves_all() {
+        sys.migrate = [this](int pid, const NodeSet& from, const NodeSet& to) -> long {
+            for (auto& [address, node] : sys.pages[pid])
+                if (from.contains(node)) node = *to.begin();
+            sync(pid);
+            return 0;
+        };
+    }
     std::uint64_t pages_on(int pid, int node) const {
         std::uint64_t n = 0;
         for (auto [address, where] : sys.pages.at(pid)) n += where == node ? 1 : 0;
@@ -137,12 +146,17 @@ TEST(PlacementManager, AWorkloadARuleNamesIsPlacedWhereItsMemoryIs) {
     EXPECT_EQ(w.pages_on(100, 1), 16 * MiB / page);
 }
 
-TEST(PlacementManager, MemoryFollowsInBoundedSteps) {
-    PlacementWorld w;
+// A workload "db" that a rule places: 12M on a nearly full node 0 and 4M on node 1
+// (which has the memory the planner needs).
+void start_db_outside(PlacementWorld& w) {
     w.rules({"db"});
-    // Node 1 has the memory the planner needs; node 0 is nearly full.
     w.node_free(0, 1 * MiB);
     w.start(100, "db", {{0, 12}, {1, 4}});
+}
+
+TEST(PlacementManager, MemoryFollowsInBoundedSteps) {
+    PlacementWorld w;
+    start_db_outside(w);
     w.tick(1000);
     ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
     // Each step moves at most chunk_bytes (4 MiB).
@@ -156,13 +170,10 @@ TEST(PlacementManager, MemoryFollowsInBoundedSteps) {
     EXPECT_TRUE(w.logged("move-memory pid 100"));
 }
 
-// A workload "db" that a rule places, with 12M on a nearly full node 0 and 4M on
-// node 1; its pages on node 0 are the ones NUMA balancing has marked: move_pages
+// start_db_outside, its pages on node 0 the ones NUMA balancing has marked: move_pages
 // reports them absent, migrate_pages moves them.
 void start_db_with_hidden_pages(PlacementWorld& w) {
-    w.rules({"db"});
-    w.node_free(0, 1 * MiB);
-    w.start(100, "db", {{0, 12}, {1, 4}});
+    start_db_outside(w);
     for (auto [address, node] : w.sys.pages[100])
         if (node == 0) w.sys.hidden_pages.insert(address);
 }
@@ -170,12 +181,7 @@ void start_db_with_hidden_pages(PlacementWorld& w) {
 TEST(PlacementManager, PagesMovePagesCannotSeeMoveWithMigratePages) {
     PlacementWorld w;
     start_db_with_hidden_pages(w);
-    w.sys.migrate = [&](int pid, const NodeSet& from, const NodeSet& to) -> long {
-        for (auto& [address, node] : w.sys.pages[pid])
-            if (from.contains(node)) node = *to.begin();
-        w.sync(pid);
-        return 0;
-    };
+    w.migrate_moves_all();
     w.tick(1000);
     ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
     w.tick(1500);
@@ -222,12 +228,7 @@ TEST(PlacementManager, MostlyHiddenPagesMoveWithMigratePagesAtTheEndOfTheFirstSc
     PlacementWorld w;
     start_db_with_hidden_pages(w);
     w.sys.hidden_pages.erase(base);  // one page of node 0 is visible
-    w.sys.migrate = [&](int pid, const NodeSet& from, const NodeSet& to) -> long {
-        for (auto& [address, node] : w.sys.pages[pid])
-            if (from.contains(node)) node = *to.begin();
-        w.sync(pid);
-        return 0;
-    };
+    w.migrate_moves_all();
     w.tick(1000);
     ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
     w.tick(1500);
@@ -242,9 +243,7 @@ TEST(PlacementManager, MostlyHiddenPagesMoveWithMigratePagesAtTheEndOfTheFirstSc
 TEST(PlacementManager, HugePagesCountAsWhatCameHome) {
     PlacementWorld w;
     w.sys.huge_page_bytes = 2 * MiB;
-    w.rules({"db"});
-    w.node_free(0, 1 * MiB);
-    w.start(100, "db", {{0, 12}, {1, 4}});
+    start_db_outside(w);
     w.tick(1000);
     ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
     w.tick(1500);
