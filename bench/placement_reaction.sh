@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The affine daemon's placement reaction in the 4-node TCG guest: the daemon with
 # the shipped configuration (dist/daemon.conf) plus one rule naming the workload by
-# its command (min_memory 100M); four rounds, each a fresh CPU-bound process of 135 MB
-# (touch_memory under another name) whose pages start interleaved over nodes 0-2,
-# then under the default policy (NUMA balancing scans it, as any process).
+# its command (min_memory 100M); six rounds, each a fresh CPU-bound process of 135 MB
+# (touch_memory under another name) whose pages start interleaved over nodes 0-2;
+# in the first three it then returns to the default policy (NUMA balancing scans it
+# as any process, and hides the pages it marks from move_pages), in the last three it
+# keeps its interleave policy (NUMA balancing leaves it alone).
 # For each round: the time from the process's start (it printed "touched") to its
 # mask being the plan's CPUs (/proc/PID/status) and to >= 90 % of its pages on the
 # plan's node (numa_maps), the pages the kernel migrated (/proc/vmstat
@@ -12,7 +14,7 @@
 # checks only that the guest ran and the daemon took each workload.
 # Usage: bench/placement_reaction.sh [AFFINE] [HELPERS_DIR]   (the kit as for the system tests)
 # AFFINE_BENCH_LOG=1 prints the daemon's log lines about each workload as well.
-# Cost: one boot, about 4 minutes under TCG.
+# Cost: one boot, about 2 minutes under TCG.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 affine=$(readlink -f "${1:-$here/../build/affine}")

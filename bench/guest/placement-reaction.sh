@@ -2,14 +2,15 @@
 # placement reaction in the 4-node guest. The daemon runs the shipped configuration
 # (/etc/affine/shipped.conf) plus one rule naming the workload by its command; each
 # round starts a fresh CPU-bound workload of 135 MB whose pages are interleaved over
-# nodes 0-2 (then it returns to the default policy, so NUMA balancing scans it as any
-# process), and polls every 100 ms (one awk over its status and numa_maps, one over
+# nodes 0-2 (in the first three rounds it then returns to the default policy, so
+# NUMA balancing scans it as any process; in the last three it keeps its policy),
+# and polls every 100 ms (one awk over its status and numa_maps, one over
 # /proc/vmstat) until its mask is the plan's CPUs and >= 90 % of its pages are on the
 # plan's node. Prints "BENCH round.N key value" lines; figures, not assertions.
 . /lib/linux-common.sh
 
 mkdir -p /run /etc/affine
-rounds=4
+rounds=6
 mb=135
 cp /bin/touch_memory /bin/placed_mem
 all_cpus=$(cat /sys/devices/system/cpu/online)
@@ -37,7 +38,13 @@ while [ "$round" -le "$rounds" ]; do
     log=/tmp/w$round.log
     moved0=$(vmstat pgmigrate_success)
     balancing0=$(vmstat numa_pages_migrated)
-    affine run --nodes 0-2 --mem-policy interleave -- placed_mem "$mb" spin default-policy > "$log" 2>&1 &
+    # Rounds 1-3: back to the default policy once touched (NUMA balancing scans it
+    # and marks its pages); the rest keep the interleave policy (NUMA balancing
+    # leaves a process with its own policy alone).
+    if [ "$round" -le 3 ]; then after=default-policy; else after=""; fi
+    echo "BENCH round.$round workload ${mb} MB, interleaved over nodes 0-2, then ${after:-its interleave policy kept}"
+    # shellcheck disable=SC2086  # no word when empty
+    affine run --nodes 0-2 --mem-policy interleave -- placed_mem "$mb" spin $after > "$log" 2>&1 &
     w=$!
     i=0
     until grep -q touched "$log" 2> /dev/null; do

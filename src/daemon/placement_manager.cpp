@@ -398,12 +398,13 @@ std::uint64_t PlacementManager::bytes_home(const Placed& p, const RebalanceDecis
 }
 
 // numa_maps counts memory outside the workload's nodes that a whole move_pages scan
-// (over one or more steps) mostly did not find: pages NUMA balancing has marked for a hinting fault (a running
-// workload's), which move_pages takes for absent on some kernels (Debian 12's
-// 6.1). migrate_pages walks the page tables as the kernel's own policy code does
-// and moves them, all at once: as soon as a scan finds them hidden, when the budget
-// covers all of them (or is full: what is hidden cannot move in parts). After a
-// migrate_pages that moved nothing, not again for a memory cooldown.
+// (over one or more steps) mostly did not find: pages NUMA balancing has marked for
+// a hinting fault (a running workload's), which move_pages takes for absent on some
+// kernels (Debian 12's 6.1). migrate_pages walks the page tables as the kernel's
+// own policy code does and moves them, all at once: as soon as a scan finds them
+// hidden, when the budget covers all of them (or is full: what is hidden cannot move
+// in parts). After a migrate_pages that moved nothing, not again for a memory
+// cooldown.
 void PlacementManager::migrate_hidden(const RebalanceDecision& d, Placed& p, const Clock& now) {
     if (p.migrated_at && now.mono - *p.migrated_at < Millis{rebalance_options_.memory_cooldown}) return;
     const std::uint64_t before = bytes_home(p, d);
