@@ -60,7 +60,7 @@ while [ "$round" -le "$rounds" ]; do
     : > /tmp/rate.$round
     t_mask="" t_mem="" plan="" last=""
     i=0
-    while [ "$i" -lt 600 ]; do
+    while [ "$i" -lt 600 ] && [ -d "/proc/$w" ]; do
         now=$(uptime_s)
         # shellcheck disable=SC2046  # its three words
         set -- $(locality "$w")
