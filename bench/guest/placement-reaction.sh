@@ -90,7 +90,7 @@ while [ "$round" -le "$rounds" ]; do
     else
         fail "round-$round-placed-by-rule" "$(affine daemon status 2>&1)"
     fi
-    grep -E "pid $w[ :]" /tmp/daemon.log | sed "s/^/BENCH-LOG round.$round /"
+    grep -E "pid ${w}[ :]" /tmp/daemon.log | sed "s/^/BENCH-LOG round.$round /"
     kill "$w"
     wait "$w" 2> /dev/null
     sleep 3
