@@ -337,39 +337,24 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
     if (p.widened || time_left <= Millis{0}) return;
     auto started = std::chrono::steady_clock::now();
     const std::uint64_t home_before = bytes_home(p, d);
-    linux_backend::PageMoveStep total;
-    // A scan that saw less than half of what numa_maps counts outside: the rest is
-    // hidden from move_pages (pages NUMA balancing marked), and steps of move_pages
-    // would only move what it sees; migrate_pages moves it now.
-    bool hidden = false;
-    for (int pass = 0; pass < 2 && total.moved_bytes < d.bytes; ++pass) {
-        const bool from_start = p.cursor == 0;
-        if (from_start) {
-            if (total.moved_bytes > 0) read_memory(d.pid, p);  // what the first pass moved
-            p.scan_outside_bytes = total_of(p.memory) - bytes_home(p, d);
-            p.scan_seen_bytes = 0;
-        }
-        auto step = linux_backend::move_pages_step(env_, d.pid, d.to, d.bytes - total.moved_bytes, time_left, p.cursor,
-                                                   p.shared_files, d.memory_nodes);
-        if (!step) {
-            if (step.error().code != ESRCH)
-                note(fmt::format("move-memory pid {} ({}): {}", d.pid, p.command, step.error().message), now);
-            return;
-        }
-        total.moved_bytes += step->moved_bytes;
-        total.refused_bytes += step->refused_bytes;
-        p.scan_seen_bytes += step->seen_outside_bytes;
-        if (!step->wrapped) break;
-        hidden = p.scan_seen_bytes * 2 < p.scan_outside_bytes;
-        if (hidden || from_start) break;  // a whole scan in this step: nothing more to see
+    if (p.cursor == 0) {  // a new scan of its mappings
+        p.scan_outside_bytes = total_of(p.memory) - home_before;
+        p.scan_seen_bytes = 0;
+    }
+    auto step = linux_backend::move_pages_step(env_, d.pid, d.to, d.bytes, time_left, p.cursor, p.shared_files,
+                                               d.memory_nodes);
+    if (!step) {
+        if (step.error().code != ESRCH)
+            note(fmt::format("move-memory pid {} ({}): {}", d.pid, p.command, step.error().message), now);
+        return;
     }
     time_left -= std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
     // What came home, as numa_maps counts it: a page move_pages reports is 4K, but
     // the kernel moves a transparent huge page whole (2M for one address), so the
     // status array can say a fraction of what moved. The budget is charged with
     // what moved (the decision charged what it allowed: the difference is given
-    // back, or taken).
-    std::uint64_t moved = total.moved_bytes;
+    // back, or taken), and what moved was seen.
+    std::uint64_t moved = step->moved_bytes;
     if (moved > 0) {
         read_memory(d.pid, p);
         const std::uint64_t home_after = bytes_home(p, d);
@@ -377,14 +362,18 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
     }
     rebalance_.budget_bytes += static_cast<double>(d.bytes) - static_cast<double>(moved);
     p.moved_bytes += moved;
-    if (hidden) {
+    p.scan_seen_bytes += step->seen_outside_bytes + (moved - step->moved_bytes);
+    // A scan that saw less than half of what numa_maps counted outside when it began:
+    // the rest is hidden from move_pages (pages NUMA balancing marked), and steps of
+    // move_pages would only move what it sees; migrate_pages moves it now.
+    if (step->wrapped && p.scan_seen_bytes * 2 < p.scan_outside_bytes) {
         migrate_hidden(d, p, now);
         return;
     }
-    if (moved == 0 && total.refused_bytes == 0) return;
+    if (moved == 0 && step->refused_bytes == 0) return;
     note(fmt::format("move-memory pid {}: {}: moved {} to node {}{}", d.pid, d.reason, format_size(moved),
                      to_list(d.to),
-                     total.refused_bytes > 0 ? fmt::format(" ({} the kernel would not move)", format_size(total.refused_bytes))
+                     step->refused_bytes > 0 ? fmt::format(" ({} the kernel would not move)", format_size(step->refused_bytes))
                                              : ""),
          now);
 }
