@@ -327,7 +327,7 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
         p.cpus = d.cpus;
         p.since = now.wall;
         p.reason = d.reason;
-        p.cursor = 0;
+        p.cursor = {};
         note(fmt::format("{} pid {}: {}{}", to_string(d.action), d.pid, d.reason,
                          d.cpus.empty() ? "; memory only, no CPU preference" : fmt::format("; soft CPUs {}", to_list(d.cpus))),
              now);
@@ -337,7 +337,7 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
     if (p.widened || time_left <= Millis{0}) return;
     auto started = std::chrono::steady_clock::now();
     const std::uint64_t home_before = bytes_home(p, d);
-    if (p.cursor == 0) {  // a new scan of its mappings
+    if (p.cursor.at_start()) {  // a new scan of its mappings
         p.scan_outside_bytes = total_of(p.memory) - home_before;
         p.scan_seen_bytes = 0;
     }

@@ -18,6 +18,7 @@
 #include "daemon/engine/process_tracker.hpp"
 #include "daemon/engine/placement_rules.hpp"
 #include "daemon/engine/rebalance.hpp"
+#include "linux/page_mover.hpp"
 #include "linux/proc_connector.hpp"
 #include "soft_manager.hpp"
 
@@ -72,7 +73,7 @@ private:
         double since = 0;
         std::string reason;
         std::uint64_t moved_bytes = 0;
-        std::uint64_t cursor = 0;  // where the next page move starts
+        linux_backend::MoveCursor cursor;  // where the next page move starts
         // The scan of its mappings under way (from cursor 0 to the last mapping, over
         // steps): what numa_maps counted outside its nodes when it began, and what
         // move_pages saw of it since.
