@@ -11,31 +11,7 @@ cp /bin/touch_memory /bin/busy_mem
 window=60
 per_min() { awk -v t="$(($(cpu_ticks "$1") - $2))" -v w="$3" 'BEGIN { printf "%.3f", t / 100 * 60 / w }'; }
 vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
-# The nodes and their CPUs, "0:0-1 1:2-3 ...", read once.
-node_cpus=$(for n in /sys/devices/system/node/node[0-9]*; do printf '%s:%s ' "${n##*/node}" "$(cat "$n/cpulist")"; done)
 all_cpus=$(cat /sys/devices/system/cpu/online)
-# locality PID: "NODES SHARE MASK": the nodes with a CPU in its mask, the share of
-# its pages there, its mask. One process per reading (the workloads keep the
-# emulated CPUs busy); its pages as linux-common.sh's pages() counts them.
-locality() {
-    awk -v node_cpus="$node_cpus" '
-        function expand(list, set,   parts, i, r, c) {
-            split(list, parts, ",")
-            for (i in parts) { split(parts[i], r, "-"); for (c = r[1]; c <= (r[2] == "" ? r[1] : r[2]); c++) set[c] = 1 } }
-        /^Cpus_allowed_list:/ { mask = $2; next }
-        / file=/ && / mapmax=/ { next }
-        { for (i = 1; i <= NF; i++) if ($i ~ /^N[0-9]+=/) { split(substr($i, 2), kv, "="); on[kv[1]] += kv[2]; all += kv[2] } }
-        END {
-            expand(mask, m)
-            n = split(node_cpus, nodes, " ")
-            for (i = 1; i <= n; i++) {
-                split(nodes[i], nc, ":"); delete cpus; expand(nc[2], cpus)
-                for (c in cpus) if (c in m) { mine[nc[1]] = 1; break }
-            }
-            for (k in mine) { list = list (list == "" ? "" : ",") k; here += on[k] }
-            printf "%s %.3f %s\n", (list == "" ? "-" : list), (all > 0 ? here / all : 0), mask }' \
-        "/proc/$1/status" "/proc/$1/numa_maps"
-}
 
 # phase NAME START_COMMAND STOP_COMMAND PID_COMMAND
 phase() {

@@ -33,6 +33,12 @@ std::string plural(int n, std::string_view word) { return fmt::format("{} {}{}",
 
 std::string rule_origin(const std::string& rule) { return fmt::format("{}{}'", rule_origin_prefix, rule); }
 
+std::uint64_t total_of(const std::map<int, std::uint64_t>& bytes_per_node) {
+    std::uint64_t total = 0;
+    for (const auto& [node, bytes] : bytes_per_node) total += bytes;
+    return total;
+}
+
 }  // namespace
 
 PlacementManager::PlacementManager(const linux_backend::Env& env, SoftManager& soft, Log log,
@@ -134,9 +140,9 @@ bool PlacementManager::quick_look(int pid, detail::TrackerClock::time_point at) 
     if (decide_placement_rule(rules_, detail::workload_facts(r, use.cpus)).verdict != RuleVerdict::too_small)
         return false;
     if (tracker_.refresh_due(pid) && !too_small_for_every_rule(rules_, r.resident_bytes, use.cpus)) return false;
-    bool grew = r.resident_bytes > w->second.reading.resident_bytes || r.cpu_ticks != w->second.reading.cpu_ticks;
+    detail::Growth growth = detail::growth_of(w->second.reading, r);
     w->second = {std::move(r), use};
-    tracker_.examined(pid, st->start_time, detail::Interest::watched, at, grew);
+    tracker_.examined(pid, st->start_time, detail::Interest::watched, at, growth);
     return true;
 }
 
@@ -208,9 +214,9 @@ void PlacementManager::examine(int pid, detail::TrackerClock::time_point at) {
         before == samples_.end() ? std::nullopt : std::optional<detail::CpuUse>(before->second.use), start,
         r.cpu_ticks, at, ticks_per_second());
     RuleDecision d = decide_placement_rule(rules_, detail::workload_facts(r, use.cpus));
-    bool grew = before == samples_.end() || r.resident_bytes > before->second.reading.resident_bytes ||
-                r.cpu_ticks != before->second.reading.cpu_ticks;
-    tracker_.examined(pid, start, detail::interest_of(d.verdict), at, grew);
+    detail::Growth growth =
+        before == samples_.end() ? detail::Growth::memory : detail::growth_of(before->second.reading, r);
+    tracker_.examined(pid, start, detail::interest_of(d.verdict), at, growth);
     if (d.verdict == RuleVerdict::too_small) {
         samples_[pid] = {std::move(r), use};
         return;
@@ -339,7 +345,7 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
         p.cpus = d.cpus;
         p.since = now.wall;
         p.reason = d.reason;
-        p.cursor = 0;
+        p.cursor = {};
         note(fmt::format("{} pid {}: {}{}", to_string(d.action), d.pid, d.reason,
                          d.cpus.empty() ? "; memory only, no CPU preference" : fmt::format("; soft CPUs {}", to_list(d.cpus))),
              now);
@@ -348,57 +354,68 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
     // move_memory: a bounded step toward the workload's nodes.
     if (p.widened || time_left <= Millis{0}) return;
     auto started = std::chrono::steady_clock::now();
-    linux_backend::PageMoveStep total;
-    bool whole_scan = false;  // a step went from the first mapping to the last
-    for (int pass = 0; pass < 2 && total.moved_bytes < d.bytes; ++pass) {
-        const bool from_start = p.cursor == 0;
-        auto step = linux_backend::move_pages_step(env_, d.pid, d.to, d.bytes - total.moved_bytes, time_left, p.cursor,
-                                                   p.shared_files, d.memory_nodes);
-        if (!step) {
-            if (step.error().code != ESRCH)
-                note(fmt::format("move-memory pid {} ({}): {}", d.pid, p.command, step.error().message), now);
-            return;
-        }
-        total.moved_bytes += step->moved_bytes;
-        total.refused_bytes += step->refused_bytes;
-        if (!step->wrapped) break;
-        whole_scan = whole_scan || from_start;
+    const std::uint64_t home_before = bytes_home(p, d);
+    if (p.cursor.at_start()) {  // a new scan of its mappings
+        p.scan_outside_bytes = total_of(p.memory) - home_before;
+        p.scan_seen_bytes = 0;
     }
-    time_left -= std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
-    // The budget was charged with what the decision allowed; what did not move
-    // (the step's time ran out) is given back.
-    if (total.moved_bytes < d.bytes) rebalance_.budget_bytes += static_cast<double>(d.bytes - total.moved_bytes);
-    p.moved_bytes += total.moved_bytes;
-    if (total.moved_bytes == 0 && total.refused_bytes == 0) {
-        if (whole_scan) migrate_hidden(d, p, now);
+    auto step = linux_backend::move_pages_step(env_, d.pid, d.to, d.bytes, time_left, p.cursor, p.shared_files,
+                                               d.memory_nodes);
+    if (!step) {
+        if (step.error().code != ESRCH)
+            note(fmt::format("move-memory pid {} ({}): {}", d.pid, p.command, step.error().message), now);
         return;
     }
-    note(fmt::format("move-memory pid {}: {}: moved {} to node {}{}", d.pid, d.reason, format_size(total.moved_bytes),
+    time_left -= std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+    // What came home, as numa_maps counts it: a page move_pages reports is 4K, but
+    // the kernel moves a transparent huge page whole (2M for one address), so the
+    // status array can say a fraction of what moved. The budget is charged with
+    // what moved (the decision charged what it allowed: the difference is given
+    // back, or taken), and what moved was seen.
+    std::uint64_t moved = step->moved_bytes;
+    if (moved > 0) {
+        read_memory(d.pid, p);
+        const std::uint64_t home_after = bytes_home(p, d);
+        moved = std::max(moved, home_after - std::min(home_after, home_before));
+    }
+    rebalance_.budget_bytes += static_cast<double>(d.bytes) - static_cast<double>(moved);
+    p.moved_bytes += moved;
+    p.scan_seen_bytes += step->seen_outside_bytes + (moved - step->moved_bytes);
+    // A scan that saw less than half of what numa_maps counted outside when it began:
+    // the rest is hidden from move_pages (pages NUMA balancing marked), and steps of
+    // move_pages would only move what it sees; migrate_pages moves it now.
+    if (step->wrapped && p.scan_seen_bytes * 2 < p.scan_outside_bytes) {
+        migrate_hidden(d, p, now);
+        return;
+    }
+    if (moved == 0 && step->refused_bytes == 0) return;
+    note(fmt::format("move-memory pid {}: {}: moved {} to node {}{}", d.pid, d.reason, format_size(moved),
                      to_list(d.to),
-                     total.refused_bytes > 0 ? fmt::format(" ({} the kernel would not move)", format_size(total.refused_bytes))
+                     step->refused_bytes > 0 ? fmt::format(" ({} the kernel would not move)", format_size(step->refused_bytes))
                                              : ""),
          now);
 }
 
+// Its own memory on the decision's nodes (homes and memory nodes).
+std::uint64_t PlacementManager::bytes_home(const Placed& p, const RebalanceDecision& d) const {
+    std::uint64_t bytes = 0;
+    for (const auto& [node, b] : p.memory)
+        if (d.to.contains(node) || d.memory_nodes.contains(node)) bytes += b;
+    return bytes;
+}
+
 // numa_maps counts memory outside the workload's nodes that a whole move_pages scan
-// did not find: pages NUMA balancing has marked for a hinting fault (a running
-// workload's), which move_pages takes for absent on some kernels (Debian 12's
-// 6.1). migrate_pages walks the page tables as the kernel's own policy code does
-// and moves them, all at once: as soon as a scan finds them hidden, when the budget
-// covers all of them (or is full: what is hidden cannot move in parts). After a
-// migrate_pages that moved nothing, not again for a memory cooldown.
+// (over one or more steps) mostly did not find: pages NUMA balancing has marked for
+// a hinting fault (a running workload's), which move_pages takes for absent on some
+// kernels (Debian 12's 6.1). migrate_pages walks the page tables as the kernel's
+// own policy code does and moves them, all at once: as soon as a scan finds them
+// hidden, when the budget covers all of them (or is full: what is hidden cannot move
+// in parts). After a migrate_pages that moved nothing, not again for a memory
+// cooldown.
 void PlacementManager::migrate_hidden(const RebalanceDecision& d, Placed& p, const Clock& now) {
     if (p.migrated_at && now.mono - *p.migrated_at < Millis{rebalance_options_.memory_cooldown}) return;
-    auto on_nodes = [&](const std::map<int, std::uint64_t>& memory) {
-        std::uint64_t bytes = 0;
-        for (const auto& [node, b] : memory)
-            if (d.to.contains(node) || d.memory_nodes.contains(node)) bytes += b;
-        return bytes;
-    };
-    std::uint64_t total = 0;
-    for (const auto& [node, b] : p.memory) total += b;
-    const std::uint64_t before = on_nodes(p.memory);
-    const std::uint64_t hidden = total - before;
+    const std::uint64_t before = bytes_home(p, d);
+    const std::uint64_t hidden = total_of(p.memory) - before;
     if (rebalance_.budget_bytes < static_cast<double>(std::min(hidden, rebalance_options_.budget_burst_bytes))) return;
     auto started = std::chrono::steady_clock::now();
     auto left = env_.sys.migrate_pages(d.pid, d.from, d.to);
@@ -411,15 +428,17 @@ void PlacementManager::migrate_hidden(const RebalanceDecision& d, Placed& p, con
         return;
     }
     read_memory(d.pid, p);
-    const std::uint64_t after = on_nodes(p.memory);
+    const std::uint64_t after = bytes_home(p, d);
     const std::uint64_t moved = after > before ? after - before : 0;
     if (moved == 0) p.migrated_at = now.mono;
     else p.migrated_at.reset();
     p.moved_bytes += moved;
     rebalance_.budget_bytes -= static_cast<double>(moved);
-    note(fmt::format("move-memory pid {}: {}: move_pages saw none of it (pages NUMA balancing marked); migrate_pages "
+    note(fmt::format("move-memory pid {}: {}: move_pages saw {} of it (pages NUMA balancing marked); migrate_pages "
                      "moved {} from node {} to node {} in {} ms{}",
-                     d.pid, d.reason, format_size(moved), to_list(d.from), to_list(d.to), took.count(),
+                     d.pid, d.reason,
+                     p.scan_seen_bytes == 0 ? std::string("none") : fmt::format("only {}", format_size(p.scan_seen_bytes)),
+                     format_size(moved), to_list(d.from), to_list(d.to), took.count(),
                      *left > 0 ? fmt::format(" ({} pages it would not move)", *left) : ""),
          now);
 }

@@ -18,6 +18,7 @@
 #include "daemon/engine/process_tracker.hpp"
 #include "daemon/engine/placement_rules.hpp"
 #include "daemon/engine/rebalance.hpp"
+#include "linux/page_mover.hpp"
 #include "linux/proc_connector.hpp"
 #include "soft_manager.hpp"
 
@@ -72,7 +73,12 @@ private:
         double since = 0;
         std::string reason;
         std::uint64_t moved_bytes = 0;
-        std::uint64_t cursor = 0;  // where the next page move starts
+        linux_backend::MoveCursor cursor;  // where the next page move starts
+        // The scan of its mappings under way (from cursor 0 to the last mapping, over
+        // steps): what numa_maps counted outside its nodes when it began, and what
+        // move_pages saw of it since.
+        std::uint64_t scan_outside_bytes = 0;
+        std::uint64_t scan_seen_bytes = 0;
         std::optional<Millis> migrated_at;  // the last migrate_pages (carry_out) that moved nothing
         bool widened = false;
         std::optional<detail::CpuUse> cpu;
@@ -86,6 +92,7 @@ private:
     void adopt(const Clock& now);
     bool refresh(int pid, Placed& p, detail::TrackerClock::time_point at);
     void read_memory(int pid, Placed& p) const;
+    [[nodiscard]] std::uint64_t bytes_home(const Placed& p, const RebalanceDecision& d) const;
     void carry_out(const RebalanceDecision& d, const Clock& now, Millis& time_left);
     void migrate_hidden(const RebalanceDecision& d, Placed& p, const Clock& now);
     void note(const std::string& line, const Clock& now);

@@ -29,6 +29,42 @@ std::optional<std::uint64_t> hex(std::string_view text) {
     return v;
 }
 
+// The size of a transparent huge page (the kernel's PMD size), 2M when the kernel
+// does not say.
+std::uint64_t huge_page_bytes(const Env& env) {
+    if (auto text = env.fs.read("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size")) {
+        std::string_view t = *text;
+        while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.remove_suffix(1);
+        std::uint64_t bytes = 0;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), bytes);
+        if (ec == std::errc() && end == t.data() + t.size() && bytes > 0) return bytes;
+    }
+    return std::uint64_t{2} << 20;
+}
+
+// One part of a scan: the parts of the ranges aligned to `huge` (edges false), or
+// what lies outside them (edges true: a range too small to hold an aligned part is
+// all edge).
+std::vector<std::pair<std::uint64_t, std::uint64_t>> scan_part(
+    const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges, std::uint64_t huge, bool edges) {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+    for (const auto& [start, stop] : ranges) {
+        const std::uint64_t lo = (start + huge - 1) / huge * huge;
+        const std::uint64_t hi = stop / huge * huge;
+        if (lo >= hi) {
+            if (edges) out.emplace_back(start, stop);
+            continue;
+        }
+        if (!edges) {
+            out.emplace_back(lo, hi);
+            continue;
+        }
+        if (start < lo) out.emplace_back(start, lo);
+        if (hi < stop) out.emplace_back(hi, stop);
+    }
+    return out;
+}
+
 // Moves batches of pages in move_pages calls sized from what the last call took
 // per page, so that a step ends near its deadline.
 class BatchMover {
@@ -114,7 +150,7 @@ std::set<std::uint64_t> shared_file_starts(const std::vector<MappingPlacement>& 
 }
 
 Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to, std::uint64_t max_bytes,
-                                     std::chrono::milliseconds time_budget, std::uint64_t& cursor,
+                                     std::chrono::milliseconds time_budget, MoveCursor& cursor,
                                      const std::set<std::uint64_t>& skip, const NodeSet& also_home) {
     if (to.empty()) return usage_error("no target node given");
     auto maps = env.fs.read(fmt::format("/proc/{}/maps", pid));
@@ -132,50 +168,58 @@ Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to,
     std::vector<std::uint64_t> moving;
     std::vector<int> nodes;
     BatchMover mover{env, pid, to, deadline, page};
-    for (const auto& [start, stop] : ranges) {
-        if (stop <= cursor) continue;
-        std::uint64_t address = std::max(start, cursor - cursor % page);
-        while (address < stop) {
-            if (step.moved_bytes >= max_bytes || std::chrono::steady_clock::now() >= deadline) {
-                cursor = address;
-                return step;
-            }
-            addresses.clear();
-            for (std::uint64_t a = address; a < stop && addresses.size() < batch_pages; a += page) addresses.push_back(a);
-            address = addresses.back() + page;
-            step.scanned_bytes += addresses.size() * page;
-            // Where each page is now (no node: a query).
-            if (auto r = env.sys.move_pages(pid, addresses, {}, status); !r) {
-                if (r.error() == ESRCH) return failure(fmt::format("no such process: {}", pid), ESRCH);
-                if (r.error() == EPERM || r.error() == EACCES)
-                    return failure(fmt::format("move the pages of pid {}: {}", pid, explain_permission(env, pid)),
-                                   r.error());
-                return failure(fmt::format("move the pages of pid {}: {}", pid, std::strerror(r.error())), r.error());
-            }
-            moving.clear();
-            nodes.clear();
-            bool cut = false;  // the byte budget ends inside this batch
-            for (std::size_t i = 0; i < addresses.size() && i < status.size(); ++i) {
-                // Not present, or home.
-                if (status[i] < 0 || to.contains(status[i]) || also_home.contains(status[i])) continue;
-                if (moving.size() * page >= max_bytes - step.moved_bytes) {
-                    cut = true;
-                    break;
+    const std::uint64_t huge = huge_page_bytes(env);
+    for (;;) {
+        for (const auto& [start, stop] : scan_part(ranges, huge, cursor.edges)) {
+            if (stop <= cursor.address) continue;
+            std::uint64_t address = std::max(start, cursor.address - cursor.address % page);
+            while (address < stop) {
+                if (step.moved_bytes >= max_bytes || std::chrono::steady_clock::now() >= deadline) {
+                    cursor.address = address;
+                    return step;
                 }
-                moving.push_back(addresses[i]);
-                nodes.push_back(targets[next_target++ % targets.size()]);
+                addresses.clear();
+                for (std::uint64_t a = address; a < stop && addresses.size() < batch_pages; a += page)
+                    addresses.push_back(a);
+                address = addresses.back() + page;
+                step.scanned_bytes += addresses.size() * page;
+                // Where each page is now (no node: a query).
+                if (auto r = env.sys.move_pages(pid, addresses, {}, status); !r) {
+                    if (r.error() == ESRCH) return failure(fmt::format("no such process: {}", pid), ESRCH);
+                    if (r.error() == EPERM || r.error() == EACCES)
+                        return failure(fmt::format("move the pages of pid {}: {}", pid, explain_permission(env, pid)),
+                                       r.error());
+                    return failure(fmt::format("move the pages of pid {}: {}", pid, std::strerror(r.error())),
+                                   r.error());
+                }
+                moving.clear();
+                nodes.clear();
+                bool cut = false;  // the byte budget ends inside this batch
+                for (std::size_t i = 0; i < addresses.size() && i < status.size(); ++i) {
+                    // Not present, or home.
+                    if (status[i] < 0 || to.contains(status[i]) || also_home.contains(status[i])) continue;
+                    if (moving.size() * page >= max_bytes - step.moved_bytes) {
+                        cut = true;
+                        break;
+                    }
+                    moving.push_back(addresses[i]);
+                    nodes.push_back(targets[next_target++ % targets.size()]);
+                }
+                auto handled = mover.move(moving, nodes, step);
+                if (!handled) return std::unexpected(handled.error());
+                step.seen_outside_bytes += *handled * page;
+                if (*handled < moving.size()) {
+                    cursor.address = moving[*handled];  // the rest of the batch, next step
+                    return step;
+                }
+                // Pages left over in this batch (the byte budget ran out) are looked at again.
+                if (cut && !moving.empty()) address = moving.back() + page;
             }
-            auto handled = mover.move(moving, nodes, step);
-            if (!handled) return std::unexpected(handled.error());
-            if (*handled < moving.size()) {
-                cursor = moving[*handled];  // the rest of the batch, next step
-                return step;
-            }
-            // Pages left over in this batch (the byte budget ran out) are looked at again.
-            if (cut && !moving.empty()) address = moving.back() + page;
         }
+        if (cursor.edges) break;
+        cursor = {0, true};
     }
-    cursor = 0;
+    cursor = {};
     step.wrapped = true;
     return step;
 }

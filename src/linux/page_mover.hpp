@@ -19,19 +19,34 @@ struct PageMoveStep {
     std::uint64_t moved_bytes = 0;    // pages now on the target nodes that were not
     std::uint64_t refused_bytes = 0;  // pages the kernel would not move (shared, pinned, busy)
     std::uint64_t scanned_bytes = 0;  // address space looked at
+    // Pages move_pages found present outside `to` (and `also_home`) and that this
+    // step handled: what numa_maps counts outside but a whole scan never saw is
+    // hidden from move_pages.
+    std::uint64_t seen_outside_bytes = 0;
     bool wrapped = false;             // the scan reached the last mapping: the next step starts over
+};
+
+// Where a scan of a process's mappings stands between steps. A scan walks the parts
+// of its mappings aligned to the transparent huge page size first (where one move
+// can carry a huge page), then their unaligned edges (4K pages only): moving a page
+// costs about as much as moving a huge page on a busy or emulated CPU (its TLB
+// shootdown), so the memory that moves fastest moves first.
+struct MoveCursor {
+    std::uint64_t address = 0;
+    bool edges = false;  // in the second part of the scan
+    [[nodiscard]] bool at_start() const { return address == 0 && !edges; }
 };
 
 // Moves at most `max_bytes` of the pages of `pid` that lie outside `to` onto `to`
 // (spread over its nodes in turn), scanning the mappings of /proc/PID/maps from
-// `cursor` (an address; updated) and stopping after `time_budget`. Pages not
+// `cursor` (updated) and stopping after `time_budget`. Pages not
 // present are skipped (nothing to move), and so are the mappings that start at an
 // address of `skip` (shared_file_starts). Pages on a node of `also_home` stay too
 // (a tiered placement's overflow nodes: home, but not where pages are moved).
 // Failed error when the process is gone (ESRCH) or the kernel refuses the caller
 // (EPERM, with the reason).
 Result<PageMoveStep> move_pages_step(const Env& env, int pid, const NodeSet& to, std::uint64_t max_bytes,
-                                     std::chrono::milliseconds time_budget, std::uint64_t& cursor,
+                                     std::chrono::milliseconds time_budget, MoveCursor& cursor,
                                      const std::set<std::uint64_t>& skip, const NodeSet& also_home = {});
 
 // The address ranges [start, end) of /proc/PID/maps that hold movable pages

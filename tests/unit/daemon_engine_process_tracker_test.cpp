@@ -104,11 +104,11 @@ TEST(ProcessTracker, WatchedProcessesAreLookedAtAgainFullRefreshCoversTheRest) {
     t.on_scan({1, 2, 3}, at(0ms));
     (void)t.take_due(at(0ms));
     t.examined(1, 11, Interest::none, at(0ms));
-    t.examined(2, 12, Interest::watched, at(0ms));
+    t.examined(2, 12, Interest::watched, at(0ms), Growth::cpu_time);
     t.examined(3, 13, Interest::managed, at(0ms));
     EXPECT_TRUE(t.take_due(at(1999ms)).empty());
     EXPECT_EQ(t.take_due(at(2000ms)), (std::vector<int>{2}));
-    t.examined(2, 12, Interest::watched, at(2000ms));
+    t.examined(2, 12, Interest::watched, at(2000ms), Growth::cpu_time);
     // A cgroup move or a uid change sends no event: the full refresh sees it. Its
     // program did not change (that sends one): due for the refresh only.
     t.on_exec(3);
@@ -142,14 +142,14 @@ TEST(ProcessTracker, QuietWatchedProcessesAreLookedAtLessOften) {
     for (int look = 1; look <= 2; ++look) {  // two quiet looks, 2 s apart
         EXPECT_EQ(t.take_due(at(look * 2000ms)), (std::vector<int>{2}));
         EXPECT_FALSE(t.full_look_due(2));  // only its period made it due
-        t.examined(2, 12, Interest::watched, at(look * 2000ms), false);
+        t.examined(2, 12, Interest::watched, at(look * 2000ms), Growth::none);
     }
     EXPECT_TRUE(t.take_due(at(6000ms)).empty());
     EXPECT_TRUE(t.take_due(at(13'999ms)).empty());
     EXPECT_EQ(t.take_due(at(14'000ms)), (std::vector<int>{2}));
-    t.examined(2, 12, Interest::watched, at(14'000ms), true);  // it grew
+    t.examined(2, 12, Interest::watched, at(14'000ms), Growth::cpu_time);  // it grew
     EXPECT_EQ(t.take_due(at(16'000ms)), (std::vector<int>{2}));
-    t.examined(2, 12, Interest::watched, at(16'000ms), false);
+    t.examined(2, 12, Interest::watched, at(16'000ms), Growth::none);
     t.on_exec(2);  // a new program: a full look at the next step
     EXPECT_EQ(t.take_due(at(16'500ms)), (std::vector<int>{2}));
     EXPECT_TRUE(t.full_look_due(2));
@@ -169,16 +169,16 @@ TEST(ProcessTracker, StillWatchedProcessesAreLookedAtLeastOften) {
     t.set_events_available(true);
     t.on_scan({2}, at(0ms));
     (void)t.take_due(at(0ms));
-    t.examined(2, 12, Interest::watched, at(0ms));
+    t.examined(2, 12, Interest::watched, at(0ms), Growth::cpu_time);  // not filling its memory
     std::vector<long long> looks;
     for (long long ms = 500; ms <= 120'000; ms += 500)
         if (!t.take_due(at(std::chrono::milliseconds(ms))).empty()) {
             looks.push_back(ms);
-            t.examined(2, 12, Interest::watched, at(std::chrono::milliseconds(ms)), false);
+            t.examined(2, 12, Interest::watched, at(std::chrono::milliseconds(ms)), Growth::none);
         }
     // 2 s apart twice, 10 s apart twice, then 30 s apart.
     EXPECT_EQ(looks, (std::vector<long long>{2000, 4000, 14'000, 24'000, 54'000, 84'000, 114'000}));
-    t.examined(2, 12, Interest::watched, at(114'500ms), true);  // it grew
+    t.examined(2, 12, Interest::watched, at(114'500ms), Growth::cpu_time);  // it grew
     EXPECT_EQ(t.take_due(at(116'500ms)), (std::vector<int>{2}));
 }
 
@@ -192,6 +192,32 @@ TEST(ProcessTracker, ManyProcessesFewLooks) {
     t.on_exec(4000);
     EXPECT_EQ(t.take_due(at(500ms)).size(), 1U);
     EXPECT_EQ(t.size(), 5000U);
+}
+
+
+// A watched process whose resident memory grows is filling it: it is looked at
+// again after the short growing period (placing it late costs seconds of memory
+// moved); CPU time alone, or no growth, gives the ordinary period back.
+TEST(ProcessTracker, FillingWatchedProcessesAreLookedAtSooner) {
+    TrackerOptions options;
+    options.watch_period = 2000ms;
+    options.watch_period_growing = 500ms;
+    options.full_refresh = 600'000ms;
+    ProcessTracker t(options);
+    t.set_events_available(true);
+    t.on_exec(2);
+    (void)t.take_due(at(0ms));
+    t.examined(2, 12, Interest::watched, at(0ms));  // a first look counts as growth
+    EXPECT_TRUE(t.take_due(at(499ms)).empty());
+    EXPECT_EQ(t.take_due(at(500ms)), (std::vector<int>{2}));
+    t.examined(2, 12, Interest::watched, at(500ms), Growth::memory);
+    EXPECT_EQ(t.take_due(at(1000ms)), (std::vector<int>{2}));
+    t.examined(2, 12, Interest::watched, at(1000ms), Growth::cpu_time);  // busy, no bigger
+    EXPECT_TRUE(t.take_due(at(1500ms)).empty());
+    EXPECT_TRUE(t.take_due(at(2999ms)).empty());
+    EXPECT_EQ(t.take_due(at(3000ms)), (std::vector<int>{2}));
+    t.examined(2, 12, Interest::watched, at(3000ms), Growth::none);
+    EXPECT_TRUE(t.take_due(at(3500ms)).empty());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // trigger; a workload someone else re-pins is released and never taken again.
 #include <gtest/gtest.h>
 
+#include "affine/size.hpp"
 #include "daemon/placement_manager.hpp"
 #include "daemon_fixture.hpp"
 
@@ -29,6 +30,7 @@ struct PlacementWorld : DaemonWorld {
 
     PlacementWorld() : placement(env, soft, [this](const std::string& l) { log.push_back(l); }) {
         sys.pid = 999;  // the daemon
+        sys.moved = [this](int pid) { sync(pid); };
         node_free(0, 4096 * MiB);
         node_free(1, 4096 * MiB);
     }
@@ -91,6 +93,15 @@ struct PlacementWorld : DaemonWorld {
         for (auto [node, n] : count) line += fmt::format(" N{}={}", node, n);
         tree.write(fmt::format("/proc/{}/numa_maps", pid), line + " kernelpagesize_kB=4\n");
     }
+    // migrate_pages moves every page on its `from` nodes to the first of `to`.
+    void migrate_moves_all() {
+        sys.migrate = [this](int pid, const NodeSet& from, const NodeSet& to) -> long {
+            for (auto& [address, node] : sys.pages[pid])
+                if (from.contains(node)) node = *to.begin();
+            sync(pid);
+            return 0;
+        };
+    }
     std::uint64_t pages_on(int pid, int node) const {
         std::uint64_t n = 0;
         for (auto [address, where] : sys.pages.at(pid)) n += where == node ? 1 : 0;
@@ -135,12 +146,17 @@ TEST(PlacementManager, AWorkloadARuleNamesIsPlacedWhereItsMemoryIs) {
     EXPECT_EQ(w.pages_on(100, 1), 16 * MiB / page);
 }
 
-TEST(PlacementManager, MemoryFollowsInBoundedSteps) {
-    PlacementWorld w;
+// A workload "db" that a rule places: 12M on a nearly full node 0 and 4M on node 1
+// (which has the memory the planner needs).
+void start_db_outside(PlacementWorld& w) {
     w.rules({"db"});
-    // Node 1 has the memory the planner needs; node 0 is nearly full.
     w.node_free(0, 1 * MiB);
     w.start(100, "db", {{0, 12}, {1, 4}});
+}
+
+TEST(PlacementManager, MemoryFollowsInBoundedSteps) {
+    PlacementWorld w;
+    start_db_outside(w);
     w.tick(1000);
     ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
     // Each step moves at most chunk_bytes (4 MiB).
@@ -154,13 +170,10 @@ TEST(PlacementManager, MemoryFollowsInBoundedSteps) {
     EXPECT_TRUE(w.logged("move-memory pid 100"));
 }
 
-// A workload "db" that a rule places, with 12M on a nearly full node 0 and 4M on
-// node 1; its pages on node 0 are the ones NUMA balancing has marked: move_pages
+// start_db_outside, its pages on node 0 the ones NUMA balancing has marked: move_pages
 // reports them absent, migrate_pages moves them.
 void start_db_with_hidden_pages(PlacementWorld& w) {
-    w.rules({"db"});
-    w.node_free(0, 1 * MiB);
-    w.start(100, "db", {{0, 12}, {1, 4}});
+    start_db_outside(w);
     for (auto [address, node] : w.sys.pages[100])
         if (node == 0) w.sys.hidden_pages.insert(address);
 }
@@ -168,12 +181,7 @@ void start_db_with_hidden_pages(PlacementWorld& w) {
 TEST(PlacementManager, PagesMovePagesCannotSeeMoveWithMigratePages) {
     PlacementWorld w;
     start_db_with_hidden_pages(w);
-    w.sys.migrate = [&](int pid, const NodeSet& from, const NodeSet& to) -> long {
-        for (auto& [address, node] : w.sys.pages[pid])
-            if (from.contains(node)) node = *to.begin();
-        w.sync(pid);
-        return 0;
-    };
+    w.migrate_moves_all();
     w.tick(1000);
     ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
     w.tick(1500);
@@ -211,6 +219,39 @@ TEST(PlacementManager, PagesHiddenAgainMoveAtTheNextScanNotACooldownLater) {
     w.tick(2000);
     EXPECT_EQ(w.sys.migrations.size(), 2U);  // not memory_cooldown (30 s) later
     EXPECT_EQ(w.pages_on(100, 1), 13 * MiB / page);
+}
+
+// A scan that sees only a little of what numa_maps counts outside moves the rest
+// with migrate_pages at its end: the few pages it sees do not hold back the many it
+// cannot.
+TEST(PlacementManager, MostlyHiddenPagesMoveWithMigratePagesAtTheEndOfTheFirstScan) {
+    PlacementWorld w;
+    start_db_with_hidden_pages(w);
+    w.sys.hidden_pages.erase(base);  // one page of node 0 is visible
+    w.migrate_moves_all();
+    w.tick(1000);
+    ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
+    w.tick(1500);
+    ASSERT_EQ(w.sys.migrations.size(), 1U);
+    EXPECT_EQ(w.pages_on(100, 1), 16 * MiB / page);
+    EXPECT_TRUE(w.logged("move_pages saw only 4K of it (pages NUMA balancing marked); migrate_pages moved"));
+}
+
+// The kernel moves a transparent huge page whole for one address, and move_pages
+// reports that one address: what moved is counted from numa_maps (status, log and
+// the move budget).
+TEST(PlacementManager, HugePagesCountAsWhatCameHome) {
+    PlacementWorld w;
+    w.sys.huge_page_bytes = 2 * MiB;
+    start_db_outside(w);
+    w.tick(1000);
+    ASSERT_EQ(w.placement.status().at(0).nodes, NodeSet{1});
+    w.tick(1500);
+    std::uint64_t home = w.pages_on(100, 1) * page;
+    EXPECT_GT(home, 4 * MiB);
+    EXPECT_EQ(w.placement.status().at(0).moved_bytes, home - 4 * MiB);
+    EXPECT_TRUE(w.sys.migrations.empty());  // what moved was seen: nothing is hidden
+    EXPECT_TRUE(w.logged(fmt::format("moved {} to node 1", format_size(home - 4 * MiB))));
 }
 
 TEST(PlacementManager, NonMatchingExcludedPinnedAndPidOneAreUntouched) {

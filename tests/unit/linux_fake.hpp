@@ -79,6 +79,11 @@ public:
     std::map<int, std::map<std::uint64_t, int>> pages;
     std::set<std::uint64_t> pinned_pages;
     std::set<std::uint64_t> hidden_pages;
+    // Non-zero: pages come in aligned huge pages of this size (transparent huge
+    // pages): moving one address moves all of its huge page, and its other
+    // addresses in the same call report -EBUSY (already taken for the move).
+    std::uint64_t huge_page_bytes = 0;
+    std::function<void(int)> moved;  // called after a move_pages that moves (numa_maps follows)
     int move_pages_calls = 0;
     SysResult<void> move_pages(int target, const std::vector<std::uint64_t>& addresses, const std::vector<int>& nodes,
                                std::vector<int>& status) override {
@@ -87,6 +92,7 @@ public:
         auto p = pages.find(target);
         if (p == pages.end()) return std::unexpected(ESRCH);
         status.assign(addresses.size(), 0);
+        std::set<std::uint64_t> moved_huge;  // huge pages this call moved
         for (std::size_t i = 0; i < addresses.size(); ++i) {
             auto it = p->second.find(addresses[i]);
             if (it == p->second.end()) {
@@ -102,10 +108,20 @@ public:
                     status[i] = -EBUSY;
                     continue;
                 }
+                if (huge_page_bytes > 0) {
+                    std::uint64_t huge = addresses[i] - addresses[i] % huge_page_bytes;
+                    if (!moved_huge.insert(huge).second) {
+                        status[i] = -EBUSY;
+                        continue;
+                    }
+                    for (auto a = p->second.lower_bound(huge); a != p->second.end() && a->first < huge + huge_page_bytes; ++a)
+                        a->second = nodes[i];
+                }
                 it->second = nodes[i];
             }
             status[i] = it->second;
         }
+        if (!nodes.empty() && moved) moved(target);
         return {};
     }
     int proc_connector_errno = 0;  // what bind_proc_connector fails with (0: it works)

@@ -47,4 +47,9 @@ Interest interest_of(RuleVerdict verdict) {
     }
 }
 
+Growth growth_of(const ProcessReading& before, const ProcessReading& now) {
+    if (now.resident_bytes > before.resident_bytes) return Growth::memory;
+    return now.cpu_ticks != before.cpu_ticks ? Growth::cpu_time : Growth::none;
+}
+
 }  // namespace affine::detail

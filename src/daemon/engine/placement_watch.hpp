@@ -55,4 +55,7 @@ WorkloadFacts workload_facts(const ProcessReading& reading, std::optional<double
 // What the tracker keeps of a process the rules decided on.
 Interest interest_of(RuleVerdict verdict);
 
+// How a process grew from one reading to the next (its resident memory first).
+Growth growth_of(const ProcessReading& before, const ProcessReading& now);
+
 }  // namespace affine::detail

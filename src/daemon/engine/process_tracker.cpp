@@ -66,7 +66,8 @@ std::vector<int> ProcessTracker::take_due(TrackerClock::time_point now) {
     if (!refresh)
         for (const auto& [pid, tracked] : processes_) {
             if (tracked.interest != Interest::watched) continue;
-            auto period = tracked.quiet >= options_.quiet_looks + options_.still_looks ? options_.watch_period_still
+            auto period = tracked.filling ? options_.watch_period_growing
+                          : tracked.quiet >= options_.quiet_looks + options_.still_looks ? options_.watch_period_still
                           : tracked.quiet >= options_.quiet_looks                          ? options_.watch_period_quiet
                                                                                             : options_.watch_period;
             if (now - tracked.last_examined >= period) due.insert(pid);
@@ -85,7 +86,7 @@ bool ProcessTracker::refresh_due(int pid) const {
 }
 
 void ProcessTracker::examined(int pid, std::uint64_t start_time, Interest interest, TrackerClock::time_point now,
-                              bool grew) {
+                              Growth growth) {
     auto it = processes_.find(pid);
     if (it != processes_.end() && it->second.start_time != 0 && it->second.start_time != start_time) {
         // The pid was reused while its exit went unseen (lost events): the old one ended.
@@ -93,7 +94,8 @@ void ProcessTracker::examined(int pid, std::uint64_t start_time, Interest intere
         it->second = Tracked{};
     }
     Tracked& t = processes_[pid];
-    t.quiet = interest == Interest::watched && t.interest == Interest::watched && !grew ? t.quiet + 1 : 0;
+    t.quiet = interest == Interest::watched && t.interest == Interest::watched && growth == Growth::none ? t.quiet + 1 : 0;
+    t.filling = growth == Growth::memory;
     t.start_time = start_time;
     t.interest = interest;
     t.last_examined = now;

@@ -9,9 +9,12 @@
 // at once after lost events, every `scan_period` with events and every
 // `scan_period_without_events` without them. Cost on a host with thousands of
 // processes: an event marks one pid; only marked pids, watched pids (a rule names
-// them but they are too small yet) every `watch_period` (`watch_period_quiet` once
-// one has not grown for `quiet_looks` looks, `watch_period_still` once it has not
-// for `still_looks` more), and everything every `full_refresh`
+// them but they are too small yet) every `watch_period` (`watch_period_growing` while
+// its resident memory grows from look to look: a process filling its memory is
+// about to be large enough, and placing it late costs seconds of memory moved;
+// `watch_period_quiet` once one has not grown for `quiet_looks` looks,
+// `watch_period_still` once it has not for `still_looks` more), and everything
+// every `full_refresh`
 // (cgroup moves and uid changes send no event) are examined. A look that only the
 // watch period or the full refresh asked for may be a quick one (full_look_due,
 // refresh_due).
@@ -43,10 +46,18 @@ enum class Interest {
     managed,  // placed: the placement loop follows it
 };
 
+// How a watched process changed since its last look (a first look counts as memory).
+enum class Growth {
+    none,      // neither its resident memory nor its CPU time
+    cpu_time,  // its CPU time only
+    memory,    // its resident memory
+};
+
 struct TrackerOptions {
     std::chrono::milliseconds scan_period{10'000};               // with events
     std::chrono::milliseconds scan_period_without_events{1'000};  // without
     std::chrono::milliseconds watch_period{2'000};
+    std::chrono::milliseconds watch_period_growing{500};   // while its resident memory grows
     std::chrono::milliseconds watch_period_quiet{10'000};  // after `quiet_looks` looks without growth
     int quiet_looks = 5;
     // After `still_looks` more (a minute at the quiet period): a process of one size
@@ -91,11 +102,11 @@ public:
     [[nodiscard]] bool refresh_due(int pid) const;
 
     // The result of examining `pid`: its start time and what the daemon wants of it;
-    // for a watched one, whether it grew since the last look (size or CPU time).
+    // for a watched one, how it grew since the last look.
     // A start time different from the one known means the pid was reused: the old
     // process is reported as exited.
     void examined(int pid, std::uint64_t start_time, Interest interest, TrackerClock::time_point now,
-                  bool grew = true);
+                  Growth growth = Growth::memory);
     // The pid was examined and does not exist (it exited before the look).
     void vanished(int pid);
 
@@ -117,6 +128,7 @@ private:
         bool marked = true;   // marked since its last look (see full_look_due)
         bool refreshed = false;  // due for the full refresh only (see refresh_due)
         int quiet = 0;        // watched looks in a row that found it no bigger
+        bool filling = false;  // its last look found its resident memory grown
     };
     void forget(int pid);
 

@@ -122,3 +122,26 @@ check_pages() {
     _p=$(mapping_pages_on "$2" "$3")
     if [ "$_p" -ge "$4" ]; then pass "$1"; else fail "$1" "$_p pages on node $3, expected at least $4: $(big_mapping "$2")"; fi
 }
+
+# locality PID: "NODES SHARE MASK": the nodes with a CPU in its mask, the share of
+# its pages there (as pages() counts them), its mask. One process per reading.
+locality() {
+    awk '
+        function expand(list, set,   parts, i, r, c) {
+            split(list, parts, ",")
+            for (i in parts) { split(parts[i], r, "-"); for (c = r[1]; c <= (r[2] == "" ? r[1] : r[2]); c++) set[c] = 1 } }
+        FILENAME ~ /cpulist$/ { f = FILENAME; sub(/.*\/node/, "", f); node_cpus[f + 0] = $0; next }
+        /^Cpus_allowed_list:/ { mask = $2; next }
+        FILENAME ~ /status$/ { next }
+        / file=/ && / mapmax=/ { next }
+        { for (i = 1; i <= NF; i++) if ($i ~ /^N[0-9]+=/) { split(substr($i, 2), kv, "="); on[kv[1]] += kv[2]; all += kv[2] } }
+        END {
+            expand(mask, m)
+            for (n in node_cpus) {
+                delete cpus; expand(node_cpus[n], cpus)
+                for (c in cpus) if (c in m) { mine[n] = 1; break }
+            }
+            for (k in mine) { list = list (list == "" ? "" : ",") k; here += on[k] }
+            printf "%s %.3f %s\n", (list == "" ? "-" : list), (all > 0 ? here / all : 0), mask }' \
+        /sys/devices/system/node/node[0-9]*/cpulist "/proc/$1/status" "/proc/$1/numa_maps"
+}
