@@ -9,13 +9,8 @@
 #
 # Usage: bench/daemon.sh [AFFINE] [HELPERS_DIR]
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-affine=$(readlink -f "${1:-$here/../build/affine}")
-helpers=$(readlink -f "${2:-$here/../build/tests/helpers}")
-: "${AFFINE_BOOT_TIMEOUT:=900}"
-export AFFINE_BOOT_TIMEOUT
-# shellcheck source=../tests/system/lib.sh
-. "$here/../tests/system/lib.sh"
+# shellcheck source=lib/guest_bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/guest_bench.sh"
 run_linux_scenario bench-daemon numa2x1 "$here/guest/daemon.sh" \
     --bin "$affine" --bin "$helpers/many_threads" --bin "$helpers/many_processes" \
     --file "$here/../tests/system/guest/linux-common.sh:/lib/linux-common.sh" > /dev/null ||

@@ -19,17 +19,13 @@
 # Usage: bench/numad_daemon.sh [AFFINE] [HELPERS_DIR]   (the kit as for the system tests)
 # Cost: one boot, about 15 minutes under TCG.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-affine=$(readlink -f "${1:-$here/../build/affine}")
-helpers=$(readlink -f "${2:-$here/../build/tests/helpers}")
+boot_timeout=1500
+# shellcheck source=lib/guest_bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/guest_bench.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && apt-get download numad > /dev/null 2>&1 && dpkg-deb -x numad_*.deb numad) ||
     { echo "bench: cannot download Debian's numad package (apt-get download numad)" >&2; exit 1; }
-: "${AFFINE_BOOT_TIMEOUT:=1500}"
-export AFFINE_BOOT_TIMEOUT
-# shellcheck source=../tests/system/lib.sh
-. "$here/../tests/system/lib.sh"
 run_linux_scenario bench-numad-daemon numa4big "$here/guest/numad-daemon.sh" \
     --bin "$affine" --bin "$helpers/touch_memory" --bin "$helpers/many_processes" \
     --bin "$work/numad/usr/bin/numad" \

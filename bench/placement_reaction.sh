@@ -16,13 +16,8 @@
 # AFFINE_BENCH_LOG=1 prints the daemon's log lines about each workload as well.
 # Cost: one boot, about 2 minutes under TCG.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-affine=$(readlink -f "${1:-$here/../build/affine}")
-helpers=$(readlink -f "${2:-$here/../build/tests/helpers}")
-: "${AFFINE_BOOT_TIMEOUT:=900}"
-export AFFINE_BOOT_TIMEOUT
-# shellcheck source=../tests/system/lib.sh
-. "$here/../tests/system/lib.sh"
+# shellcheck source=lib/guest_bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/guest_bench.sh"
 run_linux_scenario bench-placement-reaction numa4 "$here/guest/placement-reaction.sh" \
     --bin "$affine" --bin "$helpers/touch_memory" \
     --file "$here/../dist/daemon.conf:/etc/affine/shipped.conf" \
