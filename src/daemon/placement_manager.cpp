@@ -33,12 +33,6 @@ std::string plural(int n, std::string_view word) { return fmt::format("{} {}{}",
 
 std::string rule_origin(const std::string& rule) { return fmt::format("{}{}'", rule_origin_prefix, rule); }
 
-std::uint64_t total_of(const std::map<int, std::uint64_t>& bytes_per_node) {
-    std::uint64_t total = 0;
-    for (const auto& [node, bytes] : bytes_per_node) total += bytes;
-    return total;
-}
-
 }  // namespace
 
 PlacementManager::PlacementManager(const linux_backend::Env& env, SoftManager& soft, Log log,
@@ -356,7 +350,7 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
     auto started = std::chrono::steady_clock::now();
     const std::uint64_t home_before = bytes_home(p, d);
     if (p.cursor.at_start()) {  // a new scan of its mappings
-        p.scan_outside_bytes = total_of(p.memory) - home_before;
+        p.scan_outside_bytes = total_bytes(p.memory) - home_before;
         p.scan_seen_bytes = 0;
     }
     auto step = linux_backend::move_pages_step(env_, d.pid, d.to, d.bytes, time_left, p.cursor, p.shared_files,
@@ -398,10 +392,7 @@ void PlacementManager::carry_out(const RebalanceDecision& d, const Clock& now, M
 
 // Its own memory on the decision's nodes (homes and memory nodes).
 std::uint64_t PlacementManager::bytes_home(const Placed& p, const RebalanceDecision& d) const {
-    std::uint64_t bytes = 0;
-    for (const auto& [node, b] : p.memory)
-        if (d.to.contains(node) || d.memory_nodes.contains(node)) bytes += b;
-    return bytes;
+    return bytes_on(p.memory, d.to | d.memory_nodes);
 }
 
 // numa_maps counts memory outside the workload's nodes that a whole move_pages scan
@@ -415,7 +406,7 @@ std::uint64_t PlacementManager::bytes_home(const Placed& p, const RebalanceDecis
 void PlacementManager::migrate_hidden(const RebalanceDecision& d, Placed& p, const Clock& now) {
     if (p.migrated_at && now.mono - *p.migrated_at < Millis{rebalance_options_.memory_cooldown}) return;
     const std::uint64_t before = bytes_home(p, d);
-    const std::uint64_t hidden = total_of(p.memory) - before;
+    const std::uint64_t hidden = total_bytes(p.memory) - before;
     if (rebalance_.budget_bytes < static_cast<double>(std::min(hidden, rebalance_options_.budget_burst_bytes))) return;
     auto started = std::chrono::steady_clock::now();
     auto left = env_.sys.migrate_pages(d.pid, d.from, d.to);

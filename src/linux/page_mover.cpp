@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/integer.hpp"
 #include "core/text.hpp"
 #include "affine/set_grammar.hpp"
 
@@ -32,14 +33,9 @@ std::optional<std::uint64_t> hex(std::string_view text) {
 // The size of a transparent huge page (the kernel's PMD size), 2M when the kernel
 // does not say.
 std::uint64_t huge_page_bytes(const Env& env) {
-    if (auto text = env.fs.read("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size")) {
-        std::string_view t = *text;
-        while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.remove_suffix(1);
-        std::uint64_t bytes = 0;
-        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), bytes);
-        if (ec == std::errc() && end == t.data() + t.size() && bytes > 0) return bytes;
-    }
-    return std::uint64_t{2} << 20;
+    auto line = env.fs.read_line("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+    auto bytes = line ? detail::parse_integer<std::uint64_t>(*line) : std::nullopt;
+    return bytes && *bytes > 0 ? *bytes : std::uint64_t{2} << 20;
 }
 
 // One part of a scan: the parts of the ranges aligned to `huge` (edges false), or

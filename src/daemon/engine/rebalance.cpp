@@ -18,18 +18,9 @@ namespace {
 using Key = std::pair<int, std::uint64_t>;
 Key key_of(const ManagedWorkload& w) { return {w.pid, w.start_time}; }
 
-std::uint64_t total_bytes(const ManagedWorkload& w) {
-    std::uint64_t sum = 0;
-    for (const auto& [node, bytes] : w.memory_bytes_per_node) sum += bytes;
-    return sum;
-}
+std::uint64_t total_bytes(const ManagedWorkload& w) { return affine::total_bytes(w.memory_bytes_per_node); }
 
-std::uint64_t bytes_on(const ManagedWorkload& w, const NodeSet& nodes) {
-    std::uint64_t sum = 0;
-    for (const auto& [node, bytes] : w.memory_bytes_per_node)
-        if (nodes.contains(node)) sum += bytes;
-    return sum;
-}
+std::uint64_t bytes_on(const ManagedWorkload& w, const NodeSet& nodes) { return affine::bytes_on(w.memory_bytes_per_node, nodes); }
 
 NodeSet nodes_holding_outside(const ManagedWorkload& w, const NodeSet& nodes) {
     NodeSet out;
@@ -166,6 +157,19 @@ struct MoveCandidate {
 };
 
 }  // namespace
+
+std::uint64_t total_bytes(const std::map<int, std::uint64_t>& bytes_per_node) {
+    std::uint64_t sum = 0;
+    for (const auto& [node, bytes] : bytes_per_node) sum += bytes;
+    return sum;
+}
+
+std::uint64_t bytes_on(const std::map<int, std::uint64_t>& bytes_per_node, const NodeSet& nodes) {
+    std::uint64_t sum = 0;
+    for (const auto& [node, bytes] : bytes_per_node)
+        if (nodes.contains(node)) sum += bytes;
+    return sum;
+}
 
 NodeSet home_memory_nodes(const Topology& topology, const NodeSet& homes, MemoryTierUse use) {
     auto slower_than_a_home = [&](const Node& n) {

@@ -56,6 +56,10 @@ namespace affine {
 // host without tiers, is only a farther node: memory on it moves home. Pure.
 NodeSet home_memory_nodes(const Topology& topology, const NodeSet& homes, MemoryTierUse use);
 
+// A workload's memory per node (numa_maps) summed: all of it, or what is on `nodes`.
+std::uint64_t total_bytes(const std::map<int, std::uint64_t>& bytes_per_node);
+std::uint64_t bytes_on(const std::map<int, std::uint64_t>& bytes_per_node, const NodeSet& nodes);
+
 using RebalanceClock = std::chrono::steady_clock;
 
 struct ManagedWorkload {
